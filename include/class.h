@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* class: owns the fixed vocabulary of offence classes and their built-in weights.
+ * Patterns, configuration and the judge all speak of classes through these ids.
+ * It must never grow at run time: a new class is a change of the public contract. */
+#ifndef SPAMWRATH_CLASS_H
+#define SPAMWRATH_CLASS_H
+
+#include <stdint.h>
+
+enum class_id {
+	CLASS_UNKNOWN_RECIPIENT,
+	CLASS_UNKNOWN_SENDER,
+	CLASS_SPAMTRAP,
+	CLASS_SPAM,
+	CLASS_VIRUS,
+	CLASS_RELAY,
+	CLASS_HELO,
+	CLASS_DNSBL,
+	CLASS_AUTH,
+	CLASS_PROTOCOL,
+	CLASS_CONTEXT,		/* never an offence by itself */
+	CLASS_COUNT
+};
+
+/* Weights are fixed point, in thousandths, so that 5 x 0.2 is exactly 1. */
+#define WEIGHT_ONE 1000u
+
+/* Returns the id, or -1 for a name outside the vocabulary. */
+int class_from_name(const char *name);
+const char *class_name(enum class_id c);
+
+/* The weight a class has when the configuration does not set one. */
+uint32_t class_default_weight(enum class_id c);
+
+/* Weight text ("0.2", "1") to thousandths; 0 or -1 when not in [0, 1000]
+ * or finer than a thousandth. */
+int weight_parse(double v, uint32_t *out);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* config: owns the configuration schema and its loading from spamwrath.conf and conf.d/.
+ * A load either yields a complete, validated struct config or errors as FILE:LINE: reason.
+ * It must never leave a half-loaded config behind, nor exit the process. */
+#ifndef SPAMWRATH_CONFIG_H
+#define SPAMWRATH_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "class.h"
+#include "diag.h"
+
+struct class_conf {
+	bool enabled;
+	uint32_t weight;	/* thousandths */
+	bool has_min_score;
+	double min_score;
+};
+
+struct source_conf {
+	char *name;		/* the section title */
+	char *file;		/* a file source, or NULL */
+	char *program;		/* tag for lines without one, or NULL */
+	char **journal;		/* journal matches ("FIELD=value", "+") */
+	size_t njournal;
+	char *journal_dir;	/* read journal files from here, not the system journal */
+	bool trusted;		/* journal: only entries from the mail system's units */
+	char **trusted_units;	/* extra _SYSTEMD_UNIT values counted as the mail system */
+	size_t ntrusted_units;
+	bool start_beginning;	/* first start reads the whole file, not just new lines */
+	const char *where;	/* "FILE:LINE" of the section, for messages */
+};
+
+struct config {
+	char *path;		/* the main file, or NULL for built-in defaults */
+	char *patterns_dir;
+	char *state_dir;
+	char *control_socket;
+	char *control_group;
+
+	uint32_t threshold;	/* thousandths */
+	long findtime, bantime, bantime_max, repeat_window;
+	double bantime_factor;
+
+	char **whitelist;
+	size_t nwhitelist;
+	char **spamtraps;
+	size_t nspamtraps;
+	bool ignore_self;
+
+	char *set4, *set6;
+	unsigned ipv4_prefix, ipv6_prefix;
+	long ipset_maxelem;
+
+	struct source_conf *sources;
+	size_t nsources;
+
+	struct class_conf classes[CLASS_COUNT];
+
+	size_t max_line;	/* longer lines are skipped and counted */
+	size_t max_tracked;	/* addresses the judge remembers at most */
+	long correlate_timeout;	/* how long a queue id waits for its other half */
+	size_t correlate_max;	/* queue ids remembered at most */
+};
+
+/* Where spamwrath.conf lives when -c is not given. */
+const char *config_default_path(void);
+
+/*
+ * Loads path (or built-in defaults when path is NULL), then every
+ * conf.d/\*.conf beside it in name order. On error returns -1 with the
+ * reasons in d and *out untouched. Relative paths in the files are taken
+ * relative to the main file's directory.
+ */
+int config_load(const char *path, struct config **out, struct diag *d);
+void config_free(struct config *c);
+
+#endif

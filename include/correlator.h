@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* correlator: owns queue id -> client links and the events waiting for their client.
+ * It turns matches into sightings (an address, a class, a time) in either line order.
+ * It must never invent an address: a sighting's client comes from a line's own addr capture. */
+#ifndef SPAMWRATH_CORRELATOR_H
+#define SPAMWRATH_CORRELATOR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "class.h"
+#include "matcher.h"
+
+/* Where a line came from: an interned source or file name and a line number. */
+struct origin {
+	uint32_t source;
+	uint64_t line;
+};
+
+/* A matched line with its client, ready for the judge. */
+struct sighting {
+	time_t time;
+	struct origin origin;
+	enum class_id cls;	/* CLASS_SPAMTRAP when a recipient is a trap */
+	uint32_t pattern;	/* interned pattern name */
+	uint32_t weight;	/* the pattern's factor, thousandths */
+	bool addr_ok;		/* addr parsed; else addr_text is what was captured */
+	struct addr addr;
+	const char *addr_text;
+	size_t addr_len;
+	bool has_score;
+	double score;
+};
+
+typedef void correlator_emit_fn(void *ctx, const struct sighting *s);
+
+struct corr_table;
+
+struct correlator {
+	struct corr_table *t;
+	char **traps;		/* lower-case, sorted; "@domain" for a whole domain */
+	size_t ntraps;
+	long timeout;
+	size_t max;
+	correlator_emit_fn *emit;
+	void *ctx;
+	/* counters */
+	uint64_t linked, resolved, expired, dropped;
+};
+
+/* Longest queue id kept; longer ids (no MTA writes them) are not linked. */
+#define QID_MAX 31
+
+int correlator_init(struct correlator *c, size_t max, long timeout,
+		    correlator_emit_fn *emit, void *ctx);
+void correlator_free(struct correlator *c);
+
+/* Replaces the spamtrap list (config strings). 0 or -1 (no memory). */
+int correlator_set_traps(struct correlator *c, char **traps, size_t n);
+void correlator_set_limits(struct correlator *c, size_t max, long timeout);
+
+/* True when one of the recipients in rcpt (a list separated by space,
+ * comma or angle brackets) is a spamtrap. */
+bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len);
+
+/* Feeds one match of the line at time now; emits zero or more sightings. */
+void correlator_feed(struct correlator *c, const struct match *m,
+		     const struct origin *o, time_t now);
+
+/* Drops links and waiting events older than the timeout. */
+void correlator_expire(struct correlator *c, time_t now);
+
+/* Events still waiting for their client. */
+size_t correlator_pending(const struct correlator *c);
+
+#endif

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* htab: owns an open-addressing index from hashed keys to the caller's entry ids (uint32).
+ * 4 bytes per slot, load at most 3/4, linear probing with backward-shift deletion (no tombstones).
+ * It must never own or compare keys itself: callers keep entries and pass eq/hash callbacks. */
+#ifndef SPAMWRATH_HTAB_H
+#define SPAMWRATH_HTAB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTAB_NONE UINT32_MAX
+
+struct htab {
+	uint32_t *slot;		/* id + 1; 0 = empty */
+	uint32_t mask;
+	size_t n;
+};
+
+/* The hash of the entry with this id (for moving entries on grow/delete). */
+typedef uint32_t htab_rehash_fn(const void *ctx, uint32_t id);
+/* True when the entry with this id has this key. */
+typedef bool htab_eq_fn(const void *ctx, uint32_t id, const void *key);
+
+int htab_init(struct htab *h, size_t expect);
+void htab_free(struct htab *h);
+
+uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn *eq, const void *ctx,
+		   const void *key);
+/* Adds id (not present yet); may grow. 0 or -1 (no memory). */
+int htab_insert(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);
+void htab_remove(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);
+/* The entry id moved (swap-remove in a dense array). */
+void htab_renumber(struct htab *h, uint32_t hash, uint32_t from, uint32_t to);
+
+/* Seeded hash of a short key. The seed is random per process, so that
+ * addresses chosen by an attacker cannot be made to collide. */
+uint32_t htab_hash(const void *p, size_t n);
+
+#endif

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* judge: owns the decision: whitelist, class rules, weights, threshold, findtime, escalation.
+ * Replay and daemon share this one implementation; it remembers a bounded number of addresses.
+ * It must never touch the kernel, a file or the clock: time comes with each sighting. */
+#ifndef SPAMWRATH_JUDGE_H
+#define SPAMWRATH_JUDGE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "class.h"
+#include "config.h"
+#include "correlator.h"
+#include "whitelist.h"
+
+enum judge_kind {
+	JUDGE_OFFENCE,		/* counted against the address */
+	JUDGE_IGNORED,		/* matched, but never an offence (reason says why) */
+	JUDGE_BAN,		/* the address is to be banned for duration */
+	JUDGE_UNBAN,		/* a ban lifted by hand */
+	JUDGE_EXPIRED,		/* a ban ran out (noticed by judge_expire) */
+};
+
+struct judge_event {
+	enum judge_kind kind;
+	const struct sighting *s;	/* NULL for manual bans */
+	struct addr addr;	/* judged address: the /ipv6_prefix network for IPv6 */
+	enum class_id cls;
+	uint32_t pattern;	/* interned name */
+	uint32_t weight;	/* offence: thousandths */
+	const char *reason;	/* ignored: "whitelist", "self", "loopback", ... */
+	time_t time;
+	long duration;		/* ban: seconds */
+	unsigned offences;	/* ban: offences that made it */
+	unsigned earlier_bans;	/* ban: earlier bans inside repeat_window */
+};
+
+typedef void judge_emit_fn(void *ctx, const struct judge_event *e);
+
+/* What the judge needs from the configuration. */
+struct judge_rules {
+	uint32_t threshold;
+	long findtime, bantime, bantime_max, repeat_window;
+	double bantime_factor;
+	unsigned ipv4_prefix, ipv6_prefix;
+	struct class_conf classes[CLASS_COUNT];
+	size_t max_tracked;
+};
+
+void judge_rules_from_config(struct judge_rules *r, const struct config *c);
+
+struct judge;
+
+struct judge *judge_new(const struct judge_rules *r, const struct whitelist *wl,
+			judge_emit_fn *emit, void *ctx);
+void judge_free(struct judge *j);
+
+/* New rules and whitelist (a reload); what the judge remembers stays. */
+void judge_reconfigure(struct judge *j, const struct judge_rules *r,
+		       const struct whitelist *wl);
+
+/* Judges one sighting: emits ignored, or offence and perhaps ban. */
+void judge_offence(struct judge *j, const struct sighting *s);
+
+/*
+ * A ban decided outside the logs (spamwrathctl ban); its class is
+ * "manual", reason an interned text shown as its pattern. duration 0 means
+ * "as the judge would" (escalation). Returns 0 with the event emitted, or
+ * -1 with the reason it was refused (whitelist, loopback, ...) in *why.
+ */
+int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
+	      uint32_t reason, const char **why);
+
+/* Lifts a ban; forget also drops the history escalation counts on. 0, or
+ * -1 when the address is not banned. */
+int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget);
+
+/* The address as the judge keys it (masked to its family's prefix). */
+void judge_key(const struct judge *j, const struct addr *in, struct addr *out);
+
+/* Drops what can no longer matter at time now and reports bans that ran
+ * out; visits at most budget entries per call, resuming where it stopped. */
+void judge_expire(struct judge *j, time_t now, size_t budget);
+
+/* What the judge remembers about one address (state, listing). */
+struct judge_entry {
+	struct addr addr;
+	time_t ban_until;	/* 0: not banned */
+	time_t ban_start;
+	enum class_id ban_class;
+	uint32_t ban_pattern;
+	unsigned ban_offences;
+	unsigned nbans;		/* bans in history, the current one included */
+	const uint32_t *ban_times;	/* nbans start times, oldest first */
+	unsigned noffences;	/* offences inside findtime, not yet banned */
+	const uint32_t *off_times;
+	const uint32_t *off_weights;
+};
+
+typedef int judge_walk_fn(void *ctx, const struct judge_entry *e);
+
+/* Calls fn for every remembered address; stops when fn returns non-zero. */
+int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx);
+
+/*
+ * Restores one remembered address (from state). Entries whose bans and
+ * offences lie outside the windows at now are not kept.
+ */
+int judge_restore(struct judge *j, const struct judge_entry *e, time_t now);
+
+size_t judge_tracked(const struct judge *j);
+size_t judge_active_bans(const struct judge *j, time_t now);
+
+#endif

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* matcher: owns running the pattern set over parsed lines and reading the named captures.
+ * Patterns are chosen by tag first (cached), so most lines meet few or no regexes.
+ * It must never allocate per line nor look past the message it was given. */
+#ifndef SPAMWRATH_MATCHER_H
+#define SPAMWRATH_MATCHER_H
+
+#include "parser.h"
+#include "pattern.h"
+
+struct slice {
+	const char *p;
+	size_t len;		/* p is NULL when the group did not take part */
+};
+
+/* The first pattern that matched a line, and its captures (slices of msg). */
+struct match {
+	const struct pattern *pattern;
+	size_t index;		/* of the pattern in its set */
+	struct slice cap[CAP_COUNT];
+};
+
+struct tagcache;
+
+struct matcher {
+	const struct patternset *ps;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	pcre2_jit_stack *jstack;
+	struct tagcache *tags;
+	uint64_t limit_hits;	/* matches abandoned at the match limit */
+};
+
+/* The most backtracking steps one regex may take on one line. */
+#define MATCHER_MATCH_LIMIT 100000
+
+int matcher_init(struct matcher *m, const struct patternset *ps);
+void matcher_free(struct matcher *m);
+
+/* Offence patterns are tried before context patterns, each in load order;
+ * the first that matches wins. True when one matched. */
+bool matcher_match(struct matcher *m, const struct logline *l, struct match *out);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* parser: owns the reading of one log line's envelope: timestamp, host, tag, message.
+ * It knows RFC 3164 and RFC 3339 syslog, Exim's and clamav's own file formats, and infers years.
+ * It must never copy or allocate per line, nor look inside the message text. */
+#ifndef SPAMWRATH_PARSER_H
+#define SPAMWRATH_PARSER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/* One parsed line. The pointers point into the caller's line buffer. */
+struct logline {
+	time_t time;		/* UTC seconds */
+	const char *tag;	/* program, without "[pid]" */
+	size_t taglen;
+	const char *msg;	/* the text after "tag[pid]: " */
+	size_t msglen;
+};
+
+/*
+ * Per-source state: classic timestamps carry no year, so each source keeps
+ * the time of its previous line and places the next line in whichever year
+ * puts it nearest (Dec 31 -> Jan 1 moves forward a year, never back).
+ */
+struct parser {
+	const char *program;	/* tag for lines without one (Exim's mainlog) */
+	size_t programlen;
+	time_t last;		/* time of the previous line, 0 before the first */
+	int first_year;		/* year for the first classic line, 0 = nearest now */
+	/* mktime() is costly: remember the start of the last local hour. */
+	int cache_key;		/* year*1000000 + month*10000 + day*100 + hour, -1 = none */
+	time_t cache_hour;
+};
+
+void parser_init(struct parser *p, const char *program);
+
+/*
+ * Parses line (len bytes, no newline) into out. now is the clock used to
+ * place the first classic timestamp and headerless lines. Returns 0, or -1
+ * when the line has no header this parser knows and the source gives no
+ * program.
+ */
+int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
+		 struct logline *out);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* pattern: owns the pattern files: their syntax, validation and PCRE2 (JIT) compilation.
+ * A set is loaded whole or not at all; every regex is compiled exactly once, here.
+ * It must never run a regex on a log line: that is the matcher's job. */
+#ifndef SPAMWRATH_PATTERN_H
+#define SPAMWRATH_PATTERN_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "class.h"
+#include "diag.h"
+
+/* The named groups a pattern may capture. */
+enum capture {
+	CAP_ADDR,
+	CAP_QID,
+	CAP_RCPT,
+	CAP_SENDER,
+	CAP_SCORE,
+	CAP_COUNT
+};
+
+/* A name may be used by several alternatives (PCRE2_DUPNAMES): the first
+ * group that took part in the match gives the value. */
+#define CAPTURE_MAX_GROUPS 8
+
+struct pattern {
+	uint32_t name;		/* interned, stable across reloads */
+	enum class_id cls;
+	uint32_t weight;	/* factor on the class weight, thousandths */
+	bool qid_end;		/* the line ends its queue id (Postfix "removed") */
+	char **programs;	/* fnmatch globs against the syslog tag */
+	size_t nprograms;
+	pcre2_code *re;
+	bool jit;
+	uint8_t ngroups[CAP_COUNT];
+	uint16_t groups[CAP_COUNT][CAPTURE_MAX_GROUPS];
+	uint32_t file;		/* interned file name */
+	int line;
+};
+
+struct patternset {
+	struct pattern *v;
+	size_t n;
+	uint32_t max_capture;	/* highest capture count: sizes match data */
+	size_t njit;		/* patterns running JIT code */
+	size_t nfiles;
+};
+
+const char *capture_name(enum capture c);
+
+/* Loads every *.conf of dir in name order. 0, or -1 with reasons in d
+ * and *ps empty. */
+int patternset_load_dir(struct patternset *ps, const char *dir, struct diag *d);
+
+/* Loads one file (adds to ps). 0 or -1 with reasons in d. */
+int patternset_load_file(struct patternset *ps, const char *path, struct diag *d);
+
+void patternset_free(struct patternset *ps);
+
+/* True when the pattern applies to lines with this tag. */
+bool pattern_wants_tag(const struct pattern *p, const char *tag);
+
+#endif

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* pipeline: owns the wiring parser -> matcher -> correlator -> judge and the counters along it.
+ * Replay and daemon feed it lines; what the judge decides leaves through one callback.
+ * It must never read a source nor act on a verdict: sources feed it, sinks act. */
+#ifndef SPAMWRATH_PIPELINE_H
+#define SPAMWRATH_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "config.h"
+#include "correlator.h"
+#include "judge.h"
+#include "matcher.h"
+#include "parser.h"
+#include "pattern.h"
+#include "whitelist.h"
+
+struct pipeline_stats {
+	uint64_t lines;		/* every line handed in */
+	uint64_t skipped;	/* longer than max_line */
+	uint64_t unparsed;	/* no header and no program to assume */
+	uint64_t matched;
+	uint64_t offences, ignored, bans;
+	uint64_t by_class[CLASS_COUNT + 1];	/* offences; [CLASS_COUNT] = manual */
+	uint64_t *hits;		/* per pattern of the current set */
+};
+
+struct pipeline {
+	const struct config *cfg;
+	struct patternset *ps;
+	struct whitelist wl;
+	struct matcher m;
+	struct correlator c;
+	struct judge *j;
+	struct pipeline_stats st;
+	judge_emit_fn *emit;
+	void *ctx;
+	time_t last_expire;
+};
+
+/*
+ * Takes cfg and ps (kept by reference: they must outlive the pipeline or
+ * the next pipeline_reload). Whitelist host names are resolved here.
+ * emit receives every judge event. 0, or -1 with reasons in d.
+ */
+int pipeline_init(struct pipeline *pl, const struct config *cfg, struct patternset *ps,
+		  judge_emit_fn *emit, void *ctx, struct diag *d);
+void pipeline_free(struct pipeline *pl);
+
+/* Swaps in a new configuration and pattern set; links, waiting events and
+ * the judge's memory stay. 0, or -1 with everything as it was. */
+int pipeline_reload(struct pipeline *pl, const struct config *cfg, struct patternset *ps,
+		    struct diag *d);
+
+/*
+ * One raw line (no newline) from a source whose parser is p. With
+ * use_line_time the line's own timestamp is the clock (replay, catching
+ * up), otherwise now is (live).
+ */
+void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
+			uint64_t lineno, const char *line, size_t len, time_t now,
+			bool use_line_time);
+
+/* One line already split (a journal entry). */
+void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
+			const struct logline *l);
+
+/* A line longer than max_line that the source skipped. */
+void pipeline_skip(struct pipeline *pl);
+
+/* Housekeeping at time now: expiry of links, waiting events, memory. */
+void pipeline_tick(struct pipeline *pl, time_t now);
+
+#endif

@@ -1,0 +1,514 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Limits: at most max queue ids and max waiting events; past that the
+ * least recently seen id (with its events) and the oldest event go first.
+ * Both live in arrays that grow by doubling up to max and are reused
+ * through free lists, so memory follows what is live, not the traffic.
+ * Ids and events also leave after timeout seconds of silence.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "correlator.h"
+#include "htab.h"
+
+#define NONE UINT32_MAX
+
+struct qrec {
+	char qid[QID_MAX + 1];
+	uint8_t qlen;		/* 0: free */
+	bool has_addr;
+	struct addr addr;
+	uint32_t hash;
+	time_t seen;
+	uint32_t prev, next;	/* LRU list; next is the free list link too */
+	uint32_t head, tail;	/* waiting events, oldest first */
+};
+
+/* An event that names a queue id whose client is not known yet. */
+struct pend {
+	uint32_t rec;		/* NONE: free */
+	uint32_t chain;		/* next event of the same queue id */
+	uint32_t prev, next;	/* FIFO of all events; next is the free link */
+	time_t queued;
+	time_t time;
+	struct origin origin;
+	uint32_t pattern, weight;
+	uint8_t cls;
+	bool has_score;
+	double score;
+};
+
+struct corr_table {
+	struct qrec *rec;
+	uint32_t nrec, caprec, rec_free, lru_head, lru_tail, live;
+	struct pend *pend;
+	uint32_t npend, cappend, pend_free, fifo_head, fifo_tail, waiting;
+	struct htab idx;
+};
+
+static uint32_t corr_rehash(const void *ctx, uint32_t id)
+{
+	const struct corr_table *t = ctx;
+
+	return t->rec[id].hash;
+}
+
+struct qkey {
+	const char *p;
+	size_t len;
+};
+
+static bool corr_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct corr_table *t = ctx;
+	const struct qkey *k = key;
+
+	return t->rec[id].qlen == k->len && memcmp(t->rec[id].qid, k->p, k->len) == 0;
+}
+
+int correlator_init(struct correlator *c, size_t max, long timeout,
+		    correlator_emit_fn *emit, void *ctx)
+{
+	memset(c, 0, sizeof(*c));
+	c->t = calloc(1, sizeof(*c->t));
+	if (!c->t || htab_init(&c->t->idx, 64) < 0) {
+		free(c->t);
+		c->t = NULL;
+		return -1;
+	}
+	c->t->rec_free = c->t->lru_head = c->t->lru_tail = NONE;
+	c->t->pend_free = c->t->fifo_head = c->t->fifo_tail = NONE;
+	c->max = max > UINT32_MAX - 1 ? UINT32_MAX - 1 : max;
+	c->timeout = timeout;
+	c->emit = emit;
+	c->ctx = ctx;
+	return 0;
+}
+
+void correlator_set_limits(struct correlator *c, size_t max, long timeout)
+{
+	c->max = max > UINT32_MAX - 1 ? UINT32_MAX - 1 : max;
+	c->timeout = timeout;
+}
+
+static void correlator_free_traps(struct correlator *c)
+{
+	for (size_t i = 0; i < c->ntraps; i++)
+		free(c->traps[i]);
+	free(c->traps);
+	c->traps = NULL;
+	c->ntraps = 0;
+}
+
+void correlator_free(struct correlator *c)
+{
+	if (c->t) {
+		free(c->t->rec);
+		free(c->t->pend);
+		htab_free(&c->t->idx);
+		free(c->t);
+	}
+	correlator_free_traps(c);
+	memset(c, 0, sizeof(*c));
+}
+
+static int corr_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int correlator_set_traps(struct correlator *c, char **traps, size_t n)
+{
+	char **v = calloc(n ? n : 1, sizeof(*v));
+
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		v[i] = strdup(traps[i]);
+		if (!v[i]) {
+			while (i-- > 0)
+				free(v[i]);
+			free(v);
+			return -1;
+		}
+	}
+	qsort(v, n, sizeof(*v), corr_strcmp);
+	correlator_free_traps(c);
+	c->traps = v;
+	c->ntraps = n;
+	return 0;
+}
+
+static bool corr_trap_lookup(const struct correlator *c, const char *s)
+{
+	return bsearch(&s, c->traps, c->ntraps, sizeof(*c->traps), corr_strcmp) != NULL;
+}
+
+/* One recipient, lower-cased into buf: the address, then its "@domain". */
+static bool corr_trap_one(const struct correlator *c, const char *p, size_t len)
+{
+	char buf[321];
+	const char *at;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
+	buf[len] = '\0';
+	if (corr_trap_lookup(c, buf))
+		return true;
+	at = strrchr(buf, '@');
+	return at && corr_trap_lookup(c, at);
+}
+
+bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len)
+{
+	size_t i = 0;
+
+	if (c->ntraps == 0)
+		return false;
+	while (i < len) {
+		size_t j;
+
+		while (i < len && strchr(" \t,;<>", rcpt[i]))
+			i++;
+		for (j = i; j < len && !strchr(" \t,;<>", rcpt[j]); j++)
+			;
+		if (j > i && corr_trap_one(c, rcpt + i, j - i))
+			return true;
+		i = j;
+	}
+	return false;
+}
+
+/* --- queue id records, in LRU order --- */
+
+static void corr_lru_unlink(struct corr_table *t, uint32_t i)
+{
+	struct qrec *r = &t->rec[i];
+
+	if (r->prev != NONE)
+		t->rec[r->prev].next = r->next;
+	else
+		t->lru_head = r->next;
+	if (r->next != NONE)
+		t->rec[r->next].prev = r->prev;
+	else
+		t->lru_tail = r->prev;
+}
+
+static void corr_lru_push(struct corr_table *t, uint32_t i)
+{
+	struct qrec *r = &t->rec[i];
+
+	r->prev = NONE;
+	r->next = t->lru_head;
+	if (t->lru_head != NONE)
+		t->rec[t->lru_head].prev = i;
+	t->lru_head = i;
+	if (t->lru_tail == NONE)
+		t->lru_tail = i;
+}
+
+static void corr_touch(struct corr_table *t, uint32_t i, time_t now)
+{
+	if (t->lru_head != i) {
+		corr_lru_unlink(t, i);
+		corr_lru_push(t, i);
+	}
+	if (now > t->rec[i].seen)
+		t->rec[i].seen = now;
+}
+
+/* --- waiting events, in FIFO order --- */
+
+static void corr_pend_release(struct corr_table *t, uint32_t k)
+{
+	struct pend *e = &t->pend[k];
+
+	if (e->prev != NONE)
+		t->pend[e->prev].next = e->next;
+	else
+		t->fifo_head = e->next;
+	if (e->next != NONE)
+		t->pend[e->next].prev = e->prev;
+	else
+		t->fifo_tail = e->prev;
+	e->rec = NONE;
+	e->next = t->pend_free;
+	t->pend_free = k;
+	t->waiting--;
+}
+
+/* Drops every event waiting on record i; returns how many. */
+static uint64_t corr_drop_chain(struct corr_table *t, uint32_t i)
+{
+	uint64_t n = 0;
+
+	for (uint32_t k = t->rec[i].head; k != NONE;) {
+		uint32_t next = t->pend[k].chain;
+
+		corr_pend_release(t, k);
+		k = next;
+		n++;
+	}
+	t->rec[i].head = t->rec[i].tail = NONE;
+	return n;
+}
+
+static void corr_rec_delete(struct correlator *c, uint32_t i, uint64_t *lost)
+{
+	struct corr_table *t = c->t;
+	struct qrec *r = &t->rec[i];
+
+	*lost += corr_drop_chain(t, i);
+	htab_remove(&t->idx, r->hash, i, corr_rehash, t);
+	corr_lru_unlink(t, i);
+	r->qlen = 0;
+	r->next = t->rec_free;
+	t->rec_free = i;
+	t->live--;
+}
+
+static uint32_t corr_rec_new(struct correlator *c, const char *qid, size_t len, uint32_t hash,
+			     time_t now)
+{
+	struct corr_table *t = c->t;
+	uint32_t i;
+
+	if (t->live >= c->max && t->lru_tail != NONE)
+		corr_rec_delete(c, t->lru_tail, &c->dropped);
+	if (t->rec_free != NONE) {
+		i = t->rec_free;
+		t->rec_free = t->rec[i].next;
+	} else {
+		if (t->nrec == t->caprec) {
+			uint32_t cap = t->caprec ? 2 * t->caprec : 64;
+			struct qrec *v;
+
+			if (cap > c->max + 1)
+				cap = (uint32_t)c->max + 1;
+			if (cap <= t->caprec)
+				return NONE;
+			v = realloc(t->rec, (size_t)cap * sizeof(*v));
+			if (!v)
+				return NONE;
+			t->rec = v;
+			t->caprec = cap;
+		}
+		i = t->nrec++;
+	}
+	memset(&t->rec[i], 0, sizeof(t->rec[i]));
+	memcpy(t->rec[i].qid, qid, len);
+	t->rec[i].qlen = (uint8_t)len;
+	t->rec[i].hash = hash;
+	t->rec[i].seen = now;
+	t->rec[i].head = t->rec[i].tail = NONE;
+	if (htab_insert(&t->idx, hash, i, corr_rehash, t) < 0) {
+		t->rec[i].qlen = 0;
+		t->rec[i].next = t->rec_free;
+		t->rec_free = i;
+		return NONE;
+	}
+	corr_lru_push(t, i);
+	t->live++;
+	return i;
+}
+
+static uint32_t corr_pend_new(struct correlator *c)
+{
+	struct corr_table *t = c->t;
+	uint32_t k;
+
+	if (t->waiting >= c->max && t->fifo_tail != NONE) {
+		/* the oldest event is the first of its own queue id's chain */
+		uint32_t old = t->fifo_tail;
+		struct qrec *r = &t->rec[t->pend[old].rec];
+
+		r->head = t->pend[old].chain;
+		if (r->head == NONE)
+			r->tail = NONE;
+		corr_pend_release(t, old);
+		c->dropped++;
+	}
+	if (t->pend_free != NONE) {
+		k = t->pend_free;
+		t->pend_free = t->pend[k].next;
+		return k;
+	}
+	if (t->npend == t->cappend) {
+		uint32_t cap = t->cappend ? 2 * t->cappend : 64;
+		struct pend *v;
+
+		if (cap > c->max + 1)
+			cap = (uint32_t)c->max + 1;
+		if (cap <= t->cappend)
+			return NONE;
+		v = realloc(t->pend, (size_t)cap * sizeof(*v));
+		if (!v)
+			return NONE;
+		t->pend = v;
+		t->cappend = cap;
+	}
+	return t->npend++;
+}
+
+static void corr_pend_add(struct correlator *c, uint32_t ri, const struct sighting *s,
+			  time_t now)
+{
+	struct corr_table *t = c->t;
+	uint32_t k = corr_pend_new(c);
+	struct pend *e;
+
+	if (k == NONE) {
+		c->dropped++;
+		return;
+	}
+	e = &t->pend[k];
+	*e = (struct pend){
+		.rec = ri, .chain = NONE, .prev = NONE, .next = t->fifo_head,
+		.queued = now, .time = s->time, .origin = s->origin,
+		.pattern = s->pattern, .weight = s->weight, .cls = (uint8_t)s->cls,
+		.has_score = s->has_score, .score = s->score,
+	};
+	if (t->fifo_head != NONE)
+		t->pend[t->fifo_head].prev = k;
+	t->fifo_head = k;
+	if (t->fifo_tail == NONE)
+		t->fifo_tail = k;
+	if (t->rec[ri].tail != NONE)
+		t->pend[t->rec[ri].tail].chain = k;
+	else
+		t->rec[ri].head = k;
+	t->rec[ri].tail = k;
+	t->waiting++;
+}
+
+/* The client of record i is now known: every waiting event gets it. */
+static void corr_resolve(struct correlator *c, uint32_t i)
+{
+	struct corr_table *t = c->t;
+
+	while (t->rec[i].head != NONE) {
+		uint32_t k = t->rec[i].head;
+		struct pend e = t->pend[k];
+		struct sighting s = {
+			.time = e.time, .origin = e.origin, .cls = (enum class_id)e.cls,
+			.pattern = e.pattern, .weight = e.weight, .addr_ok = true,
+			.addr = t->rec[i].addr, .has_score = e.has_score, .score = e.score,
+		};
+
+		t->rec[i].head = e.chain;
+		if (e.chain == NONE)
+			t->rec[i].tail = NONE;
+		corr_pend_release(t, k);
+		c->resolved++;
+		/* emit last: the callback may not re-enter, but keep state whole */
+		c->emit(c->ctx, &s);
+	}
+}
+
+static bool corr_score(const struct slice *sl, double *out)
+{
+	char buf[32];
+	char *end;
+
+	if (!sl->p || sl->len == 0 || sl->len >= sizeof(buf))
+		return false;
+	memcpy(buf, sl->p, sl->len);
+	buf[sl->len] = '\0';
+	*out = strtod(buf, &end);
+	return end != buf && *end == '\0' && *out == *out;
+}
+
+void correlator_feed(struct correlator *c, const struct match *m, const struct origin *o,
+		     time_t now)
+{
+	const struct pattern *p = m->pattern;
+	const struct slice *qid = &m->cap[CAP_QID];
+	const struct slice *addr = &m->cap[CAP_ADDR];
+	const struct slice *rcpt = &m->cap[CAP_RCPT];
+	struct corr_table *t = c->t;
+	struct sighting s = {
+		.time = now, .origin = *o, .cls = p->cls, .pattern = p->name, .weight = p->weight,
+	};
+	uint32_t ri = NONE, hash = 0;
+	bool has_qid = qid->p && qid->len > 0 && qid->len <= QID_MAX;
+
+	s.has_score = corr_score(&m->cap[CAP_SCORE], &s.score);
+	if (addr->p) {
+		s.addr_text = addr->p;
+		s.addr_len = addr->len;
+		s.addr_ok = addr_parse(addr->p, addr->len, &s.addr) == 0;
+	}
+	if (rcpt->p && correlator_is_trap(c, rcpt->p, rcpt->len))
+		s.cls = CLASS_SPAMTRAP;
+
+	if (has_qid) {
+		struct qkey k = { qid->p, qid->len };
+
+		hash = htab_hash(qid->p, qid->len);
+		ri = htab_find(&t->idx, hash, corr_eq, t, &k);
+		if (addr->p && s.addr_ok) {
+			if (ri == NONE)
+				ri = corr_rec_new(c, qid->p, qid->len, hash, now);
+			if (ri != NONE) {
+				t->rec[ri].addr = s.addr;
+				t->rec[ri].has_addr = true;
+				corr_touch(t, ri, now);
+				c->linked++;
+				corr_resolve(c, ri);
+			}
+		} else if (ri != NONE) {
+			corr_touch(t, ri, now);
+		}
+	}
+
+	if (s.cls != CLASS_CONTEXT) {
+		if (addr->p) {
+			c->emit(c->ctx, &s);
+		} else if (ri != NONE && t->rec[ri].has_addr) {
+			s.addr = t->rec[ri].addr;
+			s.addr_ok = true;
+			c->emit(c->ctx, &s);
+		} else if (has_qid && !p->qid_end) {
+			if (ri == NONE)
+				ri = corr_rec_new(c, qid->p, qid->len, hash, now);
+			if (ri != NONE)
+				corr_pend_add(c, ri, &s, now);
+			else
+				c->dropped++;
+		} else {
+			c->dropped++;	/* nothing names the client */
+		}
+	}
+	if (p->qid_end && ri != NONE)
+		corr_rec_delete(c, ri, &c->expired);
+}
+
+void correlator_expire(struct correlator *c, time_t now)
+{
+	struct corr_table *t = c->t;
+
+	while (t->fifo_tail != NONE && t->pend[t->fifo_tail].queued + c->timeout <= now) {
+		uint32_t k = t->fifo_tail;
+		struct qrec *r = &t->rec[t->pend[k].rec];
+
+		r->head = t->pend[k].chain;
+		if (r->head == NONE)
+			r->tail = NONE;
+		corr_pend_release(t, k);
+		c->expired++;
+	}
+	while (t->lru_tail != NONE && t->rec[t->lru_tail].seen + c->timeout <= now)
+		corr_rec_delete(c, t->lru_tail, &c->expired);
+	/* a lowered limit (reload) takes effect here */
+	while (t->live > c->max && t->lru_tail != NONE)
+		corr_rec_delete(c, t->lru_tail, &c->dropped);
+}
+
+size_t correlator_pending(const struct correlator *c)
+{
+	return c->t->waiting;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <ctype.h>
+#include <limits.h>
+#include <stdio.h>
+
+#include "duration.h"
+
+int duration_parse(const char *s, long *out)
+{
+	long v = 0, unit = 1;
+	const char *p = s;
+
+	if (!s || !isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		if (v > (LONG_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*p - '0');
+	}
+	switch (*p) {
+	case '\0': break;
+	case 's': unit = 1; p++; break;
+	case 'm': unit = 60; p++; break;
+	case 'h': unit = 3600; p++; break;
+	case 'd': unit = 86400; p++; break;
+	case 'w': unit = 7 * 86400; p++; break;
+	default: return -1;
+	}
+	if (*p != '\0' || v > LONG_MAX / unit)
+		return -1;
+	*out = v * unit;
+	return 0;
+}
+
+char *duration_format(long s, char *buf, size_t len)
+{
+	static const struct { long n; char u; } units[] = {
+		{ 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' },
+	};
+	size_t off = 0;
+
+	if (s <= 0) {
+		snprintf(buf, len, "0s");
+		return buf;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && off < len; i++) {
+		if (s >= units[i].n) {
+			int w = snprintf(buf + off, len - off, "%ld%c", s / units[i].n, units[i].u);
+
+			if (w < 0)
+				break;
+			off += (size_t)w;
+			s %= units[i].n;
+		}
+	}
+	return buf;
+}

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "htab.h"
+
+static uint64_t htab_seed;
+
+static uint64_t htab_mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdULL;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ULL;
+	x ^= x >> 33;
+	return x;
+}
+
+uint32_t htab_hash(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint64_t h;
+
+	if (!htab_seed) {
+		uint64_t seed = 0;
+
+		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+			seed = (uint64_t)(uintptr_t)&seed ^ 0x9e3779b97f4a7c15ULL;
+		htab_seed = seed | 1;
+	}
+	h = htab_seed ^ (n * 0x9e3779b97f4a7c15ULL);
+	while (n >= 8) {
+		uint64_t w;
+
+		memcpy(&w, s, 8);
+		h = htab_mix(h ^ w);
+		s += 8;
+		n -= 8;
+	}
+	if (n) {
+		uint64_t w = 0;
+
+		memcpy(&w, s, n);
+		h = htab_mix(h ^ w ^ ((uint64_t)n << 56));
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+int htab_init(struct htab *h, size_t expect)
+{
+	size_t size = 16;
+
+	while (size * 3 < expect * 4)
+		size *= 2;
+	h->slot = calloc(size, sizeof(*h->slot));
+	if (!h->slot)
+		return -1;
+	h->mask = (uint32_t)(size - 1);
+	h->n = 0;
+	return 0;
+}
+
+void htab_free(struct htab *h)
+{
+	free(h->slot);
+	memset(h, 0, sizeof(*h));
+}
+
+uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn *eq, const void *ctx,
+		   const void *key)
+{
+	for (uint32_t i = hash & h->mask;; i = (i + 1) & h->mask) {
+		uint32_t s = h->slot[i];
+
+		if (s == 0)
+			return HTAB_NONE;
+		if (eq(ctx, s - 1, key))
+			return s - 1;
+	}
+}
+
+static int htab_grow(struct htab *h, htab_rehash_fn *rh, const void *ctx)
+{
+	size_t size = ((size_t)h->mask + 1) * 2;
+	uint32_t *v = calloc(size, sizeof(*v));
+
+	if (!v)
+		return -1;
+	for (size_t i = 0; i <= h->mask; i++) {
+		uint32_t s = h->slot[i];
+
+		if (s) {
+			uint32_t j = rh(ctx, s - 1) & (uint32_t)(size - 1);
+
+			while (v[j])
+				j = (j + 1) & (uint32_t)(size - 1);
+			v[j] = s;
+		}
+	}
+	free(h->slot);
+	h->slot = v;
+	h->mask = (uint32_t)(size - 1);
+	return 0;
+}
+
+int htab_insert(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx)
+{
+	uint32_t i;
+
+	if ((h->n + 1) * 4 > ((size_t)h->mask + 1) * 3 && htab_grow(h, rh, ctx) < 0)
+		return -1;
+	for (i = hash & h->mask; h->slot[i]; i = (i + 1) & h->mask)
+		;
+	h->slot[i] = id + 1;
+	h->n++;
+	return 0;
+}
+
+static uint32_t htab_slot_of(const struct htab *h, uint32_t hash, uint32_t id)
+{
+	for (uint32_t i = hash & h->mask;; i = (i + 1) & h->mask) {
+		if (h->slot[i] == id + 1)
+			return i;
+		if (h->slot[i] == 0)
+			return HTAB_NONE;
+	}
+}
+
+void htab_remove(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx)
+{
+	uint32_t i = htab_slot_of(h, hash, id), j;
+
+	if (i == HTAB_NONE)
+		return;
+	/* Backward shift: pull later members of the run into the hole when
+	 * the hole lies between their home slot and where they stand. */
+	for (j = (i + 1) & h->mask; h->slot[j]; j = (j + 1) & h->mask) {
+		uint32_t home = rh(ctx, h->slot[j] - 1) & h->mask;
+
+		if (((j - home) & h->mask) >= ((j - i) & h->mask)) {
+			h->slot[i] = h->slot[j];
+			i = j;
+		}
+	}
+	h->slot[i] = 0;
+	h->n--;
+}
+
+void htab_renumber(struct htab *h, uint32_t hash, uint32_t from, uint32_t to)
+{
+	uint32_t i = htab_slot_of(h, hash, from);
+
+	if (i != HTAB_NONE)
+		h->slot[i] = to + 1;
+}

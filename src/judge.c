@@ -1,0 +1,691 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Limits: one 48-byte entry per judged address (IPv6 per /ipv6_prefix) in
+ * a dense array, plus a 4-byte index slot; at most max_tracked of them.
+ * When full, the least recently active of 8 sampled entries goes, entries
+ * with a running ban last (redis's approximated LRU: no list to maintain).
+ * Offences below the threshold and repeat bans live in a side record that
+ * most entries never need.
+ *
+ * Times are uint32 seconds: enough until 2106, and half the memory.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "htab.h"
+#include "judge.h"
+#include "names.h"
+
+#define NONE UINT32_MAX
+#define EVICT_SAMPLES 8
+
+struct offrec {
+	uint32_t time, weight;
+};
+
+struct track_more {
+	uint32_t *bans;		/* start of every ban in repeat_window, latest last */
+	uint32_t nbans, capbans;
+	struct offrec *offs;	/* offences in findtime since the last ban */
+	uint32_t noffs, capoffs;
+};
+
+struct track {
+	struct addr addr;	/* the key: masked to the judged prefix */
+	uint8_t ban_class;
+	uint8_t banned;		/* a ban is in force (cleared when noticed expired) */
+	uint16_t ban_offences;
+	uint32_t last;		/* last offence or ban: eviction order */
+	uint32_t ban_until;
+	uint32_t ban_start;	/* latest ban, 0 = none in repeat_window */
+	uint32_t ban_pattern;
+	uint32_t more;		/* index into judge.more, 0 = none */
+};
+
+struct judge {
+	struct judge_rules r;
+	const struct whitelist *wl;
+	judge_emit_fn *emit;
+	void *ctx;
+	struct track *t;
+	uint32_t n, cap;
+	struct htab idx;
+	struct track_more **more;	/* [0] unused */
+	uint32_t nmore, capmore;
+	uint32_t *more_free;
+	uint32_t nfree;
+	uint32_t sweep;
+	uint64_t rng;
+	uint32_t manual;	/* interned "manual" */
+};
+
+static uint32_t judge_rehash(const void *ctx, uint32_t id)
+{
+	const struct judge *j = ctx;
+
+	return htab_hash(&j->t[id].addr, sizeof(j->t[id].addr));
+}
+
+static bool judge_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct judge *j = ctx;
+
+	return memcmp(&j->t[id].addr, key, sizeof(struct addr)) == 0;
+}
+
+void judge_rules_from_config(struct judge_rules *r, const struct config *c)
+{
+	r->threshold = c->threshold;
+	r->findtime = c->findtime;
+	r->bantime = c->bantime;
+	r->bantime_max = c->bantime_max;
+	r->repeat_window = c->repeat_window;
+	r->bantime_factor = c->bantime_factor;
+	r->ipv4_prefix = c->ipv4_prefix;
+	r->ipv6_prefix = c->ipv6_prefix;
+	memcpy(r->classes, c->classes, sizeof(r->classes));
+	r->max_tracked = c->max_tracked;
+}
+
+struct judge *judge_new(const struct judge_rules *r, const struct whitelist *wl,
+			judge_emit_fn *emit, void *ctx)
+{
+	struct judge *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return NULL;
+	if (htab_init(&j->idx, 1024) < 0) {
+		free(j);
+		return NULL;
+	}
+	j->r = *r;
+	j->wl = wl;
+	j->emit = emit;
+	j->ctx = ctx;
+	j->rng = 0x853c49e6748fea9bULL;
+	j->nmore = 1;
+	j->manual = names_intern("manual", 6);
+	return j;
+}
+
+static void judge_more_free(struct track_more *m)
+{
+	if (m) {
+		free(m->bans);
+		free(m->offs);
+		free(m);
+	}
+}
+
+void judge_free(struct judge *j)
+{
+	if (!j)
+		return;
+	for (uint32_t i = 1; i < j->nmore; i++)
+		judge_more_free(j->more[i]);
+	free(j->more);
+	free(j->more_free);
+	free(j->t);
+	htab_free(&j->idx);
+	free(j);
+}
+
+void judge_reconfigure(struct judge *j, const struct judge_rules *r, const struct whitelist *wl)
+{
+	j->r = *r;
+	j->wl = wl;
+}
+
+void judge_key(const struct judge *j, const struct addr *in, struct addr *out)
+{
+	*out = *in;
+	addr_mask(out, out->family == 4 ? j->r.ipv4_prefix : j->r.ipv6_prefix);
+}
+
+/* --- side records --- */
+
+static struct track_more *judge_more(struct judge *j, struct track *t, bool create)
+{
+	struct track_more *m;
+	uint32_t k;
+
+	if (t->more)
+		return j->more[t->more];
+	if (!create)
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	if (j->nfree) {
+		k = j->more_free[--j->nfree];
+	} else {
+		if (j->nmore >= j->capmore) {
+			uint32_t cap = j->capmore ? 2 * j->capmore : 256;
+			struct track_more **v = realloc(j->more, cap * sizeof(*v));
+			uint32_t *f;
+
+			if (!v) {
+				free(m);
+				return NULL;
+			}
+			j->more = v;
+			f = realloc(j->more_free, cap * sizeof(*f));
+			if (!f) {
+				free(m);
+				return NULL;
+			}
+			j->more_free = f;
+			j->capmore = cap;
+		}
+		k = j->nmore++;
+	}
+	j->more[k] = m;
+	t->more = k;
+	return m;
+}
+
+static void judge_drop_more(struct judge *j, struct track *t)
+{
+	if (!t->more)
+		return;
+	judge_more_free(j->more[t->more]);
+	j->more[t->more] = NULL;
+	j->more_free[j->nfree++] = t->more;
+	t->more = 0;
+}
+
+static int judge_push_ban(struct track_more *m, uint32_t when)
+{
+	if (m->nbans == m->capbans) {
+		uint32_t cap = m->capbans ? 2 * m->capbans : 4;
+		uint32_t *v = realloc(m->bans, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		m->bans = v;
+		m->capbans = cap;
+	}
+	m->bans[m->nbans++] = when;
+	return 0;
+}
+
+static int judge_push_offence(struct track_more *m, uint32_t when, uint32_t weight)
+{
+	if (m->noffs == m->capoffs) {
+		uint32_t cap = m->capoffs ? 2 * m->capoffs : 4;
+		struct offrec *v = realloc(m->offs, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		m->offs = v;
+		m->capoffs = cap;
+	}
+	m->offs[m->noffs++] = (struct offrec){ when, weight };
+	return 0;
+}
+
+/* --- the table --- */
+
+static uint32_t judge_find(const struct judge *j, const struct addr *key)
+{
+	return htab_find(&j->idx, htab_hash(key, sizeof(*key)), judge_eq, j, key);
+}
+
+static void judge_remove(struct judge *j, uint32_t i)
+{
+	uint32_t last = j->n - 1;
+
+	judge_drop_more(j, &j->t[i]);
+	htab_remove(&j->idx, judge_rehash(j, i), i, judge_rehash, j);
+	if (i != last) {
+		j->t[i] = j->t[last];
+		htab_renumber(&j->idx, judge_rehash(j, i), last, i);
+	}
+	j->n--;
+	if (j->sweep > j->n)
+		j->sweep = 0;
+}
+
+static uint64_t judge_random(struct judge *j)
+{
+	j->rng ^= j->rng << 13;
+	j->rng ^= j->rng >> 7;
+	j->rng ^= j->rng << 17;
+	return j->rng;
+}
+
+static void judge_evict(struct judge *j, time_t now)
+{
+	uint32_t best = NONE;
+
+	for (int k = 0; k < EVICT_SAMPLES; k++) {
+		uint32_t i = (uint32_t)(judge_random(j) % j->n);
+		const struct track *a = &j->t[i];
+
+		if (best == NONE) {
+			best = i;
+		} else {
+			const struct track *b = &j->t[best];
+			bool ab = a->ban_until > now, bb = b->ban_until > now;
+
+			if ((ab < bb) || (ab == bb && a->last < b->last))
+				best = i;
+		}
+	}
+	judge_remove(j, best);
+}
+
+static uint32_t judge_add(struct judge *j, const struct addr *key, time_t now)
+{
+	uint32_t i;
+
+	if (j->n >= j->r.max_tracked && j->n > 0)
+		judge_evict(j, now);
+	if (j->n == j->cap) {
+		size_t cap = j->cap ? 2 * (size_t)j->cap : 1024;
+		struct track *v;
+
+		if (cap > j->r.max_tracked && j->r.max_tracked > j->cap)
+			cap = j->r.max_tracked;
+		if (cap > UINT32_MAX - 1)
+			cap = UINT32_MAX - 1;
+		v = realloc(j->t, cap * sizeof(*v));
+		if (!v)
+			return NONE;
+		j->t = v;
+		j->cap = (uint32_t)cap;
+	}
+	i = j->n;
+	memset(&j->t[i], 0, sizeof(j->t[i]));
+	j->t[i].addr = *key;
+	if (htab_insert(&j->idx, htab_hash(key, sizeof(*key)), i, judge_rehash, j) < 0)
+		return NONE;
+	j->n++;
+	return i;
+}
+
+/* --- the rules --- */
+
+static bool judge_inside(uint32_t when, long window, time_t now)
+{
+	return (time_t)when + window > now;
+}
+
+/* Forgets offences and bans that fell out of their windows. */
+static void judge_prune(struct judge *j, struct track *t, time_t now)
+{
+	struct track_more *m = judge_more(j, t, false);
+
+	if (t->ban_start && !judge_inside(t->ban_start, j->r.repeat_window, now) &&
+	    t->ban_until <= now)
+		t->ban_start = 0;
+	if (!m)
+		return;
+	{
+		uint32_t k = 0;
+
+		for (uint32_t i = 0; i < m->noffs; i++)
+			if (judge_inside(m->offs[i].time, j->r.findtime, now))
+				m->offs[k++] = m->offs[i];
+		m->noffs = k;
+		k = 0;
+		for (uint32_t i = 0; i < m->nbans; i++)
+			if (judge_inside(m->bans[i], j->r.repeat_window, now))
+				m->bans[k++] = m->bans[i];
+		m->nbans = k;
+	}
+	if (m->noffs == 0 && m->nbans <= 1)
+		judge_drop_more(j, t);
+}
+
+/* Earlier bans inside repeat_window (the entry is pruned). */
+static unsigned judge_earlier_bans(struct judge *j, struct track *t)
+{
+	struct track_more *m = judge_more(j, t, false);
+
+	if (m && m->nbans)
+		return m->nbans;
+	return t->ban_start ? 1 : 0;
+}
+
+static long judge_duration(const struct judge *j, unsigned earlier)
+{
+	double d = (double)j->r.bantime * pow(j->r.bantime_factor, (double)earlier);
+
+	if (!(d < (double)j->r.bantime_max))
+		return j->r.bantime_max;
+	return (long)d;
+}
+
+static void judge_emit(struct judge *j, struct judge_event *e)
+{
+	if (j->emit)
+		j->emit(j->ctx, e);
+}
+
+/* Sets a ban on entry t and emits it. */
+static void judge_apply_ban(struct judge *j, struct track *t, time_t now, long duration,
+			    enum class_id cls, uint32_t pattern, unsigned offences,
+			    unsigned earlier, const struct sighting *s)
+{
+	struct judge_event e = {
+		.kind = JUDGE_BAN, .s = s, .addr = t->addr, .cls = cls, .pattern = pattern,
+		.time = now, .duration = duration, .offences = offences, .earlier_bans = earlier,
+	};
+	uint64_t until = (uint64_t)now + (uint64_t)duration;
+	struct track_more *m;
+
+	if (t->ban_start) {
+		/* a repeat offender: keep every start in the window */
+		m = judge_more(j, t, true);
+		if (m && m->nbans == 0)
+			judge_push_ban(m, t->ban_start);
+		if (m)
+			judge_push_ban(m, (uint32_t)now);
+	}
+	t->ban_start = (uint32_t)now;
+	t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
+	t->banned = 1;
+	t->ban_class = (uint8_t)cls;
+	t->ban_pattern = pattern;
+	t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
+	t->last = (uint32_t)now;
+	m = judge_more(j, t, false);
+	if (m)
+		m->noffs = 0;	/* a ban clears the running total */
+	judge_emit(j, &e);
+}
+
+static void judge_ignore(struct judge *j, const struct sighting *s, const struct addr *a,
+			 const char *reason)
+{
+	struct judge_event e = {
+		.kind = JUDGE_IGNORED, .s = s, .cls = s->cls, .pattern = s->pattern,
+		.reason = reason, .time = s->time,
+	};
+
+	if (a)
+		e.addr = *a;
+	judge_emit(j, &e);
+}
+
+/* Why an address can never be banned, or NULL. */
+static const char *judge_never(const struct judge *j, const struct addr *a,
+			       const struct addr *key)
+{
+	switch (addr_kind(a)) {
+	case ADDR_LOOPBACK:
+		return "loopback";
+	case ADDR_UNSPECIFIED:
+		return "unspecified";
+	case ADDR_NOT_UNICAST:
+		return "not-unicast";
+	case ADDR_UNICAST:
+		break;
+	}
+	return j->wl ? whitelist_check(j->wl, key) : NULL;
+}
+
+void judge_offence(struct judge *j, const struct sighting *s)
+{
+	const struct class_conf *cc = &j->r.classes[s->cls];
+	struct judge_event e;
+	struct track_more *m;
+	struct addr key;
+	const char *why;
+	uint32_t weight, sum = 0, i;
+	unsigned count = 0;
+	time_t now = s->time;
+	struct track *t;
+
+	if (!s->addr_ok) {
+		judge_ignore(j, s, NULL, "invalid-address");
+		return;
+	}
+	judge_key(j, &s->addr, &key);
+	why = judge_never(j, &s->addr, &key);
+	if (why) {
+		judge_ignore(j, s, &key, why);
+		return;
+	}
+	if (!cc->enabled) {
+		judge_ignore(j, s, &key, "class-disabled");
+		return;
+	}
+	if (cc->has_min_score && s->has_score && s->score < cc->min_score) {
+		judge_ignore(j, s, &key, "score");
+		return;
+	}
+	weight = (uint32_t)(((uint64_t)cc->weight * s->weight + WEIGHT_ONE / 2) / WEIGHT_ONE);
+	if (weight == 0) {
+		judge_ignore(j, s, &key, "weight");
+		return;
+	}
+	i = judge_find(j, &key);
+	if (i == NONE)
+		i = judge_add(j, &key, now);
+	e = (struct judge_event){
+		.kind = JUDGE_OFFENCE, .s = s, .addr = key, .cls = s->cls,
+		.pattern = s->pattern, .weight = weight, .time = now,
+	};
+	if (i == NONE) {
+		/* out of memory: still report, but it cannot count */
+		judge_emit(j, &e);
+		return;
+	}
+	t = &j->t[i];
+	if ((time_t)t->last < now)
+		t->last = (uint32_t)now;
+	judge_emit(j, &e);
+	if (t->ban_until > now)
+		return;		/* recorded above; no second ban while one runs */
+	judge_prune(j, t, now);
+	t = &j->t[i];
+	if (weight < j->r.threshold) {
+		m = judge_more(j, t, true);
+		if (!m || judge_push_offence(m, (uint32_t)now, weight) < 0)
+			return;
+		for (uint32_t k = 0; k < m->noffs; k++)
+			sum += m->offs[k].weight;
+		count = m->noffs;
+		if (sum < j->r.threshold)
+			return;
+	} else {
+		m = judge_more(j, t, false);
+		count = 1 + (m ? m->noffs : 0);
+	}
+	{
+		unsigned earlier = judge_earlier_bans(j, t);
+
+		judge_apply_ban(j, t, now, judge_duration(j, earlier), s->cls, s->pattern, count,
+				earlier, s);
+	}
+}
+
+int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
+	      uint32_t reason, const char **why)
+{
+	struct addr key;
+	uint32_t i;
+	unsigned earlier;
+
+	judge_key(j, a, &key);
+	*why = judge_never(j, a, &key);
+	if (*why)
+		return -1;
+	i = judge_find(j, &key);
+	if (i == NONE)
+		i = judge_add(j, &key, now);
+	if (i == NONE) {
+		*why = "out of memory";
+		return -1;
+	}
+	judge_prune(j, &j->t[i], now);
+	earlier = judge_earlier_bans(j, &j->t[i]);
+	if (duration <= 0)
+		duration = judge_duration(j, earlier);
+	judge_apply_ban(j, &j->t[i], now, duration, CLASS_COUNT, reason ? reason : j->manual, 0,
+			earlier, NULL);
+	return 0;
+}
+
+int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget)
+{
+	struct judge_event e = { .kind = JUDGE_UNBAN, .time = now };
+	struct addr key;
+	uint32_t i;
+	struct track *t;
+
+	judge_key(j, a, &key);
+	i = judge_find(j, &key);
+	if (i == NONE || j->t[i].ban_until <= now)
+		return -1;
+	t = &j->t[i];
+	e.addr = t->addr;
+	e.cls = (enum class_id)t->ban_class;
+	e.pattern = t->ban_pattern;
+	t->ban_until = 0;
+	t->banned = 0;
+	if (forget)
+		judge_remove(j, i);
+	judge_emit(j, &e);
+	return 0;
+}
+
+static bool judge_matters(struct judge *j, struct track *t, time_t now)
+{
+	struct track_more *m;
+
+	if (t->ban_until > now)
+		return true;
+	judge_prune(j, t, now);
+	m = judge_more(j, t, false);
+	return t->ban_start != 0 || (m && (m->noffs || m->nbans));
+}
+
+void judge_expire(struct judge *j, time_t now, size_t budget)
+{
+	while (budget-- > 0 && j->n > 0) {
+		uint32_t i = j->sweep < j->n ? j->sweep : 0;
+		struct track *t = &j->t[i];
+
+		if (t->banned && t->ban_until <= now) {
+			struct judge_event e = {
+				.kind = JUDGE_EXPIRED, .addr = t->addr, .cls = (enum class_id)t->ban_class,
+				.pattern = t->ban_pattern, .time = t->ban_until,
+			};
+
+			t->banned = 0;
+			judge_emit(j, &e);
+		}
+		if (!judge_matters(j, t, now)) {
+			judge_remove(j, i);	/* the last entry moved into i: visit it next */
+			j->sweep = i;
+		} else {
+			j->sweep = i + 1;
+		}
+	}
+}
+
+int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
+{
+	for (uint32_t i = 0; i < j->n; i++) {
+		const struct track *t = &j->t[i];
+		const struct track_more *m = t->more ? j->more[t->more] : NULL;
+		uint32_t times[64], weights[64];
+		struct judge_entry e = {
+			.addr = t->addr, .ban_until = t->ban_until, .ban_start = t->ban_start,
+			.ban_class = (enum class_id)t->ban_class, .ban_pattern = t->ban_pattern,
+			.ban_offences = t->ban_offences,
+		};
+		uint32_t *tp = times, *wp = weights;
+		int r;
+
+		if (m && m->nbans) {
+			e.nbans = m->nbans;
+			e.ban_times = m->bans;
+		} else if (t->ban_start) {
+			e.nbans = 1;
+			e.ban_times = &t->ban_start;
+		}
+		if (m && m->noffs) {
+			if (m->noffs > 64) {
+				tp = malloc(m->noffs * sizeof(*tp));
+				wp = malloc(m->noffs * sizeof(*wp));
+				if (!tp || !wp) {
+					free(tp);
+					free(wp);
+					return -1;
+				}
+			}
+			for (uint32_t k = 0; k < m->noffs; k++) {
+				tp[k] = m->offs[k].time;
+				wp[k] = m->offs[k].weight;
+			}
+			e.noffences = m->noffs;
+			e.off_times = tp;
+			e.off_weights = wp;
+		}
+		r = fn(ctx, &e);
+		if (tp != times) {
+			free(tp);
+			free(wp);
+		}
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
+{
+	uint32_t i = judge_find(j, &e->addr);
+	struct track *t;
+	struct track_more *m;
+
+	if (i == NONE)
+		i = judge_add(j, &e->addr, now);
+	if (i == NONE)
+		return -1;
+	t = &j->t[i];
+	t->ban_until = e->ban_until > UINT32_MAX ? UINT32_MAX : (uint32_t)e->ban_until;
+	t->banned = e->ban_until > now;
+	t->ban_start = (uint32_t)e->ban_start;
+	t->ban_class = (uint8_t)e->ban_class;
+	t->ban_pattern = e->ban_pattern;
+	t->ban_offences = e->ban_offences > UINT16_MAX ? UINT16_MAX : (uint16_t)e->ban_offences;
+	t->last = (uint32_t)(e->ban_start ? e->ban_start : now);
+	judge_drop_more(j, t);
+	if (e->nbans > 1 || e->noffences) {
+		m = judge_more(j, t, true);
+		if (!m)
+			return -1;
+		for (unsigned k = 0; e->nbans > 1 && k < e->nbans; k++)
+			if (judge_push_ban(m, e->ban_times[k]) < 0)
+				return -1;
+		for (unsigned k = 0; k < e->noffences; k++) {
+			if (judge_push_offence(m, e->off_times[k], e->off_weights[k]) < 0)
+				return -1;
+			if (e->off_times[k] > t->last)
+				t->last = e->off_times[k];
+		}
+	}
+	if (!judge_matters(j, &j->t[i], now))
+		judge_remove(j, i);
+	return 0;
+}
+
+size_t judge_tracked(const struct judge *j)
+{
+	return j->n;
+}
+
+size_t judge_active_bans(const struct judge *j, time_t now)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < j->n; i++)
+		n += j->t[i].ban_until > now;
+	return n;
+}

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Hand-written, because it runs on every line: no regex, no sscanf, no
+ * allocation, no system call but the mktime() of a new local hour.
+ *
+ * Recognised envelopes:
+ *   Nov  7 06:44:16 [<fac.lvl>] host tag[pid]: msg        RFC 3164
+ *   2026-11-27T06:44:16.123456+00:00 host tag[pid]: msg    RFC 3339
+ *   2026-11-27 06:44:16[.mmm][ +hhmm] [[pid]] msg          Exim/rspamd files
+ *   Fri Nov 27 06:44:16 2026 -> msg                        clamav-milter file
+ * The last two carry no tag: the source's program supplies it. A source
+ * with a program also takes lines with no header at all.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "parser.h"
+
+#define DAY (24 * 3600L)
+
+void parser_init(struct parser *p, const char *program)
+{
+	memset(p, 0, sizeof(*p));
+	p->program = program;
+	p->programlen = program ? strlen(program) : 0;
+	p->cache_key = -1;
+}
+
+static int parser_digits(const char *s, int n)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+static int parser_month(const char *s)
+{
+	static const char names[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+	for (int i = 0; i < 12; i++)
+		if (memcmp(s, names + 3 * i, 3) == 0)
+			return i;
+	return -1;
+}
+
+static bool parser_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static bool parser_valid(int y, int mon, int day, int h, int m, int s)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+
+	if (y < 1970 || y > 9999 || mon < 0 || mon > 11 || day < 1 || day > mdays[mon] ||
+	    h < 0 || h > 23 || m < 0 || m > 59 || s < 0 || s > 60)
+		return false;
+	return !(mon == 1 && day == 29 && !parser_leap(y));
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static long parser_days(int y, int mon, int day)
+{
+	long yy = y - (mon < 2);
+	long era = (yy >= 0 ? yy : yy - 399) / 400;
+	long yoe = yy - era * 400;
+	long mp = (mon + 9) % 12;
+	long doy = (153 * mp + 2) / 5 + day - 1;
+	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+
+	return era * 146097 + doe - 719468;
+}
+
+static time_t parser_utc(int y, int mon, int day, int h, int m, int s)
+{
+	return (time_t)(parser_days(y, mon, day) * DAY + h * 3600L + m * 60L + s);
+}
+
+/* Local time, through a one-hour cache: lines arrive in order. */
+static time_t parser_local(struct parser *p, int y, int mon, int day, int h, int m, int s)
+{
+	int key = ((y * 100 + mon) * 100 + day) * 100 + h;
+
+	if (key != p->cache_key) {
+		struct tm tm = {
+			.tm_year = y - 1900, .tm_mon = mon, .tm_mday = day,
+			.tm_hour = h, .tm_isdst = -1,
+		};
+
+		p->cache_hour = mktime(&tm);
+		p->cache_key = key;
+	}
+	return p->cache_hour + m * 60 + s;
+}
+
+static int parser_year_of(time_t t)
+{
+	struct tm tm;
+
+	return localtime_r(&t, &tm) ? tm.tm_year + 1900 : 1970;
+}
+
+/* A classic timestamp has no year: take the one nearest the reference. */
+static time_t parser_classic_time(struct parser *p, int mon, int day, int h, int m, int s,
+				  time_t now)
+{
+	time_t ref = p->last ? p->last : now, t;
+	int y;
+
+	if (!p->last && p->first_year) {
+		y = p->first_year;
+		if (!parser_valid(y, mon, day, h, m, s))
+			return -1;
+		return parser_local(p, y, mon, day, h, m, s);
+	}
+	y = parser_year_of(ref);
+	if (!parser_valid(y, mon, day, h, m, s) && !parser_valid(++y, mon, day, h, m, s))
+		return -1;	/* Feb 29: the next leap year is too far to be right */
+	t = parser_local(p, y, mon, day, h, m, s);
+	if (t - ref > 183 * DAY && parser_valid(y - 1, mon, day, h, m, s))
+		t = parser_local(p, y - 1, mon, day, h, m, s);
+	else if (ref - t > 183 * DAY && parser_valid(y + 1, mon, day, h, m, s))
+		t = parser_local(p, y + 1, mon, day, h, m, s);
+	return t;
+}
+
+/* "HH:MM:SS" at s; -1 if not. */
+static int parser_hms(const char *s, int *h, int *m, int *sec)
+{
+	if (s[2] != ':' || s[5] != ':')
+		return -1;
+	*h = parser_digits(s, 2);
+	*m = parser_digits(s + 3, 2);
+	*sec = parser_digits(s + 6, 2);
+	return (*h < 0 || *m < 0 || *sec < 0) ? -1 : 0;
+}
+
+/* "YYYY-MM-DD?HH:MM:SS" with sep at [10]; fills the fields. */
+static int parser_ymdhms(const char *s, size_t len, char sep, int *y, int *mon, int *day,
+			 int *h, int *m, int *sec)
+{
+	if (len < 19 || s[4] != '-' || s[7] != '-' || s[10] != sep)
+		return -1;
+	*y = parser_digits(s, 4);
+	*mon = parser_digits(s + 5, 2) - 1;
+	*day = parser_digits(s + 8, 2);
+	if (*y < 0 || *mon < 0 || *day < 0 || parser_hms(s + 11, h, m, sec) < 0)
+		return -1;
+	return parser_valid(*y, *mon, *day, *h, *m, *sec) ? 0 : -1;
+}
+
+static size_t parser_skip_fraction(const char *s, size_t i, size_t len)
+{
+	if (i < len && (s[i] == '.' || s[i] == ',')) {
+		size_t j = i + 1;
+
+		while (j < len && s[j] >= '0' && s[j] <= '9')
+			j++;
+		if (j > i + 1)
+			return j;
+	}
+	return i;
+}
+
+/*
+ * "tag[pid]: msg" at s. Tags are runs of anything but space, '[' and ':'
+ * (Postfix's have slashes). Returns the message start, or NULL.
+ */
+static const char *parser_tag(const char *s, const char *end, struct logline *out)
+{
+	const char *t = s;
+
+	while (t < end && *t != '[' && *t != ':' && *t != ' ')
+		t++;
+	if (t == s || t == end)
+		return NULL;
+	out->tag = s;
+	out->taglen = (size_t)(t - s);
+	if (*t == '[') {
+		const char *q = t + 1;
+
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == t + 1 || q == end || *q != ']')
+			return NULL;
+		t = q + 1;
+	}
+	if (t == end || *t != ':')
+		return NULL;
+	t++;
+	if (t < end && *t == ' ')
+		t++;
+	return t;
+}
+
+/* After a syslog timestamp: [<fac.lvl>] [host] tag[pid]: msg */
+static int parser_after_stamp(const char *s, const char *end, struct logline *out)
+{
+	const char *tok, *sp, *msg;
+
+	if (s < end && *s == '<') {
+		const char *gt = memchr(s, '>', (size_t)(end - s));
+
+		if (!gt || gt + 1 >= end || gt[1] != ' ')
+			return -1;
+		s = gt + 2;
+	}
+	tok = s;
+	sp = memchr(tok, ' ', (size_t)(end - tok));
+	if (!sp)
+		sp = end;
+	/* A host name never holds '[' nor ends in ':': then there is no host. */
+	if (!(memchr(tok, '[', (size_t)(sp - tok)) || (sp > tok && sp[-1] == ':'))) {
+		if (sp == end)
+			return -1;
+		tok = sp + 1;
+	}
+	msg = parser_tag(tok, end, out);
+	if (!msg)
+		return -1;
+	out->msg = msg;
+	out->msglen = (size_t)(end - msg);
+	return 0;
+}
+
+/* Exim's own stamp: "YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm] [[pid] ]". Returns
+ * the length of the prefix and the time, or 0. */
+static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, time_t *t)
+{
+	int y, mon, day, h, m, sec;
+	size_t i;
+
+	if (parser_ymdhms(s, len, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
+		return 0;
+	i = parser_skip_fraction(s, 19, len);
+	if (i + 6 <= len && s[i] == ' ' && (s[i + 1] == '+' || s[i + 1] == '-') &&
+	    parser_digits(s + i + 2, 4) >= 0 && (i + 6 == len || s[i + 6] == ' ')) {
+		int off = parser_digits(s + i + 2, 2) * 3600 + parser_digits(s + i + 4, 2) * 60;
+
+		*t = parser_utc(y, mon, day, h, m, sec) - (s[i + 1] == '+' ? off : -off);
+		i += 6;
+	} else {
+		*t = parser_local(p, y, mon, day, h, m, sec);
+	}
+	if (i < len && s[i] == ' ')
+		i++;
+	if (i < len && s[i] == '[') {
+		size_t j = i + 1;
+
+		while (j < len && s[j] >= '0' && s[j] <= '9')
+			j++;
+		if (j > i + 1 && j < len && s[j] == ']') {
+			i = j + 1;
+			if (i < len && s[i] == ' ')
+				i++;
+		}
+	}
+	return i;
+}
+
+static int parser_rfc3164(struct parser *p, const char *s, size_t len, time_t now,
+			  struct logline *out)
+{
+	int mon, day, h, m, sec;
+	size_t i;
+
+	if (len < 16 || s[3] != ' ' || (mon = parser_month(s)) < 0)
+		return -1;
+	if (s[4] == ' ' && s[5] >= '1' && s[5] <= '9' && s[6] == ' ') {
+		day = s[5] - '0';
+		i = 7;
+	} else if (s[5] != ' ' && (day = parser_digits(s + 4, 2)) >= 0 && s[6] == ' ') {
+		i = 7;
+	} else if (s[4] >= '1' && s[4] <= '9' && s[5] == ' ') {
+		day = s[4] - '0';
+		i = 6;
+	} else {
+		return -1;
+	}
+	if (len < i + 9 || parser_hms(s + i, &h, &m, &sec) < 0)
+		return -1;
+	i = parser_skip_fraction(s, i + 8, len);
+	if (i >= len || s[i] != ' ')
+		return -1;
+	out->time = parser_classic_time(p, mon, day, h, m, sec, now);
+	if (out->time == (time_t)-1)
+		return -1;
+	return parser_after_stamp(s + i + 1, s + len, out);
+}
+
+static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct logline *out)
+{
+	int y, mon, day, h, m, sec;
+	size_t i;
+
+	if (parser_ymdhms(s, len, 'T', &y, &mon, &day, &h, &m, &sec) < 0)
+		return -1;
+	i = parser_skip_fraction(s, 19, len);
+	if (i < len && s[i] == 'Z') {
+		out->time = parser_utc(y, mon, day, h, m, sec);
+		i++;
+	} else if (i + 6 <= len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':' &&
+		   parser_digits(s + i + 1, 2) >= 0 && parser_digits(s + i + 4, 2) >= 0) {
+		int off = parser_digits(s + i + 1, 2) * 3600 + parser_digits(s + i + 4, 2) * 60;
+
+		out->time = parser_utc(y, mon, day, h, m, sec) - (s[i] == '+' ? off : -off);
+		i += 6;
+	} else {
+		out->time = parser_local(p, y, mon, day, h, m, sec);
+	}
+	if (i >= len || s[i] != ' ')
+		return -1;
+	return parser_after_stamp(s + i + 1, s + len, out);
+}
+
+/* clamav-milter: "Fri Nov 27 06:44:16 2026 -> msg" */
+static int parser_ctime(struct parser *p, const char *s, size_t len, struct logline *out)
+{
+	int mon, day, h, m, sec, y;
+
+	if (len < 28 || s[3] != ' ' || s[7] != ' ' || (mon = parser_month(s + 4)) < 0)
+		return -1;
+	day = s[8] == ' ' ? parser_digits(s + 9, 1) : parser_digits(s + 8, 2);
+	if (day < 0 || s[10] != ' ' || parser_hms(s + 11, &h, &m, &sec) < 0 || s[19] != ' ' ||
+	    (y = parser_digits(s + 20, 4)) < 0 || memcmp(s + 24, " -> ", 4) != 0 ||
+	    !parser_valid(y, mon, day, h, m, sec))
+		return -1;
+	out->time = parser_local(p, y, mon, day, h, m, sec);
+	out->msg = s + 28;
+	out->msglen = len - 28;
+	return 0;
+}
+
+static int parser_headerless(struct parser *p, const char *s, size_t len, time_t now,
+			     struct logline *out)
+{
+	size_t n;
+
+	if (!p->program)
+		return -1;
+	out->tag = p->program;
+	out->taglen = p->programlen;
+	n = parser_exim_stamp(p, s, len, &out->time);
+	if (n == 0 && parser_ctime(p, s, len, out) == 0)
+		return 0;
+	if (n == 0)
+		out->time = p->last ? p->last : now;
+	out->msg = s + n;
+	out->msglen = len - n;
+	return 0;
+}
+
+int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
+		 struct logline *out)
+{
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (len > 0 && line[0] >= '0' && line[0] <= '9' && len > 10 && line[10] == 'T')
+		r = parser_rfc3339(p, line, len, out);
+	else
+		r = parser_rfc3164(p, line, len, now, out);
+	if (r < 0) {
+		memset(out, 0, sizeof(*out));
+		r = parser_headerless(p, line, len, now, out);
+	} else if (out->taglen >= 4 && memcmp(out->tag, "exim", 4) == 0) {
+		/* Exim through syslog repeats its own stamp after the tag. */
+		time_t t;
+		size_t n = parser_exim_stamp(p, out->msg, out->msglen, &t);
+
+		out->msg += n;
+		out->msglen -= n;
+	}
+	if (r == 0)
+		p->last = out->time;
+	return r;
+}

@@ -1,0 +1,187 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pipeline.h"
+
+/* Housekeeping runs when the clock has moved this far (seconds). */
+#define PIPELINE_TICK 10
+/* Judge entries visited per tick: a full sweep of a million in ~3 min. */
+#define PIPELINE_SWEEP 65536
+
+static void pipeline_on_judge(void *ctx, const struct judge_event *e)
+{
+	struct pipeline *pl = ctx;
+
+	switch (e->kind) {
+	case JUDGE_OFFENCE:
+		pl->st.offences++;
+		pl->st.by_class[e->cls]++;
+		break;
+	case JUDGE_IGNORED:
+		pl->st.ignored++;
+		break;
+	case JUDGE_BAN:
+		pl->st.bans++;
+		break;
+	case JUDGE_UNBAN:
+	case JUDGE_EXPIRED:
+		break;
+	}
+	if (pl->emit)
+		pl->emit(pl->ctx, e);
+}
+
+static void pipeline_on_sighting(void *ctx, const struct sighting *s)
+{
+	struct pipeline *pl = ctx;
+
+	judge_offence(pl->j, s);
+}
+
+/* Everything that depends on cfg and ps, built aside so a failed reload
+ * leaves the running pipeline untouched. */
+struct pipeline_parts {
+	struct whitelist wl;
+	struct matcher m;
+	uint64_t *hits;
+};
+
+static int pipeline_parts_build(struct pipeline_parts *pp, const struct config *cfg,
+				struct patternset *ps, struct diag *d)
+{
+	const char *where = cfg->path ? cfg->path : "configuration";
+
+	memset(pp, 0, sizeof(*pp));
+	if (whitelist_init(&pp->wl, cfg->whitelist, cfg->nwhitelist, where, d) < 0)
+		return -1;
+	whitelist_resolve(&pp->wl, d);
+	if (cfg->ignore_self && whitelist_load_self(&pp->wl) < 0)
+		diag_warn(d, where, 0, "ignore_self: cannot list this host's addresses");
+	pp->hits = calloc(ps->n ? ps->n : 1, sizeof(*pp->hits));
+	if (!pp->hits || matcher_init(&pp->m, ps) < 0) {
+		diag_error(d, where, 0, "out of memory");
+		free(pp->hits);
+		whitelist_free(&pp->wl);
+		return -1;
+	}
+	return 0;
+}
+
+int pipeline_init(struct pipeline *pl, const struct config *cfg, struct patternset *ps,
+		  judge_emit_fn *emit, void *ctx, struct diag *d)
+{
+	struct pipeline_parts pp;
+	struct judge_rules rules;
+
+	memset(pl, 0, sizeof(*pl));
+	if (pipeline_parts_build(&pp, cfg, ps, d) < 0)
+		return -1;
+	pl->cfg = cfg;
+	pl->ps = ps;
+	pl->wl = pp.wl;
+	pl->m = pp.m;
+	pl->st.hits = pp.hits;
+	pl->emit = emit;
+	pl->ctx = ctx;
+	judge_rules_from_config(&rules, cfg);
+	pl->j = judge_new(&rules, &pl->wl, pipeline_on_judge, pl);
+	if (!pl->j ||
+	    correlator_init(&pl->c, cfg->correlate_max, cfg->correlate_timeout,
+			    pipeline_on_sighting, pl) < 0 ||
+	    correlator_set_traps(&pl->c, cfg->spamtraps, cfg->nspamtraps) < 0) {
+		diag_error(d, cfg->path ? cfg->path : "configuration", 0, "out of memory");
+		pipeline_free(pl);
+		return -1;
+	}
+	return 0;
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	judge_free(pl->j);
+	if (pl->c.t)
+		correlator_free(&pl->c);
+	matcher_free(&pl->m);
+	whitelist_free(&pl->wl);
+	free(pl->st.hits);
+	memset(pl, 0, sizeof(*pl));
+}
+
+int pipeline_reload(struct pipeline *pl, const struct config *cfg, struct patternset *ps,
+		    struct diag *d)
+{
+	struct pipeline_parts pp;
+	struct judge_rules rules;
+
+	if (pipeline_parts_build(&pp, cfg, ps, d) < 0)
+		return -1;
+	if (correlator_set_traps(&pl->c, cfg->spamtraps, cfg->nspamtraps) < 0) {
+		diag_error(d, cfg->path ? cfg->path : "configuration", 0, "out of memory");
+		matcher_free(&pp.m);
+		whitelist_free(&pp.wl);
+		free(pp.hits);
+		return -1;
+	}
+	matcher_free(&pl->m);
+	whitelist_free(&pl->wl);
+	free(pl->st.hits);
+	pl->wl = pp.wl;
+	pl->m = pp.m;
+	pl->st.hits = pp.hits;
+	pl->cfg = cfg;
+	pl->ps = ps;
+	correlator_set_limits(&pl->c, cfg->correlate_max, cfg->correlate_timeout);
+	judge_rules_from_config(&rules, cfg);
+	judge_reconfigure(pl->j, &rules, &pl->wl);
+	return 0;
+}
+
+void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
+			const struct logline *l)
+{
+	struct origin o = { source, lineno };
+	struct match m;
+
+	pl->st.lines++;
+	if (l->time >= pl->last_expire + PIPELINE_TICK)
+		pipeline_tick(pl, l->time);
+	if (!matcher_match(&pl->m, l, &m))
+		return;
+	pl->st.matched++;
+	pl->st.hits[m.index]++;
+	correlator_feed(&pl->c, &m, &o, l->time);
+}
+
+void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
+			uint64_t lineno, const char *line, size_t len, time_t now,
+			bool use_line_time)
+{
+	struct logline l;
+
+	if (len > pl->cfg->max_line) {
+		pipeline_skip(pl);
+		return;
+	}
+	if (parser_parse(p, line, len, now, &l) < 0) {
+		pl->st.lines++;
+		pl->st.unparsed++;
+		return;
+	}
+	if (!use_line_time)
+		l.time = now;
+	pipeline_feed_line(pl, source, lineno, &l);
+}
+
+void pipeline_skip(struct pipeline *pl)
+{
+	pl->st.lines++;
+	pl->st.skipped++;
+}
+
+void pipeline_tick(struct pipeline *pl, time_t now)
+{
+	pl->last_expire = now;
+	correlator_expire(&pl->c, now);
+	judge_expire(pl->j, now, PIPELINE_SWEEP);
+}
