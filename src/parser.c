@@ -69,7 +69,7 @@ static long parser_days(int y, int mon, int day)
 	long yy = y - (mon < 2);
 	long era = (yy >= 0 ? yy : yy - 399) / 400;
 	long yoe = yy - era * 400;
-	long mp = (mon + 9) % 12;
+	long mp = (mon + 10) % 12;	/* mon is 0-based: March is 0 */
 	long doy = (153 * mp + 2) / 5 + day - 1;
 	long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
 
