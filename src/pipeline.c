@@ -6,8 +6,15 @@
 
 /* Housekeeping runs when the clock has moved this far (seconds). */
 #define PIPELINE_TICK 10
-/* Judge entries visited per tick: a full sweep of a million in ~3 min. */
-#define PIPELINE_SWEEP 65536
+/*
+ * The judge's table is swept once every PIPELINE_LAP seconds of clock,
+ * whatever its size: each tick visits its share, at least
+ * PIPELINE_SWEEP_MIN entries. A replay or a catch-up, whose clock is the
+ * log's and ticks every few thousand lines, visits each entry once per
+ * three minutes of log rather than once per tick.
+ */
+#define PIPELINE_LAP 180
+#define PIPELINE_SWEEP_MIN 1024
 
 static void pipeline_on_judge(void *ctx, const struct judge_event *e)
 {
@@ -181,7 +188,11 @@ void pipeline_skip(struct pipeline *pl)
 
 void pipeline_tick(struct pipeline *pl, time_t now)
 {
+	size_t budget = judge_tracked(pl->j) / (PIPELINE_LAP / PIPELINE_TICK) + 1;
+
+	if (budget < PIPELINE_SWEEP_MIN)
+		budget = PIPELINE_SWEEP_MIN;
 	pl->last_expire = now;
 	correlator_expire(&pl->c, now);
-	judge_expire(pl->j, now, PIPELINE_SWEEP);
+	judge_expire(pl->j, now, budget);
 }
