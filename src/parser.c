@@ -173,9 +173,10 @@ static size_t parser_skip_fraction(const char *s, size_t i, size_t len)
  */
 static const char *parser_tag(const char *s, const char *end, struct logline *out)
 {
+	static const bool stop[256] = { ['['] = true, [':'] = true, [' '] = true };
 	const char *t = s;
 
-	while (t < end && *t != '[' && *t != ':' && *t != ' ')
+	while (t < end && !stop[(unsigned char)*t])
 		t++;
 	if (t == s || t == end)
 		return NULL;
@@ -202,6 +203,7 @@ static const char *parser_tag(const char *s, const char *end, struct logline *ou
 static int parser_after_stamp(const char *s, const char *end, struct logline *out)
 {
 	const char *tok, *sp, *msg;
+	bool bracket = false;
 
 	if (s < end && *s == '<') {
 		const char *gt = memchr(s, '>', (size_t)(end - s));
@@ -211,11 +213,10 @@ static int parser_after_stamp(const char *s, const char *end, struct logline *ou
 		s = gt + 2;
 	}
 	tok = s;
-	sp = memchr(tok, ' ', (size_t)(end - tok));
-	if (!sp)
-		sp = end;
+	for (sp = tok; sp < end && *sp != ' '; sp++)
+		bracket |= *sp == '[';
 	/* A host name never holds '[' nor ends in ':': then there is no host. */
-	if (!(memchr(tok, '[', (size_t)(sp - tok)) || (sp > tok && sp[-1] == ':'))) {
+	if (!(bracket || (sp > tok && sp[-1] == ':'))) {
 		if (sp == end)
 			return -1;
 		tok = sp + 1;
