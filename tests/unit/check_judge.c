@@ -579,8 +579,11 @@ static void max_tracked_with(int nbans)
 
 START_TEST(max_tracked)
 {
-	/* running bans survive eviction over idle entries */
+	/* running bans survive eviction over idle entries, even when the
+	 * random samples of the table find bans only */
 	max_tracked_with(2);
+	max_tracked_with(6);
+	max_tracked_with(7);
 }
 END_TEST
 
