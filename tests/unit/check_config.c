@@ -305,6 +305,17 @@ END_TEST
 
 #define ERR(text, want) ck_assert_str_eq(load_err(put_main(text)), want)
 
+START_TEST(unknown_key)
+{
+	ERR("threshold = 1\nfindtim = 12h\n",
+	    "DIR/spamwrath.conf:2: no such option 'findtim'\n");
+	ERR("\n\nclass spam {\n  min_score = 15\n  minscore = 15\n}\n",
+	    "DIR/spamwrath.conf:5: no such option 'minscore'\n");
+	ERR("ipset {\n  set5 = \"x\"\n}\n",
+	    "DIR/spamwrath.conf:2: no such option 'set5'\n");
+}
+END_TEST
+
 START_TEST(bad_duration)
 {
 	ERR("findtime = 12h\n\n\nbantime = 12x\n",
@@ -604,6 +615,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, full);
 	tcase_add_test(tc, shipped_file);
 	suite_add_tcase(s, tc);
+	tcase_add_test(te, unknown_key);
 	tcase_add_test(te, bad_duration);
 	tcase_add_test(te, bad_whitelist);
 	tcase_add_test(te, bad_spamtrap);
