@@ -453,6 +453,30 @@ START_TEST(bad_sources)
 }
 END_TEST
 
+START_TEST(bad_bantime_max)
+{
+	ERR("bantime = 12h\nbantime_max = 1h\n",
+	    "DIR/spamwrath.conf:2: bantime_max (3600s) is shorter than bantime (43200s)\n");
+	/* with bantime_max left at its default, bantime's line */
+	ERR("# long first bans\n\nbantime = 31d\n",
+	    "DIR/spamwrath.conf:3: bantime_max (2592000s) is shorter than bantime (2678400s)\n");
+	/* set in a drop-in: that file and line */
+	put("conf.d/50-short.conf", "# oops\nbantime_max = 6h\n");
+	ERR("bantime = 12h\n",
+	    "DIR/conf.d/50-short.conf:2: bantime_max (21600s) is shorter than bantime "
+	    "(43200s)\n");
+}
+END_TEST
+
+START_TEST(bad_ipset_names)
+{
+	ERR("ipset {\n  set4 = \"sw\"\n  set6 = \"sw\"\n}\n",
+	    "DIR/spamwrath.conf:3: ipset: set4 and set6 are both \"sw\"\n");
+	ERR("\nipset {\n  set6 = \"spamwrath4\"\n}\n",
+	    "DIR/spamwrath.conf:3: ipset: set4 and set6 are both \"spamwrath4\"\n");
+}
+END_TEST
+
 START_TEST(errors_everywhere)
 {
 	/* all errors of a file are reported, in order; a broken main file
@@ -622,6 +646,8 @@ static Suite *config_suite(void)
 	tcase_add_test(te, bad_class);
 	tcase_add_test(te, bad_numbers);
 	tcase_add_test(te, bad_sources);
+	tcase_add_test(te, bad_bantime_max);
+	tcase_add_test(te, bad_ipset_names);
 	tcase_add_test(te, errors_everywhere);
 	tcase_add_test(te, unreadable);
 	suite_add_tcase(s, te);
