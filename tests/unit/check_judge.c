@@ -785,9 +785,13 @@ static int save_one(void *ctx, const struct judge_entry *e)
 	ck_assert_uint_le(e->nbans, 64);
 	ck_assert_uint_le(e->noffences, 64);
 	*c = *e;
-	memcpy(s->bans[s->n], e->ban_times, e->nbans * sizeof(uint32_t));
-	memcpy(s->times[s->n], e->off_times, e->noffences * sizeof(uint32_t));
-	memcpy(s->weights[s->n], e->off_weights, e->noffences * sizeof(uint32_t));
+	/* the arrays are NULL when empty */
+	if (e->nbans)
+		memcpy(s->bans[s->n], e->ban_times, e->nbans * sizeof(uint32_t));
+	if (e->noffences) {
+		memcpy(s->times[s->n], e->off_times, e->noffences * sizeof(uint32_t));
+		memcpy(s->weights[s->n], e->off_weights, e->noffences * sizeof(uint32_t));
+	}
 	c->ban_times = s->bans[s->n];
 	c->off_times = s->times[s->n];
 	c->off_weights = s->weights[s->n];
