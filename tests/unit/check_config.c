@@ -12,11 +12,23 @@
 
 /* --- a configuration directory of our own, written by each test --- */
 
-static char dir[64];
+/*
+ * Every test gets a directory of its own inside one per test case. The
+ * outer one is made and removed by the runner process, so that it goes
+ * even when a test fails (a failed test does not reach its teardown).
+ */
+static char base[64], dir[96];
+
+static void base_setup(void)
+{
+	snprintf(base, sizeof(base), "/tmp/sw-unit-config-%ld-XXXXXX", (long)getpid());
+	if (!mkdtemp(base))
+		ck_abort_msg("mkdtemp: %s", strerror(errno));
+}
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/sw-unit-config-%ld-XXXXXX", (long)getpid());
+	snprintf(dir, sizeof(dir), "%s/t-XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
@@ -26,6 +38,11 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	(void)flag;
 	(void)ftw;
 	return remove(path);
+}
+
+static void base_teardown(void)
+{
+	nftw(base, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static void teardown(void)
@@ -631,8 +648,11 @@ static Suite *config_suite(void)
 	TCase *te = tcase_create("errors");
 	TCase *td = tcase_create("dropins");
 
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_unchecked_fixture(te, base_setup, base_teardown);
 	tcase_add_checked_fixture(te, setup, teardown);
+	tcase_add_unchecked_fixture(td, base_setup, base_teardown);
 	tcase_add_checked_fixture(td, setup, teardown);
 	tcase_add_test(tc, builtin_defaults);
 	tcase_add_test(tc, empty_file);

@@ -410,9 +410,13 @@ START_TEST(traps_from_config)
 	ck_assert_ptr_nonnull(f);
 	fputs("spamtraps = { \"Trap@Example.ORG\", \"@HoneyPot.example.net\" }\n", f);
 	fclose(f);
-	ck_assert_int_eq(config_load(path, &cfg, &d), 0);
-	unlink(path);
-	rmdir(dir);
+	{
+		int r = config_load(path, &cfg, &d);
+
+		unlink(path);
+		rmdir(dir);
+		ck_assert_int_eq(r, 0);
+	}
 	mk(&c, 100, 3600);
 	ck_assert_int_eq(correlator_set_traps(&c, cfg->spamtraps, cfg->nspamtraps), 0);
 	ck_assert(is_trap(&c, "trap@example.org"));

@@ -13,11 +13,23 @@
 
 /* --- pattern files in a directory of our own --- */
 
-static char dir[64];
+/*
+ * Every test gets a directory of its own inside one per test case. The
+ * outer one is made and removed by the runner process, so that it goes
+ * even when a test fails (a failed test does not reach its teardown).
+ */
+static char base[64], dir[96];
+
+static void base_setup(void)
+{
+	snprintf(base, sizeof(base), "/tmp/sw-unit-pattern-%ld-XXXXXX", (long)getpid());
+	if (!mkdtemp(base))
+		ck_abort_msg("mkdtemp: %s", strerror(errno));
+}
 
 static void setup(void)
 {
-	snprintf(dir, sizeof(dir), "/tmp/sw-unit-pattern-%ld-XXXXXX", (long)getpid());
+	snprintf(dir, sizeof(dir), "%s/t-XXXXXX", base);
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 }
 
@@ -27,6 +39,11 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 	(void)flag;
 	(void)ftw;
 	return remove(path);
+}
+
+static void base_teardown(void)
+{
+	nftw(base, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
 static void teardown(void)
@@ -541,6 +558,7 @@ static Suite *pattern_suite(void)
 	TCase *tc = tcase_create("load");
 	TCase *tt = tcase_create("tags");
 
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, valid_file);
 	tcase_add_test(tc, shipped_sets);
