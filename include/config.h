@@ -63,6 +63,10 @@ struct config {
 	size_t max_tracked;	/* addresses the judge remembers at most */
 	long correlate_timeout;	/* how long a queue id waits for its other half */
 	size_t correlate_max;	/* queue ids remembered at most */
+
+	/* "FILE:LINE" of the keys checked against each other once every file
+	 * is in, for their messages; NULL while the default holds. */
+	char *where_bantime, *where_bantime_max, *where_set4, *where_set6;
 };
 
 /* Where spamwrath.conf lives when -c is not given. */

@@ -170,6 +170,22 @@ static int loader_set_path(const struct loader *L, const char *key, char **dst)
 	return 0;
 }
 
+/* Notes where this file sets key, for checks made after the last file. */
+static int loader_where(const struct loader *L, const char *key, char **dst)
+{
+	char *w = NULL;
+
+	if (!loader_str(L, key))
+		return 0;
+	if (asprintf(&w, "%s:%d", L->f->path, loader_line(L, key, 0)) < 0) {
+		loader_error(L, key, 0, "out of memory");
+		return -1;
+	}
+	free(*dst);
+	*dst = w;
+	return 0;
+}
+
 static int loader_set_duration(const struct loader *L, const char *key, long *dst)
 {
 	const char *v = loader_str(L, key);
@@ -454,6 +470,8 @@ static int loader_apply(struct loader *L)
 	rc |= loader_set_duration(L, "findtime", &c->findtime);
 	rc |= loader_set_duration(L, "bantime", &c->bantime);
 	rc |= loader_set_duration(L, "bantime_max", &c->bantime_max);
+	rc |= loader_where(L, "bantime", &c->where_bantime);
+	rc |= loader_where(L, "bantime_max", &c->where_bantime_max);
 	rc |= loader_set_duration(L, "repeat_window", &c->repeat_window);
 	{
 		double x;
@@ -478,6 +496,8 @@ static int loader_apply(struct loader *L)
 		L->secname = "ipset";
 		rc |= loader_set_str(L, "set4", &c->set4);
 		rc |= loader_set_str(L, "set6", &c->set6);
+		rc |= loader_where(L, "set4", &c->where_set4);
+		rc |= loader_where(L, "set6", &c->where_set6);
 		/* Coarser than these would ban whole providers for one client. */
 		rc |= loader_set_unsigned(L, "ipv4_prefix", 16, 32, &c->ipv4_prefix);
 		rc |= loader_set_unsigned(L, "ipv6_prefix", 32, 128, &c->ipv6_prefix);
@@ -594,13 +614,17 @@ static int config_validate(struct config *c, struct diag *d)
 	const char *where = c->path ? c->path : "built-in configuration";
 	int rc = 0;
 
+	/* named where a file set the second key, else the first */
 	if (c->bantime_max < c->bantime) {
-		diag_error(d, where, 0, "bantime_max (%lds) is shorter than bantime (%lds)",
+		diag_error(d, c->where_bantime_max ? c->where_bantime_max :
+			   c->where_bantime ? c->where_bantime : where, 0,
+			   "bantime_max (%lds) is shorter than bantime (%lds)",
 			   c->bantime_max, c->bantime);
 		rc = -1;
 	}
 	if (strcmp(c->set4, c->set6) == 0) {
-		diag_error(d, where, 0, "ipset: set4 and set6 are both \"%s\"", c->set4);
+		diag_error(d, c->where_set6 ? c->where_set6 : c->where_set4 ? c->where_set4 : where,
+			   0, "ipset: set4 and set6 are both \"%s\"", c->set4);
 		rc = -1;
 	}
 	for (size_t i = 0; i < c->nsources; i++) {
@@ -680,6 +704,10 @@ void config_free(struct config *c)
 	free(c->control_group);
 	free(c->set4);
 	free(c->set6);
+	free(c->where_bantime);
+	free(c->where_bantime_max);
+	free(c->where_set4);
+	free(c->where_set6);
 	config_free_list(c->whitelist, c->nwhitelist);
 	config_free_list(c->spamtraps, c->nspamtraps);
 	for (size_t i = 0; i < c->nsources; i++) {

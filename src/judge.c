@@ -4,6 +4,8 @@
  * a dense array, plus a 4-byte index slot; at most max_tracked of them.
  * When full, the least recently active of 8 sampled entries goes, entries
  * with a running ban last (redis's approximated LRU: no list to maintain).
+ * Should all 8 hold running bans while an entry without one exists, a clock
+ * hand finds that entry: a running ban is evicted only from a table of bans.
  * Offences below the threshold and repeat bans live in a side record that
  * most entries never need.
  *
@@ -56,6 +58,8 @@ struct judge {
 	uint32_t *more_free;
 	uint32_t nfree;
 	uint32_t sweep;
+	uint32_t nbanned;	/* entries with the banned flag set */
+	uint32_t hand;		/* eviction scan position */
 	uint64_t rng;
 	uint32_t manual;	/* interned "manual" */
 };
@@ -232,10 +236,22 @@ static uint32_t judge_find(const struct judge *j, const struct addr *key)
 	return htab_find(&j->idx, htab_hash(key, sizeof(*key)), judge_eq, j, key);
 }
 
+static void judge_set_banned(struct judge *j, struct track *t, bool on)
+{
+	if (t->banned != on) {
+		t->banned = on;
+		if (on)
+			j->nbanned++;
+		else
+			j->nbanned--;
+	}
+}
+
 static void judge_remove(struct judge *j, uint32_t i)
 {
 	uint32_t last = j->n - 1;
 
+	judge_set_banned(j, &j->t[i], false);
 	judge_drop_more(j, &j->t[i]);
 	htab_remove(&j->idx, judge_rehash(j, i), i, judge_rehash, j);
 	if (i != last) {
@@ -272,6 +288,18 @@ static void judge_evict(struct judge *j, time_t now)
 			if ((ab < bb) || (ab == bb && a->last < b->last))
 				best = i;
 		}
+	}
+	if (j->t[best].ban_until > now && j->nbanned < j->n) {
+		/* an entry without the flag has no running ban: find it */
+		for (uint32_t k = 0; k < j->n; k++) {
+			uint32_t i = (uint32_t)(((uint64_t)j->hand + k) % j->n);
+
+			if (j->t[i].ban_until <= now) {
+				best = i;
+				break;
+			}
+		}
+		j->hand = best;
 	}
 	judge_remove(j, best);
 }
@@ -386,7 +414,7 @@ static void judge_apply_ban(struct judge *j, struct track *t, time_t now, long d
 	}
 	t->ban_start = (uint32_t)now;
 	t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
-	t->banned = 1;
+	judge_set_banned(j, t, true);
 	t->ban_class = (uint8_t)cls;
 	t->ban_pattern = pattern;
 	t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
@@ -546,7 +574,7 @@ int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget)
 	e.cls = (enum class_id)t->ban_class;
 	e.pattern = t->ban_pattern;
 	t->ban_until = 0;
-	t->banned = 0;
+	judge_set_banned(j, t, false);
 	if (forget)
 		judge_remove(j, i);
 	judge_emit(j, &e);
@@ -576,7 +604,7 @@ void judge_expire(struct judge *j, time_t now, size_t budget)
 				.pattern = t->ban_pattern, .time = t->ban_until,
 			};
 
-			t->banned = 0;
+			judge_set_banned(j, t, false);
 			judge_emit(j, &e);
 		}
 		if (!judge_matters(j, t, now)) {
@@ -650,7 +678,7 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 		return -1;
 	t = &j->t[i];
 	t->ban_until = e->ban_until > UINT32_MAX ? UINT32_MAX : (uint32_t)e->ban_until;
-	t->banned = e->ban_until > now;
+	judge_set_banned(j, t, e->ban_until > now);
 	t->ban_start = (uint32_t)e->ban_start;
 	t->ban_class = (uint8_t)e->ban_class;
 	t->ban_pattern = e->ban_pattern;

@@ -84,7 +84,8 @@ static time_t parser_utc(int y, int mon, int day, int h, int m, int s)
 /* Local time, through a one-hour cache: lines arrive in order. */
 static time_t parser_local(struct parser *p, int y, int mon, int day, int h, int m, int s)
 {
-	int key = ((y * 100 + mon) * 100 + day) * 100 + h;
+	/* hours since 1970: below 88 million up to 9999, so it fits an int */
+	int key = (int)(parser_days(y, mon, day) * 24 + h);
 
 	if (key != p->cache_key) {
 		struct tm tm = {

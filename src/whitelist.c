@@ -8,10 +8,15 @@
 
 #include "whitelist.h"
 
-/* RFC 1123 host name: labels of letters, digits and inner hyphens. */
+/*
+ * RFC 1123 host name: labels of letters, digits and inner hyphens. The
+ * last label is never all digits (RFC 3696 section 2), so that a mistyped
+ * address such as 192.0.2.300 is an error, not a name to resolve.
+ */
 static bool whitelist_is_hostname(const char *s)
 {
 	size_t label = 0, len = strlen(s);
+	bool digits = true;	/* the current label is all digits so far */
 
 	if (len == 0 || len > 253)
 		return false;
@@ -21,16 +26,21 @@ static bool whitelist_is_hostname(const char *s)
 		if (c == '.') {
 			if (label == 0 || s[i - 1] == '-')
 				return false;
-			label = 0;
+			if (i + 1 < len) {
+				label = 0;
+				digits = true;
+			}
 		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			   (c >= '0' && c <= '9') || (c == '-' && label > 0)) {
 			if (++label > 63)
 				return false;
+			if (c < '0' || c > '9')
+				digits = false;
 		} else {
 			return false;
 		}
 	}
-	return s[len - 1] != '-';
+	return s[len - 1] != '-' && !digits;
 }
 
 bool whitelist_entry_valid(const char *s)
