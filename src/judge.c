@@ -505,21 +505,27 @@ void judge_offence(struct judge *j, const struct sighting *s)
 	t = &j->t[i];
 	if ((time_t)t->last < now)
 		t->last = (uint32_t)now;
-	judge_emit(j, &e);
-	if (t->ban_until > now)
-		return;		/* recorded above; no second ban while one runs */
+	if (t->ban_until > now) {
+		judge_emit(j, &e);
+		return;		/* recorded, but no second ban while one runs */
+	}
 	judge_prune(j, t, now);
 	t = &j->t[i];
 	if (weight < j->r.threshold) {
 		m = judge_more(j, t, true);
-		if (!m || judge_push_offence(m, (uint32_t)now, weight) < 0)
+		if (!m || judge_push_offence(m, (uint32_t)now, weight) < 0) {
+			judge_emit(j, &e);
 			return;
+		}
 		for (uint32_t k = 0; k < m->noffs; k++)
 			sum += m->offs[k].weight;
 		count = m->noffs;
+		e.counted = sum < j->r.threshold;
+		judge_emit(j, &e);
 		if (sum < j->r.threshold)
 			return;
 	} else {
+		judge_emit(j, &e);
 		m = judge_more(j, t, false);
 		count = 1 + (m ? m->noffs : 0);
 	}
@@ -573,6 +579,7 @@ int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget)
 	e.addr = t->addr;
 	e.cls = (enum class_id)t->ban_class;
 	e.pattern = t->ban_pattern;
+	e.reason = forget ? "forget" : NULL;
 	t->ban_until = 0;
 	judge_set_banned(j, t, false);
 	if (forget)
@@ -702,6 +709,86 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 	if (!judge_matters(j, &j->t[i], now))
 		judge_remove(j, i);
 	return 0;
+}
+
+static uint32_t judge_get(struct judge *j, const struct addr *key, time_t now)
+{
+	uint32_t i = judge_find(j, key);
+
+	return i != NONE ? i : judge_add(j, key, now);
+}
+
+int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, time_t until,
+		      enum class_id cls, uint32_t pattern, unsigned offences, time_t now)
+{
+	struct track_more *m;
+	struct track *t;
+	uint32_t i;
+
+	if (until <= now && !judge_inside((uint32_t)start, j->r.repeat_window, now))
+		return 0;
+	i = judge_get(j, key, now);
+	if (i == NONE)
+		return -1;
+	t = &j->t[i];
+	if (t->ban_start && (uint32_t)start != t->ban_start) {
+		m = judge_more(j, t, true);
+		if (!m)
+			return -1;
+		if (m->nbans == 0 && judge_push_ban(m, t->ban_start) < 0)
+			return -1;
+		if (judge_push_ban(m, (uint32_t)start) < 0)
+			return -1;
+	}
+	if ((uint32_t)start >= t->ban_start) {
+		t->ban_start = (uint32_t)start;
+		t->ban_class = (uint8_t)cls;
+		t->ban_pattern = pattern;
+		t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
+	}
+	if (until > now && until > (time_t)t->ban_until) {
+		t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
+		t->banned = 1;
+	}
+	if ((uint32_t)start > t->last)
+		t->last = (uint32_t)start;
+	m = judge_more(j, t, false);
+	if (m)
+		m->noffs = 0;	/* as when the ban was made */
+	return 0;
+}
+
+int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
+			  uint32_t weight, time_t now)
+{
+	struct track_more *m;
+	struct track *t;
+	uint32_t i;
+
+	if (!judge_inside((uint32_t)when, j->r.findtime, now))
+		return 0;
+	i = judge_get(j, key, now);
+	if (i == NONE)
+		return -1;
+	t = &j->t[i];
+	m = judge_more(j, t, true);
+	if (!m || judge_push_offence(m, (uint32_t)when, weight) < 0)
+		return -1;
+	if ((uint32_t)when > t->last)
+		t->last = (uint32_t)when;
+	return 0;
+}
+
+void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)
+{
+	uint32_t i = judge_find(j, key);
+
+	if (i == NONE)
+		return;
+	j->t[i].ban_until = 0;
+	j->t[i].banned = 0;
+	if (forget)
+		judge_remove(j, i);
 }
 
 size_t judge_tracked(const struct judge *j)
