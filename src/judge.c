@@ -748,7 +748,7 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 	}
 	if (until > now && until > (time_t)t->ban_until) {
 		t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
-		t->banned = 1;
+		judge_set_banned(j, t, true);
 	}
 	if ((uint32_t)start > t->last)
 		t->last = (uint32_t)start;
@@ -786,7 +786,7 @@ void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)
 	if (i == NONE)
 		return;
 	j->t[i].ban_until = 0;
-	j->t[i].banned = 0;
+	judge_set_banned(j, &j->t[i], false);
 	if (forget)
 		judge_remove(j, i);
 }
