@@ -58,6 +58,7 @@ struct config {
 	/* Read by spamwrath-firewall through spamwrathd --get, not by the daemon. */
 	char **fw_ports;	/* "25" or "6000:6010", at most 15 multiport slots */
 	size_t nfw_ports;
+	char *fw_ports_where;	/* "FILE:LINE" where ports was last set, for messages */
 	char *fw_target;	/* "auto", "tarpit", "drop" or "reject" */
 
 	struct source_conf *sources;

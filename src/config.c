@@ -516,6 +516,15 @@ static int loader_apply(struct loader *L)
 		L->secname = "firewall";
 		rc |= loader_append_list(L, "ports", &c->fw_ports, &c->nfw_ports,
 					 config_check_port, "a TCP port (25) or range (6000:6010)");
+		if (cfgfile_has(L->f, "firewall", NULL, "ports")) {
+			free(c->fw_ports_where);
+			c->fw_ports_where = NULL;
+			if (asprintf(&c->fw_ports_where, "%s:%d", L->f->path,
+				     loader_line(L, "ports", 0)) < 0) {
+				c->fw_ports_where = NULL;
+				rc = -1;
+			}
+		}
 		t = loader_str(L, "target");
 		if (t && strcasecmp(t, "auto") && strcasecmp(t, "tarpit") &&
 		    strcasecmp(t, "drop") && strcasecmp(t, "reject")) {
@@ -639,8 +648,10 @@ static int config_load_dropins(struct config *c, const char *basedir, struct dia
  * so the default must not be in it from the start. iptables' multiport
  * match takes 15 ports, a range counting as two.
  */
-static int config_firewall_ports(struct config *c, struct diag *d, const char *where)
+static int config_firewall_ports(struct config *c, struct diag *d)
 {
+	const char *where = c->fw_ports_where ? c->fw_ports_where :
+		c->path ? c->path : "built-in configuration";
 	size_t slots = 0;
 
 	if (c->nfw_ports == 0) {
@@ -676,8 +687,6 @@ static int config_validate(struct config *c, struct diag *d)
 		diag_error(d, where, 0, "ipset: set4 and set6 are both \"%s\"", c->set4);
 		rc = -1;
 	}
-	if (config_firewall_ports(c, d, where) < 0)
-		rc = -1;
 	for (size_t i = 0; i < c->nsources; i++) {
 		const struct source_conf *s = &c->sources[i];
 		bool journal = s->njournal > 0 || s->journal_dir;
@@ -691,6 +700,8 @@ static int config_validate(struct config *c, struct diag *d)
 			rc = -1;
 		}
 	}
+	if (config_firewall_ports(c, d) < 0)
+		rc = -1;
 	return rc;
 }
 
@@ -758,6 +769,7 @@ void config_free(struct config *c)
 	config_free_list(c->whitelist, c->nwhitelist);
 	config_free_list(c->spamtraps, c->nspamtraps);
 	config_free_list(c->fw_ports, c->nfw_ports);
+	free(c->fw_ports_where);
 	free(c->fw_target);
 	for (size_t i = 0; i < c->nsources; i++) {
 		struct source_conf *s = &c->sources[i];
