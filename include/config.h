@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "class.h"
 #include "diag.h"
@@ -54,6 +55,12 @@ struct config {
 	unsigned ipv4_prefix, ipv6_prefix;
 	long ipset_maxelem;
 
+	/* Read by spamwrath-firewall through spamwrathd --get, not by the daemon. */
+	char **fw_ports;	/* "25" or "6000:6010", at most 15 multiport slots */
+	size_t nfw_ports;
+	char *fw_ports_where;	/* "FILE:LINE" where ports was last set, for messages */
+	char *fw_target;	/* "auto", "tarpit", "drop" or "reject" */
+
 	struct source_conf *sources;
 	size_t nsources;
 
@@ -80,5 +87,12 @@ const char *config_default_path(void);
  */
 int config_load(const char *path, struct config **out, struct diag *d);
 void config_free(struct config *c);
+
+/*
+ * Prints the effective value of key ("findtime", "ipset.set4",
+ * "firewall.ports"...) to out: durations in seconds, booleans as yes or
+ * no, one line per list element. Returns -1 for a key it does not know.
+ */
+int config_print(const struct config *c, const char *key, FILE *out);
 
 #endif

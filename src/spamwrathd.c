@@ -12,11 +12,39 @@
 static void daemon_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: spamwrathd [-c CONFIG] [-n|--dry-run] [-t] [--version] [--help]\n"
+		"usage: spamwrathd [-c CONFIG] [-n|--dry-run] [-t] [--get KEY] [--version] [--help]\n"
 		"  -c, --config FILE   configuration (default %s)\n"
 		"  -n, --dry-run       judge and log, but change no ipset\n"
-		"  -t, --test          check the configuration and patterns, then exit\n",
+		"  -t, --test          check the configuration and patterns, then exit\n"
+		"      --get KEY       print the effective value of a configuration key\n"
+		"                      (findtime, ipset.set4, firewall.ports...), then exit\n",
 		config_default_path());
+}
+
+/*
+ * --get: for scripts that must agree with the daemon, such as
+ * spamwrath-firewall (set names, ports). Reads the configuration only,
+ * not the patterns.
+ */
+static int daemon_get(const char *config, const char *key)
+{
+	struct diag d = { 0 };
+	struct config *c = NULL;
+	int rc = 0;
+
+	if (config_load(config ? config : config_default_path(), &c, &d) < 0)
+		rc = 1;
+	for (size_t i = 0; i < d.n; i++)
+		fprintf(stderr, "spamwrathd: %s\n", d.msgs[i]);
+	diag_free(&d);
+	if (rc == 0 && config_print(c, key, stdout) < 0) {
+		fprintf(stderr, "spamwrathd: --get: no configuration key \"%s\"\n", key);
+		rc = 2;
+	}
+	config_free(c);
+	if (fflush(stdout) != 0)
+		rc = 1;
+	return rc;
 }
 
 int main(int argc, char **argv)
@@ -25,11 +53,12 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "test", no_argument, NULL, 't' },
+		{ "get", required_argument, NULL, 'G' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *config = NULL;
+	const char *config = NULL, *get = NULL;
 	bool check = false;
 	struct diag d = { 0 };
 	struct loaded l;
@@ -40,6 +69,7 @@ int main(int argc, char **argv)
 		case 'c': config = optarg; break;
 		case 'n': break;
 		case 't': check = true; break;
+		case 'G': get = optarg; break;
 		case 'V': printf("spamwrathd %s\n", PACKAGE_VERSION); return 0;
 		case 'h': daemon_usage(stdout); return 0;
 		default: daemon_usage(stderr); return 2;
@@ -49,6 +79,8 @@ int main(int argc, char **argv)
 		daemon_usage(stderr);
 		return 2;
 	}
+	if (get)
+		return daemon_get(config, get);
 	rc = loader_load(config ? config : config_default_path(), true, NULL, &l, &d);
 	for (size_t i = 0; i < d.n; i++)
 		fprintf(stderr, "spamwrathd: %s\n", d.msgs[i]);
