@@ -199,8 +199,9 @@ fail:
 	return -1;
 }
 
+/* 0 when the set exists and will do, 1 when it is missing, -1 (logged) otherwise. */
 static int ipset_check_one(struct ipset *s, const char *name, const char *typename,
-			   uint8_t family, long maxelem, long default_timeout)
+			   uint8_t family, long maxelem)
 {
 	const char *fam = family == NFPROTO_IPV4 ? "inet" : "inet6";
 	char why[256], got_type[64] = "", got_family[16] = "", got_max[32] = "", tbuf[32];
@@ -218,7 +219,7 @@ static int ipset_check_one(struct ipset *s, const char *name, const char *typena
 		const char *reason = ipset_reason(s, why, sizeof(why));
 
 		if (strstr(reason, "does not exist"))
-			return ipset_create(s, name, typename, family, maxelem, default_timeout);
+			return 1;
 		log_error("ipset: cannot read set %s: %s", name, reason);
 		return -1;
 	}
@@ -273,8 +274,15 @@ int ipset_use(struct ipset *s, const char *set4, const char *set6)
 int ipset_ensure(struct ipset *s, const char *set4, const char *set6, long maxelem,
 		 long default_timeout)
 {
-	if (ipset_check_one(s, set4, "hash:ip", NFPROTO_IPV4, maxelem, default_timeout) < 0 ||
-	    ipset_check_one(s, set6, "hash:net", NFPROTO_IPV6, maxelem, default_timeout) < 0)
+	/* both checked before either is created: a refusal changes nothing */
+	int r4 = ipset_check_one(s, set4, "hash:ip", NFPROTO_IPV4, maxelem);
+	int r6 = ipset_check_one(s, set6, "hash:net", NFPROTO_IPV6, maxelem);
+
+	if (r4 < 0 || r6 < 0)
+		return -1;
+	if (r4 > 0 && ipset_create(s, set4, "hash:ip", NFPROTO_IPV4, maxelem, default_timeout) < 0)
+		return -1;
+	if (r6 > 0 && ipset_create(s, set6, "hash:net", NFPROTO_IPV6, maxelem, default_timeout) < 0)
 		return -1;
 	return 0;
 }

@@ -37,6 +37,7 @@ struct tail {
 	int wd;
 	uint64_t dev, ino;
 	uint64_t off;		/* bytes consumed from fd */
+	uint64_t head;		/* hash of the first line, 0 while unknown */
 	struct linebuf lb;
 };
 
@@ -206,6 +207,7 @@ static int file_open(struct source_file *f, const struct source_pos *start, bool
 	f->cur.dev = (uint64_t)st.st_dev;
 	f->cur.ino = (uint64_t)st.st_ino;
 	f->cur.off = off;
+	f->cur.head = file_head_hash(fd);
 	if (tail_watch(f, &f->cur) < 0)
 		log_warn("source %s: cannot watch %s (%s); checking it every second instead",
 			 s->conf.name, s->conf.file, strerror(errno));
@@ -228,6 +230,25 @@ static void file_watch_dir(struct source_file *f)
 	}
 }
 
+/*
+ * Shorter than what was read, or another first line: truncated in place
+ * (copytruncate), even when the writer has already written past the old
+ * offset again by the time we look.
+ */
+static bool file_truncated(struct source_file *f, const struct stat *st)
+{
+	uint64_t h;
+
+	if ((uint64_t)st->st_size < f->cur.off)
+		return true;
+	h = file_head_hash(f->cur.fd);
+	if (f->cur.head == 0) {
+		f->cur.head = h;
+		return false;
+	}
+	return h != f->cur.head;
+}
+
 /* Reads what there is and follows the path to whatever file it names now. */
 static void file_check(struct source_file *f)
 {
@@ -247,11 +268,12 @@ static void file_check(struct source_file *f)
 		struct stat cst;
 
 		more |= tail_drain(f, &f->cur, &budget) > 0;
-		if (!more && fstat(f->cur.fd, &cst) == 0 && (uint64_t)cst.st_size < f->cur.off) {
+		if (!more && fstat(f->cur.fd, &cst) == 0 && file_truncated(f, &cst)) {
 			log_info("source %s: %s was truncated; reading it from the start",
 				 s->conf.name, s->conf.file);
 			linebuf_reset(&f->cur.lb);
 			f->cur.off = 0;
+			f->cur.head = file_head_hash(f->cur.fd);
 			if (lseek(f->cur.fd, 0, SEEK_SET) == 0)
 				more |= tail_drain(f, &f->cur, &budget) > 0;
 		}
