@@ -40,7 +40,7 @@ struct daemon {
 	const char *config_path;
 	bool dry_run;
 	sd_event *ev;
-	struct loaded cur;
+	struct loaded *cur;	/* on the heap: the pipeline keeps &cur->ps */
 	struct pipeline pl;
 	bool pl_ready;
 	struct ipset *ipset;
@@ -278,7 +278,7 @@ static int daemon_on_hourly(sd_event_source *es, uint64_t usec, void *userdata)
 		resolver_start(dm->res, names, wl->nhosts);
 		free(names);
 	}
-	if (dm->cur.cfg->ignore_self && whitelist_load_self(wl) < 0)
+	if (dm->cur->cfg->ignore_self && whitelist_load_self(wl) < 0)
 		log_warn("ignore_self: cannot list this host's addresses; keeping the last list");
 	sd_event_source_set_time_relative(es, DAEMON_RESOLVE_USEC);
 	return 0;
@@ -298,7 +298,7 @@ static void daemon_log_diag(const struct diag *d, size_t from, bool failed)
 
 static int daemon_reload_sets(struct daemon *dm, const struct config *nc)
 {
-	const struct config *oc = dm->cur.cfg;
+	const struct config *oc = dm->cur->cfg;
 
 	if (dm->dry_run)
 		return 0;
@@ -309,31 +309,35 @@ static int daemon_reload_sets(struct daemon *dm, const struct config *nc)
 
 int daemon_reload(struct daemon *dm, struct diag *d)
 {
-	struct loaded nl;
+	struct loaded *nlp = calloc(1, sizeof(*nlp));
 	struct source **nsrc = NULL;
 	bool *reused = NULL;
 	size_t from = d->n;
 
 	sd_notify(0, "RELOADING=1");
-	if (loader_load(dm->config_path, true, NULL, &nl, d) < 0)
+	if (!nlp) {
+		diag_error(d, dm->config_path, 0, "out of memory");
+		goto failed;
+	}
+	if (loader_load(dm->config_path, true, NULL, nlp, d) < 0)
 		goto failed;
 	reused = calloc(dm->nsrc ? dm->nsrc : 1, sizeof(*reused));
 	if (!reused) {
 		diag_error(d, dm->config_path, 0, "out of memory");
 		goto failed_loaded;
 	}
-	if (daemon_reload_sets(dm, nl.cfg) < 0) {
-		diag_error(d, nl.cfg->path, 0, "ipset: sets %s/%s cannot be used (see above)",
-			   nl.cfg->set4, nl.cfg->set6);
+	if (daemon_reload_sets(dm, nlp->cfg) < 0) {
+		diag_error(d, nlp->cfg->path, 0, "ipset: sets %s/%s cannot be used (see above)",
+			   nlp->cfg->set4, nlp->cfg->set6);
 		goto failed_loaded;
 	}
-	nsrc = daemon_open_sources(dm, nl.cfg, reused);
+	nsrc = daemon_open_sources(dm, nlp->cfg, reused);
 	if (!nsrc) {
-		diag_error(d, nl.cfg->path, 0, "a source cannot be opened (see above)");
+		diag_error(d, nlp->cfg->path, 0, "a source cannot be opened (see above)");
 		goto failed_loaded;
 	}
-	if (pipeline_reload(&dm->pl, nl.cfg, &nl.ps, d) < 0) {
-		for (size_t i = 0; i < nl.cfg->nsources; i++) {
+	if (pipeline_reload(&dm->pl, nlp->cfg, &nlp->ps, d) < 0) {
+		for (size_t i = 0; i < nlp->cfg->nsources; i++) {
 			bool old = false;
 
 			for (size_t k = 0; k < dm->nsrc; k++)
@@ -346,27 +350,29 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	}
 	/* committed: nothing below can fail */
 	if (!dm->dry_run)
-		ipset_use(dm->ipset, nl.cfg->set4, nl.cfg->set6);
+		ipset_use(dm->ipset, nlp->cfg->set4, nlp->cfg->set6);
 	for (size_t k = 0; k < dm->nsrc; k++)
 		if (!reused[k])
 			source_close(dm->src[k]);
 	free(dm->src);
 	free(reused);
 	dm->src = nsrc;
-	dm->nsrc = nl.cfg->nsources;
-	loader_free(&dm->cur);
-	dm->cur = nl;
+	dm->nsrc = nlp->cfg->nsources;
+	loader_free(dm->cur);
+	free(dm->cur);
+	dm->cur = nlp;
 	dm->reloads++;
 	daemon_log_diag(d, from, false);
 	log_event(LOG_EV_RELOAD_OK, LOG_NOTICE, NULL,
 		  "reloaded %s: %zu patterns from %s, %zu sources",
-		  dm->cur.cfg->path, dm->cur.ps.n, dm->cur.cfg->patterns_dir, dm->nsrc);
+		  dm->cur->cfg->path, dm->cur->ps.n, dm->cur->cfg->patterns_dir, dm->nsrc);
 	sd_notify(0, "READY=1");
 	return 0;
 
 failed_loaded:
-	loader_free(&nl);
+	loader_free(nlp);
 failed:
+	free(nlp);
 	free(reused);
 	dm->reload_failures++;
 	daemon_log_diag(d, from, true);
@@ -446,12 +452,17 @@ static int daemon_start(struct daemon *dm)
 	const struct config *cfg;
 	int rc;
 
-	rc = loader_load(dm->config_path, true, NULL, &dm->cur, &d);
+	dm->cur = calloc(1, sizeof(*dm->cur));
+	if (!dm->cur) {
+		log_error("out of memory");
+		return -1;
+	}
+	rc = loader_load(dm->config_path, true, NULL, dm->cur, &d);
 	daemon_log_diag(&d, 0, rc < 0);
 	diag_free(&d);
 	if (rc < 0)
 		return -1;
-	cfg = dm->cur.cfg;
+	cfg = dm->cur->cfg;
 	if (daemon_setup_loop(dm) < 0)
 		return -1;
 	if (!dm->dry_run) {
@@ -462,7 +473,7 @@ static int daemon_start(struct daemon *dm)
 		    ipset_use(dm->ipset, cfg->set4, cfg->set6) < 0)
 			return -1;
 	}
-	rc = pipeline_init(&dm->pl, cfg, &dm->cur.ps, daemon_on_event, dm, &d);
+	rc = pipeline_init(&dm->pl, cfg, &dm->cur->ps, daemon_on_event, dm, &d);
 	daemon_log_diag(&d, 0, rc < 0);
 	diag_free(&d);
 	if (rc < 0)
@@ -488,8 +499,9 @@ static void daemon_stop(struct daemon *dm)
 	resolver_free(dm->res);
 	if (dm->pl_ready)
 		pipeline_free(&dm->pl);
-	if (dm->cur.cfg)
-		loader_free(&dm->cur);
+	if (dm->cur && dm->cur->cfg)
+		loader_free(dm->cur);
+	free(dm->cur);
 	ipset_close(dm->ipset);	/* the sets and their members stay */
 	sd_event_source_disable_unref(dm->tick);
 	sd_event_source_disable_unref(dm->hourly);
@@ -511,9 +523,9 @@ int daemon_run(const struct daemon_opts *o)
 	}
 	log_event(LOG_EV_START, LOG_NOTICE, NULL,
 		  "started%s: %s, %zu patterns from %s, %zu sources, sets %s and %s",
-		  dm.dry_run ? " in dry run (no ipset changes)" : "", dm.cur.cfg->path,
-		  dm.cur.ps.n, dm.cur.cfg->patterns_dir, dm.nsrc, dm.cur.cfg->set4,
-		  dm.cur.cfg->set6);
+		  dm.dry_run ? " in dry run (no ipset changes)" : "", dm.cur->cfg->path,
+		  dm.cur->ps.n, dm.cur->cfg->patterns_dir, dm.nsrc, dm.cur->cfg->set4,
+		  dm.cur->cfg->set6);
 	daemon_status(&dm);
 	sd_notify(0, "READY=1");
 	rc = sd_event_loop(dm.ev);
