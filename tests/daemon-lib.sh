@@ -67,9 +67,15 @@ start_daemon() {
 	fi
 }
 
+# SIGTERM, then the exit status must be 0 (a sanitizer's report is not).
 stop_daemon() {
 	kill -TERM "$DAEMON_PID" 2>/dev/null || true
-	wait "$DAEMON_PID" 2>/dev/null || true
+	_rc=0
+	wait "$DAEMON_PID" || _rc=$?
+	if [ "$_rc" != 0 ]; then
+		cat "$DAEMON_ERR" >&2
+		fail "spamwrathd exited with status $_rc after SIGTERM"
+	fi
 }
 
 daemon_alive() {
