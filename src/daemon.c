@@ -162,6 +162,33 @@ static void daemon_close_sources(struct source **v, size_t n)
 }
 
 /*
+ * A source that is new or changed. When a running, not taken over source
+ * follows the same file or journal, the new one starts where it stands,
+ * so that changing, say, a source's program loses no line.
+ */
+static struct source *daemon_open_changed(struct daemon *dm, const struct source_conf *c,
+					  size_t max_line, const bool *reused)
+{
+	struct source_pos pos = { 0 };
+	struct source *s;
+
+	for (size_t k = 0; reused && k < dm->nsrc; k++) {
+		const struct source_conf *o = &dm->src[k]->conf;
+		bool same = c->file ? o->file && strcmp(o->file, c->file) == 0
+				    : !o->file && strcmp(o->name, c->name) == 0;
+
+		if (!reused[k] && same) {
+			if (source_position(dm->src[k], &pos) < 0)
+				source_pos_free(&pos);
+			break;
+		}
+	}
+	s = source_open(dm->ev, c, max_line, pos.valid ? &pos : NULL, daemon_on_line, dm);
+	source_pos_free(&pos);
+	return s;
+}
+
+/*
  * The sources of cfg: those equal to a running one are taken over (their
  * position stays), the others opened. *reused marks taken ones in dm->src.
  * NULL when one cannot be opened (the new ones are closed again).
@@ -187,7 +214,7 @@ static struct source **daemon_open_sources(struct daemon *dm, const struct confi
 			}
 		}
 		if (!v[i])
-			v[i] = source_open(dm->ev, c, cfg->max_line, NULL, daemon_on_line, dm);
+			v[i] = daemon_open_changed(dm, c, cfg->max_line, reused);
 		if (!v[i]) {
 			for (size_t k = 0; k < i; k++) {
 				bool old = false;
@@ -212,11 +239,15 @@ static void daemon_status(struct daemon *dm)
 {
 	const struct pipeline_stats *st = &dm->pl.st;
 	char *s = NULL;
+	char errs[48] = "";
 
-	if (asprintf(&s, "%s%llu lines, %llu offences, %llu bans, %zu active%s%s",
+	if (dm->ban_errors)
+		snprintf(errs, sizeof(errs), ", %llu failed ipset adds",
+			 (unsigned long long)dm->ban_errors);
+	if (asprintf(&s, "%s%llu lines, %llu offences, %llu bans, %zu active%s",
 		     dm->dry_run ? "dry run: " : "", (unsigned long long)st->lines,
 		     (unsigned long long)st->offences, (unsigned long long)st->bans, dm->active,
-		     dm->ban_errors ? ", ipset errors: " : "", dm->ban_errors ? "yes" : "") < 0)
+		     errs) < 0)
 		return;
 	if (dm->status && strcmp(dm->status, s) == 0) {
 		free(s);

@@ -28,6 +28,8 @@ struct ipset_long {
 struct ipset {
 	struct ipset_session *ss;
 	char *set4, *set6;
+	long maxelem, default_timeout;	/* for re-creating a set destroyed under us */
+	char why[256];		/* the last add or delete's failure */
 	char *out;		/* listing text captured by ipset_out */
 	size_t outlen, outcap;
 	struct ipset_long *longs;
@@ -280,6 +282,8 @@ int ipset_ensure(struct ipset *s, const char *set4, const char *set6, long maxel
 
 	if (r4 < 0 || r6 < 0)
 		return -1;
+	s->maxelem = maxelem;
+	s->default_timeout = default_timeout;
 	if (r4 > 0 && ipset_create(s, set4, "hash:ip", NFPROTO_IPV4, maxelem, default_timeout) < 0)
 		return -1;
 	if (r6 > 0 && ipset_create(s, set6, "hash:net", NFPROTO_IPV6, maxelem, default_timeout) < 0)
@@ -287,13 +291,15 @@ int ipset_ensure(struct ipset *s, const char *set4, const char *set6, long maxel
 	return 0;
 }
 
-static int ipset_adt(struct ipset *s, enum ipset_cmd cmd, const struct addr *a, long timeout)
+/* An add or delete; a failure is logged unless quiet (the caller may still recover). */
+static int ipset_adt(struct ipset *s, enum ipset_cmd cmd, const struct addr *a, long timeout,
+		     bool quiet)
 {
 	const char *set = a->family == 4 ? s->set4 : s->set6;
 	uint8_t family = a->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
 	uint8_t cidr = a->prefix;
 	uint32_t t = (uint32_t)timeout;
-	char why[256], text[ADDR_STRLEN];
+	char *why = s->why, text[ADDR_STRLEN];
 
 	if (!set) {
 		log_error("ipset: no sets chosen (ipset_use was not called)");
@@ -308,9 +314,11 @@ static int ipset_adt(struct ipset *s, enum ipset_cmd cmd, const struct addr *a, 
 	    (a->prefix < addr_width(a) && ipset_session_data_set(s->ss, IPSET_OPT_CIDR, &cidr) < 0) ||
 	    (cmd == IPSET_CMD_ADD && ipset_session_data_set(s->ss, IPSET_OPT_TIMEOUT, &t) < 0) ||
 	    ipset_cmd(s->ss, cmd, 0) < 0) {
+		ipset_reason(s, why, sizeof(s->why));
+		if (quiet)
+			return -1;
 		log_error("ipset: cannot %s %s %s %s: %s", cmd == IPSET_CMD_ADD ? "add" : "delete",
-			  addr_format(a, text), cmd == IPSET_CMD_ADD ? "to" : "from", set,
-			  ipset_reason(s, why, sizeof(why)));
+			  addr_format(a, text), cmd == IPSET_CMD_ADD ? "to" : "from", set, why);
 		return -1;
 	}
 	return 0;
@@ -355,15 +363,48 @@ static int ipset_remember_long(struct ipset *s, const struct addr *a, time_t unt
 	return 0;
 }
 
+/*
+ * The add failed: when the set is gone (destroyed by hand), creates it
+ * again and adds once more, so a ban is not lost to a stray
+ * `ipset destroy`. 1 added, 0 not (the set exists: the first error
+ * stands), -1 failed again.
+ */
+static int ipset_recreate(struct ipset *s, const struct addr *a, long t)
+{
+	bool v4 = a->family == 4;
+	const char *name = v4 ? s->set4 : s->set6;
+	int r = ipset_check_one(s, name, v4 ? "hash:ip" : "hash:net",
+				v4 ? NFPROTO_IPV4 : NFPROTO_IPV6, s->maxelem);
+
+	if (r != 1)
+		return 0;
+	log_warn("ipset: set %s disappeared; creating it again", name);
+	if (ipset_create(s, name, v4 ? "hash:ip" : "hash:net", v4 ? NFPROTO_IPV4 : NFPROTO_IPV6,
+			 s->maxelem, s->default_timeout) < 0 ||
+	    ipset_adt(s, IPSET_CMD_ADD, a, t, false) < 0)
+		return -1;
+	return 1;
+}
+
 int ipset_ban(struct ipset *s, const struct addr *a, long timeout, time_t now)
 {
 	long t = timeout > IPSET_TIMEOUT_MAX ? IPSET_TIMEOUT_MAX : timeout;
 	char text[ADDR_STRLEN];
+	int r;
 
 	if (t <= 0)
 		t = 1;
-	if (ipset_adt(s, IPSET_CMD_ADD, a, t) < 0)
-		return -1;
+	if (ipset_adt(s, IPSET_CMD_ADD, a, t, true) < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", s->why);
+		r = ipset_recreate(s, a, t);
+		if (r == 0)
+			log_error("ipset: cannot add %s to %s: %s", addr_format(a, text),
+				  a->family == 4 ? s->set4 : s->set6, why);
+		if (r <= 0)
+			return -1;
+	}
 	if (timeout > IPSET_TIMEOUT_MAX) {
 		if (ipset_remember_long(s, a, now + timeout, now + t) < 0)
 			log_error("ipset: out of memory: the ban of %s ends after %lds, not %lds",
@@ -378,7 +419,7 @@ int ipset_unban(struct ipset *s, const struct addr *a)
 {
 	/* with IPSET_ENV_EXIST (always set) deleting an absent entry succeeds */
 	ipset_forget(s, a);
-	return ipset_adt(s, IPSET_CMD_DEL, a, 0);
+	return ipset_adt(s, IPSET_CMD_DEL, a, 0, false);
 }
 
 void ipset_refresh(struct ipset *s, time_t now)
@@ -394,7 +435,7 @@ void ipset_refresh(struct ipset *s, time_t now)
 		if (l->kernel_until - now < IPSET_REFRESH_MARGIN) {
 			long t = left > IPSET_TIMEOUT_MAX ? IPSET_TIMEOUT_MAX : left;
 
-			if (ipset_adt(s, IPSET_CMD_ADD, &l->a, t) == 0) {
+			if (ipset_adt(s, IPSET_CMD_ADD, &l->a, t, false) == 0) {
 				l->kernel_until = now + t;
 				if (t == left) {
 					/* the kernel entry now ends with the ban */

@@ -3,7 +3,8 @@
 # Ban lifetimes: the kernel expires a ban after its timeout and spamwrathd
 # logs the expiry; a ban longer than the kernel's cap (2147483 s) goes in
 # with the cap (and is re-added by the daemon before it runs out); a
-# restart leaves the set's members and their timeouts alone.
+# restart leaves the set's members and their timeouts alone; a set
+# destroyed by hand while running is created again at the next ban.
 . "$(dirname "$0")/../lib.sh"
 . "$top_srcdir/tests/daemon-lib.sh"
 
@@ -35,6 +36,15 @@ wait_banned "$SET4" 203.0.113.61
 t=$(set_timeout "$SET4" 203.0.113.61)
 [ "$t" -ge 2147400 ] && [ "$t" -le 2147483 ] || fail "a 30-day ban has timeout $t, not the cap"
 grep -q "ban 203.0.113.61 for 30d" "$DAEMON_ERR" || fail "the ban is not logged as 30 days"
+
+# set4 destroyed by hand while running: the next ban creates it again.
+nsx ipset destroy "$SET4"
+line_unknown 203.0.113.62 >>"$log"
+wait_banned "$SET4" 203.0.113.62
+grep -q "set $SET4 disappeared; creating it again" "$DAEMON_ERR" || fail "the re-creation was not logged"
+line_unknown 203.0.113.63 >>"$log"
+wait_banned "$SET4" 203.0.113.63
 stop_daemon
-in_set "$SET4" 203.0.113.61 || fail "the ban left the set at stop"
+in_set "$SET4" 203.0.113.63 || fail "the ban left the set at stop"
+grep "error" "$DAEMON_ERR" && fail "spamwrathd logged an error"
 echo "daemon-expiry: ok"
