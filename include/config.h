@@ -28,8 +28,10 @@ struct source_conf {
 	size_t njournal;
 	char *journal_dir;	/* read journal files from here, not the system journal */
 	bool trusted;		/* journal: only entries from the mail system's units */
-	char **trusted_units;	/* extra _SYSTEMD_UNIT values counted as the mail system */
+	char **trusted_units;	/* extra _SYSTEMD_UNIT values (globs) counted as the mail system */
 	size_t ntrusted_units;
+	char **trusted_users;	/* extra _UID users (names or numbers) for entries without a unit */
+	size_t ntrusted_users;
 	bool start_beginning;	/* first start reads the whole file, not just new lines */
 	const char *where;	/* "FILE:LINE" of the section, for messages */
 };

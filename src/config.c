@@ -48,6 +48,7 @@ static cfg_opt_t config_source_opts[] = {
 	CFG_STR("journal_dir", NULL, CFGF_NODEFAULT),
 	CFG_STR("trusted", NULL, CFGF_NODEFAULT),
 	CFG_STR_LIST("trusted_units", NULL, CFGF_NODEFAULT),
+	CFG_STR_LIST("trusted_users", NULL, CFGF_NODEFAULT),
 	CFG_STR("start", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
@@ -390,6 +391,18 @@ static bool config_check_unit(char *s)
 	return *s != '\0' && !strpbrk(s, " \t/");
 }
 
+/* A user name as useradd takes it (Debian-exim, _rspamd) or a uid. */
+static bool config_check_user(char *s)
+{
+	if (*s == '\0' || strlen(s) > 32 || *s == '-')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
 static int loader_source(struct loader *L, cfg_t *s)
 {
 	struct config *c = L->c;
@@ -434,6 +447,8 @@ static int loader_source(struct loader *L, cfg_t *s)
 				 config_check_journal, "a journal match (FIELD=value or +)");
 	rc |= loader_append_list(L, "trusted_units", &src->trusted_units, &src->ntrusted_units,
 				 config_check_unit, "a systemd unit name");
+	rc |= loader_append_list(L, "trusted_users", &src->trusted_users, &src->ntrusted_users,
+				 config_check_user, "a user name or number");
 	start = loader_str(L, "start");
 	if (start) {
 		if (strcmp(start, "beginning") == 0) {
@@ -809,6 +824,7 @@ void config_free(struct config *c)
 		free((char *)s->where);
 		config_free_list(s->journal, s->njournal);
 		config_free_list(s->trusted_units, s->ntrusted_units);
+		config_free_list(s->trusted_users, s->ntrusted_users);
 	}
 	free(c->sources);
 	free(c);

@@ -116,7 +116,7 @@ static int whitelist_sockaddr(const struct sockaddr *sa, struct addr *out)
 	return -1;
 }
 
-static int whitelist_lookup(struct wl_host *h, struct diag *d)
+int whitelist_lookup_name(const char *name, struct addr **out, size_t *nout)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res, *ai;
@@ -124,25 +124,44 @@ static int whitelist_lookup(struct wl_host *h, struct diag *d)
 	size_t n = 0;
 	int r;
 
-	r = getaddrinfo(h->name, NULL, &hints, &res);
-	if (r != 0) {
-		diag_warn(d, NULL, 0, "whitelist: cannot resolve %s (%s)%s", h->name,
-			  gai_strerror(r), h->naddrs ? ", keeping its last addresses" : "");
-		return -1;
-	}
+	r = getaddrinfo(name, NULL, &hints, &res);
+	if (r != 0)
+		return r;
 	for (ai = res; ai; ai = ai->ai_next)
 		n++;
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v) {
 		freeaddrinfo(res);
-		diag_warn(d, NULL, 0, "whitelist: out of memory resolving %s", h->name);
-		return -1;
+		return EAI_MEMORY;
 	}
 	n = 0;
 	for (ai = res; ai; ai = ai->ai_next)
 		if (whitelist_sockaddr(ai->ai_addr, &v[n]) == 0)
 			n++;
 	freeaddrinfo(res);
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+void whitelist_set_host(struct whitelist *w, size_t i, struct addr *v, size_t n)
+{
+	free(w->hosts[i].addrs);
+	w->hosts[i].addrs = v;
+	w->hosts[i].naddrs = n;
+}
+
+static int whitelist_lookup(struct wl_host *h, struct diag *d)
+{
+	struct addr *v;
+	size_t n;
+	int r = whitelist_lookup_name(h->name, &v, &n);
+
+	if (r != 0) {
+		diag_warn(d, NULL, 0, "whitelist: cannot resolve %s (%s)%s", h->name,
+			  gai_strerror(r), h->naddrs ? ", keeping its last addresses" : "");
+		return -1;
+	}
 	free(h->addrs);
 	h->addrs = v;
 	h->naddrs = n;

@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The loop's event sources: each log source's own (inotify, journal fd,
+ * deferred reads), SIGTERM/SIGINT/SIGHUP, a one-second tick (expiry,
+ * correlation timeouts, long-ban refresh, source safety polls, STATUS=),
+ * an hourly whitelist refresh, and the watchdog sd-event keeps by itself.
+ *
+ * A ban's kernel timeout is what is left of it at the moment it is
+ * applied (its start is the offending line's time), so a ban decided on
+ * an old line never outlasts the judge's own record of it.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-event.h>
+
+#include "daemon.h"
+#include "duration.h"
+#include "ipset.h"
+#include "loader.h"
+#include "log.h"
+#include "names.h"
+#include "pipeline.h"
+#include "resolver.h"
+#include "source.h"
+
+#define USEC_PER_SEC 1000000ULL
+#define DAEMON_TICK_USEC USEC_PER_SEC
+#define DAEMON_RESOLVE_USEC (3600 * USEC_PER_SEC)
+/* judge_active_bans walks every entry: not every second. */
+#define DAEMON_ACTIVE_EVERY 10
+
+struct daemon {
+	const char *config_path;
+	bool dry_run;
+	sd_event *ev;
+	struct loaded *cur;	/* on the heap: the pipeline keeps &cur->ps */
+	struct pipeline pl;
+	bool pl_ready;
+	struct ipset *ipset;
+	struct source **src;
+	size_t nsrc;
+	struct resolver *res;
+	sd_event_source *tick, *hourly;
+	time_t started;
+	unsigned ticks;
+	size_t active;		/* bans in force, as of the last count */
+	uint64_t ban_errors;
+	uint64_t reloads, reload_failures;
+	char *status;		/* last STATUS= sent */
+};
+
+/* --- the judge's sink ------------------------------------------------ */
+
+static const char *daemon_class(enum class_id c)
+{
+	return c == CLASS_COUNT ? "manual" : class_name(c);
+}
+
+static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
+{
+	char addr[ADDR_STRLEN], dur[32];
+	time_t now = time(NULL);
+	long left = (long)(e->time + e->duration - now);
+	const char *source = e->s ? names_get(e->s->origin.source) : "manual";
+	struct log_fields f = {
+		.address = addr_format(&e->addr, addr), .cls = daemon_class(e->cls),
+		.pattern = names_get(e->pattern), .source = source, .duration = e->duration,
+	};
+	char where[64] = "";
+
+	if (left > e->duration)
+		left = e->duration;	/* a line stamped in the future */
+	if (e->s)
+		snprintf(where, sizeof(where), " line %llu", (unsigned long long)e->s->origin.line);
+	duration_format(e->duration, dur, sizeof(dur));
+	if (left <= 0) {
+		log_event(LOG_EV_NOTE, LOG_INFO, &f, "ban of %s for %s already over (line of %lds "
+			  "ago): not added", addr, dur, (long)(now - e->time));
+		return;
+	}
+	if (dm->dry_run) {
+		log_event(LOG_EV_BAN, LOG_NOTICE, &f, "would ban %s for %s: %s (pattern %s, %u "
+			  "offence%s, %u earlier ban%s, source %s%s) [dry run]", addr, dur, f.cls,
+			  f.pattern, e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", source, where);
+		dm->active++;
+		return;
+	}
+	if (ipset_ban(dm->ipset, &e->addr, left, now) < 0) {
+		dm->ban_errors++;
+		return;		/* the reason is logged */
+	}
+	dm->active++;
+	log_event(LOG_EV_BAN, LOG_NOTICE, &f, "ban %s for %s: %s (pattern %s, %u offence%s, "
+		  "%u earlier ban%s, source %s%s)", addr, dur, f.cls, f.pattern, e->offences,
+		  e->offences == 1 ? "" : "s", e->earlier_bans, e->earlier_bans == 1 ? "" : "s",
+		  source, where);
+}
+
+static void daemon_on_event(void *ctx, const struct judge_event *e)
+{
+	struct daemon *dm = ctx;
+	char addr[ADDR_STRLEN];
+	struct log_fields f = {
+		.address = addr_format(&e->addr, addr), .cls = daemon_class(e->cls),
+		.pattern = names_get(e->pattern), .duration = -1,
+	};
+
+	switch (e->kind) {
+	case JUDGE_OFFENCE:
+	case JUDGE_IGNORED:
+		break;		/* counted by the pipeline; never a log line each */
+	case JUDGE_BAN:
+		daemon_on_ban(dm, e);
+		break;
+	case JUDGE_UNBAN:
+		if (!dm->dry_run)
+			ipset_unban(dm->ipset, &e->addr);
+		if (dm->active)
+			dm->active--;
+		log_event(LOG_EV_UNBAN, LOG_NOTICE, &f, "unban %s%s", addr,
+			  dm->dry_run ? " [dry run]" : "");
+		break;
+	case JUDGE_EXPIRED:
+		if (!dm->dry_run)
+			ipset_forget(dm->ipset, &e->addr);
+		if (dm->active)
+			dm->active--;
+		log_event(LOG_EV_EXPIRY, LOG_INFO, &f, "ban of %s expired (%s, pattern %s)", addr,
+			  f.cls, f.pattern);
+		break;
+	}
+}
+
+/* --- sources --------------------------------------------------------- */
+
+static void daemon_on_line(void *ctx, struct source *src, const struct source_line *l)
+{
+	struct daemon *dm = ctx;
+
+	if (l->too_long)
+		pipeline_skip(&dm->pl);
+	else if (l->entry)
+		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry);
+	else
+		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
+				   l->arrival, false);
+}
+
+static void daemon_close_sources(struct source **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		source_close(v[i]);
+	free(v);
+}
+
+/*
+ * A source that is new or changed. When a running, not taken over source
+ * follows the same file or journal, the new one starts where it stands,
+ * so that changing, say, a source's program loses no line.
+ */
+static struct source *daemon_open_changed(struct daemon *dm, const struct source_conf *c,
+					  size_t max_line, const bool *reused)
+{
+	struct source_pos pos = { 0 };
+	struct source *s;
+
+	for (size_t k = 0; reused && k < dm->nsrc; k++) {
+		const struct source_conf *o = &dm->src[k]->conf;
+		bool same = c->file ? o->file && strcmp(o->file, c->file) == 0
+				    : !o->file && strcmp(o->name, c->name) == 0;
+
+		if (!reused[k] && same) {
+			if (source_position(dm->src[k], &pos) < 0)
+				source_pos_free(&pos);
+			break;
+		}
+	}
+	s = source_open(dm->ev, c, max_line, pos.valid ? &pos : NULL, daemon_on_line, dm);
+	source_pos_free(&pos);
+	return s;
+}
+
+/*
+ * The sources of cfg: those equal to a running one are taken over (their
+ * position stays), the others opened. *reused marks taken ones in dm->src.
+ * NULL when one cannot be opened (the new ones are closed again).
+ */
+static struct source **daemon_open_sources(struct daemon *dm, const struct config *cfg,
+					   bool *reused)
+{
+	struct source **v = calloc(cfg->nsources ? cfg->nsources : 1, sizeof(*v));
+
+	if (!v) {
+		log_error("out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < cfg->nsources; i++) {
+		const struct source_conf *c = &cfg->sources[i];
+
+		for (size_t k = 0; reused && k < dm->nsrc; k++) {
+			if (!reused[k] && dm->src[k]->max_line == cfg->max_line &&
+			    source_conf_equal(&dm->src[k]->conf, c)) {
+				reused[k] = true;
+				v[i] = dm->src[k];
+				break;
+			}
+		}
+		if (!v[i])
+			v[i] = daemon_open_changed(dm, c, cfg->max_line, reused);
+		if (!v[i]) {
+			for (size_t k = 0; k < i; k++) {
+				bool old = false;
+
+				for (size_t m = 0; m < dm->nsrc; m++)
+					old |= dm->src[m] == v[k];
+				if (!old)
+					source_close(v[k]);
+			}
+			free(v);
+			if (reused)
+				memset(reused, 0, dm->nsrc * sizeof(*reused));
+			return NULL;
+		}
+	}
+	return v;
+}
+
+/* --- status and timers ----------------------------------------------- */
+
+static void daemon_status(struct daemon *dm)
+{
+	const struct pipeline_stats *st = &dm->pl.st;
+	char *s = NULL;
+	char errs[48] = "";
+
+	if (dm->ban_errors)
+		snprintf(errs, sizeof(errs), ", %llu failed ipset adds",
+			 (unsigned long long)dm->ban_errors);
+	if (asprintf(&s, "%s%llu lines, %llu offences, %llu bans, %zu active%s",
+		     dm->dry_run ? "dry run: " : "", (unsigned long long)st->lines,
+		     (unsigned long long)st->offences, (unsigned long long)st->bans, dm->active,
+		     errs) < 0)
+		return;
+	if (dm->status && strcmp(dm->status, s) == 0) {
+		free(s);
+		return;
+	}
+	sd_notifyf(0, "STATUS=%s", s);
+	free(dm->status);
+	dm->status = s;
+}
+
+static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct daemon *dm = userdata;
+	time_t now = time(NULL);
+
+	for (size_t i = 0; i < dm->nsrc; i++)
+		source_poll(dm->src[i]);
+	pipeline_tick(&dm->pl, now);
+	if (!dm->dry_run)
+		ipset_refresh(dm->ipset, now);
+	if (++dm->ticks % DAEMON_ACTIVE_EVERY == 0)
+		dm->active = judge_active_bans(dm->pl.j, now);
+	daemon_status(dm);
+	sd_event_source_set_time_relative(es, DAEMON_TICK_USEC);
+	return 0;
+}
+
+static void daemon_on_resolved(void *ctx, struct resolver_result *v, size_t n)
+{
+	struct daemon *dm = ctx;
+	struct whitelist *wl = &dm->pl.wl;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].error) {
+			log_warn("whitelist: cannot resolve %s (%s); keeping its last addresses",
+				 v[i].name, gai_strerror(v[i].error));
+			continue;
+		}
+		/* by name: a reload may have changed the list meanwhile */
+		for (size_t k = 0; k < wl->nhosts; k++) {
+			if (strcmp(wl->hosts[k].name, v[i].name) == 0) {
+				whitelist_set_host(wl, k, v[i].addrs, v[i].naddrs);
+				v[i].addrs = NULL;
+				break;
+			}
+		}
+	}
+}
+
+static int daemon_on_hourly(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	struct daemon *dm = userdata;
+	struct whitelist *wl = &dm->pl.wl;
+	char **names = calloc(wl->nhosts ? wl->nhosts : 1, sizeof(*names));
+
+	if (names) {
+		for (size_t i = 0; i < wl->nhosts; i++)
+			names[i] = wl->hosts[i].name;
+		resolver_start(dm->res, names, wl->nhosts);
+		free(names);
+	}
+	if (dm->cur->cfg->ignore_self && whitelist_load_self(wl) < 0)
+		log_warn("ignore_self: cannot list this host's addresses; keeping the last list");
+	sd_event_source_set_time_relative(es, DAEMON_RESOLVE_USEC);
+	return 0;
+}
+
+/* --- reload ---------------------------------------------------------- */
+
+static void daemon_log_diag(const struct diag *d, size_t from, bool failed)
+{
+	for (size_t i = from; i < d->n; i++) {
+		if (failed)
+			log_event(LOG_EV_ERROR, LOG_ERR, NULL, "%s", d->msgs[i]);
+		else
+			log_warn("%s", d->msgs[i]);
+	}
+}
+
+static int daemon_reload_sets(struct daemon *dm, const struct config *nc)
+{
+	const struct config *oc = dm->cur->cfg;
+
+	if (dm->dry_run)
+		return 0;
+	if (strcmp(oc->set4, nc->set4) == 0 && strcmp(oc->set6, nc->set6) == 0)
+		return 0;
+	return ipset_ensure(dm->ipset, nc->set4, nc->set6, nc->ipset_maxelem, nc->bantime);
+}
+
+int daemon_reload(struct daemon *dm, struct diag *d)
+{
+	struct loaded *nlp = calloc(1, sizeof(*nlp));
+	struct source **nsrc = NULL;
+	bool *reused = NULL;
+	size_t from = d->n;
+
+	sd_notify(0, "RELOADING=1");
+	if (!nlp) {
+		diag_error(d, dm->config_path, 0, "out of memory");
+		goto failed;
+	}
+	if (loader_load(dm->config_path, true, NULL, nlp, d) < 0)
+		goto failed;
+	reused = calloc(dm->nsrc ? dm->nsrc : 1, sizeof(*reused));
+	if (!reused) {
+		diag_error(d, dm->config_path, 0, "out of memory");
+		goto failed_loaded;
+	}
+	if (daemon_reload_sets(dm, nlp->cfg) < 0) {
+		diag_error(d, nlp->cfg->path, 0, "ipset: sets %s/%s cannot be used (see above)",
+			   nlp->cfg->set4, nlp->cfg->set6);
+		goto failed_loaded;
+	}
+	nsrc = daemon_open_sources(dm, nlp->cfg, reused);
+	if (!nsrc) {
+		diag_error(d, nlp->cfg->path, 0, "a source cannot be opened (see above)");
+		goto failed_loaded;
+	}
+	if (pipeline_reload(&dm->pl, nlp->cfg, &nlp->ps, d) < 0) {
+		for (size_t i = 0; i < nlp->cfg->nsources; i++) {
+			bool old = false;
+
+			for (size_t k = 0; k < dm->nsrc; k++)
+				old |= dm->src[k] == nsrc[i];
+			if (!old)
+				source_close(nsrc[i]);
+		}
+		free(nsrc);
+		goto failed_loaded;
+	}
+	/* committed: nothing below can fail */
+	if (!dm->dry_run)
+		ipset_use(dm->ipset, nlp->cfg->set4, nlp->cfg->set6);
+	for (size_t k = 0; k < dm->nsrc; k++)
+		if (!reused[k])
+			source_close(dm->src[k]);
+	free(dm->src);
+	free(reused);
+	dm->src = nsrc;
+	dm->nsrc = nlp->cfg->nsources;
+	loader_free(dm->cur);
+	free(dm->cur);
+	dm->cur = nlp;
+	dm->reloads++;
+	daemon_log_diag(d, from, false);
+	log_event(LOG_EV_RELOAD_OK, LOG_NOTICE, NULL,
+		  "reloaded %s: %zu patterns from %s, %zu sources",
+		  dm->cur->cfg->path, dm->cur->ps.n, dm->cur->cfg->patterns_dir, dm->nsrc);
+	sd_notify(0, "READY=1");
+	return 0;
+
+failed_loaded:
+	loader_free(nlp);
+failed:
+	free(nlp);
+	free(reused);
+	dm->reload_failures++;
+	daemon_log_diag(d, from, true);
+	log_event(LOG_EV_RELOAD_FAILED, LOG_ERR, NULL,
+		  "reload of %s failed; still running on the previous configuration",
+		  dm->config_path);
+	sd_notify(0, "READY=1");
+	return -1;
+}
+
+static int daemon_on_signal(sd_event_source *es, const struct signalfd_siginfo *si,
+			    void *userdata)
+{
+	struct daemon *dm = userdata;
+
+	if (si->ssi_signo == SIGHUP) {
+		struct diag d = { 0 };
+
+		daemon_reload(dm, &d);
+		diag_free(&d);
+		return 0;
+	}
+	log_info("%s: stopping", strsignal((int)si->ssi_signo));
+	sd_event_exit(sd_event_source_get_event(es), 0);
+	return 0;
+}
+
+/* --- start and stop -------------------------------------------------- */
+
+static int daemon_setup_loop(struct daemon *dm)
+{
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	sigset_t mask;
+	int r;
+
+	r = sd_event_default(&dm->ev);
+	if (r < 0) {
+		log_error("cannot create the event loop: %s", strerror(-r));
+		return -1;
+	}
+	sigemptyset(&mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&mask, sigs[i]);
+	/* sd_event_add_signal needs them blocked; a worker thread inherits that */
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		r = sd_event_add_signal(dm->ev, NULL, sigs[i], daemon_on_signal, dm);
+		if (r < 0) {
+			log_error("cannot handle signal %d: %s", sigs[i], strerror(-r));
+			return -1;
+		}
+	}
+	r = sd_event_add_time_relative(dm->ev, &dm->tick, CLOCK_MONOTONIC, DAEMON_TICK_USEC,
+				       0, daemon_on_tick, dm);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(dm->tick, SD_EVENT_ON);
+	if (r >= 0)
+		r = sd_event_add_time_relative(dm->ev, &dm->hourly, CLOCK_MONOTONIC,
+					       DAEMON_RESOLVE_USEC, USEC_PER_SEC, daemon_on_hourly,
+					       dm);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(dm->hourly, SD_EVENT_ON);
+	if (r < 0) {
+		log_error("cannot add timers: %s", strerror(-r));
+		return -1;
+	}
+	r = sd_event_set_watchdog(dm->ev, true);
+	if (r < 0)
+		log_warn("watchdog: %s", strerror(-r));
+	return 0;
+}
+
+static int daemon_start(struct daemon *dm)
+{
+	struct diag d = { 0 };
+	const struct config *cfg;
+	int rc;
+
+	dm->cur = calloc(1, sizeof(*dm->cur));
+	if (!dm->cur) {
+		log_error("out of memory");
+		return -1;
+	}
+	rc = loader_load(dm->config_path, true, NULL, dm->cur, &d);
+	daemon_log_diag(&d, 0, rc < 0);
+	diag_free(&d);
+	if (rc < 0)
+		return -1;
+	cfg = dm->cur->cfg;
+	if (daemon_setup_loop(dm) < 0)
+		return -1;
+	if (!dm->dry_run) {
+		dm->ipset = ipset_open();
+		if (!dm->ipset ||
+		    ipset_ensure(dm->ipset, cfg->set4, cfg->set6, cfg->ipset_maxelem,
+				 cfg->bantime) < 0 ||
+		    ipset_use(dm->ipset, cfg->set4, cfg->set6) < 0)
+			return -1;
+	}
+	rc = pipeline_init(&dm->pl, cfg, &dm->cur->ps, daemon_on_event, dm, &d);
+	daemon_log_diag(&d, 0, rc < 0);
+	diag_free(&d);
+	if (rc < 0)
+		return -1;
+	dm->pl_ready = true;
+	dm->res = resolver_new(dm->ev, daemon_on_resolved, dm);
+	if (!dm->res)
+		return -1;
+	dm->src = daemon_open_sources(dm, cfg, NULL);
+	if (!dm->src)
+		return -1;
+	dm->nsrc = cfg->nsources;
+	if (dm->nsrc == 0)
+		log_warn("%s names no source: there is nothing to follow", cfg->path);
+	return 0;
+}
+
+static void daemon_stop(struct daemon *dm)
+{
+	daemon_close_sources(dm->src, dm->nsrc);
+	dm->src = NULL;
+	dm->nsrc = 0;
+	resolver_free(dm->res);
+	if (dm->pl_ready)
+		pipeline_free(&dm->pl);
+	if (dm->cur && dm->cur->cfg)
+		loader_free(dm->cur);
+	free(dm->cur);
+	ipset_close(dm->ipset);	/* the sets and their members stay */
+	sd_event_source_disable_unref(dm->tick);
+	sd_event_source_disable_unref(dm->hourly);
+	sd_event_unref(dm->ev);
+	free(dm->status);
+}
+
+int daemon_run(const struct daemon_opts *o)
+{
+	struct daemon dm = { 0 };
+	int rc = 1;
+
+	dm.config_path = o->config ? o->config : config_default_path();
+	dm.dry_run = o->dry_run;
+	dm.started = time(NULL);
+	if (daemon_start(&dm) < 0) {
+		log_event(LOG_EV_ERROR, LOG_ERR, NULL, "not started: see the reasons above");
+		goto out;
+	}
+	log_event(LOG_EV_START, LOG_NOTICE, NULL,
+		  "started%s: %s, %zu patterns from %s, %zu sources, sets %s and %s",
+		  dm.dry_run ? " in dry run (no ipset changes)" : "", dm.cur->cfg->path,
+		  dm.cur->ps.n, dm.cur->cfg->patterns_dir, dm.nsrc, dm.cur->cfg->set4,
+		  dm.cur->cfg->set6);
+	daemon_status(&dm);
+	sd_notify(0, "READY=1");
+	rc = sd_event_loop(dm.ev);
+	sd_notify(0, "STOPPING=1");
+	if (rc < 0) {
+		log_error("event loop failed: %s", strerror(-rc));
+		rc = 1;
+	} else {
+		rc = 0;
+	}
+	log_event(LOG_EV_STOP, LOG_NOTICE, NULL,
+		  "stopped: %llu lines, %llu offences, %llu bans; the sets keep their members",
+		  (unsigned long long)dm.pl.st.lines, (unsigned long long)dm.pl.st.offences,
+		  (unsigned long long)dm.pl.st.bans);
+out:
+	daemon_stop(&dm);
+	return rc;
+}
