@@ -44,6 +44,21 @@ int ipset_use(struct ipset *s, const char *set4, const char *set6);
  */
 int ipset_ban(struct ipset *s, const struct addr *a, long timeout, time_t now);
 
+/* A ban to put back at start: its address and its end. */
+struct ipset_entry {
+	struct addr a;
+	time_t until;
+};
+
+/*
+ * Puts the bans of v that are missing from their sets back in, with their
+ * remaining time, in one netlink batch per set (after a reboot the sets
+ * are empty); members already present are left as they are (a restart).
+ * Sets *added to the number added. 0, or -1 with the reason logged.
+ */
+int ipset_restore(struct ipset *s, const struct ipset_entry *v, size_t n, time_t now,
+		  size_t *added);
+
 /* Removes a from its set (manual unban); absent is not an error. */
 int ipset_unban(struct ipset *s, const struct addr *a);
 

@@ -47,6 +47,9 @@ struct source_line {
 	const struct logline *entry;	/* journal: tag, message, time */
 	uint64_t lineno;	/* per source, from 1 */
 	time_t arrival;		/* when it was read: the live clock */
+	bool catchup;		/* written while spamwrathd was not running: judge it by
+				 * its own time (read since a saved position, up to the
+				 * first time the source reached its end) */
 };
 
 struct source;
@@ -65,6 +68,8 @@ struct source {
 	sd_event *ev;
 	uint64_t lines;		/* handed out */
 	uint64_t untrusted;	/* journal: entries dropped by the trusted check */
+	bool catchup;		/* reading what was written while we were down */
+	uint64_t saved_lines;	/* the daemon's: lines when its position was last recorded */
 	void *impl;
 };
 

@@ -15,20 +15,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "control.h"
 #include "daemon.h"
 #include "duration.h"
 #include "ipset.h"
+#include "jsonout.h"
 #include "loader.h"
 #include "log.h"
 #include "names.h"
 #include "pipeline.h"
 #include "resolver.h"
 #include "source.h"
+#include "state.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define DAEMON_TICK_USEC USEC_PER_SEC
@@ -54,6 +59,23 @@ struct daemon {
 	uint64_t ban_errors;
 	uint64_t reloads, reload_failures;
 	char *status;		/* last STATUS= sent */
+	/* durable state (not in dry runs) and the control socket */
+	struct state *state;
+	bool state_failing;	/* the last flush failed: said once, until it works */
+	struct control *ctl;
+	sd_event_source *post;
+	struct saved_pos *saved;	/* positions read from state, until sources open */
+	size_t nsaved;
+	/* the last reload, for status */
+	time_t reload_time;
+	bool reload_ok;
+	struct json_object *reload_msgs;
+};
+
+/* A source's position as the state recorded it, by source name. */
+struct saved_pos {
+	char *name;
+	struct source_pos pos;
 };
 
 /* --- the judge's sink ------------------------------------------------ */
@@ -113,6 +135,11 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		.pattern = names_get(e->pattern), .duration = -1,
 	};
 
+	/* the record first: on a crash between the two, a restart re-adds a
+	 * ban the state knows, while one only in the kernel would be lost
+	 * to escalation (the flush itself comes at the end of the iteration) */
+	if (dm->state)
+		state_event(dm->state, e);
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
 	case JUDGE_IGNORED:
@@ -148,10 +175,11 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	if (l->too_long)
 		pipeline_skip(&dm->pl);
 	else if (l->entry)
-		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry);
+		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry, l->arrival,
+				   l->catchup ? PIPELINE_CATCHUP : PIPELINE_LINE);
 	else
 		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
-				   l->arrival, false);
+				   l->arrival, l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL);
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
@@ -181,6 +209,13 @@ static struct source *daemon_open_changed(struct daemon *dm, const struct source
 			if (source_position(dm->src[k], &pos) < 0)
 				source_pos_free(&pos);
 			break;
+		}
+	}
+	for (size_t k = 0; !pos.valid && k < dm->nsaved; k++) {
+		/* at start: where the state says this source stopped */
+		if (strcmp(dm->saved[k].name, c->name) == 0) {
+			pos = dm->saved[k].pos;
+			memset(&dm->saved[k].pos, 0, sizeof(pos));
 		}
 	}
 	s = source_open(dm->ev, c, max_line, pos.valid ? &pos : NULL, daemon_on_line, dm);
@@ -338,14 +373,28 @@ static int daemon_reload_sets(struct daemon *dm, const struct config *nc)
 	return ipset_ensure(dm->ipset, nc->set4, nc->set6, nc->ipset_maxelem, nc->bantime);
 }
 
+/* What the last reload said, for status. */
+static void daemon_note_reload(struct daemon *dm, const struct diag *d, size_t from, bool ok)
+{
+	json_object_put(dm->reload_msgs);
+	dm->reload_msgs = json_object_new_array();
+	for (size_t i = from; i < d->n; i++)
+		json_object_array_add(dm->reload_msgs, jsonout_cstring(d->msgs[i]));
+	dm->reload_time = time(NULL);
+	dm->reload_ok = ok;
+}
+
 int daemon_reload(struct daemon *dm, struct diag *d)
 {
 	struct loaded *nlp = calloc(1, sizeof(*nlp));
+	char oc_state_dir[4096], oc_control[4096];
 	struct source **nsrc = NULL;
 	bool *reused = NULL;
 	size_t from = d->n;
 
 	sd_notify(0, "RELOADING=1");
+	snprintf(oc_state_dir, sizeof(oc_state_dir), "%s", dm->cur->cfg->state_dir);
+	snprintf(oc_control, sizeof(oc_control), "%s", dm->cur->cfg->control_socket);
 	if (!nlp) {
 		diag_error(d, dm->config_path, 0, "out of memory");
 		goto failed;
@@ -394,6 +443,10 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	dm->cur = nlp;
 	dm->reloads++;
 	daemon_log_diag(d, from, false);
+	daemon_note_reload(dm, d, from, true);
+	if (strcmp(nlp->cfg->state_dir, oc_state_dir) != 0 ||
+	    strcmp(nlp->cfg->control_socket, oc_control) != 0)
+		log_warn("state_dir and control_socket changes take effect at the next start");
 	log_event(LOG_EV_RELOAD_OK, LOG_NOTICE, NULL,
 		  "reloaded %s: %zu patterns from %s, %zu sources",
 		  dm->cur->cfg->path, dm->cur->ps.n, dm->cur->cfg->patterns_dir, dm->nsrc);
@@ -407,6 +460,7 @@ failed:
 	free(reused);
 	dm->reload_failures++;
 	daemon_log_diag(d, from, true);
+	daemon_note_reload(dm, d, from, false);
 	log_event(LOG_EV_RELOAD_FAILED, LOG_ERR, NULL,
 		  "reload of %s failed; still running on the previous configuration",
 		  dm->config_path);
@@ -429,6 +483,402 @@ static int daemon_on_signal(sd_event_source *es, const struct signalfd_siginfo *
 	log_info("%s: stopping", strsignal((int)si->ssi_signo));
 	sd_event_exit(sd_event_source_get_event(es), 0);
 	return 0;
+}
+
+/* --- durable state ----------------------------------------------------- */
+
+static void daemon_saved_file(void *ctx, const struct state_file_pos *p)
+{
+	struct daemon *dm = ctx;
+	struct saved_pos *v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
+
+	if (!v || !(v[dm->nsaved].name = strdup(p->source))) {
+		if (v)
+			dm->saved = v;
+		log_error("state: out of memory keeping the position of source %s", p->source);
+		return;
+	}
+	dm->saved = v;
+	v[dm->nsaved].pos = (struct source_pos){
+		.kind = SOURCE_FILE, .valid = true, .dev = (uint64_t)p->dev,
+		.ino = (uint64_t)p->ino, .offset = p->offset, .head_hash = p->head,
+	};
+	dm->nsaved++;
+}
+
+static void daemon_saved_journal(void *ctx, const char *source, const char *cursor)
+{
+	struct daemon *dm = ctx;
+	struct saved_pos *v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
+	char *name = strdup(source), *cur = strdup(cursor);
+
+	if (!v || !name || !cur) {
+		if (v)
+			dm->saved = v;
+		free(name);
+		free(cur);
+		log_error("state: out of memory keeping the position of source %s", source);
+		return;
+	}
+	dm->saved = v;
+	v[dm->nsaved].name = name;
+	v[dm->nsaved].pos = (struct source_pos){
+		.kind = SOURCE_JOURNAL, .valid = true, .cursor = cur,
+	};
+	dm->nsaved++;
+}
+
+static void daemon_free_saved(struct daemon *dm)
+{
+	for (size_t i = 0; i < dm->nsaved; i++) {
+		free(dm->saved[i].name);
+		source_pos_free(&dm->saved[i].pos);
+	}
+	free(dm->saved);
+	dm->saved = NULL;
+	dm->nsaved = 0;
+}
+
+/* Records where each source that handed out lines since the last time
+ * stands now, so that a restart resumes exactly there. */
+static void daemon_save_positions(struct daemon *dm)
+{
+	for (size_t i = 0; i < dm->nsrc; i++) {
+		struct source *src = dm->src[i];
+		struct source_pos p;
+
+		if (src->lines == src->saved_lines || source_position(src, &p) < 0 || !p.valid)
+			continue;
+		if (p.kind == SOURCE_FILE) {
+			struct state_file_pos fp = {
+				src->conf.name, (dev_t)p.dev, (ino_t)p.ino, p.offset, p.head_hash,
+			};
+
+			state_file_pos(dm->state, &fp);
+		} else if (p.cursor) {
+			state_journal_pos(dm->state, src->conf.name, p.cursor);
+		}
+		src->saved_lines = src->lines;
+		source_pos_free(&p);
+	}
+}
+
+/* After each loop iteration: what it decided goes to disk before the next
+ * one begins (a ban with an fsync). */
+static int daemon_on_post(sd_event_source *es, void *userdata)
+{
+	struct daemon *dm = userdata;
+	int r;
+
+	if (!dm->state)
+		return 0;
+	daemon_save_positions(dm);
+	r = state_flush(dm->state);
+	if (r < 0 && !dm->state_failing) {
+		dm->state_failing = true;
+		log_error("state: cannot write to %s (%s); bans stay in force, but a restart now "
+			  "would forget the newest ones", dm->cur->cfg->state_dir, strerror(-r));
+	} else if (r == 0 && dm->state_failing) {
+		dm->state_failing = false;
+		log_info("state: writing to %s again", dm->cur->cfg->state_dir);
+	}
+	if (r == 0 && state_wants_compaction(dm->state)) {
+		struct diag d = { 0 };
+
+		if (state_compact(dm->state, dm->pl.j, time(NULL), &d) < 0)
+			daemon_log_diag(&d, 0, true);
+		diag_free(&d);
+	}
+	return 0;
+}
+
+struct daemon_collect {
+	struct ipset_entry *v;
+	size_t n, cap;
+	time_t now;
+};
+
+static int daemon_collect_ban(void *ctx, const struct judge_entry *e)
+{
+	struct daemon_collect *c = ctx;
+
+	if (e->ban_until <= c->now)
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 1024;
+		struct ipset_entry *v = realloc(c->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = (struct ipset_entry){ e->addr, e->ban_until };
+	return 0;
+}
+
+/*
+ * Reads the state into the judge and puts every ban still running into
+ * the sets that lack it (after a reboot: all of them, in one batch; after
+ * a restart: none). The saved positions wait in dm->saved for the sources.
+ */
+static int daemon_load_state(struct daemon *dm)
+{
+	const struct config *cfg = dm->cur->cfg;
+	struct state_positions pos = { daemon_saved_file, daemon_saved_journal, dm };
+	struct daemon_collect c = { .now = time(NULL) };
+	struct diag d = { 0 };
+	size_t added = 0;
+	int rc;
+
+	rc = state_open(cfg->state_dir, &dm->state, &d);
+	if (rc == 0)
+		rc = state_load(dm->state, dm->pl.j, c.now, &pos, &d);
+	/* damaged records are warnings: everything good was kept */
+	daemon_log_diag(&d, 0, rc < 0);
+	diag_free(&d);
+	if (rc < 0)
+		return -1;
+	if (judge_walk(dm->pl.j, daemon_collect_ban, &c) != 0) {
+		free(c.v);
+		log_error("state: out of memory restoring bans");
+		return -1;
+	}
+	if (c.n && ipset_restore(dm->ipset, c.v, c.n, c.now, &added) < 0) {
+		free(c.v);
+		return -1;
+	}
+	free(c.v);
+	dm->active = c.n;
+	log_info("state: %zu bans in force (%zu put back into the sets, %zu were there), "
+		 "%zu addresses remembered, %zu source positions", c.n, added, c.n - added,
+		 judge_tracked(dm->pl.j), dm->nsaved);
+	return 0;
+}
+
+/* --- the control socket ------------------------------------------------ */
+
+static struct json_object *daemon_source_json(struct source *src)
+{
+	struct json_object *o = json_object_new_object();
+	struct source_pos p;
+
+	jsonout_add(o, "name", jsonout_cstring(src->conf.name));
+	jsonout_add(o, "kind", json_object_new_string(src->kind == SOURCE_FILE ? "file" :
+						       "journal"));
+	if (src->conf.file)
+		jsonout_add(o, "file", jsonout_cstring(src->conf.file));
+	jsonout_add(o, "lines", json_object_new_int64((int64_t)src->lines));
+	jsonout_add(o, "catching_up", json_object_new_boolean(src->catchup));
+	if (src->kind == SOURCE_JOURNAL)
+		jsonout_add(o, "untrusted", json_object_new_int64((int64_t)src->untrusted));
+	if (source_position(src, &p) == 0 && p.valid) {
+		struct stat st;
+
+		if (src->kind == SOURCE_FILE) {
+			jsonout_add(o, "offset", json_object_new_int64((int64_t)p.offset));
+			/* lag: bytes written to the file and not read yet */
+			if (stat(src->conf.file, &st) == 0 && (uint64_t)st.st_ino == p.ino &&
+			    (uint64_t)st.st_size >= p.offset)
+				jsonout_add(o, "lag_bytes",
+					    json_object_new_int64((int64_t)((uint64_t)st.st_size -
+									    p.offset)));
+		} else if (p.cursor) {
+			jsonout_add(o, "cursor", jsonout_cstring(p.cursor));
+		}
+		source_pos_free(&p);
+	} else {
+		jsonout_add(o, "waiting", json_object_new_boolean(true));
+	}
+	return o;
+}
+
+struct daemon_count {
+	time_t now;
+	size_t v4, v6;
+};
+
+static int daemon_count_ban(void *ctx, const struct judge_entry *e)
+{
+	struct daemon_count *c = ctx;
+
+	if (e->ban_until > c->now) {
+		if (e->addr.family == 4)
+			c->v4++;
+		else
+			c->v6++;
+	}
+	return 0;
+}
+
+static struct json_object *daemon_ctl_status(void *ctx)
+{
+	struct daemon *dm = ctx;
+	const struct pipeline_stats *st = &dm->pl.st;
+	const struct config *cfg = dm->cur->cfg;
+	struct daemon_count cnt = { .now = time(NULL) };
+	struct json_object *o = json_object_new_object(), *v;
+
+	jsonout_add(o, "version", json_object_new_string(PACKAGE_VERSION));
+	jsonout_add(o, "pid", json_object_new_int64(getpid()));
+	jsonout_add(o, "started", jsonout_time(dm->started));
+	jsonout_add(o, "uptime", json_object_new_int64(cnt.now - dm->started));
+	jsonout_add(o, "dry_run", json_object_new_boolean(dm->dry_run));
+	jsonout_add(o, "config", jsonout_cstring(cfg->path));
+	jsonout_add(o, "patterns", json_object_new_int64((int64_t)dm->cur->ps.n));
+	jsonout_add(o, "patterns_jit", json_object_new_int64((int64_t)dm->cur->ps.njit));
+	jsonout_add(o, "patterns_dir", jsonout_cstring(cfg->patterns_dir));
+	v = json_object_new_array();
+	for (size_t i = 0; i < dm->nsrc; i++)
+		json_object_array_add(v, daemon_source_json(dm->src[i]));
+	jsonout_add(o, "sources", v);
+	jsonout_add(o, "lines", json_object_new_int64((int64_t)st->lines));
+	jsonout_add(o, "matched", json_object_new_int64((int64_t)st->matched));
+	jsonout_add(o, "skipped", json_object_new_int64((int64_t)st->skipped));
+	jsonout_add(o, "unparsed", json_object_new_int64((int64_t)st->unparsed));
+	jsonout_add(o, "stale", json_object_new_int64((int64_t)st->stale));
+	v = json_object_new_object();
+	jsonout_add(v, "total", json_object_new_int64((int64_t)st->offences));
+	for (int c = 0; c <= CLASS_COUNT; c++)
+		if (st->by_class[c])
+			jsonout_add(v, class_name((enum class_id)c),
+				    json_object_new_int64((int64_t)st->by_class[c]));
+	jsonout_add(o, "offences", v);
+	jsonout_add(o, "ignored", json_object_new_int64((int64_t)st->ignored));
+	jsonout_add(o, "bans", json_object_new_int64((int64_t)st->bans));
+	judge_walk(dm->pl.j, daemon_count_ban, &cnt);
+	v = json_object_new_object();
+	jsonout_add(v, cfg->set4, json_object_new_int64((int64_t)cnt.v4));
+	jsonout_add(v, cfg->set6, json_object_new_int64((int64_t)cnt.v6));
+	jsonout_add(o, "active_bans", v);
+	jsonout_add(o, "tracked", json_object_new_int64((int64_t)judge_tracked(dm->pl.j)));
+	jsonout_add(o, "waiting", json_object_new_int64((int64_t)correlator_pending(&dm->pl.c)));
+	jsonout_add(o, "ipset_errors", json_object_new_int64((int64_t)dm->ban_errors));
+	if (dm->state) {
+		struct state_stats ss;
+
+		state_stats(dm->state, &ss);
+		v = json_object_new_object();
+		jsonout_add(v, "dir", jsonout_cstring(cfg->state_dir));
+		jsonout_add(v, "bytes", json_object_new_int64((int64_t)ss.size));
+		jsonout_add(v, "fsyncs", json_object_new_int64((int64_t)ss.fsyncs));
+		jsonout_add(v, "dropped_at_start", json_object_new_int64((int64_t)ss.dropped));
+		jsonout_add(v, "error", ss.last_error ? jsonout_cstring(strerror(-ss.last_error)) :
+			    NULL);
+		jsonout_add(o, "state", v);
+	}
+	jsonout_add(o, "control_clients",
+		    json_object_new_int64(dm->ctl ? control_clients(dm->ctl) : 0));
+	if (dm->reload_time) {
+		v = json_object_new_object();
+		jsonout_add(v, "time", jsonout_time(dm->reload_time));
+		jsonout_add(v, "ok", json_object_new_boolean(dm->reload_ok));
+		jsonout_add(v, "messages", json_object_get(dm->reload_msgs));
+		jsonout_add(o, "last_reload", v);
+	}
+	return o;
+}
+
+struct daemon_list {
+	struct json_object *a;
+	time_t now;
+};
+
+static int daemon_list_ban(void *ctx, const struct judge_entry *e)
+{
+	struct daemon_list *l = ctx;
+	struct json_object *o;
+	char buf[ADDR_STRLEN];
+
+	if (e->ban_until <= l->now)
+		return 0;
+	o = json_object_new_object();
+	jsonout_add(o, "address", jsonout_cstring(addr_format(&e->addr, buf)));
+	jsonout_add(o, "remaining", json_object_new_int64(e->ban_until - l->now));
+	jsonout_add(o, "until", jsonout_time(e->ban_until));
+	jsonout_add(o, "since", jsonout_time(e->ban_start));
+	jsonout_add(o, "class", json_object_new_string(class_name(e->ban_class)));
+	jsonout_add(o, "pattern", jsonout_cstring(names_get(e->ban_pattern)));
+	jsonout_add(o, "offences", json_object_new_int64(e->ban_offences));
+	jsonout_add(o, "earlier_bans", json_object_new_int64(e->nbans ? e->nbans - 1 : 0));
+	return json_object_array_add(l->a, o) < 0 ? -1 : 0;
+}
+
+static struct json_object *daemon_ctl_list(void *ctx)
+{
+	struct daemon *dm = ctx;
+	struct daemon_list l = { json_object_new_array(), time(NULL) };
+
+	if (l.a && judge_walk(dm->pl.j, daemon_list_ban, &l) != 0) {
+		json_object_put(l.a);
+		return NULL;
+	}
+	return l.a;
+}
+
+static int daemon_ctl_ban(void *ctx, const struct addr *a, long duration, const char *reason,
+			  const char **why)
+{
+	struct daemon *dm = ctx;
+	uint64_t errors = dm->ban_errors;
+	uint32_t r = reason ? names_intern(reason, strlen(reason)) : 0;
+
+	if (r == UINT32_MAX) {
+		*why = "out of memory";
+		return -1;
+	}
+	if (judge_ban(dm->pl.j, a, time(NULL), duration, r, why) < 0)
+		return -1;
+	if (dm->ban_errors != errors) {
+		*why = "the judge banned it, but the ipset add failed (see the journal)";
+		return -1;
+	}
+	return 0;
+}
+
+static int daemon_ctl_unban(void *ctx, const struct addr *a, bool forget)
+{
+	struct daemon *dm = ctx;
+
+	return judge_unban(dm->pl.j, a, time(NULL), forget);
+}
+
+static int daemon_ctl_reload(void *ctx, struct diag *d)
+{
+	return daemon_reload(ctx, d);
+}
+
+static int daemon_start_control(struct daemon *dm)
+{
+	static const struct control_ops ops = {
+		daemon_ctl_status, daemon_ctl_list, daemon_ctl_ban, daemon_ctl_unban,
+		daemon_ctl_reload, NULL,
+	};
+	const struct config *cfg = dm->cur->cfg;
+	struct control_ops o = ops;
+	struct diag d = { 0 };
+	char *dir = strdup(cfg->control_socket), *slash;
+	int rc;
+
+	o.ctx = dm;
+	/* run by hand, /run/spamwrath may not exist yet (systemd makes it) */
+	slash = dir ? strrchr(dir, '/') : NULL;
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			log_warn("control socket: cannot create %s: %s", dir, strerror(errno));
+	}
+	free(dir);
+	rc = control_start(dm->ev, cfg->control_socket, cfg->control_group, &o, &dm->ctl, &d);
+	/* a dry run goes on without it: it must run without privileges */
+	daemon_log_diag(&d, 0, rc < 0 && !dm->dry_run);
+	diag_free(&d);
+	if (rc < 0 && dm->dry_run) {
+		log_warn("control socket %s unavailable in this dry run; spamwrathctl will not "
+			 "reach it", cfg->control_socket);
+		return 0;
+	}
+	return rc;
 }
 
 /* --- start and stop -------------------------------------------------- */
@@ -510,20 +960,39 @@ static int daemon_start(struct daemon *dm)
 	if (rc < 0)
 		return -1;
 	dm->pl_ready = true;
+	if (dm->dry_run)
+		log_info("dry run: the state in %s is neither read nor written", cfg->state_dir);
+	else if (daemon_load_state(dm) < 0)
+		return -1;
 	dm->res = resolver_new(dm->ev, daemon_on_resolved, dm);
 	if (!dm->res)
 		return -1;
 	dm->src = daemon_open_sources(dm, cfg, NULL);
+	daemon_free_saved(dm);
 	if (!dm->src)
 		return -1;
 	dm->nsrc = cfg->nsources;
 	if (dm->nsrc == 0)
 		log_warn("%s names no source: there is nothing to follow", cfg->path);
-	return 0;
+	if (sd_event_add_post(dm->ev, &dm->post, daemon_on_post, dm) < 0) {
+		log_error("cannot add to the event loop");
+		return -1;
+	}
+	return daemon_start_control(dm);
 }
 
 static void daemon_stop(struct daemon *dm)
 {
+	control_stop(dm->ctl);
+	if (dm->state) {
+		daemon_save_positions(dm);
+		if (state_flush(dm->state) < 0)
+			log_error("state: the last records could not be written");
+		state_close(dm->state);
+	}
+	daemon_free_saved(dm);
+	sd_event_source_disable_unref(dm->post);
+	json_object_put(dm->reload_msgs);
 	daemon_close_sources(dm->src, dm->nsrc);
 	dm->src = NULL;
 	dm->nsrc = 0;

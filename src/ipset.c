@@ -422,6 +422,160 @@ int ipset_unban(struct ipset *s, const struct addr *a)
 	return ipset_adt(s, IPSET_CMD_DEL, a, 0, false);
 }
 
+/* --- restoring at start --- */
+
+struct ipset_member {
+	struct addr a;
+	long timeout;		/* what the kernel has left, seconds */
+};
+
+static int ipset_member_cmp(const void *x, const void *y)
+{
+	return memcmp(&((const struct ipset_member *)x)->a, &((const struct ipset_member *)y)->a,
+		      sizeof(struct addr));
+}
+
+/* The members of set, sorted, from the plain listing ("ADDR timeout N"). */
+static int ipset_members(struct ipset *s, const char *set, struct ipset_member **out,
+			 size_t *n)
+{
+	struct ipset_member *v = NULL;
+	size_t cap = 0;
+	char why[256];
+	char *p;
+
+	*n = 0;
+	if (ipset_reset(s) < 0)
+		return -1;
+	ipset_session_output(s->ss, IPSET_LIST_PLAIN);
+	if (ipset_session_data_set(s->ss, IPSET_SETNAME, set) < 0 ||
+	    ipset_cmd(s->ss, IPSET_CMD_LIST, 0) < 0) {
+		log_error("ipset: cannot list set %s: %s", set, ipset_reason(s, why, sizeof(why)));
+		return -1;
+	}
+	ipset_session_output(s->ss, IPSET_LIST_NONE);
+	p = s->out ? strstr(s->out, "\nMembers:\n") : NULL;
+	for (p = p ? p + 10 : NULL; p && *p;) {
+		char *nl = strchr(p, '\n'), *sp, *t;
+		struct ipset_member m = { .timeout = 0 };
+
+		if (nl)
+			*nl = '\0';
+		sp = strchr(p, ' ');
+		if (addr_parse_net(p, sp ? (size_t)(sp - p) : strlen(p), &m.a) == 0) {
+			t = sp ? strstr(sp, " timeout ") : NULL;
+			m.timeout = t ? strtol(t + 9, NULL, 10) : 0;
+			if (*n == cap) {
+				size_t c = cap ? 2 * cap : 1024;
+				struct ipset_member *nv = realloc(v, c * sizeof(*nv));
+
+				if (!nv) {
+					free(v);
+					log_error("ipset: out of memory listing %s", set);
+					return -1;
+				}
+				v = nv;
+				cap = c;
+			}
+			v[(*n)++] = m;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	if (*n)
+		qsort(v, *n, sizeof(*v), ipset_member_cmp);
+	*out = v;
+	return 0;
+}
+
+/* Adds the k entries of v (one family, all missing) as one batch. */
+static int ipset_batch(struct ipset *s, const struct ipset_entry **v, size_t k, time_t now)
+{
+	char why[256], text[ADDR_STRLEN];
+
+	if (k == 0)
+		return 0;
+	if (ipset_reset(s) < 0)
+		return -1;
+	for (size_t i = 0; i < k; i++) {
+		const struct addr *a = &v[i]->a;
+		const char *set = a->family == 4 ? s->set4 : s->set6;
+		uint8_t family = a->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+		uint8_t cidr = a->prefix;
+		long left = (long)(v[i]->until - now);
+		uint32_t t = (uint32_t)(left > IPSET_TIMEOUT_MAX ? IPSET_TIMEOUT_MAX : left);
+
+		/* a line number makes libipset gather the adds into few messages */
+		if (ipset_session_data_set(s->ss, IPSET_SETNAME, set) < 0 ||
+		    !ipset_type_get(s->ss, IPSET_CMD_ADD) ||
+		    ipset_session_data_set(s->ss, IPSET_OPT_FAMILY, &family) < 0 ||
+		    ipset_session_data_set(s->ss, IPSET_OPT_IP, a->bytes) < 0 ||
+		    (a->prefix < addr_width(a) &&
+		     ipset_session_data_set(s->ss, IPSET_OPT_CIDR, &cidr) < 0) ||
+		    ipset_session_data_set(s->ss, IPSET_OPT_TIMEOUT, &t) < 0 ||
+		    ipset_cmd(s->ss, IPSET_CMD_ADD, (uint32_t)i + 1) < 0) {
+			log_error("ipset: cannot restore %s: %s", addr_format(a, text),
+				  ipset_reason(s, why, sizeof(why)));
+			return -1;
+		}
+	}
+	if (ipset_commit(s->ss) < 0) {
+		log_error("ipset: restoring %zu bans failed: %s", k,
+			  ipset_reason(s, why, sizeof(why)));
+		return -1;
+	}
+	return 0;
+}
+
+int ipset_restore(struct ipset *s, const struct ipset_entry *v, size_t n, time_t now,
+		  size_t *added)
+{
+	struct ipset_member *m4 = NULL, *m6 = NULL;
+	const struct ipset_entry **miss4, **miss6;
+	size_t n4 = 0, n6 = 0, k4 = 0, k6 = 0;
+	int rc = 0;
+
+	*added = 0;
+	miss4 = calloc(n ? n : 1, sizeof(*miss4));
+	miss6 = calloc(n ? n : 1, sizeof(*miss6));
+	if (!miss4 || !miss6 || ipset_members(s, s->set4, &m4, &n4) < 0 ||
+	    ipset_members(s, s->set6, &m6, &n6) < 0) {
+		rc = -1;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ipset_member key = { .a = v[i].a };
+		bool v4 = v[i].a.family == 4;
+		const struct ipset_member *hit;
+		long left = (long)(v[i].until - now);
+
+		if (left <= 0)
+			continue;
+		hit = bsearch(&key, v4 ? m4 : m6, v4 ? n4 : n6, sizeof(key), ipset_member_cmp);
+		if (hit) {
+			/* present: untouched; a long one is kept alive from what is left */
+			if (left > IPSET_TIMEOUT_MAX && hit->timeout > 0)
+				ipset_remember_long(s, &v[i].a, v[i].until, now + hit->timeout);
+			continue;
+		}
+		if (v4)
+			miss4[k4++] = &v[i];
+		else
+			miss6[k6++] = &v[i];
+		if (left > IPSET_TIMEOUT_MAX)
+			ipset_remember_long(s, &v[i].a, v[i].until, now + IPSET_TIMEOUT_MAX);
+	}
+	if (ipset_batch(s, miss4, k4, now) < 0 || ipset_batch(s, miss6, k6, now) < 0)
+		rc = -1;
+	else
+		*added = k4 + k6;
+out:
+	free(m4);
+	free(m6);
+	free(miss4);
+	free(miss6);
+	return rc;
+}
+
 void ipset_refresh(struct ipset *s, time_t now)
 {
 	for (size_t i = 0; i < s->nlongs;) {

@@ -129,6 +129,7 @@ struct source *source_open(sd_event *ev, const struct source_conf *c, size_t max
 	s->ev = sd_event_ref(ev);
 	if (start && (!start->valid || start->kind != s->kind))
 		start = NULL;
+	s->catchup = start != NULL;
 	r = s->kind == SOURCE_FILE ? source_file_start(s, start) : source_journal_start(s, start);
 	if (r < 0) {
 		sd_event_unref(s->ev);

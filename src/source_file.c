@@ -10,6 +10,7 @@
  * /proc/self/fd, so exactly the inode we read) and the directory; a stat
  * once a second (source_poll) catches what inotify cannot see.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -69,6 +70,7 @@ static void file_line(void *ctx, const char *line, size_t len, bool too_long)
 	struct source *s = f->s;
 	struct source_line l = {
 		.text = line, .len = len, .too_long = too_long, .arrival = f->arrival,
+		.catchup = s->catchup,
 	};
 
 	if (f->drop_first) {
@@ -167,8 +169,51 @@ static uint64_t file_last_line_start(struct source_file *f, int fd, uint64_t end
 }
 
 /*
- * Opens the path as cur. where: -1 from the end, -2 from the start, or
- * a saved position. 1 opened, 0 missing, -1 error (logged).
+ * The saved file is not the one at the path any more: rotated while we
+ * were not running. When it is still in the same directory under another
+ * name (mail.log.1), it becomes "old" at the saved offset, so the lines
+ * written to it before the rotation are read too.
+ */
+static void file_find_rotated(struct source_file *f, const struct source_pos *start)
+{
+	DIR *d = opendir(f->dir);
+	struct dirent *e;
+	struct stat st;
+	int fd = -1;
+
+	if (!d)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode) &&
+		    (uint64_t)st.st_dev == start->dev && (uint64_t)st.st_ino == start->ino &&
+		    start->offset <= (uint64_t)st.st_size) {
+			fd = openat(dirfd(d), e->d_name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+			break;
+		}
+	}
+	if (fd >= 0 && (start->head_hash && start->head_hash != file_head_hash(fd))) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd >= 0 && lseek(fd, (off_t)start->offset, SEEK_SET) >= 0) {
+		log_info("source %s: %s was rotated while spamwrathd was stopped; reading the rest "
+			 "of %s/%s first", f->s->conf.name, f->s->conf.file, f->dir, e->d_name);
+		f->old.fd = fd;
+		f->old.dev = start->dev;
+		f->old.ino = start->ino;
+		f->old.off = start->offset;
+		f->old.head = start->head_hash;
+		f->old_until = time(NULL) + FILE_GRACE;
+		tail_watch(f, &f->old);
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	closedir(d);
+}
+
+/*
+ * Opens the path as cur: from a saved position, from the end (at_end) or
+ * from the start. 1 opened, 0 missing, -1 error (logged).
  */
 static int file_open(struct source_file *f, const struct source_pos *start, bool at_end)
 {
@@ -195,6 +240,9 @@ static int file_open(struct source_file *f, const struct source_pos *start, bool
 		off = start->offset;
 	else if (start)
 		off = 0;	/* another file now: everything in it is new */
+	if (start && off == 0 && f->old.fd < 0 &&
+	    !(start->dev == (uint64_t)st.st_dev && start->ino == (uint64_t)st.st_ino))
+		file_find_rotated(f, start);
 	else if (at_end)
 		off = file_last_line_start(f, fd, (uint64_t)st.st_size);
 	if (lseek(fd, (off_t)off, SEEK_SET) < 0) {
@@ -302,6 +350,12 @@ static void file_check(struct source_file *f)
 		f->warned_missing = true;
 		log_warn("source %s: %s does not exist; waiting for it", s->conf.name,
 			 s->conf.file);
+	}
+	if (!more && s->catchup) {
+		s->catchup = false;	/* at the end: what comes now is live */
+		if (s->lines)
+			log_info("source %s: caught up (%llu lines written while spamwrathd was "
+				 "stopped)", s->conf.name, (unsigned long long)s->lines);
 	}
 	if (more && f->defer)
 		sd_event_source_set_enabled(f->defer, SD_EVENT_ONESHOT);
@@ -432,7 +486,7 @@ int source_file_position(struct source *s, struct source_pos *out)
 	out->dev = f->cur.dev;
 	out->ino = f->cur.ino;
 	out->offset = f->cur.off - linebuf_pending(&f->cur.lb);
-	out->head_hash = file_head_hash(f->cur.fd);
+	out->head_hash = f->cur.head ? f->cur.head : file_head_hash(f->cur.fd);
 	return 0;
 }
 

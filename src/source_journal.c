@@ -203,7 +203,7 @@ static void journal_entry(struct source_journal *jr, time_t arrival)
 {
 	struct source *s = jr->s;
 	struct logline ll = { 0 };
-	struct source_line l = { .entry = &ll, .arrival = arrival };
+	struct source_line l = { .entry = &ll, .arrival = arrival, .catchup = s->catchup };
 	const char *msg, *tag, *who;
 	size_t msglen, taglen, wholen;
 	uint64_t usec;
@@ -378,8 +378,14 @@ static void journal_read(struct source_journal *jr)
 			sd_event_source_set_enabled(jr->defer, SD_EVENT_ONESHOT);
 		return;
 	}
-	if (budget == 0)
+	if (budget == 0) {
 		sd_event_source_set_enabled(jr->defer, SD_EVENT_ONESHOT);
+	} else if (s->catchup) {
+		s->catchup = false;	/* at the end: what comes now is live */
+		if (s->lines)
+			log_info("source %s: caught up (%llu entries written while spamwrathd was "
+				 "stopped)", s->conf.name, (unsigned long long)s->lines);
+	}
 }
 
 static int journal_on_io(sd_event_source *es, int fd, uint32_t revents, void *userdata)

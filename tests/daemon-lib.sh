@@ -35,11 +35,13 @@ wait_for() {
 	return 0
 }
 
-# A configuration with the test patterns, the test's sets and one file
-# source $TMP/mail.log; extra lines from stdin are appended.
+# A configuration with the test patterns, the test's sets, state and
+# control socket; extra lines from stdin are appended.
 write_conf() {
 	cat >"$TMP/sw.conf" <<CONF
 patterns_dir = "$top_srcdir/tests/data/patterns"
+state_dir = "$TMP/state"
+control_socket = "$TMP/control.sock"
 whitelist = { "192.0.2.0/24" }
 spamtraps = { "trap@example.org" }
 bantime = 1h

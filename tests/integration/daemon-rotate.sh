@@ -17,7 +17,7 @@ start_daemon
 grep -q "mail.log does not exist; waiting for it" "$DAEMON_ERR" ||
 	fail "no warning about the missing file"
 sleep 1.5	# a few safety polls: still one warning
-[ "$(grep -c 'does not exist' "$DAEMON_ERR")" = 1 ] || fail "the missing file was warned about more than once"
+[ "$(grep -c 'mail.log does not exist' "$DAEMON_ERR")" = 1 ] || fail "the missing file was warned about more than once"
 line_unknown 203.0.113.1 >"$log"
 wait_banned "$SET4" 203.0.113.1
 
