@@ -15,7 +15,7 @@
 
 /*
  * A fixture file is a log with expectations. Lines starting with '#' and
- * blank lines are comments. Before the first log line, settings:
+ * blank lines are comments; settings and expectations may end in " # ...". Before the first log line, settings:
  *
  *   @program TAG            tag for lines without one (Exim's mainlog: exim)
  *   @year YEAR              year of the first timestamp that has none

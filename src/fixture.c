@@ -173,6 +173,17 @@ static void fixture_canon(const char *s, size_t len, char *out, size_t outlen)
 	}
 }
 
+/* Settings and expectations may end in a comment: " # ...". */
+static void fixture_uncomment(char *s)
+{
+	for (char *p = s; *p; p++) {
+		if (*p == '#' && p > s && (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			return;
+		}
+	}
+}
+
 /* Splits s in place into at most max words; returns how many. */
 static size_t fixture_words(char *s, char **w, size_t max)
 {
@@ -195,7 +206,10 @@ static size_t fixture_words(char *s, char **w, size_t max)
 static int fixture_setting(struct fixture_file *f, int ln, char *line, struct diag *d)
 {
 	char *w[64];
-	size_t n = fixture_words(line + 1, w, 64);
+	size_t n;
+
+	fixture_uncomment(line);
+	n = fixture_words(line + 1, w, 64);
 
 	if (f->nent) {
 		diag_error(d, f->path, ln, "settings (@...) go before the first log line");
@@ -255,7 +269,10 @@ static int fixture_expectation(struct fixture_file *f, int ln, char *line, struc
 {
 	struct expect e = { .fileline = ln, .pattern = NO_PATTERN, .cls = -1 };
 	char *w[4];
-	size_t n = fixture_words(line + 1, w, 3);
+	size_t n;
+
+	fixture_uncomment(line);
+	n = fixture_words(line + 1, w, 3);
 
 	if (line[0] == '=' && n == 1 && strcmp(w[0], "none") == 0) {
 		e.kind = EXPECT_NONE;
