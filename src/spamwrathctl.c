@@ -15,6 +15,7 @@
 #include "control.h"
 #include "ctlclient.h"
 #include "duration.h"
+#include "fixture.h"
 #include "jsonout.h"
 #include "loader.h"
 #include "pipeline.h"
@@ -36,6 +37,7 @@ static void ctl_usage(FILE *f)
 		"       spamwrathctl [-s SOCKET] reload\n"
 		"       spamwrathctl test [-c CONFIG] [-p PATTERNS_DIR] [--program TAG] [--year YEAR]\n"
 		"                         [--json] FILE...\n"
+		"       spamwrathctl test --check [--coverage] [-c CONFIG] [-p PATTERNS_DIR] FIXTURE...\n"
 		"\n"
 		"  -s, --socket PATH       the daemon's control socket (default: control_socket\n"
 		"                          of the configuration, %s)\n"
@@ -54,6 +56,11 @@ static void ctl_usage(FILE *f)
 		"      --program TAG       tag for lines without one (Exim's mainlog: exim)\n"
 		"      --year YEAR         year of the first timestamp that has none\n"
 		"      --json              one JSON object per event, then a summary\n"
+		"      --check             the files are fixtures (sample lines, each with the\n"
+		"                          result it must give): report every line that gives\n"
+		"                          something else, exit 1 if any does\n"
+		"      --coverage          with --check: also fail when a pattern has no fixture\n"
+		"                          line that it matches, or no near miss\n"
 		"\n"
 		"Exit status: 0 done, 1 refused or failed, 2 usage error, 3 daemon unreachable.\n",
 		"/run/spamwrath/control.sock", config_default_path());
@@ -73,6 +80,36 @@ static double ctl_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* test --check: every file is a fixture file; 1 if any line disagrees. */
+static int ctl_check(struct loaded *l, const struct replay_opts *ro, bool coverage, int n,
+		     char **files)
+{
+	struct fixture_run r;
+	struct diag d = { 0 };
+	int rc = 0;
+
+	if (fixture_init(&r, l->cfg, &l->ps, stdout) < 0) {
+		fprintf(stderr, "spamwrathctl: out of memory\n");
+		return 1;
+	}
+	r.program = ro->program;
+	r.year = ro->year;
+	for (int i = 0; i < n; i++) {
+		if (fixture_check_file(&r, files[i], &d) != 0)
+			rc = 1;
+		ctl_print_diag(&d);
+		diag_free(&d);
+	}
+	if (coverage && fixture_coverage(&r) > 0)
+		rc = 1;
+	printf("%zu fixture files, %zu log lines, %zu not as expected\n", r.files, r.lines,
+	       r.mismatches);
+	if (fflush(stdout) != 0)
+		rc = 1;
+	fixture_free(&r);
+	return rc;
+}
+
 static int ctl_test(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -81,6 +118,8 @@ static int ctl_test(int argc, char **argv)
 		{ "program", required_argument, NULL, 'P' },
 		{ "year", required_argument, NULL, 'Y' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "coverage", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -90,7 +129,7 @@ static int ctl_test(int argc, char **argv)
 	struct loaded l;
 	struct pipeline pl;
 	struct report rep;
-	bool json = false;
+	bool json = false, check = false, coverage = false;
 	double t0;
 	int c, rc = 0;
 
@@ -101,6 +140,8 @@ static int ctl_test(int argc, char **argv)
 		case 'p': patterns = optarg; break;
 		case 'P': ro.program = optarg; break;
 		case 'j': json = true; break;
+		case 'C': check = true; break;
+		case 'V': coverage = true; break;
 		case 'Y': {
 			char *end;
 			long y = strtol(optarg, &end, 10);
@@ -120,10 +161,19 @@ static int ctl_test(int argc, char **argv)
 		fprintf(stderr, "spamwrathctl test: no log file given (\"-\" reads stdin)\n");
 		return EXIT_USAGE;
 	}
+	if ((json && check) || (coverage && !check)) {
+		fprintf(stderr, "spamwrathctl test: --check takes no --json; --coverage needs --check\n");
+		return EXIT_USAGE;
+	}
 	if (loader_load(config, config != NULL, patterns, &l, &d) < 0) {
 		ctl_print_diag(&d);
 		diag_free(&d);
 		return 1;
+	}
+	if (check) {
+		rc = ctl_check(&l, &ro, coverage, argc - optind, argv + optind);
+		loader_free(&l);
+		return rc;
 	}
 	report_init(&rep, stdout, json);
 	if (pipeline_init(&pl, l.cfg, &l.ps, report_event, &rep, &d) < 0) {
