@@ -8,15 +8,16 @@
  * The built-in weights answer "how sure is one such line?", for a cautious
  * site: one line may ban only when no legitimate sender ever writes it.
  *
- * - 1 (one line bans): a sender domain that does not exist (DNS said
- *   NXDOMAIN: no real mail comes from it), a spamtrap (an address nobody
- *   gave out), spam over the site's min_score, a virus, and a relay
- *   attempt (an unauthenticated client asking us to deliver elsewhere).
- * - 0.5 (two inside findtime): an unknown recipient, because a real
- *   correspondent mistypes an address now and then, and a big provider's
- *   outgoing IP carries many of them, while a dictionary attack makes
- *   dozens; HELO and reverse-DNS rejects and DNSBL listings, which also
- *   hit misconfigured or listed legitimate servers.
+ * - 1 (one line bans): the surefire offences spamwrath exists for: mail
+ *   to a user that does not exist (the MTA refused it at RCPT: nobody
+ *   real sends a whole dictionary), a sender domain that does not exist
+ *   (DNS said NXDOMAIN: no real mail comes from it), a spamtrap (an
+ *   address nobody gave out), spam over the site's min_score, a virus,
+ *   and a relay attempt (an unauthenticated client asking us to deliver
+ *   elsewhere). A site whose correspondents mistype addresses through a
+ *   shared provider relay can set class unknown-recipient { weight = 0.5 }.
+ * - 0.5 (two inside findtime): HELO and reverse-DNS rejects and DNSBL
+ *   listings, which also hit misconfigured or listed legitimate servers.
  * - 0.25 (four): protocol abuse (pipelining, pregreet, non-SMTP commands,
  *   too many errors); real clients do it now and then.
  * - 0.2 (five): a failed login, so that a user mistyping a password twice
@@ -30,7 +31,7 @@ static const struct {
 	const char *name;
 	uint32_t weight;
 } classes[CLASS_COUNT + 1] = {
-	[CLASS_UNKNOWN_RECIPIENT] = { "unknown-recipient", 500 },
+	[CLASS_UNKNOWN_RECIPIENT] = { "unknown-recipient", 1000 },
 	[CLASS_UNKNOWN_SENDER] = { "unknown-sender", 1000 },
 	[CLASS_SPAMTRAP] = { "spamtrap", 1000 },
 	[CLASS_SPAM] = { "spam", 1000 },
