@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "class.h"
 #include "diag.h"
@@ -27,8 +28,10 @@ struct source_conf {
 	size_t njournal;
 	char *journal_dir;	/* read journal files from here, not the system journal */
 	bool trusted;		/* journal: only entries from the mail system's units */
-	char **trusted_units;	/* extra _SYSTEMD_UNIT values counted as the mail system */
+	char **trusted_units;	/* extra _SYSTEMD_UNIT values (globs) counted as the mail system */
 	size_t ntrusted_units;
+	char **trusted_users;	/* extra _UID users (names or numbers) for entries without a unit */
+	size_t ntrusted_users;
 	bool start_beginning;	/* first start reads the whole file, not just new lines */
 	const char *where;	/* "FILE:LINE" of the section, for messages */
 };
@@ -54,6 +57,12 @@ struct config {
 	unsigned ipv4_prefix, ipv6_prefix;
 	long ipset_maxelem;
 
+	/* Read by spamwrath-firewall through spamwrathd --get, not by the daemon. */
+	char **fw_ports;	/* "25" or "6000:6010", at most 15 multiport slots */
+	size_t nfw_ports;
+	char *fw_ports_where;	/* "FILE:LINE" where ports was last set, for messages */
+	char *fw_target;	/* "auto", "tarpit", "drop" or "reject" */
+
 	struct source_conf *sources;
 	size_t nsources;
 
@@ -63,6 +72,10 @@ struct config {
 	size_t max_tracked;	/* addresses the judge remembers at most */
 	long correlate_timeout;	/* how long a queue id waits for its other half */
 	size_t correlate_max;	/* queue ids remembered at most */
+
+	/* "FILE:LINE" of the keys checked against each other once every file
+	 * is in, for their messages; NULL while the default holds. */
+	char *where_bantime, *where_bantime_max, *where_set4, *where_set6;
 };
 
 /* Where spamwrath.conf lives when -c is not given. */
@@ -76,5 +89,12 @@ const char *config_default_path(void);
  */
 int config_load(const char *path, struct config **out, struct diag *d);
 void config_free(struct config *c);
+
+/*
+ * Prints the effective value of key ("findtime", "ipset.set4",
+ * "firewall.ports"...) to out: durations in seconds, booleans as yes or
+ * no, one line per list element. Returns -1 for a key it does not know.
+ */
+int config_print(const struct config *c, const char *key, FILE *out);
 
 #endif

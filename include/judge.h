@@ -30,7 +30,9 @@ struct judge_event {
 	enum class_id cls;
 	uint32_t pattern;	/* interned name */
 	uint32_t weight;	/* offence: thousandths */
-	const char *reason;	/* ignored: "whitelist", "self", "loopback", ... */
+	bool counted;		/* offence: it joined the running total (not banned, no ban yet) */
+	const char *reason;	/* ignored: "whitelist", "self", "loopback", ...;
+				 * unban: "forget" when the history goes too */
 	time_t time;
 	long duration;		/* ban: seconds */
 	unsigned offences;	/* ban: offences that made it */
@@ -109,6 +111,18 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx);
  * offences lie outside the windows at now are not kept.
  */
 int judge_restore(struct judge *j, const struct judge_entry *e, time_t now);
+
+/*
+ * Replaying durable state, one record at a time, without emitting events:
+ * a ban (until 0 for one that only counts in the history), an offence
+ * below the threshold, a lifted ban. Records outside their windows at now
+ * are dropped. 0, or -1 when out of memory.
+ */
+int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, time_t until,
+		      enum class_id cls, uint32_t pattern, unsigned offences, time_t now);
+int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
+			  uint32_t weight, time_t now);
+void judge_restore_unban(struct judge *j, const struct addr *key, bool forget);
 
 size_t judge_tracked(const struct judge *j);
 size_t judge_active_bans(const struct judge *j, time_t now);

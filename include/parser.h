@@ -30,7 +30,7 @@ struct parser {
 	time_t last;		/* time of the previous line, 0 before the first */
 	int first_year;		/* year for the first classic line, 0 = nearest now */
 	/* mktime() is costly: remember the start of the last local hour. */
-	int cache_key;		/* year*1000000 + month*10000 + day*100 + hour, -1 = none */
+	int cache_key;		/* hours since 1970 of that local hour, -1 = none */
 	time_t cache_hour;
 	/* Lines of one second share their stamp: the last one read of each
 	 * form, its text and what it gave. */

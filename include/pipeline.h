@@ -21,6 +21,7 @@ struct pipeline_stats {
 	uint64_t lines;		/* every line handed in */
 	uint64_t skipped;	/* longer than max_line */
 	uint64_t unparsed;	/* no header and no program to assume */
+	uint64_t stale;		/* catching up: older than findtime, not judged */
 	uint64_t matched;
 	uint64_t offences, ignored, bans;
 	uint64_t by_class[CLASS_COUNT + 1];	/* offences; [CLASS_COUNT] = manual */
@@ -54,18 +55,24 @@ void pipeline_free(struct pipeline *pl);
 int pipeline_reload(struct pipeline *pl, const struct config *cfg, struct patternset *ps,
 		    struct diag *d);
 
-/*
- * One raw line (no newline) from a source whose parser is p. With
- * use_line_time the line's own timestamp is the clock (replay, catching
- * up), otherwise now is (live).
- */
+/* Which time a line is judged by. */
+enum pipeline_clock {
+	PIPELINE_ARRIVAL,	/* live files: when it was read */
+	PIPELINE_LINE,		/* replay, the journal: the line's own time */
+	PIPELINE_CATCHUP,	/* written while the daemon was down: its own time,
+				 * and a line older than findtime at now is only
+				 * counted (stale), never judged */
+};
+
+/* One raw line (no newline) from a source whose parser is p. now is the
+ * clock for PIPELINE_ARRIVAL and the reference for the others. */
 void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
 			uint64_t lineno, const char *line, size_t len, time_t now,
-			bool use_line_time);
+			enum pipeline_clock clock);
 
-/* One line already split (a journal entry). */
+/* One line already split (a journal entry), judged by its own time. */
 void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
-			const struct logline *l);
+			const struct logline *l, time_t now, enum pipeline_clock clock);
 
 /* A line longer than max_line that the source skipped. */
 void pipeline_skip(struct pipeline *pl);

@@ -39,6 +39,14 @@ void whitelist_free(struct whitelist *w);
  * adds a warning to d. Returns the number of names that failed. */
 size_t whitelist_resolve(struct whitelist *w, struct diag *d);
 
+/* Looks one name up; blocking, but safe in any thread (the daemon's
+ * resolver runs it off the event loop). 0 with *out (malloc'd, the
+ * caller's) and *n set, or getaddrinfo's error code. */
+int whitelist_lookup_name(const char *name, struct addr **out, size_t *n);
+
+/* Replaces the addresses of host i with v (taken over; the old freed). */
+void whitelist_set_host(struct whitelist *w, size_t i, struct addr *v, size_t n);
+
 /* Replaces the list of own addresses with the interfaces' current ones. */
 int whitelist_load_self(struct whitelist *w);
 

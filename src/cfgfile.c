@@ -223,6 +223,8 @@ static int cfgfile_scan_body(struct cfgfile *f, struct scan *sc, const char *sec
 }
 
 static struct diag *cfgfile_diag;
+/* The file being parsed: cfg_parse_buf() names every buffer "[buf]". */
+static const char *cfgfile_path;
 
 static void cfgfile_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 {
@@ -231,7 +233,7 @@ static void cfgfile_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	if (cfgfile_diag)
-		diag_error(cfgfile_diag, cfg && cfg->filename ? cfg->filename : "?",
+		diag_error(cfgfile_diag, cfgfile_path ? cfgfile_path : "?",
 			   cfg ? cfg->line : 0, "%s", msg ? msg : "out of memory");
 	free(msg);
 }
@@ -303,13 +305,12 @@ int cfgfile_parse(struct cfgfile *f, const char *path, cfg_opt_t *opts, struct d
 	}
 	cfg_set_error_function(f->cfg, cfgfile_errfunc);
 	cfgfile_diag = d;
-	/* cfg_parse_buf() would lose the file name in libconfuse's messages */
-	free(f->cfg->filename);
-	f->cfg->filename = strdup(path);
-	r = f->cfg->filename ? cfg_parse_buf(f->cfg, text) : CFG_PARSE_ERROR;
+	cfgfile_path = path;
+	r = cfg_parse_buf(f->cfg, text);
 	cfgfile_diag = NULL;
+	cfgfile_path = NULL;
 	if (r != CFG_SUCCESS) {
-		if (r == CFG_FILE_ERROR || !f->cfg->filename)
+		if (r == CFG_FILE_ERROR)
 			diag_error(d, path, 0, "cannot read");
 		free(text);
 		cfgfile_free(f);

@@ -5,12 +5,27 @@
 #include "class.h"
 
 /*
- * The built-in weights answer "how sure is one such line?". A mail to an
- * unknown user, a trap, a sender domain that does not exist, spam over the
- * score and a virus are surefire: one is enough. A relay attempt is almost
- * as clear. HELO and DNSBL rejects are strong but hit misconfigured
- * legitimate senders too; protocol errors and failed logins happen to real
- * users, so it takes several of them (a single failed login never bans).
+ * The built-in weights answer "how sure is one such line?", for a cautious
+ * site: one line may ban only when no legitimate sender ever writes it.
+ *
+ * - 1 (one line bans): the surefire offences spamwrath exists for: mail
+ *   to a user that does not exist (the MTA refused it at RCPT: nobody
+ *   real sends a whole dictionary), a sender domain that does not exist
+ *   (DNS said NXDOMAIN: no real mail comes from it), a spamtrap (an
+ *   address nobody gave out), spam over the site's min_score, a virus,
+ *   and a relay attempt (an unauthenticated client asking us to deliver
+ *   elsewhere). A site whose correspondents mistype addresses through a
+ *   shared provider relay can set class unknown-recipient { weight = 0.5 }.
+ * - 0.5 (two inside findtime): HELO and reverse-DNS rejects and DNSBL
+ *   listings, which also hit misconfigured or listed legitimate servers.
+ * - 0.25 (four): protocol abuse (pipelining, pregreet, non-SMTP commands,
+ *   too many errors); real clients do it now and then.
+ * - 0.2 (five): a failed login, so that a user mistyping a password twice
+ *   is never banned; brute force makes hundreds.
+ *
+ * Patterns refine these with their own weight factor where a line is
+ * weaker (a temporary failure, a rate limit) or stronger (Sendmail's count
+ * of repeated AUTH commands).
  */
 static const struct {
 	const char *name;

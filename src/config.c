@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,12 @@ static cfg_opt_t config_ipset_opts[] = {
 	CFG_END()
 };
 
+static cfg_opt_t config_firewall_opts[] = {
+	CFG_STR_LIST("ports", NULL, CFGF_NODEFAULT),
+	CFG_STR("target", NULL, CFGF_NODEFAULT),
+	CFG_END()
+};
+
 static cfg_opt_t config_source_opts[] = {
 	CFG_STR("file", NULL, CFGF_NODEFAULT),
 	CFG_STR("program", NULL, CFGF_NODEFAULT),
@@ -41,6 +48,7 @@ static cfg_opt_t config_source_opts[] = {
 	CFG_STR("journal_dir", NULL, CFGF_NODEFAULT),
 	CFG_STR("trusted", NULL, CFGF_NODEFAULT),
 	CFG_STR_LIST("trusted_units", NULL, CFGF_NODEFAULT),
+	CFG_STR_LIST("trusted_users", NULL, CFGF_NODEFAULT),
 	CFG_STR("start", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
@@ -71,6 +79,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_STR("correlate_timeout", NULL, CFGF_NODEFAULT),
 	CFG_STR("correlate_max", NULL, CFGF_NODEFAULT),
 	CFG_SEC("ipset", config_ipset_opts, CFGF_NONE),
+	CFG_SEC("firewall", config_firewall_opts, CFGF_NONE),
 	CFG_SEC("source", config_source_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("class", config_class_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
@@ -167,6 +176,22 @@ static int loader_set_path(const struct loader *L, const char *key, char **dst)
 	}
 	free(*dst);
 	*dst = copy;
+	return 0;
+}
+
+/* Notes where this file sets key, for checks made after the last file. */
+static int loader_where(const struct loader *L, const char *key, char **dst)
+{
+	char *w = NULL;
+
+	if (!loader_str(L, key))
+		return 0;
+	if (asprintf(&w, "%s:%d", L->f->path, loader_line(L, key, 0)) < 0) {
+		loader_error(L, key, 0, "out of memory");
+		return -1;
+	}
+	free(*dst);
+	*dst = w;
 	return 0;
 }
 
@@ -343,9 +368,39 @@ static bool config_check_journal(char *s)
 	return true;
 }
 
+/* A TCP port or a range "first:last", as iptables' multiport match takes them. */
+static bool config_check_port(char *s)
+{
+	unsigned long lo, hi;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	lo = strtoul(s, &end, 10);
+	hi = lo;
+	if (*end == ':') {
+		if (end[1] < '0' || end[1] > '9')
+			return false;
+		hi = strtoul(end + 1, &end, 10);
+	}
+	return *end == '\0' && lo >= 1 && lo <= hi && hi <= 65535;
+}
+
 static bool config_check_unit(char *s)
 {
 	return *s != '\0' && !strpbrk(s, " \t/");
+}
+
+/* A user name as useradd takes it (Debian-exim, _rspamd) or a uid. */
+static bool config_check_user(char *s)
+{
+	if (*s == '\0' || strlen(s) > 32 || *s == '-')
+		return false;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			return false;
+	return true;
 }
 
 static int loader_source(struct loader *L, cfg_t *s)
@@ -392,6 +447,8 @@ static int loader_source(struct loader *L, cfg_t *s)
 				 config_check_journal, "a journal match (FIELD=value or +)");
 	rc |= loader_append_list(L, "trusted_units", &src->trusted_units, &src->ntrusted_units,
 				 config_check_unit, "a systemd unit name");
+	rc |= loader_append_list(L, "trusted_users", &src->trusted_users, &src->ntrusted_users,
+				 config_check_user, "a user name or number");
 	start = loader_str(L, "start");
 	if (start) {
 		if (strcmp(start, "beginning") == 0) {
@@ -454,6 +511,8 @@ static int loader_apply(struct loader *L)
 	rc |= loader_set_duration(L, "findtime", &c->findtime);
 	rc |= loader_set_duration(L, "bantime", &c->bantime);
 	rc |= loader_set_duration(L, "bantime_max", &c->bantime_max);
+	rc |= loader_where(L, "bantime", &c->where_bantime);
+	rc |= loader_where(L, "bantime_max", &c->where_bantime_max);
 	rc |= loader_set_duration(L, "repeat_window", &c->repeat_window);
 	{
 		double x;
@@ -478,10 +537,40 @@ static int loader_apply(struct loader *L)
 		L->secname = "ipset";
 		rc |= loader_set_str(L, "set4", &c->set4);
 		rc |= loader_set_str(L, "set6", &c->set6);
+		rc |= loader_where(L, "set4", &c->where_set4);
+		rc |= loader_where(L, "set6", &c->where_set6);
 		/* Coarser than these would ban whole providers for one client. */
 		rc |= loader_set_unsigned(L, "ipv4_prefix", 16, 32, &c->ipv4_prefix);
 		rc |= loader_set_unsigned(L, "ipv6_prefix", 32, 128, &c->ipv6_prefix);
 		rc |= loader_set_long(L, "maxelem", 1024, 1L << 28, &c->ipset_maxelem);
+	}
+	if (cfgfile_has(L->f, "firewall", NULL, NULL)) {
+		const char *t;
+
+		L->sec = cfg_getsec(root, "firewall");
+		L->secname = "firewall";
+		rc |= loader_append_list(L, "ports", &c->fw_ports, &c->nfw_ports,
+					 config_check_port, "a TCP port (25) or range (6000:6010)");
+		if (cfgfile_has(L->f, "firewall", NULL, "ports")) {
+			free(c->fw_ports_where);
+			c->fw_ports_where = NULL;
+			if (asprintf(&c->fw_ports_where, "%s:%d", L->f->path,
+				     loader_line(L, "ports", 0)) < 0) {
+				c->fw_ports_where = NULL;
+				rc = -1;
+			}
+		}
+		t = loader_str(L, "target");
+		if (t && strcasecmp(t, "auto") && strcasecmp(t, "tarpit") &&
+		    strcasecmp(t, "drop") && strcasecmp(t, "reject")) {
+			loader_error(L, "target", 0, "\"%s\" is none of auto, tarpit, drop, reject", t);
+			rc = -1;
+		} else if (t) {
+			rc |= loader_set_str(L, "target", &c->fw_target);
+			for (char *p = c->fw_target; p && *p; p++)
+				if (*p >= 'A' && *p <= 'Z')
+					*p = (char)(*p - 'A' + 'a');
+		}
 	}
 	for (unsigned i = 0; i < cfg_size(root, "source"); i++)
 		if (loader_source(L, cfg_getnsec(root, "source", i)) < 0)
@@ -500,8 +589,9 @@ static int config_defaults(struct config *c)
 	c->control_group = strdup("spamwrath");
 	c->set4 = strdup("spamwrath4");
 	c->set6 = strdup("spamwrath6");
+	c->fw_target = strdup("auto");
 	if (!c->patterns_dir || !c->state_dir || !c->control_socket || !c->control_group ||
-	    !c->set4 || !c->set6)
+	    !c->set4 || !c->set6 || !c->fw_target)
 		return -1;
 	c->threshold = WEIGHT_ONE;
 	c->findtime = 12 * 3600;
@@ -588,19 +678,52 @@ static int config_load_dropins(struct config *c, const char *basedir, struct dia
 	return rc;
 }
 
+/*
+ * SMTP (25) unless a file named ports; a list can only grow across files,
+ * so the default must not be in it from the start. iptables' multiport
+ * match takes 15 ports, a range counting as two.
+ */
+static int config_firewall_ports(struct config *c, struct diag *d)
+{
+	const char *where = c->fw_ports_where ? c->fw_ports_where :
+		c->path ? c->path : "built-in configuration";
+	size_t slots = 0;
+
+	if (c->nfw_ports == 0) {
+		c->fw_ports = malloc(sizeof(*c->fw_ports));
+		if (!c->fw_ports || !(c->fw_ports[0] = strdup("25"))) {
+			diag_error(d, where, 0, "out of memory");
+			return -1;
+		}
+		c->nfw_ports = 1;
+	}
+	for (size_t i = 0; i < c->nfw_ports; i++)
+		slots += strchr(c->fw_ports[i], ':') ? 2 : 1;
+	if (slots > 15) {
+		diag_error(d, where, 0, "firewall: ports: %zu ports (a range counts as two), "
+			   "more than the 15 that iptables' multiport match takes", slots);
+		return -1;
+	}
+	return 0;
+}
+
 /* Rules that involve several keys, checked once every file is in. */
 static int config_validate(struct config *c, struct diag *d)
 {
 	const char *where = c->path ? c->path : "built-in configuration";
 	int rc = 0;
 
+	/* named where a file set the second key, else the first */
 	if (c->bantime_max < c->bantime) {
-		diag_error(d, where, 0, "bantime_max (%lds) is shorter than bantime (%lds)",
+		diag_error(d, c->where_bantime_max ? c->where_bantime_max :
+			   c->where_bantime ? c->where_bantime : where, 0,
+			   "bantime_max (%lds) is shorter than bantime (%lds)",
 			   c->bantime_max, c->bantime);
 		rc = -1;
 	}
 	if (strcmp(c->set4, c->set6) == 0) {
-		diag_error(d, where, 0, "ipset: set4 and set6 are both \"%s\"", c->set4);
+		diag_error(d, c->where_set6 ? c->where_set6 : c->where_set4 ? c->where_set4 : where,
+			   0, "ipset: set4 and set6 are both \"%s\"", c->set4);
 		rc = -1;
 	}
 	for (size_t i = 0; i < c->nsources; i++) {
@@ -616,6 +739,8 @@ static int config_validate(struct config *c, struct diag *d)
 			rc = -1;
 		}
 	}
+	if (config_firewall_ports(c, d) < 0)
+		rc = -1;
 	return rc;
 }
 
@@ -680,8 +805,15 @@ void config_free(struct config *c)
 	free(c->control_group);
 	free(c->set4);
 	free(c->set6);
+	free(c->where_bantime);
+	free(c->where_bantime_max);
+	free(c->where_set4);
+	free(c->where_set6);
 	config_free_list(c->whitelist, c->nwhitelist);
 	config_free_list(c->spamtraps, c->nspamtraps);
+	config_free_list(c->fw_ports, c->nfw_ports);
+	free(c->fw_ports_where);
+	free(c->fw_target);
 	for (size_t i = 0; i < c->nsources; i++) {
 		struct source_conf *s = &c->sources[i];
 
@@ -692,7 +824,94 @@ void config_free(struct config *c)
 		free((char *)s->where);
 		config_free_list(s->journal, s->njournal);
 		config_free_list(s->trusted_units, s->ntrusted_units);
+		config_free_list(s->trusted_users, s->ntrusted_users);
 	}
 	free(c->sources);
 	free(c);
+}
+
+enum config_kind { KIND_STR, KIND_LIST, KIND_SECONDS, KIND_WEIGHT, KIND_DOUBLE, KIND_BOOL,
+		   KIND_SIZE, KIND_UNSIGNED, KIND_LONG };
+
+struct config_key {
+	const char *name;
+	enum config_kind kind;
+	size_t off, count_off;	/* count_off: a list's element count */
+};
+
+#define KEY(n, k, f) { n, k, offsetof(struct config, f), 0 }
+#define LIST(n, f, cnt) { n, KIND_LIST, offsetof(struct config, f), offsetof(struct config, cnt) }
+
+static const struct config_key config_keys[] = {
+	KEY("patterns_dir", KIND_STR, patterns_dir),
+	KEY("state_dir", KIND_STR, state_dir),
+	KEY("control_socket", KIND_STR, control_socket),
+	KEY("control_group", KIND_STR, control_group),
+	KEY("threshold", KIND_WEIGHT, threshold),
+	KEY("findtime", KIND_SECONDS, findtime),
+	KEY("bantime", KIND_SECONDS, bantime),
+	KEY("bantime_factor", KIND_DOUBLE, bantime_factor),
+	KEY("bantime_max", KIND_SECONDS, bantime_max),
+	KEY("repeat_window", KIND_SECONDS, repeat_window),
+	LIST("whitelist", whitelist, nwhitelist),
+	LIST("spamtraps", spamtraps, nspamtraps),
+	KEY("ignore_self", KIND_BOOL, ignore_self),
+	KEY("max_line", KIND_SIZE, max_line),
+	KEY("max_tracked", KIND_SIZE, max_tracked),
+	KEY("correlate_timeout", KIND_SECONDS, correlate_timeout),
+	KEY("correlate_max", KIND_SIZE, correlate_max),
+	KEY("ipset.set4", KIND_STR, set4),
+	KEY("ipset.set6", KIND_STR, set6),
+	KEY("ipset.ipv4_prefix", KIND_UNSIGNED, ipv4_prefix),
+	KEY("ipset.ipv6_prefix", KIND_UNSIGNED, ipv6_prefix),
+	KEY("ipset.maxelem", KIND_LONG, ipset_maxelem),
+	LIST("firewall.ports", fw_ports, nfw_ports),
+	KEY("firewall.target", KIND_STR, fw_target),
+};
+
+int config_print(const struct config *c, const char *key, FILE *out)
+{
+	const char *base = (const char *)c;
+
+	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
+		const struct config_key *k = &config_keys[i];
+		const void *v = base + k->off;
+
+		if (strcmp(k->name, key) != 0)
+			continue;
+		switch (k->kind) {
+		case KIND_STR:
+			fprintf(out, "%s\n", *(char *const *)v);
+			break;
+		case KIND_LIST: {
+			char *const *list = *(char **const *)v;
+			size_t n = *(const size_t *)(base + k->count_off);
+
+			for (size_t j = 0; j < n; j++)
+				fprintf(out, "%s\n", list[j]);
+			break;
+		}
+		case KIND_SECONDS:
+		case KIND_LONG:
+			fprintf(out, "%ld\n", *(const long *)v);
+			break;
+		case KIND_WEIGHT:
+			fprintf(out, "%g\n", *(const uint32_t *)v / (double)WEIGHT_ONE);
+			break;
+		case KIND_DOUBLE:
+			fprintf(out, "%g\n", *(const double *)v);
+			break;
+		case KIND_BOOL:
+			fprintf(out, "%s\n", *(const bool *)v ? "yes" : "no");
+			break;
+		case KIND_SIZE:
+			fprintf(out, "%zu\n", *(const size_t *)v);
+			break;
+		case KIND_UNSIGNED:
+			fprintf(out, "%u\n", *(const unsigned *)v);
+			break;
+		}
+		return 0;
+	}
+	return -1;
 }

@@ -13,9 +13,11 @@ int duration_parse(const char *s, long *out)
 	if (!s || !isdigit((unsigned char)*p))
 		return -1;
 	for (; isdigit((unsigned char)*p); p++) {
-		if (v > (LONG_MAX - 9) / 10)
+		int digit = *p - '0';
+
+		if (v > (LONG_MAX - digit) / 10)
 			return -1;
-		v = v * 10 + (*p - '0');
+		v = v * 10 + digit;
 	}
 	switch (*p) {
 	case '\0': break;

@@ -4,6 +4,8 @@
  * a dense array, plus a 4-byte index slot; at most max_tracked of them.
  * When full, the least recently active of 8 sampled entries goes, entries
  * with a running ban last (redis's approximated LRU: no list to maintain).
+ * Should all 8 hold running bans while an entry without one exists, a clock
+ * hand finds that entry: a running ban is evicted only from a table of bans.
  * Offences below the threshold and repeat bans live in a side record that
  * most entries never need.
  *
@@ -56,6 +58,8 @@ struct judge {
 	uint32_t *more_free;
 	uint32_t nfree;
 	uint32_t sweep;
+	uint32_t nbanned;	/* entries with the banned flag set */
+	uint32_t hand;		/* eviction scan position */
 	uint64_t rng;
 	uint32_t manual;	/* interned "manual" */
 };
@@ -232,10 +236,22 @@ static uint32_t judge_find(const struct judge *j, const struct addr *key)
 	return htab_find(&j->idx, htab_hash(key, sizeof(*key)), judge_eq, j, key);
 }
 
+static void judge_set_banned(struct judge *j, struct track *t, bool on)
+{
+	if (t->banned != on) {
+		t->banned = on;
+		if (on)
+			j->nbanned++;
+		else
+			j->nbanned--;
+	}
+}
+
 static void judge_remove(struct judge *j, uint32_t i)
 {
 	uint32_t last = j->n - 1;
 
+	judge_set_banned(j, &j->t[i], false);
 	judge_drop_more(j, &j->t[i]);
 	htab_remove(&j->idx, judge_rehash(j, i), i, judge_rehash, j);
 	if (i != last) {
@@ -272,6 +288,18 @@ static void judge_evict(struct judge *j, time_t now)
 			if ((ab < bb) || (ab == bb && a->last < b->last))
 				best = i;
 		}
+	}
+	if (j->t[best].ban_until > now && j->nbanned < j->n) {
+		/* an entry without the flag has no running ban: find it */
+		for (uint32_t k = 0; k < j->n; k++) {
+			uint32_t i = (uint32_t)(((uint64_t)j->hand + k) % j->n);
+
+			if (j->t[i].ban_until <= now) {
+				best = i;
+				break;
+			}
+		}
+		j->hand = best;
 	}
 	judge_remove(j, best);
 }
@@ -386,7 +414,7 @@ static void judge_apply_ban(struct judge *j, struct track *t, time_t now, long d
 	}
 	t->ban_start = (uint32_t)now;
 	t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
-	t->banned = 1;
+	judge_set_banned(j, t, true);
 	t->ban_class = (uint8_t)cls;
 	t->ban_pattern = pattern;
 	t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
@@ -477,21 +505,27 @@ void judge_offence(struct judge *j, const struct sighting *s)
 	t = &j->t[i];
 	if ((time_t)t->last < now)
 		t->last = (uint32_t)now;
-	judge_emit(j, &e);
-	if (t->ban_until > now)
-		return;		/* recorded above; no second ban while one runs */
+	if (t->ban_until > now) {
+		judge_emit(j, &e);
+		return;		/* recorded, but no second ban while one runs */
+	}
 	judge_prune(j, t, now);
 	t = &j->t[i];
 	if (weight < j->r.threshold) {
 		m = judge_more(j, t, true);
-		if (!m || judge_push_offence(m, (uint32_t)now, weight) < 0)
+		if (!m || judge_push_offence(m, (uint32_t)now, weight) < 0) {
+			judge_emit(j, &e);
 			return;
+		}
 		for (uint32_t k = 0; k < m->noffs; k++)
 			sum += m->offs[k].weight;
 		count = m->noffs;
+		e.counted = sum < j->r.threshold;
+		judge_emit(j, &e);
 		if (sum < j->r.threshold)
 			return;
 	} else {
+		judge_emit(j, &e);
 		m = judge_more(j, t, false);
 		count = 1 + (m ? m->noffs : 0);
 	}
@@ -545,8 +579,9 @@ int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget)
 	e.addr = t->addr;
 	e.cls = (enum class_id)t->ban_class;
 	e.pattern = t->ban_pattern;
+	e.reason = forget ? "forget" : NULL;
 	t->ban_until = 0;
-	t->banned = 0;
+	judge_set_banned(j, t, false);
 	if (forget)
 		judge_remove(j, i);
 	judge_emit(j, &e);
@@ -580,7 +615,7 @@ void judge_expire(struct judge *j, time_t now, size_t budget)
 				.pattern = t->ban_pattern, .time = t->ban_until,
 			};
 
-			t->banned = 0;
+			judge_set_banned(j, t, false);
 			judge_emit(j, &e);
 		}
 		if (!judge_matters(j, t, now)) {
@@ -654,7 +689,7 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 		return -1;
 	t = &j->t[i];
 	t->ban_until = e->ban_until > UINT32_MAX ? UINT32_MAX : (uint32_t)e->ban_until;
-	t->banned = e->ban_until > now;
+	judge_set_banned(j, t, e->ban_until > now);
 	t->ban_start = (uint32_t)e->ban_start;
 	t->ban_class = (uint8_t)e->ban_class;
 	t->ban_pattern = e->ban_pattern;
@@ -678,6 +713,86 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 	if (!judge_matters(j, &j->t[i], now))
 		judge_remove(j, i);
 	return 0;
+}
+
+static uint32_t judge_get(struct judge *j, const struct addr *key, time_t now)
+{
+	uint32_t i = judge_find(j, key);
+
+	return i != NONE ? i : judge_add(j, key, now);
+}
+
+int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, time_t until,
+		      enum class_id cls, uint32_t pattern, unsigned offences, time_t now)
+{
+	struct track_more *m;
+	struct track *t;
+	uint32_t i;
+
+	if (until <= now && !judge_inside((uint32_t)start, j->r.repeat_window, now))
+		return 0;
+	i = judge_get(j, key, now);
+	if (i == NONE)
+		return -1;
+	t = &j->t[i];
+	if (t->ban_start && (uint32_t)start != t->ban_start) {
+		m = judge_more(j, t, true);
+		if (!m)
+			return -1;
+		if (m->nbans == 0 && judge_push_ban(m, t->ban_start) < 0)
+			return -1;
+		if (judge_push_ban(m, (uint32_t)start) < 0)
+			return -1;
+	}
+	if ((uint32_t)start >= t->ban_start) {
+		t->ban_start = (uint32_t)start;
+		t->ban_class = (uint8_t)cls;
+		t->ban_pattern = pattern;
+		t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
+	}
+	if (until > now && until > (time_t)t->ban_until) {
+		t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
+		judge_set_banned(j, t, true);
+	}
+	if ((uint32_t)start > t->last)
+		t->last = (uint32_t)start;
+	m = judge_more(j, t, false);
+	if (m)
+		m->noffs = 0;	/* as when the ban was made */
+	return 0;
+}
+
+int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
+			  uint32_t weight, time_t now)
+{
+	struct track_more *m;
+	struct track *t;
+	uint32_t i;
+
+	if (!judge_inside((uint32_t)when, j->r.findtime, now))
+		return 0;
+	i = judge_get(j, key, now);
+	if (i == NONE)
+		return -1;
+	t = &j->t[i];
+	m = judge_more(j, t, true);
+	if (!m || judge_push_offence(m, (uint32_t)when, weight) < 0)
+		return -1;
+	if ((uint32_t)when > t->last)
+		t->last = (uint32_t)when;
+	return 0;
+}
+
+void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)
+{
+	uint32_t i = judge_find(j, key);
+
+	if (i == NONE)
+		return;
+	j->t[i].ban_until = 0;
+	judge_set_banned(j, &j->t[i], false);
+	if (forget)
+		judge_remove(j, i);
 }
 
 size_t judge_tracked(const struct judge *j)

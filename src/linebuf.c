@@ -30,12 +30,16 @@ size_t linebuf_pending(const struct linebuf *lb)
 
 static void linebuf_emit(const char *line, size_t len, linebuf_fn *fn, void *ctx, size_t max)
 {
-	if (len > 0 && line[len - 1] == '\r')
-		len--;
-	if (len > max)
+	size_t n = len;
+
+	if (n > 0 && line[n - 1] == '\r')
+		n--;
+	/* A skipped line's length counts its "\r", as when it spans chunks
+	 * (its bytes are gone by then): the same line, the same report. */
+	if (n > max)
 		fn(ctx, NULL, len, true);
 	else
-		fn(ctx, line, len, false);
+		fn(ctx, line, n, false);
 }
 
 static int linebuf_hold(struct linebuf *lb, const char *p, size_t n)

@@ -6,10 +6,13 @@
  * Recognised envelopes:
  *   Nov  7 06:44:16 [<fac.lvl>] host tag[pid]: msg        RFC 3164
  *   2026-11-27T06:44:16.123456+00:00 host tag[pid]: msg    RFC 3339
+ *   2026-11-27 06:44:16[.frac] host tag[pid]: msg          SQL-style date
  *   2026-11-27 06:44:16[.mmm][ +hhmm] [[pid]] msg          Exim/rspamd files
  *   Fri Nov 27 06:44:16 2026 -> msg                        clamav-milter file
  * The last two carry no tag: the source's program supplies it. A source
- * with a program also takes lines with no header at all.
+ * with a program also takes lines with no header at all. The SQL-style
+ * date (syslog-ng or rsyslog templates) is Exim's own stamp too, so it is
+ * taken as a syslog header only when a "tag[pid]:" follows.
  */
 #include <string.h>
 #include <time.h>
@@ -84,7 +87,8 @@ static time_t parser_utc(int y, int mon, int day, int h, int m, int s)
 /* Local time, through a one-hour cache: lines arrive in order. */
 static time_t parser_local(struct parser *p, int y, int mon, int day, int h, int m, int s)
 {
-	int key = ((y * 100 + mon) * 100 + day) * 100 + h;
+	/* hours since 1970: below 88 million up to 9999, so it fits an int */
+	int key = (int)(parser_days(y, mon, day) * 24 + h);
 
 	if (key != p->cache_key) {
 		struct tm tm = {
@@ -264,6 +268,20 @@ static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, tim
 	return i;
 }
 
+/* Exim's "[pid] " prefix alone; its length or 0. */
+static size_t parser_exim_pid(const char *s, size_t len)
+{
+	size_t j = 1;
+
+	if (len < 4 || s[0] != '[')
+		return 0;
+	while (j < len && s[j] >= '0' && s[j] <= '9')
+		j++;
+	if (j == 1 || j + 1 >= len || s[j] != ']' || s[j + 1] != ' ')
+		return 0;
+	return j + 2;
+}
+
 static int parser_rfc3164(struct parser *p, const char *s, size_t len, time_t now,
 			  struct logline *out)
 {
@@ -354,6 +372,24 @@ static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct lo
 	return parser_after_stamp(s + i + 1, s + len, out);
 }
 
+/* "2026-11-27 06:44:16[.frac] [host] tag[pid]: msg". Without the [pid]
+ * this is one of Exim's own lines ("... 1vXyZa-0001Ab-Cd SA: Action: ..."),
+ * whose first words must not be taken for a host and a tag. */
+static int parser_isospace(struct parser *p, const char *s, size_t len, struct logline *out)
+{
+	int y, mon, day, h, m, sec;
+	size_t i;
+
+	if (parser_ymdhms(s, len, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
+		return -1;
+	i = parser_skip_fraction(s, 19, len);
+	if (i >= len || s[i] != ' ' || parser_after_stamp(s + i + 1, s + len, out) < 0 ||
+	    out->tag[out->taglen] != '[')
+		return -1;
+	out->time = parser_local(p, y, mon, day, h, m, sec);
+	return 0;
+}
+
 /* clamav-milter: "Fri Nov 27 06:44:16 2026 -> msg" */
 static int parser_ctime(struct parser *p, const char *s, size_t len, struct logline *out)
 {
@@ -399,16 +435,21 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 	memset(out, 0, sizeof(*out));
 	if (len > 0 && line[0] >= '0' && line[0] <= '9' && len > 10 && line[10] == 'T')
 		r = parser_rfc3339(p, line, len, out);
+	else if (len > 0 && line[0] >= '0' && line[0] <= '9' && len > 10 && line[10] == ' ')
+		r = parser_isospace(p, line, len, out);
 	else
 		r = parser_rfc3164(p, line, len, now, out);
 	if (r < 0) {
 		memset(out, 0, sizeof(*out));
 		r = parser_headerless(p, line, len, now, out);
 	} else if (out->taglen >= 4 && memcmp(out->tag, "exim", 4) == 0) {
-		/* Exim through syslog repeats its own stamp after the tag. */
+		/* Exim through syslog repeats its own stamp after the tag, and
+		 * with +pid its "[pid] " even when the stamp is off. */
 		time_t t;
 		size_t n = parser_exim_stamp(p, out->msg, out->msglen, &t);
 
+		if (n == 0)
+			n = parser_exim_pid(out->msg, out->msglen);
 		out->msg += n;
 		out->msglen -= n;
 	}

@@ -144,8 +144,9 @@ int pipeline_reload(struct pipeline *pl, const struct config *cfg, struct patter
 	return 0;
 }
 
-void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
-			const struct logline *l)
+/* The judging part, once the line is split and its clock chosen. */
+static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
+				const struct logline *l)
 {
 	struct origin o = { source, lineno };
 	struct match m;
@@ -160,9 +161,29 @@ void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
 	correlator_feed(&pl->c, &m, &o, l->time);
 }
 
+void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
+			const struct logline *l, time_t now, enum pipeline_clock clock)
+{
+	if (clock == PIPELINE_CATCHUP && l->time + pl->cfg->findtime <= now) {
+		/* it could only make a ban that has run out, or count
+		 * towards none: the judge does not see it */
+		pl->st.lines++;
+		pl->st.stale++;
+		return;
+	}
+	if (clock == PIPELINE_ARRIVAL && l->time != now) {
+		struct logline at = *l;
+
+		at.time = now;
+		pipeline_judge_line(pl, source, lineno, &at);
+		return;
+	}
+	pipeline_judge_line(pl, source, lineno, l);
+}
+
 void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
 			uint64_t lineno, const char *line, size_t len, time_t now,
-			bool use_line_time)
+			enum pipeline_clock clock)
 {
 	struct logline l;
 
@@ -175,9 +196,7 @@ void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
 		pl->st.unparsed++;
 		return;
 	}
-	if (!use_line_time)
-		l.time = now;
-	pipeline_feed_line(pl, source, lineno, &l);
+	pipeline_feed_line(pl, source, lineno, &l, now, clock);
 }
 
 void pipeline_skip(struct pipeline *pl)

@@ -28,7 +28,7 @@ static void replay_line(void *ctx, const char *line, size_t len, bool too_long)
 		pipeline_skip(rc->pl);
 	else
 		pipeline_feed_text(rc->pl, &rc->parser, rc->source, rc->lineno, line, len, rc->now,
-				   true);
+				   PIPELINE_LINE);
 }
 
 int replay_file(struct pipeline *pl, const char *path, const struct replay_opts *o,

@@ -4,24 +4,48 @@
  * through the daemon's own engine; the other commands speak to a running
  * spamwrathd over its control socket.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "control.h"
+#include "ctlclient.h"
+#include "duration.h"
+#include "fixture.h"
+#include "jsonout.h"
 #include "loader.h"
 #include "pipeline.h"
 #include "replay.h"
 #include "report.h"
 
+/* Exit statuses: done, refused or failed, usage, no daemon. */
+#define EXIT_REFUSED 1
 #define EXIT_USAGE 2
+#define EXIT_UNREACHABLE 3
 
 static void ctl_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: spamwrathctl test [-c CONFIG] [-p PATTERNS_DIR] [--program TAG] [--year YEAR]\n"
+		"usage: spamwrathctl [-s SOCKET] status [--json]\n"
+		"       spamwrathctl [-s SOCKET] list [--json]\n"
+		"       spamwrathctl [-s SOCKET] ban ADDRESS [--for DURATION] [--reason TEXT]\n"
+		"       spamwrathctl [-s SOCKET] unban ADDRESS [--forget]\n"
+		"       spamwrathctl [-s SOCKET] reload\n"
+		"       spamwrathctl test [-c CONFIG] [-p PATTERNS_DIR] [--program TAG] [--year YEAR]\n"
 		"                         [--json] FILE...\n"
+		"       spamwrathctl test --check [--coverage] [-c CONFIG] [-p PATTERNS_DIR] FIXTURE...\n"
+		"\n"
+		"  -s, --socket PATH       the daemon's control socket (default: control_socket\n"
+		"                          of the configuration, %s)\n"
+		"  status  uptime, sources, counters, active bans, last reload\n"
+		"  list    active bans: address, time left, class, pattern, offences\n"
+		"  ban     ban now, through the judge (escalation unless --for)\n"
+		"  unban   lift a ban; --forget also drops the history escalation counts\n"
+		"  reload  read configuration and patterns again; report errors\n"
 		"\n"
 		"  test   replay log files (\"-\" for stdin) through the patterns, correlation\n"
 		"         and judge of spamwrathd, with each line's own time as the clock;\n"
@@ -31,8 +55,15 @@ static void ctl_usage(FILE *f)
 		"  -p, --patterns DIR      pattern directory instead of the configured one\n"
 		"      --program TAG       tag for lines without one (Exim's mainlog: exim)\n"
 		"      --year YEAR         year of the first timestamp that has none\n"
-		"      --json              one JSON object per event, then a summary\n",
-		config_default_path());
+		"      --json              one JSON object per event, then a summary\n"
+		"      --check             the files are fixtures (sample lines, each with the\n"
+		"                          result it must give): report every line that gives\n"
+		"                          something else, exit 1 if any does\n"
+		"      --coverage          with --check: also fail when a pattern has no fixture\n"
+		"                          line that it matches, or no near miss\n"
+		"\n"
+		"Exit status: 0 done, 1 refused or failed, 2 usage error, 3 daemon unreachable.\n",
+		"/run/spamwrath/control.sock", config_default_path());
 }
 
 static void ctl_print_diag(const struct diag *d)
@@ -49,6 +80,36 @@ static double ctl_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* test --check: every file is a fixture file; 1 if any line disagrees. */
+static int ctl_check(struct loaded *l, const struct replay_opts *ro, bool coverage, int n,
+		     char **files)
+{
+	struct fixture_run r;
+	struct diag d = { 0 };
+	int rc = 0;
+
+	if (fixture_init(&r, l->cfg, &l->ps, stdout) < 0) {
+		fprintf(stderr, "spamwrathctl: out of memory\n");
+		return 1;
+	}
+	r.program = ro->program;
+	r.year = ro->year;
+	for (int i = 0; i < n; i++) {
+		if (fixture_check_file(&r, files[i], &d) != 0)
+			rc = 1;
+		ctl_print_diag(&d);
+		diag_free(&d);
+	}
+	if (coverage && fixture_coverage(&r) > 0)
+		rc = 1;
+	printf("%zu fixture files, %zu log lines, %zu not as expected\n", r.files, r.lines,
+	       r.mismatches);
+	if (fflush(stdout) != 0)
+		rc = 1;
+	fixture_free(&r);
+	return rc;
+}
+
 static int ctl_test(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -57,6 +118,8 @@ static int ctl_test(int argc, char **argv)
 		{ "program", required_argument, NULL, 'P' },
 		{ "year", required_argument, NULL, 'Y' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "coverage", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -66,7 +129,7 @@ static int ctl_test(int argc, char **argv)
 	struct loaded l;
 	struct pipeline pl;
 	struct report rep;
-	bool json = false;
+	bool json = false, check = false, coverage = false;
 	double t0;
 	int c, rc = 0;
 
@@ -77,6 +140,8 @@ static int ctl_test(int argc, char **argv)
 		case 'p': patterns = optarg; break;
 		case 'P': ro.program = optarg; break;
 		case 'j': json = true; break;
+		case 'C': check = true; break;
+		case 'V': coverage = true; break;
 		case 'Y': {
 			char *end;
 			long y = strtol(optarg, &end, 10);
@@ -96,10 +161,19 @@ static int ctl_test(int argc, char **argv)
 		fprintf(stderr, "spamwrathctl test: no log file given (\"-\" reads stdin)\n");
 		return EXIT_USAGE;
 	}
+	if ((json && check) || (coverage && !check)) {
+		fprintf(stderr, "spamwrathctl test: --check takes no --json; --coverage needs --check\n");
+		return EXIT_USAGE;
+	}
 	if (loader_load(config, config != NULL, patterns, &l, &d) < 0) {
 		ctl_print_diag(&d);
 		diag_free(&d);
 		return 1;
+	}
+	if (check) {
+		rc = ctl_check(&l, &ro, coverage, argc - optind, argv + optind);
+		loader_free(&l);
+		return rc;
 	}
 	report_init(&rep, stdout, json);
 	if (pipeline_init(&pl, l.cfg, &l.ps, report_event, &rep, &d) < 0) {
@@ -126,14 +200,266 @@ static int ctl_test(int argc, char **argv)
 	return rc;
 }
 
+/* --- commands spoken to the daemon --- */
+
+/* The socket named by -s, else the configuration's, else the default. */
+static char *ctl_socket_path(const char *given)
+{
+	struct diag d = { 0 };
+	struct config *c;
+	char *p;
+
+	if (given)
+		return strdup(given);
+	if (access(config_default_path(), R_OK) == 0 && config_load(config_default_path(), &c, &d) == 0) {
+		p = strdup(c->control_socket);
+		config_free(c);
+		diag_free(&d);
+		return p;
+	}
+	diag_free(&d);
+	return strdup("/run/spamwrath/control.sock");
+}
+
+/* Sends one request; prints what the daemon said. Returns the exit status
+ * and, on success, the reply in *r (when r is not NULL). */
+static int ctl_call(const char *sock, const char *request, struct ctl_reply *r)
+{
+	struct ctl_reply tmp;
+	int fd, e;
+
+	if (!r)
+		r = &tmp;
+	fd = ctlclient_connect(sock);
+	if (fd == -EACCES || fd == -EPERM) {
+		fprintf(stderr, "spamwrathctl: %s: permission denied (root, or a member of the "
+			"daemon's control_group, may use it)\n", sock);
+		return EXIT_REFUSED;
+	}
+	if (fd < 0) {
+		fprintf(stderr, "spamwrathctl: cannot reach spamwrathd at %s: %s\n", sock,
+			strerror(-fd));
+		return EXIT_UNREACHABLE;
+	}
+	e = ctlclient_request(fd, request, r);
+	close(fd);
+	if (e < 0) {
+		fprintf(stderr, "spamwrathctl: %s: %s\n", sock, strerror(-e));
+		return EXIT_UNREACHABLE;
+	}
+	if (r->code / 100 != 2) {
+		for (size_t i = 0; i < r->n; i++)
+			fprintf(stderr, "spamwrathctl: %s\n", r->lines[i]);
+		ctlclient_reply_free(r);
+		return EXIT_REFUSED;
+	}
+	if (r == &tmp) {
+		for (size_t i = 0; i < r->n; i++)
+			printf("%s\n", r->lines[i]);
+		ctlclient_reply_free(r);
+	}
+	return 0;
+}
+
+/* Readable form of a JSON value: objects as "key: value" lines, arrays of
+ * objects as one line each. */
+static void ctl_print_json(const char *key, struct json_object *v, int depth)
+{
+	enum json_type t = json_object_get_type(v);
+
+	if (t == json_type_object) {
+		if (key)
+			printf("%*s%s:\n", depth * 2, "", key);
+		json_object_object_foreach(v, k, val)
+			ctl_print_json(k, val, key ? depth + 1 : depth);
+	} else if (t == json_type_array) {
+		size_t n = json_object_array_length(v);
+
+		printf("%*s%s:%s\n", depth * 2, "", key ? key : "", n ? "" : " none");
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *e = json_object_array_get_idx(v, i);
+
+			printf("%*s-", depth * 2 + 2, "");
+			if (json_object_get_type(e) == json_type_object) {
+				json_object_object_foreach(e, k, val)
+					printf(" %s=%s", k, json_object_get_string(val));
+			} else {
+				printf(" %s", json_object_get_string(e));
+			}
+			printf("\n");
+		}
+	} else {
+		printf("%*s%s: %s\n", depth * 2, "", key ? key : "", json_object_get_string(v));
+	}
+}
+
+static struct json_object *ctl_payload(const struct ctl_reply *r)
+{
+	return r->n >= 2 ? json_tokener_parse(r->lines[0]) : NULL;
+}
+
+static int ctl_status(const char *sock, bool json)
+{
+	struct ctl_reply r;
+	struct json_object *o;
+	int rc = ctl_call(sock, "status", &r);
+
+	if (rc)
+		return rc;
+	o = ctl_payload(&r);
+	if (!o) {
+		fprintf(stderr, "spamwrathctl: the daemon's status is not JSON\n");
+		rc = EXIT_REFUSED;
+	} else if (json) {
+		printf("%s\n", r.lines[0]);
+	} else {
+		ctl_print_json(NULL, o, 0);
+	}
+	json_object_put(o);
+	ctlclient_reply_free(&r);
+	return rc;
+}
+
+static const char *ctl_get(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? json_object_get_string(v) : "-";
+}
+
+static int ctl_list(const char *sock, bool json)
+{
+	struct ctl_reply r;
+	struct json_object *o;
+	char dbuf[32];
+	int rc = ctl_call(sock, "list", &r);
+
+	if (rc)
+		return rc;
+	o = ctl_payload(&r);
+	if (!o || json_object_get_type(o) != json_type_array) {
+		fprintf(stderr, "spamwrathctl: the daemon's list is not a JSON array\n");
+		rc = EXIT_REFUSED;
+	} else if (json) {
+		printf("%s\n", r.lines[0]);
+	} else {
+		size_t n = json_object_array_length(o);
+
+		printf("%-28s %-10s %-18s %-32s %8s %7s\n", "ADDRESS", "LEFT", "CLASS", "PATTERN",
+		       "OFFENCES", "EARLIER");
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *b = json_object_array_get_idx(o, i), *v;
+			long left = json_object_object_get_ex(b, "remaining", &v) ?
+				(long)json_object_get_int64(v) : 0;
+
+			printf("%-28s %-10s %-18s %-32s %8s %7s\n", ctl_get(b, "address"),
+			       duration_format(left, dbuf, sizeof(dbuf)), ctl_get(b, "class"),
+			       ctl_get(b, "pattern"), ctl_get(b, "offences"),
+			       ctl_get(b, "earlier_bans"));
+		}
+		printf("%zu active ban%s\n", n, n == 1 ? "" : "s");
+	}
+	json_object_put(o);
+	ctlclient_reply_free(&r);
+	return rc;
+}
+
+static int ctl_command(const char *sock, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "for", required_argument, NULL, 'f' },
+		{ "reason", required_argument, NULL, 'r' },
+		{ "forget", no_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *cmd = argv[0], *dur = NULL, *reason = NULL;
+	bool json = false, forget = false;
+	char req[CONTROL_REQUEST_MAX];
+	int c;
+	long secs;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j': json = true; break;
+		case 'f': dur = optarg; break;
+		case 'r': reason = optarg; break;
+		case 'F': forget = true; break;
+		default: ctl_usage(stderr); return EXIT_USAGE;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0 ||
+	     strcmp(cmd, "reload") == 0) && (argc != 0 || dur || reason || forget)) {
+		fprintf(stderr, "spamwrathctl %s: takes no argument%s\n", cmd,
+			strcmp(cmd, "reload") ? " but --json" : "");
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "status") == 0)
+		return ctl_status(sock, json);
+	if (strcmp(cmd, "list") == 0)
+		return ctl_list(sock, json);
+	if (strcmp(cmd, "reload") == 0)
+		return json ? EXIT_USAGE : ctl_call(sock, "reload", NULL);
+	if (argc != 1 || json || (strcmp(cmd, "unban") == 0 && (dur || reason)) ||
+	    (strcmp(cmd, "ban") == 0 && forget)) {
+		ctl_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strchr(argv[0], ' ') || strchr(argv[0], '\n')) {
+		fprintf(stderr, "spamwrathctl: \"%s\" is not an address\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "unban") == 0) {
+		snprintf(req, sizeof(req), "unban %s%s", argv[0], forget ? " forget" : "");
+		return ctl_call(sock, req, NULL);
+	}
+	if (dur && (duration_parse(dur, &secs) < 0 || secs <= 0)) {
+		fprintf(stderr, "spamwrathctl: --for: \"%s\" is not a duration (90s, 15m, 12h, 7d)\n",
+			dur);
+		return EXIT_USAGE;
+	}
+	if (reason && (strchr(reason, '\n') || strlen(reason) > 64)) {
+		fprintf(stderr, "spamwrathctl: --reason: one line of at most 64 characters\n");
+		return EXIT_USAGE;
+	}
+	snprintf(req, sizeof(req), "ban %s%s%s%s%s", argv[0], dur ? " for=" : "", dur ? dur : "",
+		 reason ? " reason=" : "", reason ? reason : "");
+	return ctl_call(sock, req, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	static char outbuf[1 << 16];
+	const char *sockopt = NULL;
 
 	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	while (argc >= 3 && (strcmp(argv[1], "-s") == 0 || strcmp(argv[1], "--socket") == 0)) {
+		sockopt = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
 		ctl_usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "list") == 0 ||
+	    strcmp(argv[1], "ban") == 0 || strcmp(argv[1], "unban") == 0 ||
+	    strcmp(argv[1], "reload") == 0) {
+		char *sock = ctl_socket_path(sockopt);
+		int rc;
+
+		if (!sock) {
+			fprintf(stderr, "spamwrathctl: out of memory\n");
+			return EXIT_REFUSED;
+		}
+		rc = ctl_command(sock, argc - 1, argv + 1);
+		free(sock);
+		if (fflush(stdout) != 0)
+			rc = EXIT_REFUSED;
+		return rc;
 	}
 	if (strcmp(argv[1], "test") == 0)
 		return ctl_test(argc - 1, argv + 1);

@@ -8,10 +8,15 @@
 
 #include "whitelist.h"
 
-/* RFC 1123 host name: labels of letters, digits and inner hyphens. */
+/*
+ * RFC 1123 host name: labels of letters, digits and inner hyphens. The
+ * last label is never all digits (RFC 3696 section 2), so that a mistyped
+ * address such as 192.0.2.300 is an error, not a name to resolve.
+ */
 static bool whitelist_is_hostname(const char *s)
 {
 	size_t label = 0, len = strlen(s);
+	bool digits = true;	/* the current label is all digits so far */
 
 	if (len == 0 || len > 253)
 		return false;
@@ -21,16 +26,21 @@ static bool whitelist_is_hostname(const char *s)
 		if (c == '.') {
 			if (label == 0 || s[i - 1] == '-')
 				return false;
-			label = 0;
+			if (i + 1 < len) {
+				label = 0;
+				digits = true;
+			}
 		} else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			   (c >= '0' && c <= '9') || (c == '-' && label > 0)) {
 			if (++label > 63)
 				return false;
+			if (c < '0' || c > '9')
+				digits = false;
 		} else {
 			return false;
 		}
 	}
-	return s[len - 1] != '-';
+	return s[len - 1] != '-' && !digits;
 }
 
 bool whitelist_entry_valid(const char *s)
@@ -106,7 +116,7 @@ static int whitelist_sockaddr(const struct sockaddr *sa, struct addr *out)
 	return -1;
 }
 
-static int whitelist_lookup(struct wl_host *h, struct diag *d)
+int whitelist_lookup_name(const char *name, struct addr **out, size_t *nout)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
 	struct addrinfo *res, *ai;
@@ -114,25 +124,44 @@ static int whitelist_lookup(struct wl_host *h, struct diag *d)
 	size_t n = 0;
 	int r;
 
-	r = getaddrinfo(h->name, NULL, &hints, &res);
-	if (r != 0) {
-		diag_warn(d, NULL, 0, "whitelist: cannot resolve %s (%s)%s", h->name,
-			  gai_strerror(r), h->naddrs ? ", keeping its last addresses" : "");
-		return -1;
-	}
+	r = getaddrinfo(name, NULL, &hints, &res);
+	if (r != 0)
+		return r;
 	for (ai = res; ai; ai = ai->ai_next)
 		n++;
 	v = calloc(n ? n : 1, sizeof(*v));
 	if (!v) {
 		freeaddrinfo(res);
-		diag_warn(d, NULL, 0, "whitelist: out of memory resolving %s", h->name);
-		return -1;
+		return EAI_MEMORY;
 	}
 	n = 0;
 	for (ai = res; ai; ai = ai->ai_next)
 		if (whitelist_sockaddr(ai->ai_addr, &v[n]) == 0)
 			n++;
 	freeaddrinfo(res);
+	*out = v;
+	*nout = n;
+	return 0;
+}
+
+void whitelist_set_host(struct whitelist *w, size_t i, struct addr *v, size_t n)
+{
+	free(w->hosts[i].addrs);
+	w->hosts[i].addrs = v;
+	w->hosts[i].naddrs = n;
+}
+
+static int whitelist_lookup(struct wl_host *h, struct diag *d)
+{
+	struct addr *v;
+	size_t n;
+	int r = whitelist_lookup_name(h->name, &v, &n);
+
+	if (r != 0) {
+		diag_warn(d, NULL, 0, "whitelist: cannot resolve %s (%s)%s", h->name,
+			  gai_strerror(r), h->naddrs ? ", keeping its last addresses" : "");
+		return -1;
+	}
 	free(h->addrs);
 	h->addrs = v;
 	h->naddrs = n;

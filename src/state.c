@@ -1,0 +1,690 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The record is one text file, STATE_DIR/spamwrath.state, one record per
+ * line, each ending in " *" and the CRC-32 of what precedes it:
+ *
+ *   spamwrath-state 1 CREATED
+ *   ban ADDR START UNTIL CLASS PATTERN OFFENCES     (UNTIL 0: history only)
+ *   off ADDR TIME WEIGHT                            (an offence below threshold)
+ *   unban ADDR TIME | forget ADDR TIME
+ *   file SOURCE DEV INO OFFSET HEAD
+ *   journal SOURCE CURSOR
+ *
+ * Text, so that an administrator can read it; checksummed per line, so
+ * that a torn or damaged line costs only itself. Replaying it in order
+ * rebuilds the judge. Compaction writes the same records for what the
+ * judge still remembers into a new file and renames it over the old one.
+ *
+ * Limits: records wait in memory until state_flush (one per loop
+ * iteration); a failed write keeps them (up to STATE_BUF_MAX) and retries.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "names.h"
+#include "state.h"
+
+#define STATE_FILE "spamwrath.state"
+#define STATE_TMP "spamwrath.state.tmp"
+#define STATE_LOCK "spamwrath.lock"
+#define STATE_VERSION 1
+#define STATE_BUF_MAX (64u << 20)
+#define STATE_COMPACT_MIN (16u << 20)
+
+struct state_pos {
+	char *source;
+	char *record;		/* the whole line, ready to write again */
+};
+
+struct state {
+	char *dir;
+	int dirfd, fd, lockfd;
+	uint64_t size;		/* bytes known to be whole on disk */
+	uint64_t compacted;	/* size right after the last compaction */
+	char *buf;
+	size_t len, cap;
+	bool need_sync;
+	struct state_pos *pos;
+	size_t npos;
+	struct state_stats st;
+};
+
+/* --- writing records --- */
+
+static int state_reserve(struct state *s, size_t more)
+{
+	size_t cap;
+	char *v;
+
+	if (s->len + more <= s->cap)
+		return 0;
+	if (s->len + more > STATE_BUF_MAX)
+		return -1;
+	cap = s->cap ? s->cap : 4096;
+	while (cap < s->len + more)
+		cap *= 2;
+	v = realloc(s->buf, cap);
+	if (!v)
+		return -1;
+	s->buf = v;
+	s->cap = cap;
+	return 0;
+}
+
+/* Appends one formatted token, percent-encoding what would break a line. */
+static void state_token(char *out, size_t *n, const char *t)
+{
+	for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+		if (*p <= ' ' || *p >= 0x7f || *p == '%' || *p == '*') {
+			snprintf(out + *n, 4, "%%%02X", *p);
+			*n += 3;
+		} else {
+			out[(*n)++] = (char)*p;
+		}
+	}
+}
+
+/* Formats a record (fields separated by spaces, strings encoded) into buf. */
+static size_t state_format(char *buf, size_t cap, const char *type, const char *fmt, va_list ap)
+{
+	size_t n = 0;
+	uLong crc;
+
+	(void)cap;
+	state_token(buf, &n, type);
+	for (const char *f = fmt; *f; f++) {
+		buf[n++] = ' ';
+		switch (*f) {
+		case 's':
+			state_token(buf, &n, va_arg(ap, const char *));
+			break;
+		case 'u':
+			n += (size_t)sprintf(buf + n, "%llu", (unsigned long long)va_arg(ap, uint64_t));
+			break;
+		default:
+			break;
+		}
+	}
+	crc = crc32(0L, (const Bytef *)buf, (uInt)n);
+	n += (size_t)sprintf(buf + n, " *%08lx\n", (unsigned long)crc);
+	return n;
+}
+
+/* Longest record: strings are bounded by the callers (addresses, names,
+ * journal cursors), each may triple when encoded. */
+static size_t state_bound(const char *fmt, va_list ap)
+{
+	size_t n = 64;
+
+	for (const char *f = fmt; *f; f++) {
+		if (*f == 's') {
+			n += 3 * strlen(va_arg(ap, const char *)) + 1;
+		} else {
+			(void)va_arg(ap, uint64_t);
+			n += 21;
+		}
+	}
+	return n;
+}
+
+static int state_recordv(struct state *s, const char *type, const char *fmt, va_list ap)
+{
+	va_list aq;
+	size_t need;
+
+	va_copy(aq, ap);
+	need = state_bound(fmt, aq) + 3 * strlen(type);
+	va_end(aq);
+	if (state_reserve(s, need) < 0) {
+		s->st.last_error = -ENOMEM;
+		return -1;
+	}
+	s->len += state_format(s->buf + s->len, need, type, fmt, ap);
+	s->st.records_written++;
+	return 0;
+}
+
+static int state_record(struct state *s, const char *type, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = state_recordv(s, type, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static const char *state_class(enum class_id c)
+{
+	return class_name(c);
+}
+
+void state_event(struct state *s, const struct judge_event *e)
+{
+	char a[ADDR_STRLEN];
+
+	switch (e->kind) {
+	case JUDGE_BAN:
+		state_record(s, "ban", "suussu", addr_format(&e->addr, a), (uint64_t)e->time,
+			     (uint64_t)(e->time + e->duration), state_class(e->cls),
+			     names_get(e->pattern), (uint64_t)e->offences);
+		s->need_sync = true;
+		break;
+	case JUDGE_OFFENCE:
+		if (e->counted)
+			state_record(s, "off", "suu", addr_format(&e->addr, a), (uint64_t)e->time,
+				     (uint64_t)e->weight);
+		break;
+	case JUDGE_UNBAN:
+		/* a lifted ban must not come back after a crash either */
+		state_record(s, e->reason && strcmp(e->reason, "forget") == 0 ? "forget" : "unban",
+			     "su", addr_format(&e->addr, a), (uint64_t)e->time);
+		s->need_sync = true;
+		break;
+	case JUDGE_IGNORED:
+	case JUDGE_EXPIRED:
+		break;
+	}
+}
+
+/* Remembers the last position of a source (compaction writes it again)
+ * and, unless loading, records it. */
+static void state_position(struct state *s, bool record, const char *source,
+			   const char *type, const char *fmt, ...)
+{
+	size_t start = s->len;
+	uint64_t written = s->st.records_written;
+	struct state_pos *p = NULL;
+	va_list ap;
+	char *rec;
+
+	va_start(ap, fmt);
+	if (state_recordv(s, type, fmt, ap) < 0) {
+		va_end(ap);
+		return;
+	}
+	va_end(ap);
+	s->st.records_written = written;	/* bookkeeping, not a record */
+	rec = strndup(s->buf + start, s->len - start);
+	if (!record)
+		s->len = start;
+	if (!rec)
+		return;
+	for (size_t i = 0; i < s->npos; i++)
+		if (strcmp(s->pos[i].source, source) == 0)
+			p = &s->pos[i];
+	if (!p) {
+		struct state_pos *v = realloc(s->pos, (s->npos + 1) * sizeof(*v));
+
+		if (!v) {
+			free(rec);
+			return;
+		}
+		s->pos = v;
+		v[s->npos].source = strdup(source);
+		if (!v[s->npos].source) {
+			free(rec);
+			return;
+		}
+		p = &v[s->npos++];
+		p->record = NULL;
+	}
+	free(p->record);
+	p->record = rec;
+}
+
+static void state_file_pos_record(struct state *s, bool record, const struct state_file_pos *p)
+{
+	state_position(s, record, p->source, "file", "suuuu", p->source, (uint64_t)p->dev,
+		       (uint64_t)p->ino, p->offset, p->head);
+}
+
+void state_file_pos(struct state *s, const struct state_file_pos *p)
+{
+	state_file_pos_record(s, true, p);
+}
+
+void state_journal_pos(struct state *s, const char *source, const char *cursor)
+{
+	state_position(s, true, source, "journal", "ss", source, cursor);
+}
+
+static int state_write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int state_flush(struct state *s)
+{
+	int r;
+
+	if (s->len == 0)
+		return 0;
+	r = state_write_all(s->fd, s->buf, s->len);
+	if (r < 0) {
+		/* cut a half-written record off, so the next one starts clean */
+		if (ftruncate(s->fd, (off_t)s->size) < 0)
+			r = -errno;
+		s->st.last_error = r;
+		return r;
+	}
+	if (s->need_sync) {
+		if (fdatasync(s->fd) < 0) {
+			s->st.last_error = -errno;
+			return -errno;
+		}
+		s->st.fsyncs++;
+		s->need_sync = false;
+	}
+	s->size += s->len;
+	s->len = 0;
+	s->st.last_error = 0;
+	return 0;
+}
+
+/* --- opening --- */
+
+int state_open(const char *dir, struct state **out, struct diag *d)
+{
+	struct state *s = calloc(1, sizeof(*s));
+	struct stat st;
+
+	if (!s) {
+		diag_error(d, dir, 0, "out of memory");
+		return -1;
+	}
+	s->fd = s->dirfd = s->lockfd = -1;
+	s->dir = strdup(dir);
+	if (!s->dir) {
+		diag_error(d, dir, 0, "out of memory");
+		goto fail;
+	}
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST) {
+		diag_error(d, dir, 0, "cannot create the state directory: %s", strerror(errno));
+		goto fail;
+	}
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		diag_error(d, dir, 0, "cannot open the state directory: %s", strerror(errno));
+		goto fail;
+	}
+	s->lockfd = openat(s->dirfd, STATE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (s->lockfd < 0) {
+		diag_error(d, dir, 0, "the state directory is not writable: %s", strerror(errno));
+		goto fail;
+	}
+	if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
+		diag_error(d, dir, 0, "another spamwrathd uses this state directory");
+		goto fail;
+	}
+	s->fd = openat(s->dirfd, STATE_FILE, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (s->fd < 0 || fstat(s->fd, &st) < 0) {
+		diag_error(d, dir, 0, "cannot open %s: %s", STATE_FILE, strerror(errno));
+		goto fail;
+	}
+	s->size = (uint64_t)st.st_size;
+	*out = s;
+	return 0;
+fail:
+	state_close(s);
+	return -1;
+}
+
+void state_close(struct state *s)
+{
+	if (!s)
+		return;
+	if (s->fd >= 0) {
+		state_flush(s);
+		close(s->fd);
+	}
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	for (size_t i = 0; i < s->npos; i++) {
+		free(s->pos[i].source);
+		free(s->pos[i].record);
+	}
+	free(s->pos);
+	free(s->buf);
+	free(s->dir);
+	free(s);
+}
+
+/* --- loading --- */
+
+#define STATE_MAXF 8
+
+struct state_fields {
+	char *f[STATE_MAXF];
+	int n;
+};
+
+/* Decodes %XX in place. -1 on a malformed escape. */
+static int state_unescape(char *t)
+{
+	char *w = t;
+
+	for (char *r = t; *r; r++) {
+		if (*r == '%') {
+			unsigned v;
+
+			if (sscanf(r + 1, "%2x", &v) != 1 || !r[1] || !r[2])
+				return -1;
+			*w++ = (char)v;
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return 0;
+}
+
+/* Checks the CRC and splits the line into fields. NULL reason = fine. */
+static const char *state_split(char *line, size_t len, struct state_fields *f)
+{
+	char *star, *end;
+	unsigned long want;
+
+	/* "... *" and eight hex digits */
+	if (len < 11 || line[len - 10] != ' ' || line[len - 9] != '*')
+		return "no checksum";
+	star = line + len - 9;
+	want = strtoul(star + 1, &end, 16);
+	if (end != line + len)
+		return "malformed checksum";
+	if (crc32(0L, (const Bytef *)line, (uInt)(len - 10)) != want)
+		return "checksum mismatch";
+	line[len - 10] = '\0';
+	f->n = 0;
+	for (char *tok = strtok(line, " "); tok; tok = strtok(NULL, " ")) {
+		if (f->n == STATE_MAXF || state_unescape(tok) < 0)
+			return "malformed fields";
+		f->f[f->n++] = tok;
+	}
+	return f->n ? NULL : "empty record";
+}
+
+static int state_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return (*end || errno) ? -1 : 0;
+}
+
+static int state_class_id(const char *name, enum class_id *out)
+{
+	int c = class_from_name(name);
+
+	if (c >= 0) {
+		*out = (enum class_id)c;
+		return 0;
+	}
+	if (strcmp(name, class_name(CLASS_COUNT)) == 0 || strcmp(name, "-") == 0) {
+		*out = CLASS_COUNT;
+		return 0;
+	}
+	return -1;
+}
+
+/* Applies one record. NULL, or why it was not usable. */
+static const char *state_apply(struct state *s, struct state_fields *f, struct judge *j,
+			       time_t now, const struct state_positions *pos)
+{
+	const char *type = f->f[0];
+	struct addr a;
+	uint64_t u[4];
+
+	if (strcmp(type, "spamwrath-state") == 0)
+		return f->n >= 2 && strcmp(f->f[1], "1") == 0 ? NULL : "unknown format version";
+	if (strcmp(type, "file") == 0) {
+		struct state_file_pos p;
+
+		if (f->n != 6 || state_u64(f->f[2], &u[0]) || state_u64(f->f[3], &u[1]) ||
+		    state_u64(f->f[4], &u[2]) || state_u64(f->f[5], &u[3]))
+			return "malformed file position";
+		p = (struct state_file_pos){ f->f[1], (dev_t)u[0], (ino_t)u[1], u[2], u[3] };
+		state_file_pos_record(s, false, &p);
+		if (pos && pos->file)
+			pos->file(pos->ctx, &p);
+		return NULL;
+	}
+	if (strcmp(type, "journal") == 0) {
+		if (f->n != 3)
+			return "malformed journal position";
+		state_position(s, false, f->f[1], "journal", "ss", f->f[1], f->f[2]);
+		if (pos && pos->journal)
+			pos->journal(pos->ctx, f->f[1], f->f[2]);
+		return NULL;
+	}
+	if (f->n < 3 || addr_parse_net(f->f[1], strlen(f->f[1]), &a) < 0)
+		return "malformed address";
+	if (strcmp(type, "ban") == 0) {
+		enum class_id c;
+
+		if (f->n != 7 || state_u64(f->f[2], &u[0]) || state_u64(f->f[3], &u[1]) ||
+		    state_u64(f->f[6], &u[2]) || state_class_id(f->f[4], &c) < 0)
+			return "malformed ban";
+		return judge_restore_ban(j, &a, (time_t)u[0], (time_t)u[1], c,
+					 names_intern(f->f[5], strlen(f->f[5])), (unsigned)u[2],
+					 now) < 0 ? "out of memory" : NULL;
+	}
+	if (strcmp(type, "off") == 0) {
+		if (f->n != 4 || state_u64(f->f[2], &u[0]) || state_u64(f->f[3], &u[1]) ||
+		    u[1] > UINT32_MAX)
+			return "malformed offence";
+		return judge_restore_offence(j, &a, (time_t)u[0], (uint32_t)u[1], now) < 0 ?
+			"out of memory" : NULL;
+	}
+	if (strcmp(type, "unban") == 0 || strcmp(type, "forget") == 0) {
+		judge_restore_unban(j, &a, strcmp(type, "forget") == 0);
+		return NULL;
+	}
+	return "unknown record type";
+}
+
+static char *state_read_all(int fd, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	size_t n = 0;
+
+	if (fstat(fd, &st) < 0)
+		return NULL;
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf)
+		return NULL;
+	while (n < (size_t)st.st_size) {
+		ssize_t r = pread(fd, buf + n, (size_t)st.st_size - n, (off_t)n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+int state_load(struct state *s, struct judge *j, time_t now,
+	       const struct state_positions *pos, struct diag *d)
+{
+	char path[4096];
+	size_t len, lineno = 0, dropped = 0;
+	char *buf, *p, *end;
+
+	snprintf(path, sizeof(path), "%s/%s", s->dir, STATE_FILE);
+	buf = state_read_all(s->fd, &len);
+	if (!buf) {
+		diag_error(d, path, 0, "cannot read: %s", strerror(errno));
+		return -1;
+	}
+	for (p = buf, end = buf + len; p < end;) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct state_fields f;
+		const char *why;
+
+		lineno++;
+		if (!nl) {
+			diag_warn(d, path, (int)lineno, "dropped a torn last record (%zu bytes)",
+				  (size_t)(end - p));
+			dropped++;
+			break;
+		}
+		*nl = '\0';
+		why = state_split(p, (size_t)(nl - p), &f);
+		if (!why)
+			why = state_apply(s, &f, j, now, pos);
+		if (why) {
+			dropped++;
+			/* the first few say what; a whole garbage file is one summary */
+			if (dropped <= 10)
+				diag_warn(d, path, (int)lineno, "record dropped: %s", why);
+		}
+		p = nl + 1;
+	}
+	free(buf);
+	if (dropped > 10)
+		diag_warn(d, path, 0, "%zu damaged records dropped in all; every good one kept",
+			  dropped);
+	s->st.dropped = dropped;
+	return state_compact(s, j, now, d);
+}
+
+/* --- compaction --- */
+
+struct state_snap {
+	struct state *s;
+	time_t now;
+};
+
+static int state_snap_entry(void *ctx, const struct judge_entry *e)
+{
+	struct state_snap *sn = ctx;
+	char a[ADDR_STRLEN];
+
+	addr_format(&e->addr, a);
+	for (unsigned k = 0; k + 1 < e->nbans; k++)
+		if (state_record(sn->s, "ban", "suussu", a, (uint64_t)e->ban_times[k], (uint64_t)0,
+				 "-", "-", (uint64_t)0) < 0)
+			return -1;
+	if (e->ban_start || e->ban_until > sn->now)
+		if (state_record(sn->s, "ban", "suussu", a, (uint64_t)e->ban_start,
+				 (uint64_t)(e->ban_until > sn->now ? e->ban_until : 0),
+				 class_name(e->ban_class),
+				 e->ban_pattern ? names_get(e->ban_pattern) : "-",
+				 (uint64_t)e->ban_offences) < 0)
+			return -1;
+	for (unsigned k = 0; k < e->noffences; k++)
+		if (state_record(sn->s, "off", "suu", a, (uint64_t)e->off_times[k],
+				 (uint64_t)e->off_weights[k]) < 0)
+			return -1;
+	return 0;
+}
+
+bool state_wants_compaction(const struct state *s)
+{
+	return s->size > STATE_COMPACT_MIN && s->size > 4 * s->compacted;
+}
+
+int state_compact(struct state *s, struct judge *j, time_t now, struct diag *d)
+{
+	struct state_snap sn = { s, now };
+	char *saved = s->buf;
+	size_t savedlen = s->len, savedcap = s->cap;
+	int fd, r = 0;
+
+	/* Build the snapshot in a buffer of its own; records appended since
+	 * the last flush are part of the judge already. */
+	s->buf = NULL;
+	s->len = s->cap = 0;
+	if (state_record(s, "spamwrath-state", "uu", (uint64_t)STATE_VERSION, (uint64_t)now) < 0 ||
+	    judge_walk(j, state_snap_entry, &sn) != 0) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < s->npos; i++) {
+		size_t n = strlen(s->pos[i].record);
+
+		if (state_reserve(s, n) < 0) {
+			r = -ENOMEM;
+			goto out;
+		}
+		memcpy(s->buf + s->len, s->pos[i].record, n);
+		s->len += n;
+	}
+	fd = openat(s->dirfd, STATE_TMP, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		r = -errno;
+		goto out;
+	}
+	r = state_write_all(fd, s->buf, s->len);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (r == 0 && renameat(s->dirfd, STATE_TMP, s->dirfd, STATE_FILE) < 0)
+		r = -errno;
+	if (r == 0 && fsync(s->dirfd) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		unlinkat(s->dirfd, STATE_TMP, 0);
+		goto out;
+	}
+	/* the new file is the log now: keep appending to it */
+	if (fcntl(fd, F_SETFL, O_APPEND) < 0) {
+		r = -errno;
+		close(fd);
+		goto out;
+	}
+	close(s->fd);
+	s->fd = fd;
+	s->size = s->compacted = s->len;
+	s->need_sync = false;
+	/* what waited in the buffer is in the snapshot already */
+	free(saved);
+	saved = NULL;
+	savedlen = savedcap = 0;
+out:
+	if (r < 0) {
+		diag_error(d, s->dir, 0, "cannot rewrite the state: %s", strerror(-r));
+		s->st.last_error = r;
+	}
+	free(s->buf);
+	s->buf = saved;
+	s->len = savedlen;
+	s->cap = savedcap;
+	return r < 0 ? -1 : 0;
+}
+
+void state_stats(const struct state *s, struct state_stats *out)
+{
+	*out = s->st;
+	out->size = s->size + s->len;
+}

@@ -1,0 +1,121 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Shared by the tests/integration/daemon-*.sh tests (sourced after
+# tests/lib.sh): a network namespace of the test's own, spamwrathd run in
+# it, and polling helpers. Names carry the test's pid: other engineers run
+# tests on the same machine.
+need_root
+command -v ip >/dev/null || skip "ip (iproute2) is not installed"
+command -v ipset >/dev/null || skip "ipset is not installed"
+
+NS="sw-$$-$(basename "$0" .sh | sed 's/^daemon-//')"
+SET4="sw$$a"
+SET6="sw$$b"
+DAEMON_PID=""
+DAEMON_ERR="$TMP/daemon.err"
+chmod 755 "$TMP"
+
+ip netns add "$NS" || fail "cannot create network namespace $NS"
+at_exit "ip netns del $NS 2>/dev/null || true"
+
+# Runs a command inside the test's namespace.
+nsx() {
+	ip netns exec "$NS" "$@"
+}
+
+# wait_for TIMEOUT_SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
+wait_for() {
+	_limit=$(( $1 * 10 ))
+	shift
+	_i=0
+	while ! "$@" >/dev/null 2>&1; do
+		_i=$((_i + 1))
+		[ "$_i" -ge "$_limit" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# A configuration with the test patterns, the test's sets, state and
+# control socket; extra lines from stdin are appended.
+write_conf() {
+	cat >"$TMP/sw.conf" <<CONF
+patterns_dir = "$top_srcdir/tests/data/patterns"
+state_dir = "$TMP/state"
+control_socket = "$TMP/control.sock"
+whitelist = { "192.0.2.0/24" }
+spamtraps = { "trap@example.org" }
+bantime = 1h
+bantime_max = 1d
+ipset {
+    set4 = "$SET4"
+    set6 = "$SET6"
+    maxelem = 65536
+}
+CONF
+	cat >>"$TMP/sw.conf"
+}
+
+# start_daemon [ARGS...]: spamwrathd -c $TMP/sw.conf in the namespace,
+# stderr to $DAEMON_ERR; returns once it has said "started".
+start_daemon() {
+	: >"$DAEMON_ERR"
+	ip netns exec "$NS" env SPAMWRATH_LOG=stderr "$SPAMWRATHD" -c "$TMP/sw.conf" "$@" \
+		2>>"$DAEMON_ERR" &
+	DAEMON_PID=$!
+	at_exit "kill $DAEMON_PID 2>/dev/null || true"
+	if ! wait_for 20 grep -q "started" "$DAEMON_ERR"; then
+		cat "$DAEMON_ERR" >&2
+		fail "spamwrathd did not start"
+	fi
+}
+
+# SIGTERM, then the exit status must be 0 (a sanitizer's report is not).
+stop_daemon() {
+	kill -TERM "$DAEMON_PID" 2>/dev/null || true
+	_rc=0
+	wait "$DAEMON_PID" || _rc=$?
+	if [ "$_rc" != 0 ]; then
+		cat "$DAEMON_ERR" >&2
+		fail "spamwrathd exited with status $_rc after SIGTERM"
+	fi
+}
+
+daemon_alive() {
+	kill -0 "$DAEMON_PID" 2>/dev/null
+}
+
+in_set() {
+	ip netns exec "$NS" ipset test "$1" "$2" 2>/dev/null
+}
+
+# The timeout left on a member, from `ipset list`.
+set_timeout() {
+	ip netns exec "$NS" ipset list "$1" | awk -v a="$2" '$1 == a && $2 == "timeout" { print $3 }'
+}
+
+# Waits until ADDRESS is in SET; prints how long it took (ms) from $3, a
+# `date +%s%N` taken before the line was written.
+wait_banned() {
+	if ! wait_for 20 in_set "$1" "$2"; then
+		cat "$DAEMON_ERR" >&2
+		fail "$2 did not get into $1"
+	fi
+	if [ -n "${3:-}" ]; then
+		_ms=$(( ($(date +%s%N) - $3) / 1000000 ))
+		echo "ban latency for $2: <= ${_ms} ms"
+	fi
+}
+
+# Log lines as the seed patterns know them (classic syslog headers).
+stamp() {
+	date -u '+%b %e %H:%M:%S'
+}
+line_unknown() {	# ADDRESS -> a Postfix "User unknown" reject
+	echo "$(stamp) mx postfix/smtpd[1001]: NOQUEUE: reject: RCPT from unknown[$1]: 550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown in local recipient table; from=<spam@bulk.example> to=<nobody@example.org> proto=ESMTP helo=<bulk>"
+}
+line_auth() {		# ADDRESS -> a failed SASL login (weight 0.2)
+	echo "$(stamp) mx postfix/smtpd[1005]: warning: unknown[$1]: SASL LOGIN authentication failed: authentication failure"
+}
+line_benign() {		# ADDRESS -> a connect line, no offence
+	echo "$(stamp) mx postfix/smtpd[1001]: connect from mail.example.com[$1]"
+}

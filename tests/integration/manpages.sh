@@ -1,0 +1,97 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# The manual pages render without a single groff warning, and document
+# what the code accepts: every configuration key of src/config.c in
+# spamwrath.conf(5), every pattern key and class in spamwrath-patterns(5),
+# every long option of the programs in their pages.
+. "$(dirname "$0")/../lib.sh"
+
+man="$top_builddir/man"
+pages="spamwrathd.8 spamwrathctl.8 spamwrath-firewall.8 spamwrath.conf.5 spamwrath-patterns.5"
+command -v groff >/dev/null || fail "groff is missing (Debian package groff-base)"
+
+for p in $pages; do
+	[ -f "$man/$p" ] || fail "$man/$p was not generated"
+	if grep -n '@[A-Za-z_]*@' "$man/$p"; then
+		fail "$p: placeholders left unsubstituted"
+	fi
+	groff -ww -man -Tutf8 -z "$man/$p" 2>"$TMP/groff.err" || fail "$p: groff failed"
+	if [ -s "$TMP/groff.err" ]; then
+		cat "$TMP/groff.err"
+		fail "$p: groff -ww warns"
+	fi
+	if command -v man >/dev/null; then
+		MANWIDTH=80 man --warnings -l "$man/$p" >"$TMP/man.out" 2>"$TMP/man.err" ||
+			{ cat "$TMP/man.err"; fail "$p: man -l failed"; }
+		if [ -s "$TMP/man.err" ]; then
+			cat "$TMP/man.err"
+			fail "$p: man -l warns"
+		fi
+		[ "$(wc -l <"$TMP/man.out")" -gt 20 ] || fail "$p: renders to almost nothing"
+	fi
+done
+echo "$pages render without warnings"
+
+# A key is documented where a .TP item or a section heading names it:
+# ".BI \"findtime = \" duration", ".SS \"ipset { ... }\"".
+documented() {	# page key
+	grep -Eq "^\.(B|BI|BR|SS) \"?$2( |\"|$)" "$man/$1"
+}
+
+# The names in one cfg_opt_t table of a source file.
+cfg_names() {	# file table
+	sed -n "/^static cfg_opt_t $2\[\]/,/CFG_END/p" "$1" |
+		sed -n 's/.*CFG_[A-Z_]*("\([^"]*\)".*/\1/p'
+}
+
+missing=0
+keys=0
+tables=$(sed -n 's/^static cfg_opt_t \(config_[a-z_]*\)\[\].*/\1/p' "$top_srcdir/src/config.c")
+[ -n "$tables" ] || fail "no cfg_opt_t tables found in src/config.c"
+for t in $tables; do
+	for k in $(cfg_names "$top_srcdir/src/config.c" "$t"); do
+		keys=$((keys + 1))
+		documented spamwrath.conf.5 "$k" && continue
+		echo "spamwrath.conf(5) does not document $k (src/config.c, $t)" >&2
+		missing=$((missing + 1))
+	done
+done
+[ "$keys" -gt 20 ] || fail "only $keys keys found in src/config.c: the extraction is broken"
+echo "$keys configuration keys in src/config.c"
+
+pkeys=$(cfg_names "$top_srcdir/src/pattern.c" pattern_opts)
+[ -n "$pkeys" ] || fail "no pattern keys found in src/pattern.c"
+for k in $pkeys; do
+	documented spamwrath-patterns.5 "$k" && continue
+	echo "spamwrath-patterns(5) does not document pattern key $k" >&2
+	missing=$((missing + 1))
+done
+
+# Classes and named groups, from their tables in the code; "manual" is the
+# class of bans made with spamwrathctl ban, not a pattern class.
+classes=$(sed -n 's/^.*\[CLASS_[A-Z_]*\] = { "\([a-z-]*\)".*/\1/p' "$top_srcdir/src/class.c" | grep -vx manual)
+groups=$(sed -n 's/^.*\[CAP_[A-Z_]*\] = "\([a-z]*\)".*/\1/p' "$top_srcdir/src/pattern.c")
+[ -n "$classes" ] && [ -n "$groups" ] || fail "no classes or groups found in the code"
+for k in $classes $groups; do
+	pat=$(printf '%s' "$k" | sed 's/-/\\\\-/g')
+	documented spamwrath-patterns.5 "$pat" && continue
+	echo "spamwrath-patterns(5) does not document $k" >&2
+	missing=$((missing + 1))
+done
+
+# Long options, from each program's struct option tables.
+long_opts() {	# source file
+	sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", [a-z_]*_argument,.*/\1/p' "$1" | sort -u
+}
+for prog in spamwrathd spamwrathctl; do
+	opts=$(long_opts "$top_srcdir/src/$prog.c")
+	[ -n "$opts" ] || fail "no options found in src/$prog.c"
+	for o in $opts; do
+		pat=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
+		grep -q -- "\\\\-\\\\-$pat" "$man/$prog.8" && continue
+		echo "$prog(8) does not document --$o" >&2
+		missing=$((missing + 1))
+	done
+done
+[ "$missing" = 0 ] || fail "$missing undocumented names"
+echo "every key, class, group and option is documented"

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "correlator.h"
+#include "names.h"
+#include "unit.h"
+
+#define T0 ((time_t)1800000000)
+
+/*
+ * The correlator sees matches; these tests build them directly, as the
+ * matcher would from the sample patterns in tests/data/patterns.
+ */
+static struct pattern pat_client, pat_delivery, pat_removed, pat_unknown, pat_reject,
+		      pat_spam, pat_from;
+
+static void pattern_set(struct pattern *p, const char *name, enum class_id cls, bool qid_end)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = names_intern(name, strlen(name));
+	p->cls = cls;
+	p->weight = WEIGHT_ONE;
+	p->qid_end = qid_end;
+}
+
+static void patterns(void)
+{
+	pattern_set(&pat_client, "client", CLASS_CONTEXT, false);	/* qid + addr */
+	pattern_set(&pat_delivery, "delivery", CLASS_CONTEXT, false);	/* qid + rcpt */
+	pattern_set(&pat_removed, "removed", CLASS_CONTEXT, true);	/* qid */
+	pattern_set(&pat_unknown, "unknown", CLASS_UNKNOWN_RECIPIENT, false);	/* qid + rcpt */
+	pattern_set(&pat_reject, "reject", CLASS_UNKNOWN_RECIPIENT, false);	/* addr + rcpt */
+	pattern_set(&pat_spam, "spam", CLASS_SPAM, false);	/* qid + addr + score */
+	pattern_set(&pat_from, "from", CLASS_CONTEXT, false);	/* qid + addr */
+}
+
+/* --- the sightings, one line each --- */
+
+static char slog[1 << 14];
+static size_t slen;
+
+static void on_sighting(void *ctx, const struct sighting *s)
+{
+	char b[ADDR_STRLEN];
+	int n;
+
+	(void)ctx;
+	n = snprintf(slog + slen, sizeof(slog) - slen, "%s %s %s t=%+ld line=%llu%s",
+		     s->addr_ok ? addr_format(&s->addr, b) : "invalid",
+		     class_name(s->cls), names_get(s->pattern), (long)(s->time - T0),
+		     (unsigned long long)s->origin.line, s->has_score ? " score=" : "");
+	ck_assert_int_gt(n, 0);
+	slen += (size_t)n;
+	if (s->has_score)
+		slen += (size_t)snprintf(slog + slen, sizeof(slog) - slen, "%g", s->score);
+	if (!s->addr_ok)
+		slen += (size_t)snprintf(slog + slen, sizeof(slog) - slen, " text=%.*s",
+					 (int)s->addr_len, s->addr_text);
+	slen += (size_t)snprintf(slog + slen, sizeof(slog) - slen, "\n");
+	ck_assert_uint_lt(slen, sizeof(slog) - 1);
+}
+
+static const char *take(void)
+{
+	static char out[sizeof(slog)];
+
+	memcpy(out, slog, slen + 1);
+	slen = 0;
+	slog[0] = '\0';
+	return out;
+}
+
+static void mk(struct correlator *c, size_t max, long timeout)
+{
+	patterns();
+	slen = 0;
+	slog[0] = '\0';
+	ck_assert_int_eq(correlator_init(c, max, timeout, on_sighting, NULL), 0);
+}
+
+static void cap(struct match *m, enum capture k, const char *v)
+{
+	m->cap[k].p = v;
+	m->cap[k].len = v ? strlen(v) : 0;
+}
+
+/* One matched line: the pattern and its captures (NULL: did not take part). */
+static void feed(struct correlator *c, time_t t, uint64_t line, const struct pattern *p,
+		 const char *qid, const char *addr, const char *rcpt, const char *score)
+{
+	struct match m;
+	struct origin o = { names_intern("mail.log", 8), line };
+
+	memset(&m, 0, sizeof(m));
+	m.pattern = p;
+	cap(&m, CAP_QID, qid);
+	cap(&m, CAP_ADDR, addr);
+	cap(&m, CAP_RCPT, rcpt);
+	cap(&m, CAP_SCORE, score);
+	correlator_feed(c, &m, &o, t);
+}
+
+START_TEST(link_then_event)
+{
+	struct correlator c;
+
+	mk(&c, 100, 3600);
+	feed(&c, T0, 1, &pat_client, "4BDE51F3A2", "203.0.113.10", NULL, NULL);
+	ck_assert_str_eq(take(), "");
+	feed(&c, T0 + 5, 2, &pat_unknown, "4BDE51F3A2", NULL, "nobody@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.10 unknown-recipient unknown t=+5 line=2\n");
+	/* another id knows nothing of that client */
+	feed(&c, T0 + 6, 3, &pat_unknown, "4BDE51F3A3", NULL, "nobody@example.org", NULL);
+	ck_assert_str_eq(take(), "");
+	ck_assert_uint_eq(correlator_pending(&c), 1);
+	ck_assert_uint_eq(c.linked, 1);
+	correlator_free(&c);
+}
+END_TEST
+
+START_TEST(event_then_link)
+{
+	struct correlator c;
+
+	mk(&c, 100, 3600);
+	/* Sendmail logs the rejections before the from=... relay=[addr] line */
+	feed(&c, T0, 10, &pat_unknown, "0ARAxk8M012345", NULL, "a@example.org", NULL);
+	feed(&c, T0 + 1, 11, &pat_unknown, "0ARAxk8M012345", NULL, "b@example.org", NULL);
+	feed(&c, T0 + 1, 12, &pat_unknown, "0ARAxk8M099999", NULL, "c@example.org", NULL);
+	ck_assert_str_eq(take(), "");
+	ck_assert_uint_eq(correlator_pending(&c), 3);
+	feed(&c, T0 + 2, 13, &pat_from, "0ARAxk8M012345", "IPv6:2001:DB8:0:0:0:0:0:1", NULL,
+	     NULL);
+	/* each waiting event keeps its own time and line, in order */
+	ck_assert_str_eq(take(), "2001:db8::1 unknown-recipient unknown t=+0 line=10\n"
+			 "2001:db8::1 unknown-recipient unknown t=+1 line=11\n");
+	ck_assert_uint_eq(correlator_pending(&c), 1);
+	ck_assert_uint_eq(c.resolved, 2);
+	/* and later lines of the same id find the client at once */
+	feed(&c, T0 + 3, 14, &pat_unknown, "0ARAxk8M012345", NULL, "d@example.org", NULL);
+	ck_assert_str_eq(take(), "2001:db8::1 unknown-recipient unknown t=+3 line=14\n");
+	correlator_free(&c);
+}
+END_TEST
+
+START_TEST(direct_and_invalid)
+{
+	struct correlator c;
+
+	mk(&c, 100, 3600);
+	/* a line naming its client needs no queue id */
+	feed(&c, T0, 1, &pat_reject, NULL, "::ffff:198.51.100.7", "x@example.org", NULL);
+	ck_assert_str_eq(take(), "198.51.100.7 unknown-recipient reject t=+0 line=1\n");
+	/* an address that does not parse is passed on as text, and never linked */
+	feed(&c, T0, 2, &pat_spam, "AAA1", "999.1.2.3", NULL, "20");
+	ck_assert_str_eq(take(), "invalid spam spam t=+0 line=2 score=20 text=999.1.2.3\n");
+	feed(&c, T0, 3, &pat_unknown, "AAA1", NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "");
+	ck_assert_uint_eq(correlator_pending(&c), 1);
+	/* a context line with an invalid address emits nothing */
+	feed(&c, T0, 4, &pat_client, "AAA2", "unknown", NULL, NULL);
+	ck_assert_str_eq(take(), "");
+	/* an offence line with a queue id and an address: its own sighting */
+	feed(&c, T0, 5, &pat_spam, "AAA3", "203.0.113.5", NULL, "17.5");
+	ck_assert_str_eq(take(), "203.0.113.5 spam spam t=+0 line=5 score=17.5\n");
+	feed(&c, T0, 6, &pat_spam, "AAA4", "203.0.113.6", NULL, "x17");
+	feed(&c, T0, 7, &pat_spam, "AAA5", "203.0.113.7", NULL, "");
+	ck_assert_str_eq(take(), "203.0.113.6 spam spam t=+0 line=6\n"
+			 "203.0.113.7 spam spam t=+0 line=7\n");
+	correlator_free(&c);
+}
+END_TEST
+
+START_TEST(id_reuse)
+{
+	struct correlator c;
+
+	mk(&c, 100, 3600);
+	feed(&c, T0, 1, &pat_client, "4BDE51F3A2", "203.0.113.10", NULL, NULL);
+	feed(&c, T0 + 1, 2, &pat_removed, "4BDE51F3A2", NULL, NULL, NULL);
+	ck_assert_str_eq(take(), "");
+	/* the short id comes back for another message from another client */
+	feed(&c, T0 + 2, 3, &pat_unknown, "4BDE51F3A2", NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "");
+	ck_assert_uint_eq(correlator_pending(&c), 1);
+	feed(&c, T0 + 3, 4, &pat_client, "4BDE51F3A2", "198.51.100.20", NULL, NULL);
+	ck_assert_str_eq(take(), "198.51.100.20 unknown-recipient unknown t=+2 line=3\n");
+	/* removed ends the waiting events of an id that never got its client */
+	feed(&c, T0 + 4, 5, &pat_unknown, "4BDE51F3B0", NULL, "x@example.org", NULL);
+	feed(&c, T0 + 5, 6, &pat_removed, "4BDE51F3B0", NULL, NULL, NULL);
+	ck_assert_uint_eq(correlator_pending(&c), 0);
+	feed(&c, T0 + 6, 7, &pat_client, "4BDE51F3B0", "203.0.113.99", NULL, NULL);
+	ck_assert_str_eq(take(), "");
+	/* removed for an id never seen is harmless */
+	feed(&c, T0 + 7, 8, &pat_removed, "FFFF", NULL, NULL, NULL);
+	ck_assert_str_eq(take(), "");
+	correlator_free(&c);
+}
+END_TEST
+
+START_TEST(timeout)
+{
+	struct correlator c;
+
+	mk(&c, 100, 3600);
+	feed(&c, T0, 1, &pat_unknown, "Q1", NULL, "x@example.org", NULL);
+	correlator_expire(&c, T0 + 3599);
+	ck_assert_uint_eq(correlator_pending(&c), 1);
+	correlator_expire(&c, T0 + 3600);
+	ck_assert_uint_eq(correlator_pending(&c), 0);
+	ck_assert_uint_eq(c.expired, 1);	/* the counter counts events */
+	feed(&c, T0 + 3601, 2, &pat_client, "Q1", "203.0.113.10", NULL, NULL);
+	ck_assert_str_eq(take(), "");
+
+	/* a link goes silent for the timeout, then the id means nothing */
+	feed(&c, T0 + 4000, 3, &pat_client, "Q2", "203.0.113.11", NULL, NULL);
+	correlator_expire(&c, T0 + 4000 + 3599);
+	feed(&c, T0 + 4000 + 3599, 4, &pat_unknown, "Q2", NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.11 unknown-recipient unknown t=+7599 line=4\n");
+	/* that line touched it: it lives another timeout from there */
+	correlator_expire(&c, T0 + 4000 + 3599 + 3599);
+	feed(&c, T0 + 4000 + 3599 + 3599, 5, &pat_unknown, "Q2", NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.11 unknown-recipient unknown t=+11198 line=5\n");
+	correlator_expire(&c, T0 + 4000 + 3599 + 3599 + 3600);
+	feed(&c, T0 + 20000, 6, &pat_unknown, "Q2", NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "");
+	ck_assert_uint_eq(correlator_pending(&c), 1);
+	correlator_free(&c);
+}
+END_TEST
+
+START_TEST(count_bound_events)
+{
+	struct correlator c;
+	char q[16];
+
+	mk(&c, 3, 3600);
+	for (int i = 0; i < 5; i++) {
+		snprintf(q, sizeof(q), "Q%d", i);
+		feed(&c, T0 + i, (uint64_t)i, &pat_unknown, q, NULL, "x@example.org", NULL);
+		ck_assert_uint_le(correlator_pending(&c), 3);
+	}
+	ck_assert_uint_eq(correlator_pending(&c), 3);
+	/* the oldest went first */
+	feed(&c, T0 + 10, 10, &pat_client, "Q0", "203.0.113.10", NULL, NULL);
+	feed(&c, T0 + 10, 11, &pat_client, "Q1", "203.0.113.11", NULL, NULL);
+	ck_assert_str_eq(take(), "");
+	feed(&c, T0 + 10, 12, &pat_client, "Q4", "203.0.113.14", NULL, NULL);
+	ck_assert_str_eq(take(), "203.0.113.14 unknown-recipient unknown t=+4 line=4\n");
+	correlator_free(&c);
+
+	/* several events of one id: the bound counts events, not ids */
+	mk(&c, 3, 3600);
+	for (int i = 0; i < 5; i++)
+		feed(&c, T0 + i, (uint64_t)i, &pat_unknown, "Q", NULL, "x@example.org", NULL);
+	ck_assert_uint_eq(correlator_pending(&c), 3);
+	feed(&c, T0 + 9, 9, &pat_client, "Q", "203.0.113.1", NULL, NULL);
+	ck_assert_str_eq(take(), "203.0.113.1 unknown-recipient unknown t=+2 line=2\n"
+			 "203.0.113.1 unknown-recipient unknown t=+3 line=3\n"
+			 "203.0.113.1 unknown-recipient unknown t=+4 line=4\n");
+	correlator_free(&c);
+}
+END_TEST
+
+START_TEST(count_bound_links)
+{
+	struct correlator c;
+	char q[16], a[32];
+
+	mk(&c, 3, 3600);
+	for (int i = 0; i < 5; i++) {
+		snprintf(q, sizeof(q), "Q%d", i);
+		snprintf(a, sizeof(a), "203.0.113.%d", 10 + i);
+		feed(&c, T0 + i, (uint64_t)i, &pat_client, q, a, NULL, NULL);
+	}
+	/* the least recently seen ids were forgotten */
+	feed(&c, T0 + 10, 10, &pat_unknown, "Q0", NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "");
+	feed(&c, T0 + 10, 11, &pat_unknown, "Q4", NULL, "x@example.org", NULL);
+	feed(&c, T0 + 10, 12, &pat_unknown, "Q3", NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.14 unknown-recipient unknown t=+10 line=11\n"
+			 "203.0.113.13 unknown-recipient unknown t=+10 line=12\n");
+	correlator_free(&c);
+
+	/* a lowered limit takes effect at the next expiry */
+	mk(&c, 10, 3600);
+	for (int i = 0; i < 5; i++) {
+		snprintf(q, sizeof(q), "Q%d", i);
+		snprintf(a, sizeof(a), "203.0.113.%d", 10 + i);
+		feed(&c, T0 + i, (uint64_t)i, &pat_client, q, a, NULL, NULL);
+	}
+	correlator_set_limits(&c, 2, 3600);
+	correlator_expire(&c, T0 + 5);
+	feed(&c, T0 + 10, 10, &pat_unknown, "Q3", NULL, "x@example.org", NULL);
+	feed(&c, T0 + 10, 11, &pat_unknown, "Q2", NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.13 unknown-recipient unknown t=+10 line=10\n");
+	correlator_free(&c);
+}
+END_TEST
+
+START_TEST(long_qid)
+{
+	struct correlator c;
+	char q[64];
+
+	mk(&c, 100, 3600);
+	memset(q, 'A', sizeof(q));
+	q[QID_MAX] = '\0';
+	feed(&c, T0, 1, &pat_client, q, "203.0.113.10", NULL, NULL);
+	feed(&c, T0, 2, &pat_unknown, q, NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.10 unknown-recipient unknown t=+0 line=2\n");
+	/* one longer is never linked, and nothing waits for it */
+	q[QID_MAX] = 'A';
+	q[QID_MAX + 1] = '\0';
+	feed(&c, T0, 3, &pat_client, q, "203.0.113.11", NULL, NULL);
+	feed(&c, T0, 4, &pat_unknown, q, NULL, "x@example.org", NULL);
+	ck_assert_str_eq(take(), "");
+	ck_assert_uint_eq(correlator_pending(&c), 0);
+	ck_assert_uint_eq(c.dropped, 1);
+	correlator_free(&c);
+}
+END_TEST
+
+/* --- spamtraps --- */
+
+static char *trap_list[] = { "trap@example.org", "@honeypot.example.net", "x.y@traps.example" };
+
+static bool is_trap(const struct correlator *c, const char *r)
+{
+	return correlator_is_trap(c, r, strlen(r));
+}
+
+START_TEST(trap_matching)
+{
+	struct correlator c;
+
+	mk(&c, 100, 3600);
+	ck_assert(!is_trap(&c, "trap@example.org"));	/* no list yet */
+	ck_assert_int_eq(correlator_set_traps(&c, trap_list, 3), 0);
+	/* exact, and a whole domain */
+	ck_assert(is_trap(&c, "trap@example.org"));
+	ck_assert(is_trap(&c, "x.y@traps.example"));
+	ck_assert(is_trap(&c, "anyone@honeypot.example.net"));
+	ck_assert(is_trap(&c, "a@b@honeypot.example.net"));
+	/* case-insensitive */
+	ck_assert(is_trap(&c, "TRAP@Example.ORG"));
+	ck_assert(is_trap(&c, "Someone@HONEYPOT.example.NET"));
+	/* lists: space, comma, angle brackets */
+	ck_assert(is_trap(&c, "<trap@example.org>"));
+	ck_assert(is_trap(&c, "a@example.com trap@example.org"));
+	ck_assert(is_trap(&c, "a@example.com,trap@example.org"));
+	ck_assert(is_trap(&c, "a@example.com, trap@example.org"));
+	ck_assert(is_trap(&c, "<a@example.com>,<trap@example.org>"));
+	ck_assert(is_trap(&c, "<a@example.com> <u@honeypot.example.net>"));
+	ck_assert(is_trap(&c, "trap@example.org,a@example.com"));
+	/* near misses */
+	ck_assert(!is_trap(&c, "trap@example.org.evil"));
+	ck_assert(!is_trap(&c, "xtrap@example.org"));
+	ck_assert(!is_trap(&c, "trap@example.orgx"));
+	ck_assert(!is_trap(&c, "trap@example.or"));
+	ck_assert(!is_trap(&c, "trap@sub.example.org"));
+	ck_assert(!is_trap(&c, "trap"));
+	ck_assert(!is_trap(&c, "example.org"));
+	ck_assert(!is_trap(&c, "u@sub.honeypot.example.net"));
+	ck_assert(!is_trap(&c, "u@honeypot.example.net.evil"));
+	ck_assert(!is_trap(&c, "u@xhoneypot.example.net"));
+	ck_assert(!is_trap(&c, "honeypot.example.net"));
+	ck_assert(!is_trap(&c, "\"trap@example.org\"@evil.example"));
+	ck_assert(!is_trap(&c, ""));
+	ck_assert(!is_trap(&c, " , <> "));
+	ck_assert(!correlator_is_trap(&c, "trap@example.org", 15));	/* length counts */
+	/* a recipient over any real length is not matched, nor does it crash */
+	{
+		char big[2000];
+
+		memset(big, 'a', sizeof(big));
+		memcpy(big + sizeof(big) - 17, "trap@example.org", 16);
+		big[sizeof(big) - 1] = '\0';
+		ck_assert(!is_trap(&c, big));
+		big[sizeof(big) - 18] = ' ';
+		ck_assert(is_trap(&c, big));
+	}
+	/* the list can be replaced */
+	ck_assert_int_eq(correlator_set_traps(&c, trap_list + 1, 1), 0);
+	ck_assert(!is_trap(&c, "trap@example.org"));
+	ck_assert(is_trap(&c, "a@honeypot.example.net"));
+	ck_assert_int_eq(correlator_set_traps(&c, NULL, 0), 0);
+	ck_assert(!is_trap(&c, "a@honeypot.example.net"));
+	correlator_free(&c);
+}
+END_TEST
+
+START_TEST(traps_from_config)
+{
+	/* the configuration's spamtraps, as the pipeline hands them over */
+	char dir[] = "/tmp/sw-unit-corr-XXXXXX", path[64];
+	struct config *cfg = NULL;
+	struct diag d = { 0 };
+	struct correlator c;
+	FILE *f;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/spamwrath.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("spamtraps = { \"Trap@Example.ORG\", \"@HoneyPot.example.net\" }\n", f);
+	fclose(f);
+	{
+		int r = config_load(path, &cfg, &d);
+
+		unlink(path);
+		rmdir(dir);
+		ck_assert_int_eq(r, 0);
+	}
+	mk(&c, 100, 3600);
+	ck_assert_int_eq(correlator_set_traps(&c, cfg->spamtraps, cfg->nspamtraps), 0);
+	ck_assert(is_trap(&c, "trap@example.org"));
+	ck_assert(is_trap(&c, "TRAP@EXAMPLE.ORG"));
+	ck_assert(is_trap(&c, "x@honeypot.EXAMPLE.net"));
+	ck_assert(!is_trap(&c, "trap@example.org.evil"));
+	correlator_free(&c);
+	config_free(cfg);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(trap_sightings)
+{
+	struct correlator c;
+
+	mk(&c, 100, 3600);
+	ck_assert_int_eq(correlator_set_traps(&c, trap_list, 3), 0);
+	/* an offence line whose recipient is a trap: one spamtrap sighting */
+	feed(&c, T0, 1, &pat_reject, NULL, "203.0.113.10", "Trap@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.10 spamtrap reject t=+0 line=1\n");
+	/* a context delivery line to a trap: a sighting for the linked client */
+	feed(&c, T0 + 1, 2, &pat_client, "A1", "203.0.113.11", NULL, NULL);
+	feed(&c, T0 + 2, 3, &pat_delivery, "A1", NULL, "u@honeypot.example.net", NULL);
+	ck_assert_str_eq(take(), "203.0.113.11 spamtrap delivery t=+2 line=3\n");
+	/* context lines without a trap recipient produce nothing */
+	feed(&c, T0 + 3, 4, &pat_delivery, "A1", NULL, "user@example.org", NULL);
+	feed(&c, T0 + 3, 5, &pat_delivery, "A1", NULL, NULL, NULL);
+	feed(&c, T0 + 3, 6, &pat_delivery, "A1", NULL, "trap@example.org.evil", NULL);
+	ck_assert_str_eq(take(), "");
+	ck_assert_uint_eq(correlator_pending(&c), 0);
+	/* a trap delivery before the client is known waits for it */
+	feed(&c, T0 + 4, 7, &pat_delivery, "A2", NULL, "trap@example.org", NULL);
+	ck_assert_str_eq(take(), "");
+	ck_assert_uint_eq(correlator_pending(&c), 1);
+	feed(&c, T0 + 5, 8, &pat_client, "A2", "203.0.113.12", NULL, NULL);
+	ck_assert_str_eq(take(), "203.0.113.12 spamtrap delivery t=+4 line=7\n");
+	/* and a context delivery line that is also a qid_end still counts */
+	feed(&c, T0 + 6, 9, &pat_client, "A3", "203.0.113.13", NULL, NULL);
+	feed(&c, T0 + 7, 10, &pat_removed, "A3", NULL, "trap@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.13 spamtrap removed t=+7 line=10\n");
+	/* an offence line with a plain recipient keeps its own class */
+	feed(&c, T0 + 8, 11, &pat_reject, NULL, "203.0.113.14", "user@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.14 unknown-recipient reject t=+8 line=11\n");
+	correlator_free(&c);
+}
+END_TEST
+
+static Suite *correlator_suite(void)
+{
+	Suite *s = suite_create("correlator");
+	TCase *tc = tcase_create("links");
+	TCase *tt = tcase_create("traps");
+
+	tcase_add_test(tc, link_then_event);
+	tcase_add_test(tc, event_then_link);
+	tcase_add_test(tc, direct_and_invalid);
+	tcase_add_test(tc, id_reuse);
+	tcase_add_test(tc, timeout);
+	tcase_add_test(tc, count_bound_events);
+	tcase_add_test(tc, count_bound_links);
+	tcase_add_test(tc, long_qid);
+	suite_add_tcase(s, tc);
+	tcase_add_test(tt, trap_matching);
+	tcase_add_test(tt, traps_from_config);
+	tcase_add_test(tt, trap_sightings);
+	suite_add_tcase(s, tt);
+	return s;
+}
+
+UNIT_MAIN(correlator_suite)

@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "names.h"
+#include "state.h"
+#include "unit.h"
+
+#define T0 1795000000L	/* 2026-11-18 */
+
+static char dir[256];
+static struct state *st;
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/sw-check-state-%d-XXXXXX", (int)getpid());
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void rules(struct judge_rules *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->threshold = WEIGHT_ONE;
+	r->findtime = 3600;
+	r->bantime = 600;
+	r->bantime_max = 86400;
+	r->bantime_factor = 2;
+	r->repeat_window = 86400;
+	r->ipv4_prefix = 32;
+	r->ipv6_prefix = 64;
+	r->max_tracked = 1000;
+	for (int c = 0; c < CLASS_COUNT; c++) {
+		r->classes[c].enabled = true;
+		r->classes[c].weight = class_default_weight((enum class_id)c);
+	}
+}
+
+/* The daemon's sink in miniature: every decision goes to the state. */
+static void to_state(void *ctx, const struct judge_event *e)
+{
+	state_event(ctx, e);
+}
+
+static void offend(struct judge *j, const char *a, enum class_id c, time_t t)
+{
+	struct sighting s = {
+		.time = t, .cls = c, .pattern = names_intern("p", 1), .weight = WEIGHT_ONE,
+		.addr_ok = true,
+	};
+
+	ck_assert_int_eq(addr_parse(a, strlen(a), &s.addr), 0);
+	judge_offence(j, &s);
+}
+
+struct found {
+	char addr[ADDR_STRLEN];
+	time_t until;
+	unsigned nbans, noff;
+};
+
+static int find_cb(void *ctx, const struct judge_entry *e)
+{
+	struct found *f = ctx;
+	char a[ADDR_STRLEN];
+
+	if (strcmp(addr_format(&e->addr, a), f->addr) == 0) {
+		f->until = e->ban_until;
+		f->nbans = e->nbans;
+		f->noff = e->noffences;
+		return 1;
+	}
+	return 0;
+}
+
+static int lookup(struct judge *j, const char *a, struct found *f)
+{
+	memset(f, 0, sizeof(*f));
+	snprintf(f->addr, sizeof(f->addr), "%s", a);
+	return judge_walk(j, find_cb, f);
+}
+
+static struct judge *reload(time_t now, struct diag *d)
+{
+	struct judge_rules r;
+	struct judge *j;
+
+	rules(&r);
+	state_close(st);
+	ck_assert_int_eq(state_open(dir, &st, d), 0);
+	j = judge_new(&r, NULL, to_state, st);
+	ck_assert_ptr_nonnull(j);
+	ck_assert_int_eq(state_load(st, j, now, NULL, d), 0);
+	return j;
+}
+
+START_TEST(round_trip)
+{
+	struct judge_rules r;
+	struct diag d = { 0 };
+	struct judge *j;
+	struct found f;
+
+	rules(&r);
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	j = judge_new(&r, NULL, to_state, st);
+	offend(j, "203.0.113.1", CLASS_SPAM, T0);		/* ban 600 s */
+	offend(j, "203.0.113.1", CLASS_SPAM, T0 + 700);	/* second ban: 1200 s */
+	offend(j, "198.51.100.2", CLASS_AUTH, T0 + 10);	/* 0.2: below threshold */
+	offend(j, "198.51.100.2", CLASS_AUTH, T0 + 20);
+	offend(j, "2001:db8:1:2::5", CLASS_VIRUS, T0 + 30);
+	ck_assert_int_eq(state_flush(st), 0);
+	judge_free(j);
+
+	j = reload(T0 + 800, &d);
+	ck_assert_int_eq(d.n, 0);
+	ck_assert_int_eq(lookup(j, "203.0.113.1", &f), 1);
+	ck_assert_int_eq(f.until, T0 + 700 + 1200);
+	ck_assert_uint_eq(f.nbans, 2);
+	ck_assert_int_eq(lookup(j, "198.51.100.2", &f), 1);
+	ck_assert_uint_eq(f.noff, 2);
+	ck_assert_int_eq(f.until, 0);
+	/* its ban ran out before the restart; the history stays for escalation */
+	ck_assert_int_eq(lookup(j, "2001:db8:1:2::/64", &f), 1);
+	ck_assert_int_eq(f.until, 0);
+	ck_assert_uint_eq(f.nbans, 1);
+
+	/* the remembered offences still count: three more make five */
+	offend(j, "198.51.100.2", CLASS_AUTH, T0 + 801);
+	offend(j, "198.51.100.2", CLASS_AUTH, T0 + 802);
+	ck_assert_int_eq(lookup(j, "198.51.100.2", &f), 1);
+	ck_assert_int_eq(f.until, 0);
+	offend(j, "198.51.100.2", CLASS_AUTH, T0 + 803);
+	ck_assert_int_eq(lookup(j, "198.51.100.2", &f), 1);
+	ck_assert_int_eq(f.until, T0 + 803 + 600);
+	ck_assert_int_eq(state_flush(st), 0);
+	judge_free(j);
+
+	/* escalation survives: the third ban of .1 lasts 4 x 600 */
+	j = reload(T0 + 3000, &d);
+	offend(j, "203.0.113.1", CLASS_SPAM, T0 + 3000);
+	ck_assert_int_eq(lookup(j, "203.0.113.1", &f), 1);
+	ck_assert_int_eq(f.until, T0 + 3000 + 2400);
+	/* outside the windows, entries are gone */
+	judge_free(j);
+	state_flush(st);
+	j = reload(T0 + 10 * 86400, &d);
+	ck_assert_uint_eq(judge_tracked(j), 0);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(unban_and_forget)
+{
+	struct judge_rules r;
+	struct diag d = { 0 };
+	struct judge *j;
+	struct found f;
+	struct addr a;
+
+	rules(&r);
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	j = judge_new(&r, NULL, to_state, st);
+	offend(j, "203.0.113.1", CLASS_SPAM, T0);
+	offend(j, "203.0.113.2", CLASS_SPAM, T0);
+	addr_parse("203.0.113.1", 11, &a);
+	ck_assert_int_eq(judge_unban(j, &a, T0 + 1, false), 0);
+	addr_parse("203.0.113.2", 11, &a);
+	ck_assert_int_eq(judge_unban(j, &a, T0 + 1, true), 0);
+	ck_assert_int_eq(state_flush(st), 0);
+	judge_free(j);
+
+	j = reload(T0 + 2, &d);
+	ck_assert_int_eq(lookup(j, "203.0.113.1", &f), 1);	/* history kept */
+	ck_assert_int_eq(f.until, 0);
+	ck_assert_uint_eq(f.nbans, 1);
+	ck_assert_int_eq(lookup(j, "203.0.113.2", &f), 0);	/* forgotten */
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
+static void append_raw(const char *text)
+{
+	char path[300];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/spamwrath.state", dir);
+	fp = fopen(path, "a");
+	ck_assert_ptr_nonnull(fp);
+	fputs(text, fp);
+	fclose(fp);
+}
+
+static void corrupt_line(int n)
+{
+	char path[300], buf[65536];
+	FILE *fp;
+	size_t len;
+	int line = 1;
+
+	snprintf(path, sizeof(path), "%s/spamwrath.state", dir);
+	fp = fopen(path, "r+");
+	ck_assert_ptr_nonnull(fp);
+	len = fread(buf, 1, sizeof(buf), fp);
+	for (size_t i = 0; i < len; i++) {
+		if (line == n && buf[i] >= '0' && buf[i] <= '8') {
+			buf[i]++;	/* one digit off: the checksum must notice */
+			break;
+		}
+		if (buf[i] == '\n')
+			line++;
+	}
+	rewind(fp);
+	ck_assert_uint_eq(fwrite(buf, 1, len, fp), len);
+	fclose(fp);
+}
+
+START_TEST(damage)
+{
+	struct judge_rules r;
+	struct diag d = { 0 };
+	struct judge *j;
+	struct found f;
+	char path[300];
+
+	rules(&r);
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	j = judge_new(&r, NULL, to_state, st);
+	offend(j, "203.0.113.1", CLASS_SPAM, T0);
+	offend(j, "203.0.113.2", CLASS_SPAM, T0);
+	offend(j, "203.0.113.3", CLASS_SPAM, T0);
+	ck_assert_int_eq(state_flush(st), 0);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	/* file: header? no - a fresh file starts with the first record */
+	corrupt_line(2);			/* the ban of .2 */
+	append_raw("garbage that is no record\n");
+	append_raw("ban 203.0.113.9 1795000000 1795000600 spam p 1 *0000");	/* torn */
+
+	j = reload(T0 + 1, &d);
+	ck_assert_int_eq(lookup(j, "203.0.113.1", &f), 1);
+	ck_assert_int_eq(lookup(j, "203.0.113.2", &f), 0);
+	ck_assert_int_eq(lookup(j, "203.0.113.3", &f), 1);
+	ck_assert_int_eq(lookup(j, "203.0.113.9", &f), 0);
+	ck_assert_uint_eq(d.n, 3);		/* each dropped record said so */
+	ck_assert_ptr_nonnull(strstr(d.msgs[0], "checksum mismatch"));
+	ck_assert_ptr_nonnull(strstr(d.msgs[2], "torn"));
+	judge_free(j);
+	diag_free(&d);
+
+	/* the load compacted: the file is whole again */
+	j = reload(T0 + 2, &d);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_int_eq(lookup(j, "203.0.113.3", &f), 1);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+
+	/* a file of pure garbage: start anyway, empty */
+	snprintf(path, sizeof(path), "%s/spamwrath.state", dir);
+	{
+		FILE *fp = fopen(path, "w");
+
+		for (int i = 0; i < 100; i++)
+			fputs("\x01\x02 not a record at all\n", fp);
+		fclose(fp);
+	}
+	j = reload(T0 + 3, &d);
+	ck_assert_uint_eq(judge_tracked(j), 0);
+	ck_assert_uint_eq(d.n, 11);	/* ten reasons and one summary */
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
+static char saved_source[64];
+static uint64_t saved_offset;
+static char saved_cursor[64];
+
+static void on_file(void *ctx, const struct state_file_pos *p)
+{
+	snprintf(saved_source, sizeof(saved_source), "%s", p->source);
+	saved_offset = p->offset;
+}
+
+static void on_journal(void *ctx, const char *source, const char *cursor)
+{
+	snprintf(saved_cursor, sizeof(saved_cursor), "%s=%s", source, cursor);
+}
+
+START_TEST(positions)
+{
+	struct state_positions pos = { on_file, on_journal, NULL };
+	struct state_file_pos p = { "mail log", 2049, 1234, 100, 0xabcdef };
+	struct judge_rules r;
+	struct diag d = { 0 };
+	struct judge *j;
+
+	rules(&r);
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	state_file_pos(st, &p);
+	p.offset = 4096;
+	state_file_pos(st, &p);
+	state_journal_pos(st, "journal", "s=1;i=2;b=3");
+	ck_assert_int_eq(state_flush(st), 0);
+	state_close(st);
+	st = NULL;
+	for (int round = 0; round < 2; round++) {	/* before and after compaction */
+		saved_offset = 0;
+		saved_source[0] = saved_cursor[0] = '\0';
+		ck_assert_int_eq(state_open(dir, &st, &d), 0);
+		j = judge_new(&r, NULL, NULL, NULL);
+		ck_assert_int_eq(state_load(st, j, T0, &pos, &d), 0);
+		ck_assert_str_eq(saved_source, "mail log");
+		ck_assert_uint_eq(saved_offset, 4096);
+		ck_assert_str_eq(saved_cursor, "journal=s=1;i=2;b=3");
+		judge_free(j);
+		state_close(st);
+		st = NULL;
+	}
+	ck_assert_uint_eq(d.n, 0);
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(one_daemon_per_directory)
+{
+	struct state *other;
+	struct diag d = { 0 };
+
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	ck_assert_int_eq(state_open(dir, &other, &d), -1);
+	ck_assert_ptr_nonnull(strstr(d.msgs[0], "another spamwrathd"));
+	state_close(st);
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(unwritable)
+{
+	struct diag d = { 0 };
+	char path[300];
+	int fd;
+
+	/* a file where the directory should be: an error at start */
+	snprintf(path, sizeof(path), "%s/file", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_int_eq(state_open(path, &st, &d), -1);
+	ck_assert_uint_eq(d.errors, 1);
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
+START_TEST(compaction)
+{
+	struct judge_rules r;
+	struct diag d = { 0 };
+	struct judge *j;
+	struct stat sb;
+	char path[300];
+	off_t before;
+
+	rules(&r);
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	j = judge_new(&r, NULL, to_state, st);
+	/* the same address banned again and again: the log grows, the
+	 * snapshot keeps only what escalation needs */
+	for (int i = 0; i < 2000; i++)
+		offend(j, "203.0.113.7", CLASS_SPAM, T0 + i * 100000L);
+	ck_assert_int_eq(state_flush(st), 0);
+	snprintf(path, sizeof(path), "%s/spamwrath.state", dir);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	before = sb.st_size;
+	ck_assert_int_eq(state_compact(st, j, T0 + 1999 * 100000L, &d), 0);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_int_lt(sb.st_size * 100, before);
+	judge_free(j);
+	j = reload(T0 + 1999 * 100000L + 1, &d);
+	ck_assert_uint_eq(judge_tracked(j), 1);
+	ck_assert_uint_eq(d.n, 0);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
+static Suite *state_suite(void)
+{
+	Suite *s = suite_create("state");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, round_trip);
+	tcase_add_test(tc, unban_and_forget);
+	tcase_add_test(tc, damage);
+	tcase_add_test(tc, positions);
+	tcase_add_test(tc, one_daemon_per_directory);
+	tcase_add_test(tc, unwritable);
+	tcase_add_test(tc, compaction);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(state_suite)
