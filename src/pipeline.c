@@ -7,13 +7,14 @@
 /* Housekeeping runs when the clock has moved this far (seconds). */
 #define PIPELINE_TICK 10
 /*
- * The judge's table is swept once every PIPELINE_LAP seconds of clock,
- * whatever its size: each tick visits its share, at least
- * PIPELINE_SWEEP_MIN entries. A replay or a catch-up, whose clock is the
- * log's and ticks every few thousand lines, visits each entry once per
- * three minutes of log rather than once per tick.
+ * Each tick visits 1/PIPELINE_LAP_TICKS of the judge's table (at least
+ * PIPELINE_SWEEP_MIN entries), so a lap takes that many ticks whatever the
+ * size: 18 s in the daemon, which ticks every second, and 3 minutes of log
+ * in a replay or catch-up, which ticks every PIPELINE_TICK seconds of the
+ * log's clock, every few thousand lines, and would otherwise visit every
+ * remembered address that often.
  */
-#define PIPELINE_LAP 180
+#define PIPELINE_LAP_TICKS 18
 #define PIPELINE_SWEEP_MIN 1024
 
 static void pipeline_on_judge(void *ctx, const struct judge_event *e)
@@ -207,7 +208,7 @@ void pipeline_skip(struct pipeline *pl)
 
 void pipeline_tick(struct pipeline *pl, time_t now)
 {
-	size_t budget = judge_tracked(pl->j) / (PIPELINE_LAP / PIPELINE_TICK) + 1;
+	size_t budget = judge_tracked(pl->j) / PIPELINE_LAP_TICKS + 1;
 
 	if (budget < PIPELINE_SWEEP_MIN)
 		budget = PIPELINE_SWEEP_MIN;
