@@ -67,10 +67,10 @@ dm_start() {
 	ip netns exec "$dm_ns" env SPAMWRATH_LOG=stderr "$daemon" -c "$dm_dir/sw.conf" \
 		</dev/null >/dev/null 2>>"$dm_dir/err" &
 	dm_pid=$!
-	i=0
+	dm_i=0
 	until grep -q "started" "$dm_dir/err" 2>/dev/null; do
-		i=$((i + 1))
-		if [ "$i" -gt 300 ] || ! kill -0 "$dm_pid" 2>/dev/null; then
+		dm_i=$((dm_i + 1))
+		if [ "$dm_i" -gt 300 ] || ! kill -0 "$dm_pid" 2>/dev/null; then
 			cat "$dm_dir/err" >&2
 			echo "bench/run: spamwrathd did not start" >&2
 			return 1
@@ -99,11 +99,11 @@ now_s() { date +%s.%N; }
 # dm_wait_lines N TIMEOUT: polls until the source has read N lines; prints
 # the time it saw them, or fails after TIMEOUT seconds
 dm_wait_lines() {
-	limit=$(($(date +%s) + $2))
+	dm_limit=$(($(date +%s) + $2))
 	while :; do
-		l=$(dm_lines)
-		[ "${l:-0}" -ge "$1" ] && { now_s; return 0; }
-		[ "$(date +%s)" -le "$limit" ] || return 1
+		dm_l=$(dm_lines)
+		[ "${dm_l:-0}" -ge "$1" ] && { now_s; return 0; }
+		[ "$(date +%s)" -le "$dm_limit" ] || return 1
 		sleep 0.01
 	done
 }
@@ -131,19 +131,19 @@ dm_distinct() {
 # dm_live RATE SRC: a fresh daemon follows a file that gets SRC appended at
 # RATE lines/s (0: as fast as the writer can). Leaves dm_r_* set.
 dm_live() {
-	n=$(wc -l <"$2")
+	dm_n=$(wc -l <"$2")
 	dm_conf "$tmp/live$dm_set"
 	dm_start
-	w=$("$swwrite" -r "$1" "$2" "$dm_dir/mail.log")
-	at_end=$(dm_lines)
-	done_at=$(dm_wait_lines "$n" 120) || done_at=""
-	start=$(echo "$w" | sed 's/.*start=\([0-9.]*\).*/\1/')
-	end=$(echo "$w" | sed 's/.*end=\([0-9.]*\).*/\1/')
-	dm_r_written=$(awk -v n="$n" -v s="$start" -v e="$end" 'BEGIN { printf "%.0f", n / (e - s) }')
-	dm_r_lag=$((n - ${at_end:-0}))
-	if [ -n "$done_at" ]; then
-		dm_r_rate=$(awk -v n="$n" -v s="$start" -v d="$done_at" 'BEGIN { printf "%.0f", n / (d - s) }')
-		dm_r_drain=$(awk -v e="$end" -v d="$done_at" 'BEGIN { x = d - e; printf "%.2f", x < 0 ? 0 : x }')
+	dm_w=$("$swwrite" -r "$1" "$2" "$dm_dir/mail.log")
+	dm_at_end=$(dm_lines)
+	dm_done=$(dm_wait_lines "$dm_n" 120) || dm_done=""
+	dm_t0=$(echo "$dm_w" | sed 's/.*start=\([0-9.]*\).*/\1/')
+	dm_t1=$(echo "$dm_w" | sed 's/.*end=\([0-9.]*\).*/\1/')
+	dm_r_written=$(awk -v n="$dm_n" -v s="$dm_t0" -v e="$dm_t1" 'BEGIN { printf "%.0f", n / (e - s) }')
+	dm_r_lag=$((dm_n - ${dm_at_end:-0}))
+	if [ -n "$dm_done" ]; then
+		dm_r_rate=$(awk -v n="$dm_n" -v s="$dm_t0" -v d="$dm_done" 'BEGIN { printf "%.0f", n / (d - s) }')
+		dm_r_drain=$(awk -v e="$dm_t1" -v d="$dm_done" 'BEGIN { x = d - e; printf "%.2f", x < 0 ? 0 : x }')
 	else
 		dm_r_rate="" dm_r_drain="timeout"
 	fi
@@ -151,6 +151,7 @@ dm_live() {
 	dm_r_bans=$(dm_stat bans)
 	dm_stop
 	dm_destroy_sets
+	rm -rf "$dm_dir"
 }
 
 # --- ban latency --------------------------------------------------------
@@ -160,6 +161,7 @@ dm_latency() {
 	nsx "$swlatency" -n "$1" -r "$2" "$dm_dir/mail.log" "$dm_set4" "$tmp/latency.ms" >"$tmp/latency.out"
 	dm_stop
 	dm_destroy_sets
+	rm -rf "$dm_dir"
 	sort -g "$tmp/latency.ms" | awk '
 		$1 == "timeout" { t++; next }
 		{ v[++n] = $1 }
@@ -175,21 +177,22 @@ dm_latency() {
 # dm_million FILE: peak RSS (KiB) of a fresh daemon that read FILE, then
 # the addresses it tracks and the seconds it took.
 dm_million() {
-	n=$(wc -l <"$1")
+	dm_n=$(wc -l <"$1")
 	dm_conf "$tmp/million$dm_set"
 	dm_start
-	start=$(now_s)
+	dm_t0=$(now_s)
 	"$swwrite" -r 0 "$1" "$dm_dir/mail.log" >/dev/null
-	done_at=$(dm_wait_lines "$n" 900) || done_at=""
+	dm_done=$(dm_wait_lines "$dm_n" 900) || dm_done=""
 	dm_r_hwm=$(dm_hwm_kib)
 	dm_r_tracked=$(dm_stat tracked)
 	dm_r_bans=$(dm_stat bans)
-	dm_r_secs=$( [ -n "$done_at" ] && awk -v s="$start" -v d="$done_at" 'BEGIN { printf "%.1f", d - s }' || echo timeout)
+	dm_r_secs=$( [ -n "$dm_done" ] && awk -v s="$dm_t0" -v d="$dm_done" 'BEGIN { printf "%.1f", d - s }' || echo timeout)
 	dm_r_state_error=$(dm_status | sed -n 's/.*"state":{[^}]*"error":"\([^"]*\)".*/\1/p')
 	dm_stop
 	# every ban must be on disk once the daemon has stopped
 	dm_r_state_bans=$(grep -c '^ban ' "$dm_dir/state/spamwrath.state" || true)
 	dm_destroy_sets
+	rm -rf "$dm_dir"
 }
 
 # --- restore ------------------------------------------------------------
@@ -197,26 +200,27 @@ dm_million() {
 # then RUNS starts with the sets as they are (restart) and RUNS with the
 # sets destroyed (reboot), each timed from fork to READY=1.
 dm_restore() {
-	n=$(wc -l <"$1")
+	dm_n=$(wc -l <"$1")
 	dm_conf "$tmp/restore"
 	dm_start
 	"$swwrite" -r 0 "$1" "$dm_dir/mail.log" >/dev/null
-	dm_wait_lines "$n" 300 >/dev/null || { echo "bench/run: the restore set-up timed out" >&2; }
+	dm_wait_lines "$dm_n" 300 >/dev/null || { echo "bench/run: the restore set-up timed out" >&2; }
 	dm_r_bans=$(dm_stat bans)
 	dm_stop
 	: >"$tmp/restart.runs"
 	: >"$tmp/reboot.runs"
-	i=0
-	while [ "$i" -lt "$2" ]; do
+	dm_k=0
+	while [ "$dm_k" -lt "$2" ]; do
 		nsx env SPAMWRATH_LOG=stderr "$swready" -k -t 120 -- "$daemon" -c "$dm_dir/sw.conf" \
 			2>>"$dm_dir/err" | sed -n 's/^ready=\([0-9.]*\).*/\1/p' >>"$tmp/restart.runs"
 		dm_destroy_sets
 		nsx env SPAMWRATH_LOG=stderr "$swready" -k -t 120 -- "$daemon" -c "$dm_dir/sw.conf" \
 			2>>"$dm_dir/err" | sed -n 's/^ready=\([0-9.]*\).*/\1/p' >>"$tmp/reboot.runs"
-		i=$((i + 1))
+		dm_k=$((dm_k + 1))
 	done
 	dm_r_members=$(nsx ipset list -t "$dm_set4" | sed -n 's/^Number of entries: //p')
 	dm_destroy_sets
+	rm -rf "$dm_dir"
 }
 
 # --- reload -------------------------------------------------------------
@@ -231,4 +235,5 @@ dm_reload() {
 	dm_r_patterns=$(dm_stat patterns)
 	dm_stop
 	dm_destroy_sets
+	rm -rf "$dm_dir"
 }
