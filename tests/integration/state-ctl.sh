@@ -38,7 +38,7 @@ in_set "$SET4" 198.51.100.5 || fail "a manual ban is not in the set"
 t=$(set_timeout "$SET4" 198.51.100.5)
 [ "$t" -gt 7100 ] && [ "$t" -le 7200 ] || fail "--for 2h gave a timeout of $t"
 ctl list --json | jq -e '.[] | select(.address == "198.51.100.5") | .class == "manual"
-	and .pattern == "filter_end"' >/dev/null || fail "the manual ban is not listed as such"
+	and .pattern == "filter end"' >/dev/null || fail "the manual ban is not listed as such"
 set +e
 ctl ban 192.0.2.25 2>"$TMP/err"; rc=$?
 set -e
@@ -95,6 +95,35 @@ line_unknown 203.0.113.3 >>"$log"
 wait_banned "$SET4" 203.0.113.3 "$t0"
 ctl status --json | jq -e '.bans == 4' >/dev/null || fail "status during the hostile clients"
 kill $idle $big 2>/dev/null || true
+
+# the README's MIMEDefang subs, as they are written there, with
+# MIMEDefang's md_syslog and $RelayAddr stood in for
+command -v perl >/dev/null || fail "perl is missing"
+awk '/^    sub spamwrath_ban /,/^    }$/' "$top_srcdir/README" >"$TMP/filter.pl"
+awk '/^    use IO::Socket::UNIX;/,/^    }$/' "$top_srcdir/README" >>"$TMP/filter.pl"
+grep -q 'sub spamwrath_ban_socket' "$TMP/filter.pl" && grep -q 'sub spamwrath_ban ' "$TMP/filter.pl" ||
+	fail "the MIMEDefang subs are not in the README any more"
+sed -i -e "s|/usr/local/bin/spamwrathctl'|$SPAMWRATHCTL', '-s', '$TMP/control.sock'|" \
+	-e "s|/run/spamwrath/control.sock|$TMP/control.sock|" "$TMP/filter.pl"
+cat >"$TMP/run.pl" <<PERL
+use strict;
+our \$RelayAddr;
+sub md_syslog { print STDERR "md_syslog: \$_[1]\n"; }
+require "$TMP/filter.pl";
+\$RelayAddr = '198.51.100.61'; spamwrath_ban('SpamAssassin score 20');
+\$RelayAddr = '198.51.100.62'; spamwrath_ban_socket('virus Eicar');
+\$RelayAddr = '192.0.2.26'; spamwrath_ban_socket('whitelisted');
+1;
+PERL
+echo '1;' >>"$TMP/filter.pl"
+perl "$TMP/run.pl" 2>"$TMP/perl.err" || { cat "$TMP/perl.err"; fail "the README's subs do not run"; }
+in_set "$SET4" 198.51.100.61 || fail "spamwrath_ban (README) did not ban"
+in_set "$SET4" 198.51.100.62 || fail "spamwrath_ban_socket (README) did not ban"
+in_set "$SET4" 192.0.2.26 && fail "the whitelisted address was banned"
+grep -q "md_syslog: spamwrath: ban of 192.0.2.26: 409 refused: whitelist" "$TMP/perl.err" ||
+	{ cat "$TMP/perl.err"; fail "the refusal did not reach md_syslog"; }
+ctl list --json | jq -e '.[] | select(.address == "198.51.100.62") |
+	.pattern == "mimedefang: virus Eicar"' >/dev/null || fail "the reason was not kept"
 
 # no daemon: status 3
 stop_daemon
