@@ -32,6 +32,13 @@ void cfgfile_free(struct cfgfile *f);
 int cfgfile_line(const struct cfgfile *f, const char *sec, const char *title,
 		 const char *key, unsigned index);
 
+/*
+ * The *.conf files of dir (hidden ones aside), in byte order of their
+ * names, as "dir/name" paths in *paths (free each, then the array). The
+ * count, or -1 with errno set (ENOENT: no such directory).
+ */
+int cfgfile_list(const char *dir, char ***paths);
+
 /* True when the file assigned key (so it overrides earlier files). */
 bool cfgfile_has(const struct cfgfile *f, const char *sec, const char *title, const char *key);
 

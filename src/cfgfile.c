@@ -4,6 +4,7 @@
  * (comments, quoted and bare values, "=" and "+=", lists, titled sections)
  * only far enough to note on which line each value stands.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -365,4 +366,42 @@ int cfgfile_line(const struct cfgfile *f, const char *sec, const char *title,
 bool cfgfile_has(const struct cfgfile *f, const char *sec, const char *title, const char *key)
 {
 	return cfgfile_line(f, sec, title, key, 0) > 0;
+}
+
+static int cfgfile_by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int cfgfile_is_conf(const struct dirent *e)
+{
+	size_t n = strlen(e->d_name);
+
+	return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".conf") == 0;
+}
+
+int cfgfile_list(const char *dir, char ***paths)
+{
+	struct dirent **ents;
+	char **v;
+	int n = scandir(dir, &ents, cfgfile_is_conf, cfgfile_by_name), k = 0;
+
+	if (n < 0)
+		return -1;
+	v = calloc((size_t)n + 1, sizeof(*v));
+	for (int i = 0; i < n; i++) {
+		if (v && asprintf(&v[k], "%s/%s", dir, ents[i]->d_name) >= 0)
+			k++;
+		free(ents[i]);
+	}
+	free(ents);
+	if (!v || k != n) {
+		for (int i = 0; v && i < k; i++)
+			free(v[i]);
+		free(v);
+		errno = ENOMEM;
+		return -1;
+	}
+	*paths = v;
+	return n;
 }

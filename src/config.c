@@ -5,7 +5,6 @@
  * merged: a later scalar overrides, a later list appends, a later section
  * with the same title changes only the keys it sets.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -630,29 +629,16 @@ static int config_load_file(struct config *c, const char *path, const char *base
 	return r;
 }
 
-static int config_by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int config_is_conf(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
-
-	return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".conf") == 0;
-}
-
 static int config_load_dropins(struct config *c, const char *basedir, struct diag *d)
 {
-	struct dirent **ents;
-	char *dir = NULL;
+	char *dir = NULL, **paths;
 	int n, rc = 0;
 
 	if (asprintf(&dir, "%s/conf.d", basedir) < 0) {
 		diag_error(d, basedir, 0, "out of memory");
 		return -1;
 	}
-	n = scandir(dir, &ents, config_is_conf, config_by_name);
+	n = cfgfile_list(dir, &paths);
 	if (n < 0) {
 		if (errno != ENOENT && errno != ENOTDIR) {
 			diag_error(d, dir, 0, "%s", strerror(errno));
@@ -662,18 +648,11 @@ static int config_load_dropins(struct config *c, const char *basedir, struct dia
 		return rc;
 	}
 	for (int i = 0; i < n; i++) {
-		char *path = NULL;
-
-		if (asprintf(&path, "%s/%s", dir, ents[i]->d_name) < 0) {
-			diag_error(d, dir, 0, "out of memory");
+		if (config_load_file(c, paths[i], basedir, d) < 0)
 			rc = -1;
-		} else if (config_load_file(c, path, basedir, d) < 0) {
-			rc = -1;
-		}
-		free(path);
-		free(ents[i]);
+		free(paths[i]);
 	}
-	free(ents);
+	free(paths);
 	free(dir);
 	return rc;
 }

@@ -185,8 +185,8 @@ static void control_ban(struct client *cl, char *args)
 	}
 	if (reason) {
 		for (char *p = reason; *p; p++)
-			if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f)
-				*p = '_';	/* it becomes a pattern name in records and logs */
+			if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
+				*p = '_';	/* shown as the ban's pattern in logs and lists */
 		if (strlen(reason) > 64)
 			reason[64] = '\0';
 		if (*reason == '\0')

@@ -283,6 +283,39 @@ static void corr_rec_delete(struct correlator *c, uint32_t i, uint64_t *lost)
 	t->live--;
 }
 
+/* Doubles an array of records or events, never past max + 1 of them. */
+static int corr_grow(void **v, uint32_t *cap, size_t size, size_t max)
+{
+	uint32_t n = *cap ? 2 * *cap : 64;
+	void *nv;
+
+	if (n > max + 1)
+		n = (uint32_t)max + 1;
+	if (n <= *cap)
+		return -1;
+	nv = realloc(*v, (size_t)n * size);
+	if (!nv)
+		return -1;
+	*v = nv;
+	*cap = n;
+	return 0;
+}
+
+/* Drops the oldest waiting event, counted in *counter. It is the first of
+ * its own queue id's chain, since both keep arrival order. */
+static void corr_pend_drop_oldest(struct correlator *c, uint64_t *counter)
+{
+	struct corr_table *t = c->t;
+	uint32_t k = t->fifo_tail;
+	struct qrec *r = &t->rec[t->pend[k].rec];
+
+	r->head = t->pend[k].chain;
+	if (r->head == NONE)
+		r->tail = NONE;
+	corr_pend_release(t, k);
+	(*counter)++;
+}
+
 static uint32_t corr_rec_new(struct correlator *c, const char *qid, size_t len, uint32_t hash,
 			     time_t now)
 {
@@ -295,20 +328,9 @@ static uint32_t corr_rec_new(struct correlator *c, const char *qid, size_t len, 
 		i = t->rec_free;
 		t->rec_free = t->rec[i].next;
 	} else {
-		if (t->nrec == t->caprec) {
-			uint32_t cap = t->caprec ? 2 * t->caprec : 64;
-			struct qrec *v;
-
-			if (cap > c->max + 1)
-				cap = (uint32_t)c->max + 1;
-			if (cap <= t->caprec)
-				return NONE;
-			v = realloc(t->rec, (size_t)cap * sizeof(*v));
-			if (!v)
-				return NONE;
-			t->rec = v;
-			t->caprec = cap;
-		}
+		if (t->nrec == t->caprec &&
+		    corr_grow((void **)&t->rec, &t->caprec, sizeof(*t->rec), c->max) < 0)
+			return NONE;
 		i = t->nrec++;
 	}
 	memset(&t->rec[i], 0, sizeof(t->rec[i]));
@@ -333,36 +355,16 @@ static uint32_t corr_pend_new(struct correlator *c)
 	struct corr_table *t = c->t;
 	uint32_t k;
 
-	if (t->waiting >= c->max && t->fifo_tail != NONE) {
-		/* the oldest event is the first of its own queue id's chain */
-		uint32_t old = t->fifo_tail;
-		struct qrec *r = &t->rec[t->pend[old].rec];
-
-		r->head = t->pend[old].chain;
-		if (r->head == NONE)
-			r->tail = NONE;
-		corr_pend_release(t, old);
-		c->dropped++;
-	}
+	if (t->waiting >= c->max && t->fifo_tail != NONE)
+		corr_pend_drop_oldest(c, &c->dropped);
 	if (t->pend_free != NONE) {
 		k = t->pend_free;
 		t->pend_free = t->pend[k].next;
 		return k;
 	}
-	if (t->npend == t->cappend) {
-		uint32_t cap = t->cappend ? 2 * t->cappend : 64;
-		struct pend *v;
-
-		if (cap > c->max + 1)
-			cap = (uint32_t)c->max + 1;
-		if (cap <= t->cappend)
-			return NONE;
-		v = realloc(t->pend, (size_t)cap * sizeof(*v));
-		if (!v)
-			return NONE;
-		t->pend = v;
-		t->cappend = cap;
-	}
+	if (t->npend == t->cappend &&
+	    corr_grow((void **)&t->pend, &t->cappend, sizeof(*t->pend), c->max) < 0)
+		return NONE;
 	return t->npend++;
 }
 
@@ -503,16 +505,8 @@ void correlator_expire(struct correlator *c, time_t now)
 {
 	struct corr_table *t = c->t;
 
-	while (t->fifo_tail != NONE && t->pend[t->fifo_tail].queued + c->timeout <= now) {
-		uint32_t k = t->fifo_tail;
-		struct qrec *r = &t->rec[t->pend[k].rec];
-
-		r->head = t->pend[k].chain;
-		if (r->head == NONE)
-			r->tail = NONE;
-		corr_pend_release(t, k);
-		c->expired++;
-	}
+	while (t->fifo_tail != NONE && t->pend[t->fifo_tail].queued + c->timeout <= now)
+		corr_pend_drop_oldest(c, &c->expired);
 	while (t->lru_tail != NONE && t->rec[t->lru_tail].seen + c->timeout <= now)
 		corr_rec_delete(c, t->lru_tail, &c->expired);
 	/* a lowered limit (reload) takes effect here */

@@ -487,10 +487,26 @@ static int daemon_on_signal(sd_event_source *es, const struct signalfd_siginfo *
 
 /* --- durable state ----------------------------------------------------- */
 
+/* The state holds every position it recorded; the last one counts. */
+static void daemon_forget_saved(struct daemon *dm, const char *name)
+{
+	for (size_t i = 0; i < dm->nsaved; i++) {
+		if (strcmp(dm->saved[i].name, name) == 0) {
+			free(dm->saved[i].name);
+			source_pos_free(&dm->saved[i].pos);
+			dm->saved[i] = dm->saved[--dm->nsaved];
+			return;
+		}
+	}
+}
+
 static void daemon_saved_file(void *ctx, const struct state_file_pos *p)
 {
 	struct daemon *dm = ctx;
-	struct saved_pos *v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
+	struct saved_pos *v;
+
+	daemon_forget_saved(dm, p->source);
+	v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
 
 	if (!v || !(v[dm->nsaved].name = strdup(p->source))) {
 		if (v)
@@ -509,8 +525,13 @@ static void daemon_saved_file(void *ctx, const struct state_file_pos *p)
 static void daemon_saved_journal(void *ctx, const char *source, const char *cursor)
 {
 	struct daemon *dm = ctx;
-	struct saved_pos *v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
-	char *name = strdup(source), *cur = strdup(cursor);
+	struct saved_pos *v;
+	char *name, *cur;
+
+	daemon_forget_saved(dm, source);
+	v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
+	name = strdup(source);
+	cur = strdup(cursor);
 
 	if (!v || !name || !cur) {
 		if (v)

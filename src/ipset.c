@@ -550,7 +550,9 @@ int ipset_restore(struct ipset *s, const struct ipset_entry *v, size_t n, time_t
 
 		if (left <= 0)
 			continue;
-		hit = bsearch(&key, v4 ? m4 : m6, v4 ? n4 : n6, sizeof(key), ipset_member_cmp);
+		/* an empty set has no array at all (bsearch wants one) */
+		hit = (v4 ? n4 : n6) == 0 ? NULL :
+			bsearch(&key, v4 ? m4 : m6, v4 ? n4 : n6, sizeof(key), ipset_member_cmp);
 		if (hit) {
 			/* present: untouched; a long one is kept alive from what is left */
 			if (left > IPSET_TIMEOUT_MAX && hit->timeout > 0)

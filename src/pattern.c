@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -290,42 +289,23 @@ int patternset_load_file(struct patternset *ps, const char *path, struct diag *d
 	return d->errors == errors ? 0 : -1;
 }
 
-static int pattern_by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-static int pattern_is_conf(const struct dirent *e)
-{
-	size_t n = strlen(e->d_name);
-
-	return e->d_name[0] != '.' && n > 5 && strcmp(e->d_name + n - 5, ".conf") == 0;
-}
-
 int patternset_load_dir(struct patternset *ps, const char *dir, struct diag *d)
 {
-	struct dirent **ents;
+	char **paths;
 	int n, rc = 0;
 
 	memset(ps, 0, sizeof(*ps));
-	n = scandir(dir, &ents, pattern_is_conf, pattern_by_name);
+	n = cfgfile_list(dir, &paths);
 	if (n < 0) {
 		diag_error(d, dir, 0, "cannot read the patterns directory: %s", strerror(errno));
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		char *path = NULL;
-
-		if (asprintf(&path, "%s/%s", dir, ents[i]->d_name) < 0) {
-			diag_error(d, dir, 0, "out of memory");
+		if (patternset_load_file(ps, paths[i], d) < 0)
 			rc = -1;
-		} else if (patternset_load_file(ps, path, d) < 0) {
-			rc = -1;
-		}
-		free(path);
-		free(ents[i]);
+		free(paths[i]);
 	}
-	free(ents);
+	free(paths);
 	if (rc == 0 && ps->n == 0) {
 		diag_error(d, dir, 0, "no patterns (*.conf files with pattern sections)");
 		rc = -1;

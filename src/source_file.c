@@ -238,11 +238,11 @@ static int file_open(struct source_file *f, const struct source_pos *start, bool
 	    start->offset <= (uint64_t)st.st_size &&
 	    (start->head_hash == 0 || start->head_hash == file_head_hash(fd)))
 		off = start->offset;
+	else if (start && f->old.fd < 0 &&
+		 !(start->dev == (uint64_t)st.st_dev && start->ino == (uint64_t)st.st_ino))
+		file_find_rotated(f, start);	/* another file now: all of it is new */
 	else if (start)
-		off = 0;	/* another file now: everything in it is new */
-	if (start && off == 0 && f->old.fd < 0 &&
-	    !(start->dev == (uint64_t)st.st_dev && start->ino == (uint64_t)st.st_ino))
-		file_find_rotated(f, start);
+		off = 0;	/* the same file, truncated or rewritten: all of it is new */
 	else if (at_end)
 		off = file_last_line_start(f, fd, (uint64_t)st.st_size);
 	if (lseek(fd, (off_t)off, SEEK_SET) < 0) {

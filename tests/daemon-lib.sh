@@ -119,3 +119,25 @@ line_auth() {		# ADDRESS -> a failed SASL login (weight 0.2)
 line_benign() {		# ADDRESS -> a connect line, no offence
 	echo "$(stamp) mx postfix/smtpd[1001]: connect from mail.example.com[$1]"
 }
+
+# A reject line stamped SECONDS ago (for lines written while stopped).
+line_unknown_ago() {	# SECONDS ADDRESS
+	_t=$(( $(date +%s) - $1 ))
+	echo "$(date -u -d "@$_t" '+%b %e %H:%M:%S') mx postfix/smtpd[1001]: NOQUEUE: reject: RCPT from unknown[$2]: 550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown in local recipient table; from=<spam@bulk.example> to=<nobody@example.org> proto=ESMTP helo=<bulk>"
+}
+
+# kill -9: no chance to write anything more.
+kill9_daemon() {
+	kill -KILL "$DAEMON_PID" 2>/dev/null || true
+	wait "$DAEMON_PID" 2>/dev/null || true
+}
+
+# Members of a set, one address per line.
+members() {
+	ip netns exec "$NS" ipset list "$1" | sed -n '/^Members:/,$p' | awk '$2 == "timeout" { print $1 }'
+}
+
+# spamwrathctl on the test daemon's control socket.
+ctl() {
+	"$SPAMWRATHCTL" -s "$TMP/control.sock" "$@"
+}

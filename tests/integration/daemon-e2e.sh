@@ -35,7 +35,9 @@ ip -n "$C2" link set c2 up
 
 log="$TMP/mail.log"
 : >"$log"
-nsx python3 "$top_srcdir/tests/data/smtp-listener.py" "$log" >"$TMP/listener.out" 2>&1 &
+# not through nsx: a backgrounded function is a subshell, and killing it
+# would leave the listener running
+ip netns exec "$NS" python3 "$top_srcdir/tests/data/smtp-listener.py" "$log" >"$TMP/listener.out" 2>&1 &
 listener=$!
 at_exit "kill $listener 2>/dev/null || true"
 wait_for 20 grep -q listening "$TMP/listener.out" || fail "the SMTP stand-in did not start"
