@@ -32,6 +32,15 @@ struct parser {
 	/* mktime() is costly: remember the start of the last local hour. */
 	int cache_key;		/* hours since 1970 of that local hour, -1 = none */
 	time_t cache_hour;
+	/* Lines of one second share their stamp: the last one read of each
+	 * form, its text and what it gave. */
+	char stamp3339[19];	/* "YYYY-MM-DDTHH:MM:SS" */
+	bool stamp3339_ok;
+	int stamp3339_f[6];	/* year, month (0-11), day, hour, minute, second */
+	time_t stamp3339_utc;	/* the fields read as UTC */
+	char stamp3164[15];	/* "Mmm dd HH:MM:SS" */
+	uint8_t stamp3164_len;	/* 0: none */
+	time_t stamp3164_time;	/* its time, good while it is the last line's */
 };
 
 void parser_init(struct parser *p, const char *program);

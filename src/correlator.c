@@ -162,6 +162,18 @@ static bool corr_trap_one(const struct correlator *c, const char *p, size_t len)
 	return at && corr_trap_lookup(c, at);
 }
 
+/* Separators of a recipient list. NUL too: strchr() used to find it in
+ * its set, and a hostile line may hold one. */
+static bool corr_sep(char ch)
+{
+	static const bool sep[256] = {
+		['\0'] = true, [' '] = true, ['\t'] = true, [','] = true,
+		[';'] = true, ['<'] = true, ['>'] = true,
+	};
+
+	return sep[(unsigned char)ch];
+}
+
 bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len)
 {
 	size_t i = 0;
@@ -171,9 +183,9 @@ bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len
 	while (i < len) {
 		size_t j;
 
-		while (i < len && strchr(" \t,;<>", rcpt[i]))
+		while (i < len && corr_sep(rcpt[i]))
 			i++;
-		for (j = i; j < len && !strchr(" \t,;<>", rcpt[j]); j++)
+		for (j = i; j < len && !corr_sep(rcpt[j]); j++)
 			;
 		if (j > i && corr_trap_one(c, rcpt + i, j - i))
 			return true;

@@ -601,6 +601,10 @@ static bool judge_matters(struct judge *j, struct track *t, time_t now)
 
 void judge_expire(struct judge *j, time_t now, size_t budget)
 {
+	/* One lap at most: a second visit at the same time finds nothing new,
+	 * and a replay ticks every few seconds of log time. */
+	if (budget > j->n)
+		budget = j->n;
 	while (budget-- > 0 && j->n > 0) {
 		uint32_t i = j->sweep < j->n ? j->sweep : 0;
 		struct track *t = &j->t[i];

@@ -177,9 +177,10 @@ static size_t parser_skip_fraction(const char *s, size_t i, size_t len)
  */
 static const char *parser_tag(const char *s, const char *end, struct logline *out)
 {
+	static const bool stop[256] = { ['['] = true, [':'] = true, [' '] = true };
 	const char *t = s;
 
-	while (t < end && *t != '[' && *t != ':' && *t != ' ')
+	while (t < end && !stop[(unsigned char)*t])
 		t++;
 	if (t == s || t == end)
 		return NULL;
@@ -206,6 +207,7 @@ static const char *parser_tag(const char *s, const char *end, struct logline *ou
 static int parser_after_stamp(const char *s, const char *end, struct logline *out)
 {
 	const char *tok, *sp, *msg;
+	bool bracket = false;
 
 	if (s < end && *s == '<') {
 		const char *gt = memchr(s, '>', (size_t)(end - s));
@@ -215,11 +217,10 @@ static int parser_after_stamp(const char *s, const char *end, struct logline *ou
 		s = gt + 2;
 	}
 	tok = s;
-	sp = memchr(tok, ' ', (size_t)(end - tok));
-	if (!sp)
-		sp = end;
+	for (sp = tok; sp < end && *sp != ' '; sp++)
+		bracket |= *sp == '[';
 	/* A host name never holds '[' nor ends in ':': then there is no host. */
-	if (!(memchr(tok, '[', (size_t)(sp - tok)) || (sp > tok && sp[-1] == ':'))) {
+	if (!(bracket || (sp > tok && sp[-1] == ':'))) {
 		if (sp == end)
 			return -1;
 		tok = sp + 1;
@@ -284,8 +285,9 @@ static size_t parser_exim_pid(const char *s, size_t len)
 static int parser_rfc3164(struct parser *p, const char *s, size_t len, time_t now,
 			  struct logline *out)
 {
-	int mon, day, h, m, sec;
-	size_t i;
+	int mon, day, h = 0, m = 0, sec = 0;
+	size_t i, klen;
+	bool hit;
 
 	if (len < 16 || s[3] != ' ' || (mon = parser_month(s)) < 0)
 		return -1;
@@ -300,36 +302,70 @@ static int parser_rfc3164(struct parser *p, const char *s, size_t len, time_t no
 	} else {
 		return -1;
 	}
-	if (len < i + 9 || parser_hms(s + i, &h, &m, &sec) < 0)
+	if (len < i + 9)
 		return -1;
-	i = parser_skip_fraction(s, i + 8, len);
+	/* The same stamp as the line before, whose time is the reference:
+	 * the nearest year is that line's, and so is the time. */
+	klen = i + 8;
+	hit = p->last && p->last == p->stamp3164_time && p->stamp3164_len == klen &&
+	      memcmp(s, p->stamp3164, klen) == 0;
+	if (!hit && parser_hms(s + i, &h, &m, &sec) < 0)
+		return -1;
+	i = parser_skip_fraction(s, klen, len);
 	if (i >= len || s[i] != ' ')
 		return -1;
-	out->time = parser_classic_time(p, mon, day, h, m, sec, now);
-	if (out->time == (time_t)-1)
-		return -1;
+	if (hit) {
+		out->time = p->stamp3164_time;
+	} else {
+		out->time = parser_classic_time(p, mon, day, h, m, sec, now);
+		if (out->time == (time_t)-1)
+			return -1;
+		memcpy(p->stamp3164, s, klen);
+		p->stamp3164_len = (uint8_t)klen;
+		p->stamp3164_time = out->time;
+	}
 	return parser_after_stamp(s + i + 1, s + len, out);
+}
+
+/* "YYYY-MM-DDTHH:MM:SS" at s, through the one-stamp cache: fills f (year,
+ * month, day, hour, minute, second) and *utc (the fields read as UTC). */
+static int parser_stamp3339(struct parser *p, const char *s, size_t len, int f[6], time_t *utc)
+{
+	if (!(p->stamp3339_ok && len >= 19 && memcmp(s, p->stamp3339, 19) == 0)) {
+		int v[6];
+
+		if (parser_ymdhms(s, len, 'T', &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) < 0)
+			return -1;
+		memcpy(p->stamp3339, s, 19);
+		memcpy(p->stamp3339_f, v, sizeof(v));
+		p->stamp3339_utc = parser_utc(v[0], v[1], v[2], v[3], v[4], v[5]);
+		p->stamp3339_ok = true;
+	}
+	memcpy(f, p->stamp3339_f, sizeof(p->stamp3339_f));
+	*utc = p->stamp3339_utc;
+	return 0;
 }
 
 static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct logline *out)
 {
-	int y, mon, day, h, m, sec;
+	int f[6];
+	time_t utc;
 	size_t i;
 
-	if (parser_ymdhms(s, len, 'T', &y, &mon, &day, &h, &m, &sec) < 0)
+	if (parser_stamp3339(p, s, len, f, &utc) < 0)
 		return -1;
 	i = parser_skip_fraction(s, 19, len);
 	if (i < len && s[i] == 'Z') {
-		out->time = parser_utc(y, mon, day, h, m, sec);
+		out->time = utc;
 		i++;
 	} else if (i + 6 <= len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':' &&
 		   parser_digits(s + i + 1, 2) >= 0 && parser_digits(s + i + 4, 2) >= 0) {
 		int off = parser_digits(s + i + 1, 2) * 3600 + parser_digits(s + i + 4, 2) * 60;
 
-		out->time = parser_utc(y, mon, day, h, m, sec) - (s[i] == '+' ? off : -off);
+		out->time = utc - (s[i] == '+' ? off : -off);
 		i += 6;
 	} else {
-		out->time = parser_local(p, y, mon, day, h, m, sec);
+		out->time = parser_local(p, f[0], f[1], f[2], f[3], f[4], f[5]);
 	}
 	if (i >= len || s[i] != ' ')
 		return -1;

@@ -6,8 +6,16 @@
 
 /* Housekeeping runs when the clock has moved this far (seconds). */
 #define PIPELINE_TICK 10
-/* Judge entries visited per tick: a full sweep of a million in ~3 min. */
-#define PIPELINE_SWEEP 65536
+/*
+ * Each tick visits 1/PIPELINE_LAP_TICKS of the judge's table (at least
+ * PIPELINE_SWEEP_MIN entries), so a lap takes that many ticks whatever the
+ * size: 18 s in the daemon, which ticks every second, and 3 minutes of log
+ * in a replay or catch-up, which ticks every PIPELINE_TICK seconds of the
+ * log's clock, every few thousand lines, and would otherwise visit every
+ * remembered address that often.
+ */
+#define PIPELINE_LAP_TICKS 18
+#define PIPELINE_SWEEP_MIN 1024
 
 static void pipeline_on_judge(void *ctx, const struct judge_event *e)
 {
@@ -200,7 +208,11 @@ void pipeline_skip(struct pipeline *pl)
 
 void pipeline_tick(struct pipeline *pl, time_t now)
 {
+	size_t budget = judge_tracked(pl->j) / PIPELINE_LAP_TICKS + 1;
+
+	if (budget < PIPELINE_SWEEP_MIN)
+		budget = PIPELINE_SWEEP_MIN;
 	pl->last_expire = now;
 	correlator_expire(&pl->c, now);
-	judge_expire(pl->j, now, PIPELINE_SWEEP);
+	judge_expire(pl->j, now, budget);
 }

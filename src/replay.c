@@ -9,7 +9,7 @@
 #include "names.h"
 #include "replay.h"
 
-#define REPLAY_CHUNK (1u << 20)
+#define REPLAY_CHUNK (1u << 16)
 
 struct replay_ctx {
 	struct pipeline *pl;
