@@ -64,6 +64,8 @@ struct daemon {
 	bool state_failing;	/* the last flush failed: said once, until it works */
 	struct control *ctl;
 	sd_event_source *post;
+	bool compact_due;	/* once after start, then when the log grew */
+	time_t compact_retry;	/* a failed compaction waits until then */
 	struct saved_pos *saved;	/* positions read from state, until sources open */
 	size_t nsaved;
 	/* the last reload, for status */
@@ -603,11 +605,16 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 		dm->state_failing = false;
 		log_info("state: writing to %s again", dm->cur->cfg->state_dir);
 	}
-	if (r == 0 && state_wants_compaction(dm->state)) {
+	if (r == 0 && (dm->compact_due || state_wants_compaction(dm->state)) &&
+	    time(NULL) >= dm->compact_retry) {
 		struct diag d = { 0 };
 
-		if (state_compact(dm->state, dm->pl.j, time(NULL), &d) < 0)
+		if (state_compact(dm->state, dm->pl.j, time(NULL), &d) < 0) {
 			daemon_log_diag(&d, 0, true);
+			dm->compact_retry = time(NULL) + 60;	/* not once per iteration */
+		} else {
+			dm->compact_due = false;
+		}
 		diag_free(&d);
 	}
 	return 0;
@@ -995,10 +1002,15 @@ static int daemon_start(struct daemon *dm)
 	dm->nsrc = cfg->nsources;
 	if (dm->nsrc == 0)
 		log_warn("%s names no source: there is nothing to follow", cfg->path);
-	if (sd_event_add_post(dm->ev, &dm->post, daemon_on_post, dm) < 0) {
+	/* Right after every other event, before the next: a source that
+	 * always has more to read must not keep the state from disk. */
+	if (sd_event_add_post(dm->ev, &dm->post, daemon_on_post, dm) < 0 ||
+	    sd_event_source_set_priority(dm->post, SD_EVENT_PRIORITY_IMPORTANT) < 0) {
 		log_error("cannot add to the event loop");
 		return -1;
 	}
+	/* the state is rewritten once, after READY=1: it does not delay it */
+	dm->compact_due = dm->state != NULL;
 	return daemon_start_control(dm);
 }
 

@@ -526,6 +526,28 @@ static int ipset_batch(struct ipset *s, const struct ipset_entry **v, size_t k, 
 	return 0;
 }
 
+/* The number of members of set, from its header. 0 or -1 (logged). */
+static int ipset_count(struct ipset *s, const char *set, size_t *n)
+{
+	char why[256];
+	const char *p;
+
+	if (ipset_reset(s) < 0)
+		return -1;
+	ipset_envopt_set(s->ss, IPSET_ENV_LIST_HEADER);
+	ipset_session_output(s->ss, IPSET_LIST_PLAIN);
+	if (ipset_session_data_set(s->ss, IPSET_SETNAME, set) < 0 ||
+	    ipset_cmd(s->ss, IPSET_CMD_LIST, 0) < 0) {
+		log_error("ipset: cannot read set %s: %s", set, ipset_reason(s, why, sizeof(why)));
+		return -1;
+	}
+	ipset_envopt_unset(s->ss, IPSET_ENV_LIST_HEADER);
+	ipset_session_output(s->ss, IPSET_LIST_NONE);
+	p = s->out ? strstr(s->out, "Number of entries: ") : NULL;
+	*n = p ? (size_t)strtoul(p + 19, NULL, 10) : 0;
+	return 0;
+}
+
 int ipset_restore(struct ipset *s, const struct ipset_entry *v, size_t n, time_t now,
 		  size_t *added)
 {
@@ -534,11 +556,35 @@ int ipset_restore(struct ipset *s, const struct ipset_entry *v, size_t n, time_t
 	size_t n4 = 0, n6 = 0, k4 = 0, k6 = 0;
 	int rc = 0;
 
+	size_t want4 = 0, want6 = 0, have4, have6;
+	bool all4, all6;
+
 	*added = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].until <= now)
+			continue;
+		if (v[i].a.family == 4)
+			want4++;
+		else
+			want6++;
+	}
 	miss4 = calloc(n ? n : 1, sizeof(*miss4));
 	miss6 = calloc(n ? n : 1, sizeof(*miss6));
-	if (!miss4 || !miss6 || ipset_members(s, s->set4, &m4, &n4) < 0 ||
-	    ipset_members(s, s->set6, &m6, &n6) < 0) {
+	if (!miss4 || !miss6 || ipset_count(s, s->set4, &have4) < 0 ||
+	    ipset_count(s, s->set6, &have6) < 0) {
+		rc = -1;
+		goto out;
+	}
+	/*
+	 * Reading a whole set costs more than adding it again, so the member
+	 * list is read only when it can tell something: an empty set (after
+	 * a reboot) lacks every ban, and a set holding at least as many
+	 * members as there are bans (a restart) is taken to hold them all.
+	 */
+	all4 = have4 > 0 && have4 >= want4;
+	all6 = have6 > 0 && have6 >= want6;
+	if ((have4 > 0 && !all4 && ipset_members(s, s->set4, &m4, &n4) < 0) ||
+	    (have6 > 0 && !all6 && ipset_members(s, s->set6, &m6, &n6) < 0)) {
 		rc = -1;
 		goto out;
 	}
@@ -550,6 +596,13 @@ int ipset_restore(struct ipset *s, const struct ipset_entry *v, size_t n, time_t
 
 		if (left <= 0)
 			continue;
+		if (v4 ? all4 : all6) {
+			/* present, and its kernel timeout unknown: a long one is
+			 * re-added by the next ipset_refresh */
+			if (left > IPSET_TIMEOUT_MAX)
+				ipset_remember_long(s, &v[i].a, v[i].until, now);
+			continue;
+		}
 		/* an empty set has no array at all (bsearch wants one) */
 		hit = (v4 ? n4 : n6) == 0 ? NULL :
 			bsearch(&key, v4 ? m4 : m6, v4 ? n4 : n6, sizeof(key), ipset_member_cmp);

@@ -16,7 +16,11 @@
  * judge still remembers into a new file and renames it over the old one.
  *
  * Limits: records wait in memory until state_flush (one per loop
- * iteration); a failed write keeps them (up to STATE_BUF_MAX) and retries.
+ * iteration) or until STATE_SPILL bytes gather, when they are written
+ * without an fsync (the flush still syncs them); a failed write keeps them,
+ * up to STATE_BUF_MAX, and retries. Compaction streams its snapshot to the
+ * temporary file through the same buffer, so its size is not bounded by
+ * memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +41,7 @@
 #define STATE_LOCK "spamwrath.lock"
 #define STATE_VERSION 1
 #define STATE_BUF_MAX (64u << 20)
+#define STATE_SPILL (1u << 20)
 #define STATE_COMPACT_MIN (16u << 20)
 
 struct state_pos {
@@ -47,6 +52,8 @@ struct state_pos {
 struct state {
 	char *dir;
 	int dirfd, fd, lockfd;
+	int out;		/* where the buffer goes: fd, or the snapshot being written */
+	uint64_t outsize;	/* bytes written to out */
 	uint64_t size;		/* bytes known to be whole on disk */
 	uint64_t compacted;	/* size right after the last compaction */
 	char *buf;
@@ -135,7 +142,30 @@ static size_t state_bound(const char *fmt, va_list ap)
 	return n;
 }
 
-static int state_recordv(struct state *s, const char *type, const char *fmt, va_list ap)
+static int state_write_all(int fd, const char *p, size_t n);
+
+/* Writes the buffer to its file without an fsync. 0 or -errno (then the
+ * records stay in the buffer and the file is cut back to what was whole). */
+static int state_spill(struct state *s)
+{
+	int r;
+
+	if (s->len == 0)
+		return 0;
+	r = state_write_all(s->out, s->buf, s->len);
+	if (r < 0) {
+		if (ftruncate(s->out, (off_t)s->outsize) < 0)
+			r = -errno;
+		s->st.last_error = r;
+		return r;
+	}
+	s->outsize += s->len;
+	s->len = 0;
+	return 0;
+}
+
+/* Formats one record at the end of the buffer. 0, or -1 (no memory). */
+static int state_put(struct state *s, const char *type, const char *fmt, va_list ap)
 {
 	va_list aq;
 	size_t need;
@@ -148,7 +178,16 @@ static int state_recordv(struct state *s, const char *type, const char *fmt, va_
 		return -1;
 	}
 	s->len += state_format(s->buf + s->len, need, type, fmt, ap);
+	return 0;
+}
+
+static int state_recordv(struct state *s, const char *type, const char *fmt, va_list ap)
+{
+	if (state_put(s, type, fmt, ap) < 0)
+		return -1;
 	s->st.records_written++;
+	if (s->len >= STATE_SPILL)
+		state_spill(s);	/* a burst must not pile up in memory */
 	return 0;
 }
 
@@ -202,21 +241,21 @@ static void state_position(struct state *s, bool record, const char *source,
 			   const char *type, const char *fmt, ...)
 {
 	size_t start = s->len;
-	uint64_t written = s->st.records_written;
 	struct state_pos *p = NULL;
 	va_list ap;
 	char *rec;
+	int r;
 
 	va_start(ap, fmt);
-	if (state_recordv(s, type, fmt, ap) < 0) {
-		va_end(ap);
-		return;
-	}
+	r = state_put(s, type, fmt, ap);
 	va_end(ap);
-	s->st.records_written = written;	/* bookkeeping, not a record */
+	if (r < 0)
+		return;
 	rec = strndup(s->buf + start, s->len - start);
 	if (!record)
-		s->len = start;
+		s->len = start;	/* loading: remembered, not written again */
+	else if (s->len >= STATE_SPILL)
+		state_spill(s);
 	if (!rec)
 		return;
 	for (size_t i = 0; i < s->npos; i++)
@@ -275,18 +314,11 @@ static int state_write_all(int fd, const char *p, size_t n)
 
 int state_flush(struct state *s)
 {
-	int r;
+	int r = state_spill(s);
 
-	if (s->len == 0)
-		return 0;
-	r = state_write_all(s->fd, s->buf, s->len);
-	if (r < 0) {
-		/* cut a half-written record off, so the next one starts clean */
-		if (ftruncate(s->fd, (off_t)s->size) < 0)
-			r = -errno;
-		s->st.last_error = r;
+	if (r < 0)
 		return r;
-	}
+	s->size = s->outsize;
 	if (s->need_sync) {
 		if (fdatasync(s->fd) < 0) {
 			s->st.last_error = -errno;
@@ -295,8 +327,6 @@ int state_flush(struct state *s)
 		s->st.fsyncs++;
 		s->need_sync = false;
 	}
-	s->size += s->len;
-	s->len = 0;
 	s->st.last_error = 0;
 	return 0;
 }
@@ -312,7 +342,7 @@ int state_open(const char *dir, struct state **out, struct diag *d)
 		diag_error(d, dir, 0, "out of memory");
 		return -1;
 	}
-	s->fd = s->dirfd = s->lockfd = -1;
+	s->fd = s->dirfd = s->lockfd = s->out = -1;
 	s->dir = strdup(dir);
 	if (!s->dir) {
 		diag_error(d, dir, 0, "out of memory");
@@ -341,7 +371,8 @@ int state_open(const char *dir, struct state **out, struct diag *d)
 		diag_error(d, dir, 0, "cannot open %s: %s", STATE_FILE, strerror(errno));
 		goto fail;
 	}
-	s->size = (uint64_t)st.st_size;
+	s->size = s->outsize = (uint64_t)st.st_size;
+	s->out = s->fd;
 	*out = s;
 	return 0;
 fail:
@@ -575,7 +606,11 @@ int state_load(struct state *s, struct judge *j, time_t now,
 		diag_warn(d, path, 0, "%zu damaged records dropped in all; every good one kept",
 			  dropped);
 	s->st.dropped = dropped;
-	return state_compact(s, j, now, d);
+	/* a damaged file is made whole at once; a sound one can wait for
+	 * state_compact after the start (it does not delay READY=1) */
+	if (dropped || state_wants_compaction(s))
+		return state_compact(s, j, now, d);
+	return 0;
 }
 
 /* --- compaction --- */
@@ -617,69 +652,68 @@ bool state_wants_compaction(const struct state *s)
 int state_compact(struct state *s, struct judge *j, time_t now, struct diag *d)
 {
 	struct state_snap sn = { s, now };
-	char *saved = s->buf;
-	size_t savedlen = s->len, savedcap = s->cap;
-	int fd, r = 0;
+	int fd, r;
 
-	/* Build the snapshot in a buffer of its own; records appended since
-	 * the last flush are part of the judge already. */
-	s->buf = NULL;
-	s->len = s->cap = 0;
-	if (state_record(s, "spamwrath-state", "uu", (uint64_t)STATE_VERSION, (uint64_t)now) < 0 ||
-	    judge_walk(j, state_snap_entry, &sn) != 0) {
-		r = -ENOMEM;
+	/* what waits in the buffer belongs to the old file; the snapshot
+	 * covers it too, but the old file must stay whole if this fails */
+	r = state_flush(s);
+	if (r < 0)
 		goto out;
-	}
-	for (size_t i = 0; i < s->npos; i++) {
-		size_t n = strlen(s->pos[i].record);
-
-		if (state_reserve(s, n) < 0) {
-			r = -ENOMEM;
-			goto out;
-		}
-		memcpy(s->buf + s->len, s->pos[i].record, n);
-		s->len += n;
-	}
 	fd = openat(s->dirfd, STATE_TMP, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		r = -errno;
 		goto out;
 	}
-	r = state_write_all(fd, s->buf, s->len);
+	s->out = fd;
+	s->outsize = 0;
+	if (state_record(s, "spamwrath-state", "uu", (uint64_t)STATE_VERSION, (uint64_t)now) < 0 ||
+	    judge_walk(j, state_snap_entry, &sn) != 0) {
+		r = -ENOMEM;
+	} else {
+		for (size_t i = 0; r == 0 && i < s->npos; i++) {
+			size_t n = strlen(s->pos[i].record);
+
+			if (state_reserve(s, n) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			memcpy(s->buf + s->len, s->pos[i].record, n);
+			s->len += n;
+			if (s->len >= STATE_SPILL)
+				r = state_spill(s);
+		}
+	}
+	if (r == 0)
+		r = state_spill(s);
+	if (r == 0 && s->st.last_error == -ENOSPC)
+		r = -ENOSPC;
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (r == 0 && renameat(s->dirfd, STATE_TMP, s->dirfd, STATE_FILE) < 0)
 		r = -errno;
 	if (r == 0 && fsync(s->dirfd) < 0)
 		r = -errno;
+	if (r == 0 && fcntl(fd, F_SETFL, O_APPEND) < 0)
+		r = -errno;
 	if (r < 0) {
 		close(fd);
 		unlinkat(s->dirfd, STATE_TMP, 0);
+		s->len = 0;
+		s->out = s->fd;
+		s->outsize = s->size;
 		goto out;
 	}
 	/* the new file is the log now: keep appending to it */
-	if (fcntl(fd, F_SETFL, O_APPEND) < 0) {
-		r = -errno;
-		close(fd);
-		goto out;
-	}
 	close(s->fd);
-	s->fd = fd;
-	s->size = s->compacted = s->len;
+	s->fd = s->out = fd;
+	s->size = s->outsize;
+	s->compacted = s->size;
 	s->need_sync = false;
-	/* what waited in the buffer is in the snapshot already */
-	free(saved);
-	saved = NULL;
-	savedlen = savedcap = 0;
 out:
 	if (r < 0) {
 		diag_error(d, s->dir, 0, "cannot rewrite the state: %s", strerror(-r));
 		s->st.last_error = r;
 	}
-	free(s->buf);
-	s->buf = saved;
-	s->len = savedlen;
-	s->cap = savedcap;
 	return r < 0 ? -1 : 0;
 }
 

@@ -74,6 +74,14 @@ wait_banned "$SET4" 203.0.113.51
 in_set "$SET4" 203.0.113.50 || fail "the line written before a rotation while stopped was lost"
 grep -q "was rotated while spamwrathd was stopped" "$DAEMON_ERR" || fail "the rotation was not said"
 
+# --- a set that lost one member while stopped gets it back, alone
+stop_daemon
+nsx ipset del "$SET4" 203.0.113.2
+start_daemon
+grep -q "(1 put back into the sets," "$DAEMON_ERR" ||
+	{ cat "$DAEMON_ERR" >&2; fail "the one missing ban was not put back alone"; }
+in_set "$SET4" 203.0.113.2 || fail "the missing ban is not back"
+
 # --- kill -9 right after a burst of bans, then a reboot
 i=0
 while [ $i -lt 50 ]; do line_unknown "198.18.0.$i"; i=$((i + 1)); done >>"$log"
