@@ -851,10 +851,8 @@ static int daemon_ctl_ban(void *ctx, const struct addr *a, long duration, const 
 	uint64_t errors = dm->ban_errors;
 	uint32_t r = reason ? names_intern(reason, strlen(reason)) : 0;
 
-	if (r == UINT32_MAX) {
-		*why = "out of memory";
-		return -1;
-	}
+	if (r == UINT32_MAX)
+		r = 0;	/* the pool of names is full: the ban shows as "manual" */
 	if (judge_ban(dm->pl.j, a, time(NULL), duration, r, why) < 0)
 		return -1;
 	if (dm->ban_errors != errors) {

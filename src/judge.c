@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Limits: one 48-byte entry per judged address (IPv6 per /ipv6_prefix) in
+ * Limits: one 44-byte entry per judged address (IPv6 per /ipv6_prefix) in
  * a dense array, plus a 4-byte index slot; at most max_tracked of them.
  * When full, the least recently active of 8 sampled entries goes, entries
  * with a running ban last (redis's approximated LRU: no list to maintain).
@@ -29,21 +29,31 @@ struct offrec {
 struct track_more {
 	uint32_t *bans;		/* start of every ban in repeat_window, latest last */
 	uint32_t nbans, capbans;
-	struct offrec *offs;	/* offences in findtime since the last ban */
-	uint32_t noffs, capoffs;
+	struct offrec *offs;	/* offences in findtime since the last ban, */
+	uint32_t noffs, capoffs;	/* beyond the entry's inline one */
 };
 
+/*
+ * 44 bytes. The first offence below the threshold is kept inline: a
+ * million addresses with one failed login each need no side records.
+ * When an address was last active (eviction order) is derived from its
+ * ban and offence times rather than stored.
+ */
 struct track {
 	struct addr addr;	/* the key: masked to the judged prefix */
 	uint8_t ban_class;
 	uint8_t banned;		/* a ban is in force (cleared when noticed expired) */
 	uint16_t ban_offences;
-	uint32_t last;		/* last offence or ban: eviction order */
+	uint16_t ban_pattern;	/* interned name (names ids fit 16 bits) */
+	uint16_t off_weight;	/* the inline offence's weight, 0 = none */
+	uint32_t off_time;	/* ... and its time */
 	uint32_t ban_until;
 	uint32_t ban_start;	/* latest ban, 0 = none in repeat_window */
-	uint32_t ban_pattern;
 	uint32_t more;		/* index into judge.more, 0 = none */
 };
+
+/* The table's size is a benchmark target: a million entries in 64 MiB. */
+_Static_assert(sizeof(struct track) == 44, "struct track grew: see bench/README");
 
 struct judge {
 	struct judge_rules r;
@@ -229,6 +239,65 @@ static int judge_push_offence(struct track_more *m, uint32_t when, uint32_t weig
 	return 0;
 }
 
+/* --- the offences below the threshold: inline one, then the side record --- */
+
+static int judge_off_push(struct judge *j, struct track *t, uint32_t when, uint32_t weight)
+{
+	struct track_more *m;
+
+	if (t->off_weight == 0 && weight > 0 && weight <= UINT16_MAX) {
+		t->off_weight = (uint16_t)weight;
+		t->off_time = when;
+		return 0;
+	}
+	m = judge_more(j, t, true);
+	return m ? judge_push_offence(m, when, weight) : -1;
+}
+
+static unsigned judge_off_count(const struct judge *j, const struct track *t)
+{
+	const struct track_more *m = t->more ? j->more[t->more] : NULL;
+
+	return (t->off_weight != 0) + (m ? m->noffs : 0);
+}
+
+static uint64_t judge_off_sum(const struct judge *j, const struct track *t)
+{
+	const struct track_more *m = t->more ? j->more[t->more] : NULL;
+	uint64_t sum = t->off_weight;
+
+	for (uint32_t k = 0; m && k < m->noffs; k++)
+		sum += m->offs[k].weight;
+	return sum;
+}
+
+static void judge_off_clear(struct judge *j, struct track *t)
+{
+	struct track_more *m = t->more ? j->more[t->more] : NULL;
+
+	t->off_weight = 0;
+	t->off_time = 0;
+	if (m)
+		m->noffs = 0;
+}
+
+/* When the address was last active: its latest ban or offence. */
+static uint32_t judge_last(const struct judge *j, const struct track *t)
+{
+	const struct track_more *m = t->more ? j->more[t->more] : NULL;
+	uint32_t last = t->ban_start > t->off_time ? t->ban_start : t->off_time;
+
+	for (uint32_t k = 0; m && k < m->noffs; k++)
+		if (m->offs[k].time > last)
+			last = m->offs[k].time;
+	return last;
+}
+
+static uint16_t judge_pattern16(uint32_t pattern)
+{
+	return pattern <= UINT16_MAX ? (uint16_t)pattern : 0;
+}
+
 /* --- the table --- */
 
 static uint32_t judge_find(const struct judge *j, const struct addr *key)
@@ -285,7 +354,7 @@ static void judge_evict(struct judge *j, time_t now)
 			const struct track *b = &j->t[best];
 			bool ab = a->ban_until > now, bb = b->ban_until > now;
 
-			if ((ab < bb) || (ab == bb && a->last < b->last))
+			if ((ab < bb) || (ab == bb && judge_last(j, a) < judge_last(j, b)))
 				best = i;
 		}
 	}
@@ -348,6 +417,10 @@ static void judge_prune(struct judge *j, struct track *t, time_t now)
 	if (t->ban_start && !judge_inside(t->ban_start, j->r.repeat_window, now) &&
 	    t->ban_until <= now)
 		t->ban_start = 0;
+	if (t->off_weight && !judge_inside(t->off_time, j->r.findtime, now)) {
+		t->off_weight = 0;
+		t->off_time = 0;
+	}
 	if (!m)
 		return;
 	{
@@ -416,12 +489,9 @@ static void judge_apply_ban(struct judge *j, struct track *t, time_t now, long d
 	t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
 	judge_set_banned(j, t, true);
 	t->ban_class = (uint8_t)cls;
-	t->ban_pattern = pattern;
+	t->ban_pattern = judge_pattern16(pattern);
 	t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
-	t->last = (uint32_t)now;
-	m = judge_more(j, t, false);
-	if (m)
-		m->noffs = 0;	/* a ban clears the running total */
+	judge_off_clear(j, t);	/* a ban clears the running total */
 	judge_emit(j, &e);
 }
 
@@ -459,10 +529,10 @@ void judge_offence(struct judge *j, const struct sighting *s)
 {
 	const struct class_conf *cc = &j->r.classes[s->cls];
 	struct judge_event e;
-	struct track_more *m;
 	struct addr key;
 	const char *why;
-	uint32_t weight, sum = 0, i;
+	uint32_t weight, i;
+	uint64_t sum;
 	unsigned count = 0;
 	time_t now = s->time;
 	struct track *t;
@@ -503,8 +573,6 @@ void judge_offence(struct judge *j, const struct sighting *s)
 		return;
 	}
 	t = &j->t[i];
-	if ((time_t)t->last < now)
-		t->last = (uint32_t)now;
 	if (t->ban_until > now) {
 		judge_emit(j, &e);
 		return;		/* recorded, but no second ban while one runs */
@@ -512,22 +580,19 @@ void judge_offence(struct judge *j, const struct sighting *s)
 	judge_prune(j, t, now);
 	t = &j->t[i];
 	if (weight < j->r.threshold) {
-		m = judge_more(j, t, true);
-		if (!m || judge_push_offence(m, (uint32_t)now, weight) < 0) {
+		if (judge_off_push(j, t, (uint32_t)now, weight) < 0) {
 			judge_emit(j, &e);
 			return;
 		}
-		for (uint32_t k = 0; k < m->noffs; k++)
-			sum += m->offs[k].weight;
-		count = m->noffs;
+		sum = judge_off_sum(j, t);
+		count = judge_off_count(j, t);
 		e.counted = sum < j->r.threshold;
 		judge_emit(j, &e);
 		if (sum < j->r.threshold)
 			return;
 	} else {
 		judge_emit(j, &e);
-		m = judge_more(j, t, false);
-		count = 1 + (m ? m->noffs : 0);
+		count = 1 + judge_off_count(j, t);
 	}
 	{
 		unsigned earlier = judge_earlier_bans(j, t);
@@ -596,7 +661,7 @@ static bool judge_matters(struct judge *j, struct track *t, time_t now)
 		return true;
 	judge_prune(j, t, now);
 	m = judge_more(j, t, false);
-	return t->ban_start != 0 || (m && (m->noffs || m->nbans));
+	return t->ban_start != 0 || t->off_weight || (m && (m->noffs || m->nbans));
 }
 
 void judge_expire(struct judge *j, time_t now, size_t budget)
@@ -648,21 +713,27 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 			e.nbans = 1;
 			e.ban_times = &t->ban_start;
 		}
-		if (m && m->noffs) {
-			if (m->noffs > 64) {
-				tp = malloc(m->noffs * sizeof(*tp));
-				wp = malloc(m->noffs * sizeof(*wp));
+		e.noffences = judge_off_count(j, t);
+		if (e.noffences) {
+			unsigned k = 0;
+
+			if (e.noffences > 64) {
+				tp = malloc(e.noffences * sizeof(*tp));
+				wp = malloc(e.noffences * sizeof(*wp));
 				if (!tp || !wp) {
 					free(tp);
 					free(wp);
 					return -1;
 				}
 			}
-			for (uint32_t k = 0; k < m->noffs; k++) {
-				tp[k] = m->offs[k].time;
-				wp[k] = m->offs[k].weight;
+			if (t->off_weight) {
+				tp[k] = t->off_time;
+				wp[k++] = t->off_weight;
 			}
-			e.noffences = m->noffs;
+			for (uint32_t x = 0; m && x < m->noffs; x++, k++) {
+				tp[k] = m->offs[x].time;
+				wp[k] = m->offs[x].weight;
+			}
 			e.off_times = tp;
 			e.off_weights = wp;
 		}
@@ -692,24 +763,21 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 	judge_set_banned(j, t, e->ban_until > now);
 	t->ban_start = (uint32_t)e->ban_start;
 	t->ban_class = (uint8_t)e->ban_class;
-	t->ban_pattern = e->ban_pattern;
+	t->ban_pattern = judge_pattern16(e->ban_pattern);
 	t->ban_offences = e->ban_offences > UINT16_MAX ? UINT16_MAX : (uint16_t)e->ban_offences;
-	t->last = (uint32_t)(e->ban_start ? e->ban_start : now);
 	judge_drop_more(j, t);
-	if (e->nbans > 1 || e->noffences) {
+	judge_off_clear(j, t);
+	if (e->nbans > 1) {
 		m = judge_more(j, t, true);
 		if (!m)
 			return -1;
-		for (unsigned k = 0; e->nbans > 1 && k < e->nbans; k++)
+		for (unsigned k = 0; k < e->nbans; k++)
 			if (judge_push_ban(m, e->ban_times[k]) < 0)
 				return -1;
-		for (unsigned k = 0; k < e->noffences; k++) {
-			if (judge_push_offence(m, e->off_times[k], e->off_weights[k]) < 0)
-				return -1;
-			if (e->off_times[k] > t->last)
-				t->last = e->off_times[k];
-		}
 	}
+	for (unsigned k = 0; k < e->noffences; k++)
+		if (judge_off_push(j, t, e->off_times[k], e->off_weights[k]) < 0)
+			return -1;
 	if (!judge_matters(j, &j->t[i], now))
 		judge_remove(j, i);
 	return 0;
@@ -747,25 +815,20 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 	if ((uint32_t)start >= t->ban_start) {
 		t->ban_start = (uint32_t)start;
 		t->ban_class = (uint8_t)cls;
-		t->ban_pattern = pattern;
+		t->ban_pattern = judge_pattern16(pattern);
 		t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
 	}
 	if (until > now && until > (time_t)t->ban_until) {
 		t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
 		judge_set_banned(j, t, true);
 	}
-	if ((uint32_t)start > t->last)
-		t->last = (uint32_t)start;
-	m = judge_more(j, t, false);
-	if (m)
-		m->noffs = 0;	/* as when the ban was made */
+	judge_off_clear(j, t);	/* as when the ban was made */
 	return 0;
 }
 
 int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
 			  uint32_t weight, time_t now)
 {
-	struct track_more *m;
 	struct track *t;
 	uint32_t i;
 
@@ -775,12 +838,7 @@ int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
 	if (i == NONE)
 		return -1;
 	t = &j->t[i];
-	m = judge_more(j, t, true);
-	if (!m || judge_push_offence(m, (uint32_t)when, weight) < 0)
-		return -1;
-	if ((uint32_t)when > t->last)
-		t->last = (uint32_t)when;
-	return 0;
+	return judge_off_push(j, t, (uint32_t)when, weight);
 }
 
 void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)

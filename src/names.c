@@ -67,6 +67,8 @@ uint32_t names_intern(const char *s, size_t len)
 			return slots[i];
 		i = (i + 1) & (nslots - 1);
 	}
+	if (npool > NAMES_MAX)
+		return UINT32_MAX;
 	if (npool == cappool) {
 		char **v = realloc(pool, 2 * cappool * sizeof(*v));
 
