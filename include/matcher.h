@@ -28,6 +28,9 @@ struct matcher {
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
 	struct tagcache *tags;
+	uint32_t gen;		/* of the line being matched */
+	uint32_t *needle_gen;	/* per needle: the line it was looked for in */
+	bool *needle_hit;	/* ... and whether that line has it */
 	uint64_t limit_hits;	/* matches abandoned at the match limit */
 };
 

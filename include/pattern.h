@@ -36,6 +36,10 @@ struct pattern {
 	char **programs;	/* fnmatch globs against the syslog tag */
 	size_t nprograms;
 	pcre2_code *re;
+	char *source;		/* the regex as written */
+	uint32_t needle;	/* index into the set's needles, or PATTERN_NO_NEEDLE */
+	bool has_first;		/* first: the bytes a match can start with */
+	uint8_t first[32];
 	bool jit;
 	uint8_t ngroups[CAP_COUNT];
 	uint16_t groups[CAP_COUNT][CAPTURE_MAX_GROUPS];
@@ -43,9 +47,22 @@ struct pattern {
 	int line;
 };
 
+#define PATTERN_NO_NEEDLE UINT32_MAX
+
+/* A literal every match of a pattern contains: a line without it cannot
+ * match, so the matcher looks for it (once per line, shared by the patterns
+ * that need it) before running the regex. */
+struct needle {
+	char *s;
+	size_t len;
+	size_t anchor;		/* its rarest byte in log text, looked for first */
+};
+
 struct patternset {
 	struct pattern *v;
 	size_t n;
+	struct needle *needles;
+	size_t nneedles;
 	uint32_t max_capture;	/* highest capture count: sizes match data */
 	size_t njit;		/* patterns running JIT code */
 	size_t nfiles;
@@ -61,6 +78,15 @@ int patternset_load_dir(struct patternset *ps, const char *dir, struct diag *d);
 int patternset_load_file(struct patternset *ps, const char *path, struct diag *d);
 
 void patternset_free(struct patternset *ps);
+
+/*
+ * The longest literal that every match of the regex source must contain,
+ * found by reading its top level only (outside groups, classes and
+ * quantified atoms); NULL when there is none of at least min bytes or the
+ * source uses anything that could make such a reading wrong (case
+ * folding, extended mode, a top-level alternation, \Q). Exposed for tests.
+ */
+char *pattern_needle(const char *src, size_t min, size_t *len);
 
 /* True when the pattern applies to lines with this tag. */
 bool pattern_wants_tag(const struct pattern *p, const char *tag);

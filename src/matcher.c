@@ -4,6 +4,16 @@
  * when full (tags are written by whoever logs, so an attacker can only make
  * us recompute, never grow). Tags longer than TAGCACHE_TAGMAX are matched
  * uncached. One match data block serves every pattern.
+ *
+ * Most lines match no pattern, and a busy tag (postfix/smtpd) has dozens:
+ * calling each regex in turn costs more in calls than in matching. So each
+ * candidate list gets a dispatch table by the message's first byte (an
+ * anchored pattern can only start with some bytes, as PCRE2 says), and a
+ * pattern with a needle (a literal all its matches contain) runs only when
+ * the line holds it; needles shared by several patterns are looked for
+ * once per line. Neither changes an answer: they only skip regexes that
+ * could not match. At most DISPATCH_MAX candidate lists get a table (they
+ * are set by the pattern files, not by log lines: a handful in practice).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +22,23 @@
 
 #define TAGCACHE_SLOTS 1024
 #define TAGCACHE_TAGMAX 63
+#define DISPATCH_MAX 256
+
+/* The candidates of one list that can match a message starting with byte
+ * b: list[start[b] .. start[b + 1]); b = 256 for an empty message. */
+struct dispatch {
+	uint32_t hash, n;
+	uint32_t *idx;		/* the candidate list it serves */
+	uint32_t start[258];
+	uint32_t *list;
+};
 
 struct tagentry {
 	uint8_t len;		/* 0: empty slot */
 	char tag[TAGCACHE_TAGMAX + 1];
 	uint32_t *idx;		/* candidate patterns, in trial order */
 	uint32_t n;
+	struct dispatch *dispatch;	/* owned by the tagcache's list, or NULL */
 };
 
 struct tagcache {
@@ -26,6 +47,8 @@ struct tagcache {
 	uint32_t *order;	/* every pattern: offences first, then context */
 	uint32_t *scratch;	/* candidates of an uncached tag */
 	size_t npatterns;
+	struct dispatch **dispatch;
+	size_t ndispatch;
 };
 
 static uint32_t tag_hash(const char *s, size_t n)
@@ -42,6 +65,7 @@ static void tagcache_clear(struct tagcache *tc)
 	for (size_t i = 0; i < TAGCACHE_SLOTS; i++) {
 		free(tc->slot[i].idx);
 		tc->slot[i].idx = NULL;
+		tc->slot[i].dispatch = NULL;	/* tables outlive the tags */
 		tc->slot[i].len = 0;
 	}
 	tc->used = 0;
@@ -61,9 +85,81 @@ static uint32_t tagcache_compute(const struct matcher *m, const char *tag, uint3
 	return n;
 }
 
-/* Candidates for a tag; *n set. NULL with *n == 0 means none (or no memory:
- * then the line goes unmatched rather than the daemon down). */
-static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t len, uint32_t *n)
+/* --- dispatch by first byte --- */
+
+static bool dispatch_can_start(const struct pattern *p, int b)
+{
+	if (!p->has_first)
+		return true;
+	return b < 256 && (p->first[b / 8] & (1u << (b % 8)));
+}
+
+static struct dispatch *dispatch_build(const struct patternset *ps, const uint32_t *idx,
+				       uint32_t n, uint32_t hash)
+{
+	struct dispatch *dp = calloc(1, sizeof(*dp));
+	uint32_t k = 0;
+
+	if (!dp || !(dp->idx = malloc(n * sizeof(*dp->idx))) ||
+	    !(dp->list = malloc((size_t)257 * n * sizeof(*dp->list)))) {
+		if (dp)
+			free(dp->idx);
+		free(dp);
+		return NULL;
+	}
+	memcpy(dp->idx, idx, n * sizeof(*idx));
+	dp->n = n;
+	dp->hash = hash;
+	for (int b = 0; b <= 256; b++) {
+		dp->start[b] = k;
+		for (uint32_t i = 0; i < n; i++)
+			if (dispatch_can_start(&ps->v[idx[i]], b))
+				dp->list[k++] = idx[i];
+	}
+	dp->start[257] = k;
+	return dp;
+}
+
+static void dispatch_free(struct dispatch *dp)
+{
+	if (dp) {
+		free(dp->list);
+		free(dp->idx);
+		free(dp);
+	}
+}
+
+/* The table of a candidate list, built on first use; NULL: try every
+ * candidate (no memory, or DISPATCH_MAX lists already). */
+static struct dispatch *dispatch_get(struct matcher *m, const uint32_t *idx, uint32_t n)
+{
+	struct tagcache *tc = m->tags;
+	struct dispatch *dp, **v;
+	uint32_t hash = 2166136261u;
+
+	for (uint32_t i = 0; i < n; i++)
+		hash = (hash ^ idx[i]) * 16777619u;
+	for (size_t i = 0; i < tc->ndispatch; i++) {
+		dp = tc->dispatch[i];
+		if (dp->hash == hash && dp->n == n && memcmp(dp->idx, idx, n * sizeof(*idx)) == 0)
+			return dp;
+	}
+	if (tc->ndispatch >= DISPATCH_MAX || n == 0)
+		return NULL;
+	v = realloc(tc->dispatch, (tc->ndispatch + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	tc->dispatch = v;
+	dp = dispatch_build(m->ps, idx, n, hash);
+	if (dp)
+		tc->dispatch[tc->ndispatch++] = dp;
+	return dp;
+}
+
+/* Candidates for a tag; *n and *dp set. NULL with *n == 0 means none (or
+ * no memory: then the line goes unmatched rather than the daemon down). */
+static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t len, uint32_t *n,
+				    struct dispatch **dp)
 {
 	struct tagcache *tc = m->tags;
 	struct tagentry *e;
@@ -71,6 +167,7 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 	size_t i;
 
 	*n = 0;
+	*dp = NULL;
 	if (len > TAGCACHE_TAGMAX) {
 		char *copy = strndup(tag, len);
 
@@ -78,6 +175,7 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 			return NULL;
 		*n = tagcache_compute(m, copy, tc->scratch);
 		free(copy);
+		*dp = dispatch_get(m, tc->scratch, *n);
 		return tc->scratch;
 	}
 	i = tag_hash(tag, len) & (TAGCACHE_SLOTS - 1);
@@ -87,17 +185,19 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 			break;
 		if (e->len == len && memcmp(e->tag, tag, len) == 0) {
 			*n = e->n;
+			*dp = e->dispatch;
 			return e->idx;
 		}
 		i = (i + 1) & (TAGCACHE_SLOTS - 1);
 	}
 	if (tc->used >= TAGCACHE_SLOTS / 2) {
 		tagcache_clear(tc);
-		return tagcache_get(m, tag, len, n);
+		return tagcache_get(m, tag, len, n, dp);
 	}
 	memcpy(buf, tag, len);
 	buf[len] = '\0';
 	*n = tagcache_compute(m, buf, tc->scratch);
+	*dp = dispatch_get(m, tc->scratch, *n);
 	e->idx = malloc((*n ? *n : 1) * sizeof(*e->idx));
 	if (!e->idx)
 		return tc->scratch;
@@ -105,6 +205,7 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 	memcpy(e->tag, buf, len + 1);
 	e->len = (uint8_t)len;
 	e->n = *n;
+	e->dispatch = *dp;
 	tc->used++;
 	return e->idx;
 }
@@ -123,10 +224,13 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 	tc->npatterns = ps->n;
 	tc->order = calloc(ps->n ? ps->n : 1, sizeof(*tc->order));
 	tc->scratch = calloc(ps->n ? ps->n : 1, sizeof(*tc->scratch));
+	m->needle_gen = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needle_gen));
+	m->needle_hit = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needle_hit));
 	m->md = pcre2_match_data_create(ps->max_capture + 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
 	m->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
-	if (!tc->order || !tc->scratch || !m->md || !m->mctx || !m->jstack) {
+	if (!tc->order || !tc->scratch || !m->md || !m->mctx || !m->jstack ||
+	    !m->needle_gen || !m->needle_hit) {
 		matcher_free(m);
 		return -1;
 	}
@@ -147,10 +251,15 @@ void matcher_free(struct matcher *m)
 {
 	if (m->tags) {
 		tagcache_clear(m->tags);
+		for (size_t i = 0; i < m->tags->ndispatch; i++)
+			dispatch_free(m->tags->dispatch[i]);
+		free(m->tags->dispatch);
 		free(m->tags->order);
 		free(m->tags->scratch);
 		free(m->tags);
 	}
+	free(m->needle_gen);
+	free(m->needle_hit);
 	if (m->md)
 		pcre2_match_data_free(m->md);
 	if (m->mctx)
@@ -178,18 +287,43 @@ static void matcher_captures(const struct pattern *p, const struct logline *l,
 	}
 }
 
-bool matcher_match(struct matcher *m, const struct logline *l, struct match *out)
+/* True when hay holds the needle (see pattern_anchor). */
+static bool matcher_has(const char *hay, size_t n, const struct needle *nd)
 {
-	const uint32_t *cand;
-	uint32_t n;
+	const char *p = hay + nd->anchor, *end = hay + n - (nd->len - nd->anchor) + 1;
+	unsigned char c = (unsigned char)nd->s[nd->anchor];
 
-	if (!l->taglen)
+	if (n < nd->len)
 		return false;
-	cand = tagcache_get(m, l->tag, l->taglen, &n);
+	while (p < end && (p = memchr(p, c, (size_t)(end - p))) != NULL) {
+		if (memcmp(p - nd->anchor, nd->s, nd->len) == 0)
+			return true;
+		p++;
+	}
+	return false;
+}
+
+/* The candidates one by one; the first that matches wins. */
+static bool matcher_each(struct matcher *m, const struct logline *l, const uint32_t *cand,
+			 uint32_t n, struct match *out)
+{
+	int b = l->msglen ? (unsigned char)l->msg[0] : 256;
+
 	for (uint32_t i = 0; i < n; i++) {
 		const struct pattern *p = &m->ps->v[cand[i]];
 		int rc;
 
+		if (!dispatch_can_start(p, b))
+			continue;	/* no match starts with this byte */
+		if (p->needle != PATTERN_NO_NEEDLE) {
+			if (m->needle_gen[p->needle] != m->gen) {
+				m->needle_gen[p->needle] = m->gen;
+				m->needle_hit[p->needle] =
+					matcher_has(l->msg, l->msglen, &m->ps->needles[p->needle]);
+			}
+			if (!m->needle_hit[p->needle])
+				continue;	/* the line lacks what every match contains */
+		}
 		if (p->jit)
 			rc = pcre2_jit_match(p->re, (PCRE2_SPTR)l->msg, l->msglen, 0, 0, m->md, m->mctx);
 		else
@@ -206,4 +340,25 @@ bool matcher_match(struct matcher *m, const struct logline *l, struct match *out
 			m->limit_hits++;
 	}
 	return false;
+}
+
+bool matcher_match(struct matcher *m, const struct logline *l, struct match *out)
+{
+	const uint32_t *cand;
+	struct dispatch *dp;
+	uint32_t n;
+	int b;
+
+	if (!l->taglen)
+		return false;
+	if (++m->gen == 0) {
+		/* wrapped: no needle may look already searched for this line */
+		memset(m->needle_gen, 0, m->ps->nneedles * sizeof(*m->needle_gen));
+		m->gen = 1;
+	}
+	cand = tagcache_get(m, l->tag, l->taglen, &n, &dp);
+	if (!dp)
+		return matcher_each(m, l, cand, n, out);
+	b = l->msglen ? (unsigned char)l->msg[0] : 256;
+	return matcher_each(m, l, dp->list + dp->start[b], dp->start[b + 1] - dp->start[b], out);
 }
