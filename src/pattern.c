@@ -234,6 +234,20 @@ static const char *pattern_skip_group(const char *s)
 }
 
 /*
+ * "{...}" holding only digits, commas and spaces: a quantifier for some
+ * PCRE2 version ("{,3}" became one in 10.43), so never read as literals.
+ */
+static bool pattern_brace_quantifier(const char *p)
+{
+	if (*p != '{')
+		return false;
+	for (p++; *p && *p != '}'; p++)
+		if (!((*p >= '0' && *p <= '9') || *p == ',' || *p == ' '))
+			return false;
+	return *p == '}';
+}
+
+/*
  * One top-level atom at p: sets *next past it (and past a quantifier on
  * it) and returns its literal byte, or -1 when it is not one plain byte
  * that must match exactly once. -2 when nothing can be said (a top-level
@@ -271,13 +285,10 @@ static int pattern_atom(const char *p, const char **next)
 	}
 	if (!n)
 		return -2;
-	if (*n == '?' || *n == '*' || *n == '+' || (*n == '{' && n[1] >= '0' && n[1] <= '9')) {
+	if (*n == '?' || *n == '*' || *n == '+' || pattern_brace_quantifier(n)) {
 		c = -1;	/* optional or repeated */
-		if (*n == '{') {
+		if (*n == '{')
 			n = strchr(n, '}');
-			if (!n)
-				return -2;
-		}
 		n++;
 		if (*n == '?' || *n == '+')
 			n++;	/* lazy or possessive */
