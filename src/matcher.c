@@ -24,6 +24,13 @@
 #define TAGCACHE_TAGMAX 63
 #define DISPATCH_MAX 256
 
+/* The candidates of a list that can match a message starting with two
+ * given bytes, worked out on first sight of the pair. */
+struct pairs {
+	uint32_t *list[256];	/* by second byte; NULL: not worked out yet */
+	uint32_t n[256];
+};
+
 /* The candidates of one list that can match a message starting with byte
  * b: list[start[b] .. start[b + 1]); b = 256 for an empty message. */
 struct dispatch {
@@ -31,6 +38,7 @@ struct dispatch {
 	uint32_t *idx;		/* the candidate list it serves */
 	uint32_t start[258];
 	uint32_t *list;
+	struct pairs *pairs[256];	/* by first byte, made on first use */
 };
 
 struct tagentry {
@@ -49,6 +57,7 @@ struct tagcache {
 	size_t npatterns;
 	struct dispatch **dispatch;
 	size_t ndispatch;
+	struct tagentry *last;	/* the previous line's tag: logs repeat it */
 };
 
 static uint32_t tag_hash(const char *s, size_t n)
@@ -69,6 +78,7 @@ static void tagcache_clear(struct tagcache *tc)
 		tc->slot[i].len = 0;
 	}
 	tc->used = 0;
+	tc->last = NULL;
 }
 
 /* Writes the candidates for tag (NUL-terminated) into out; returns count. */
@@ -123,10 +133,57 @@ static struct dispatch *dispatch_build(const struct patternset *ps, const uint32
 static void dispatch_free(struct dispatch *dp)
 {
 	if (dp) {
+		for (int b = 0; b < 256; b++) {
+			for (int c = 0; dp->pairs[b] && c < 256; c++)
+				free(dp->pairs[b]->list[c]);
+			free(dp->pairs[b]);
+		}
 		free(dp->list);
 		free(dp->idx);
 		free(dp);
 	}
+}
+
+/*
+ * The candidates that can match a message starting with bytes b1 b2: those
+ * of b1 for which PCRE2 says (partial matching of the two bytes) that a
+ * match could begin so. Most benign lines ("connect from", "disconnect
+ * from", "Anonymous TLS") are told from every reject at the second byte.
+ * NULL (then b1's list serves) when out of memory.
+ */
+static const uint32_t *dispatch_pair(struct matcher *m, struct dispatch *dp, int b1, int b2,
+				     uint32_t *n)
+{
+	struct pairs *pr = dp->pairs[b1];
+	const uint32_t *from = dp->list + dp->start[b1];
+	uint32_t nfrom = dp->start[b1 + 1] - dp->start[b1], k = 0;
+	unsigned char subj[2] = { (unsigned char)b1, (unsigned char)b2 };
+	uint32_t *v;
+
+	if (!pr) {
+		pr = dp->pairs[b1] = calloc(1, sizeof(*pr));
+		if (!pr)
+			return NULL;
+	}
+	if (pr->list[b2]) {
+		*n = pr->n[b2];
+		return pr->list[b2];
+	}
+	v = malloc((nfrom ? nfrom : 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	for (uint32_t i = 0; i < nfrom; i++) {
+		const struct pattern *p = &m->ps->v[from[i]];
+		int rc = pcre2_match(p->re, subj, 2, 0, PCRE2_PARTIAL_HARD, m->md, m->mctx);
+
+		/* a match, a partial one, or a limit: it may start so */
+		if (rc != PCRE2_ERROR_NOMATCH)
+			v[k++] = from[i];
+	}
+	pr->list[b2] = v;
+	pr->n[b2] = k;
+	*n = k;
+	return v;
 }
 
 /* The table of a candidate list, built on first use; NULL: try every
@@ -178,6 +235,12 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 		*dp = dispatch_get(m, tc->scratch, *n);
 		return tc->scratch;
 	}
+	e = tc->last;
+	if (e && e->len == len && memcmp(e->tag, tag, len) == 0) {
+		*n = e->n;
+		*dp = e->dispatch;
+		return e->idx;
+	}
 	i = tag_hash(tag, len) & (TAGCACHE_SLOTS - 1);
 	for (;;) {
 		e = &tc->slot[i];
@@ -186,6 +249,7 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 		if (e->len == len && memcmp(e->tag, tag, len) == 0) {
 			*n = e->n;
 			*dp = e->dispatch;
+			tc->last = e;
 			return e->idx;
 		}
 		i = (i + 1) & (TAGCACHE_SLOTS - 1);
@@ -207,6 +271,7 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 	e->n = *n;
 	e->dispatch = *dp;
 	tc->used++;
+	tc->last = e;
 	return e->idx;
 }
 
@@ -359,6 +424,13 @@ bool matcher_match(struct matcher *m, const struct logline *l, struct match *out
 	cand = tagcache_get(m, l->tag, l->taglen, &n, &dp);
 	if (!dp)
 		return matcher_each(m, l, cand, n, out);
+	if (l->msglen >= 2) {
+		const uint32_t *v = dispatch_pair(m, dp, (unsigned char)l->msg[0],
+						  (unsigned char)l->msg[1], &n);
+
+		if (v)
+			return matcher_each(m, l, v, n, out);
+	}
 	b = l->msglen ? (unsigned char)l->msg[0] : 256;
 	return matcher_each(m, l, dp->list + dp->start[b], dp->start[b + 1] - dp->start[b], out);
 }
