@@ -141,3 +141,11 @@ members() {
 ctl() {
 	"$SPAMWRATHCTL" -s "$TMP/control.sock" "$@"
 }
+
+# The usual setup: an empty $log, followed by the source "maillog"; extra
+# configuration lines from stdin (none when stdin is a terminal or empty).
+log="$TMP/mail.log"
+write_file_conf() {
+	: >"$log"
+	{ echo "source maillog { file = \"$log\" }"; cat; } | write_conf
+}

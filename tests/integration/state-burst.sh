@@ -7,11 +7,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$top_srcdir/tests/daemon-lib.sh"
 
-log="$TMP/mail.log"
-: >"$log"
-write_conf <<CONF
-source maillog { file = "$log" }
-CONF
+write_file_conf </dev/null
 start_daemon
 stamp=$(stamp)
 awk -v s="$stamp" 'BEGIN { for (i = 0; i < 20000; i++)

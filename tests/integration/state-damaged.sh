@@ -6,11 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$top_srcdir/tests/daemon-lib.sh"
 
-log="$TMP/mail.log"
-: >"$log"
-write_conf <<CONF
-source maillog { file = "$log" }
-CONF
+write_file_conf </dev/null
 start_daemon
 for a in 203.0.113.1 203.0.113.2 203.0.113.3; do
 	line_unknown "$a" >>"$log"
