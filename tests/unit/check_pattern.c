@@ -10,46 +10,11 @@
 #include "names.h"
 #include "pattern.h"
 #include "unit.h"
+#define UNIT_TMP_NAME "pattern"
+#include "unit_tmp.h"
 
 /* --- pattern files in a directory of our own --- */
 
-/*
- * Every test gets a directory of its own inside one per test case. The
- * outer one is made and removed by the runner process, so that it goes
- * even when a test fails (a failed test does not reach its teardown).
- */
-static char base[64], dir[96];
-
-static void base_setup(void)
-{
-	snprintf(base, sizeof(base), "/tmp/sw-unit-pattern-%ld-XXXXXX", (long)getpid());
-	if (!mkdtemp(base))
-		ck_abort_msg("mkdtemp: %s", strerror(errno));
-}
-
-static void setup(void)
-{
-	snprintf(dir, sizeof(dir), "%s/t-XXXXXX", base);
-	ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void base_teardown(void)
-{
-	nftw(base, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
-
-static void teardown(void)
-{
-	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
-}
 
 static const char *put(const char *name, const char *text)
 {
