@@ -14,7 +14,6 @@
 
 /* --- a configuration directory of our own, written by each test --- */
 
-
 /* Writes dir/name (creating conf.d when needed); returns the full path. */
 static const char *put(const char *name, const char *text)
 {

@@ -15,7 +15,6 @@
 
 /* --- pattern files in a directory of our own --- */
 
-
 static const char *put(const char *name, const char *text)
 {
 	static char path[256];
