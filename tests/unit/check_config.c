@@ -43,29 +43,14 @@ static const char *put_main(const char *text)
 /* The messages of a failed load, one per line, with the directory as DIR. */
 static const char *load_err(const char *path)
 {
-	static char out[8192];
 	struct config *c = (struct config *)0x1;	/* must stay untouched */
 	struct diag d = { 0 };
-	size_t at = 0, dl = strlen(dir);
+	const char *out;
 
 	ck_assert_int_eq(config_load(path, &c, &d), -1);
 	ck_assert_ptr_eq(c, (struct config *)0x1);
 	ck_assert_uint_gt(d.errors, 0);
-	out[0] = '\0';
-	for (size_t i = 0; i < d.n; i++) {
-		const char *m = d.msgs[i];
-
-		while (*m && at + 8 < sizeof(out)) {
-			if (strncmp(m, dir, dl) == 0) {
-				at += (size_t)snprintf(out + at, sizeof(out) - at, "DIR");
-				m += dl;
-			} else {
-				out[at++] = *m++;
-			}
-		}
-		out[at++] = '\n';
-		out[at] = '\0';
-	}
+	out = unit_diag_text(&d);
 	diag_free(&d);
 	return out;
 }

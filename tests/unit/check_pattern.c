@@ -28,29 +28,6 @@ static const char *put(const char *name, const char *text)
 	return path;
 }
 
-/* Messages of d, one per line, the directory written DIR. */
-static const char *msgs(const struct diag *d)
-{
-	static char out[8192];
-	size_t at = 0, dl = strlen(dir);
-
-	out[0] = '\0';
-	for (size_t i = 0; i < d->n; i++) {
-		const char *m = d->msgs[i];
-
-		while (*m && at + 8 < sizeof(out)) {
-			if (strncmp(m, dir, dl) == 0) {
-				at += (size_t)snprintf(out + at, sizeof(out) - at, "DIR");
-				m += dl;
-			} else {
-				out[at++] = *m++;
-			}
-		}
-		out[at++] = '\n';
-		out[at] = '\0';
-	}
-	return out;
-}
 
 /* Patterns the last load_err kept (only good ones can be). */
 static size_t last_n;
@@ -65,7 +42,7 @@ static const char *load_err(const char *text)
 	ck_assert_int_eq(patternset_load_file(&ps, put("p.conf", text), &d), -1);
 	ck_assert_uint_gt(d.errors, 0);
 	last_n = ps.n;
-	snprintf(out, sizeof(out), "%s", msgs(&d));
+	snprintf(out, sizeof(out), "%s", unit_diag_text(&d));
 	patternset_free(&ps);
 	diag_free(&d);
 	return out;
@@ -398,7 +375,7 @@ START_TEST(duplicate_names)
 		"    program = { \"y\" }\n"
 		"    regex   = '(?<addr>c)'\n"
 		"}\n"), &d), -1);
-	ck_assert_str_eq(msgs(&d),
+	ck_assert_str_eq(unit_diag_text(&d),
 			 "DIR/20-second.conf:6: pattern same: already defined at DIR/10-first.conf:2\n");
 	ck_assert_uint_eq(ps.n, 2);	/* the first "same" and "other" */
 	ck_assert_int_eq(by_name(&ps, "same")->cls, CLASS_AUTH);
@@ -448,7 +425,7 @@ START_TEST(load_dir)
 	ck_assert_int_eq(patternset_load_dir(&ps, dir, &d), -1);
 	ck_assert_uint_eq(ps.n, 0);
 	ck_assert_ptr_null(ps.v);
-	ck_assert_str_eq(msgs(&d),
+	ck_assert_str_eq(unit_diag_text(&d),
 			 "DIR/15-bad.conf:1: pattern bad: no program (the syslog tags it applies to, "
 			 "e.g. program = { \"postfix*/smtpd\" })\n"
 			 "DIR/15-bad.conf:1: pattern bad: no regex\n");
@@ -466,15 +443,15 @@ START_TEST(load_dir_errors)
 	/* no pattern at all */
 	put("README", "nothing\n");
 	ck_assert_int_eq(patternset_load_dir(&ps, dir, &d), -1);
-	ck_assert_str_eq(msgs(&d), "DIR: no patterns (*.conf files with pattern sections)\n");
+	ck_assert_str_eq(unit_diag_text(&d), "DIR: no patterns (*.conf files with pattern sections)\n");
 	diag_free(&d);
 	put("empty.conf", "# no pattern here\n");
 	ck_assert_int_eq(patternset_load_dir(&ps, dir, &d), -1);
-	ck_assert_str_eq(msgs(&d), "DIR: no patterns (*.conf files with pattern sections)\n");
+	ck_assert_str_eq(unit_diag_text(&d), "DIR: no patterns (*.conf files with pattern sections)\n");
 	diag_free(&d);
 	snprintf(path, sizeof(path), "%s/missing", dir);
 	ck_assert_int_eq(patternset_load_dir(&ps, path, &d), -1);
-	ck_assert_str_eq(msgs(&d),
+	ck_assert_str_eq(unit_diag_text(&d),
 			 "DIR/missing: cannot read the patterns directory: No such file or directory\n");
 	diag_free(&d);
 }

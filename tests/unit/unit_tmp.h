@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "diag.h"
 #include "unit.h"
 
 /* Define UNIT_TMP_NAME ("config", "pattern") before including. */
@@ -46,6 +47,31 @@ static void base_teardown(void)
 static void teardown(void)
 {
 	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The messages of d, one per line, with the test's directory written DIR
+ * (so that expectations do not depend on where mkdtemp put it). */
+static const char *unit_diag_text(const struct diag *d)
+{
+	static char out[8192];
+	size_t at = 0, dl = strlen(dir);
+
+	out[0] = '\0';
+	for (size_t i = 0; i < d->n; i++) {
+		const char *m = d->msgs[i];
+
+		while (*m && at + 8 < sizeof(out)) {
+			if (strncmp(m, dir, dl) == 0) {
+				at += (size_t)snprintf(out + at, sizeof(out) - at, "DIR");
+				m += dl;
+			} else {
+				out[at++] = *m++;
+			}
+		}
+		out[at++] = '\n';
+		out[at] = '\0';
+	}
+	return out;
 }
 
 #endif
