@@ -389,14 +389,12 @@ static void daemon_note_reload(struct daemon *dm, const struct diag *d, size_t f
 int daemon_reload(struct daemon *dm, struct diag *d)
 {
 	struct loaded *nlp = calloc(1, sizeof(*nlp));
-	char oc_state_dir[4096], oc_control[4096];
+	bool restart_needed;
 	struct source **nsrc = NULL;
 	bool *reused = NULL;
 	size_t from = d->n;
 
 	sd_notify(0, "RELOADING=1");
-	snprintf(oc_state_dir, sizeof(oc_state_dir), "%s", dm->cur->cfg->state_dir);
-	snprintf(oc_control, sizeof(oc_control), "%s", dm->cur->cfg->control_socket);
 	if (!nlp) {
 		diag_error(d, dm->config_path, 0, "out of memory");
 		goto failed;
@@ -440,14 +438,15 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	free(reused);
 	dm->src = nsrc;
 	dm->nsrc = nlp->cfg->nsources;
+	restart_needed = strcmp(nlp->cfg->state_dir, dm->cur->cfg->state_dir) != 0 ||
+			 strcmp(nlp->cfg->control_socket, dm->cur->cfg->control_socket) != 0;
 	loader_free(dm->cur);
 	free(dm->cur);
 	dm->cur = nlp;
 	dm->reloads++;
 	daemon_log_diag(d, from, false);
 	daemon_note_reload(dm, d, from, true);
-	if (strcmp(nlp->cfg->state_dir, oc_state_dir) != 0 ||
-	    strcmp(nlp->cfg->control_socket, oc_control) != 0)
+	if (restart_needed)
 		log_warn("state_dir and control_socket changes take effect at the next start");
 	log_event(LOG_EV_RELOAD_OK, LOG_NOTICE, NULL,
 		  "reloaded %s: %zu patterns from %s, %zu sources",
