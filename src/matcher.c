@@ -368,9 +368,10 @@ static bool matcher_has(const char *hay, size_t n, const struct needle *nd)
 	return false;
 }
 
-/* The candidates one by one; the first that matches wins. */
+/* The candidates one by one; the first that matches wins. Unless a
+ * dispatch table chose them (filtered), the first byte is tested here. */
 static bool matcher_each(struct matcher *m, const struct logline *l, const uint32_t *cand,
-			 uint32_t n, struct match *out)
+			 uint32_t n, bool filtered, struct match *out)
 {
 	int b = l->msglen ? (unsigned char)l->msg[0] : 256;
 
@@ -378,7 +379,7 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const uint3
 		const struct pattern *p = &m->ps->v[cand[i]];
 		int rc;
 
-		if (!dispatch_can_start(p, b))
+		if (!filtered && !dispatch_can_start(p, b))
 			continue;	/* no match starts with this byte */
 		if (p->needle != PATTERN_NO_NEEDLE) {
 			if (m->needle_gen[p->needle] != m->gen) {
@@ -423,14 +424,15 @@ bool matcher_match(struct matcher *m, const struct logline *l, struct match *out
 	}
 	cand = tagcache_get(m, l->tag, l->taglen, &n, &dp);
 	if (!dp)
-		return matcher_each(m, l, cand, n, out);
+		return matcher_each(m, l, cand, n, false, out);
 	if (l->msglen >= 2) {
 		const uint32_t *v = dispatch_pair(m, dp, (unsigned char)l->msg[0],
 						  (unsigned char)l->msg[1], &n);
 
 		if (v)
-			return matcher_each(m, l, v, n, out);
+			return matcher_each(m, l, v, n, true, out);
 	}
 	b = l->msglen ? (unsigned char)l->msg[0] : 256;
-	return matcher_each(m, l, dp->list + dp->start[b], dp->start[b + 1] - dp->start[b], out);
+	return matcher_each(m, l, dp->list + dp->start[b], dp->start[b + 1] - dp->start[b], true,
+			    out);
 }
