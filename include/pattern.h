@@ -13,6 +13,7 @@
 
 #include "class.h"
 #include "diag.h"
+#include "literal.h"
 
 /* The named groups a pattern may capture. */
 enum capture {
@@ -37,6 +38,10 @@ struct pattern {
 	size_t nprograms;
 	pcre2_code *re;
 	char *source;		/* the regex as written */
+	char *lead;		/* a literal every match has at a known place, or NULL: */
+	size_t lead_len;
+	enum literal_at lead_at;	/* see literal.h */
+	size_t lead_skip;
 	uint32_t needle;	/* index into the set's needles, or PATTERN_NO_NEEDLE */
 	bool has_first;		/* first: the bytes a match can start with */
 	uint8_t first[32];
@@ -78,15 +83,6 @@ int patternset_load_dir(struct patternset *ps, const char *dir, struct diag *d);
 int patternset_load_file(struct patternset *ps, const char *path, struct diag *d);
 
 void patternset_free(struct patternset *ps);
-
-/*
- * The longest literal that every match of the regex source must contain,
- * found by reading its top level only (outside groups, classes and
- * quantified atoms); NULL when there is none of at least min bytes or the
- * source uses anything that could make such a reading wrong (case
- * folding, extended mode, a top-level alternation, \Q). Exposed for tests.
- */
-char *pattern_needle(const char *src, size_t min, size_t *len);
 
 /* True when the pattern applies to lines with this tag. */
 bool pattern_wants_tag(const struct pattern *p, const char *tag);

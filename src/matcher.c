@@ -11,12 +11,16 @@
  * anchored pattern can only start with some bytes, as PCRE2 says), and a
  * pattern with a needle (a literal all its matches contain) runs only when
  * the line holds it; needles shared by several patterns are looked for
- * once per line. Neither changes an answer: they only skip regexes that
+ * once per line. Before that, a pattern's lead (a literal at a known
+ * place: the start, or right after a queue id) is compared in place. Neither changes an answer: they only skip regexes that
  * could not match. At most DISPATCH_MAX candidate lists get a table (they
  * are set by the pattern files, not by log lines: a handful in practice).
  */
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "matcher.h"
 
@@ -60,13 +64,17 @@ struct tagcache {
 	struct tagentry *last;	/* the previous line's tag: logs repeat it */
 };
 
+/* Every line needs one: the first and last eight bytes and the length
+ * tell the few tags of a log apart (collisions only cost a probe). */
 static uint32_t tag_hash(const char *s, size_t n)
 {
-	uint32_t h = 2166136261u;
+	uint64_t a = 0, b = 0, h;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 16777619u;
-	return h;
+	memcpy(&a, s, n < 8 ? n : 8);
+	if (n > 8)
+		memcpy(&b, s + (n < 16 ? 8 : n - 8), n < 16 ? n - 8 : 8);
+	h = (a ^ (b * 0x9e3779b97f4a7c15u) ^ n) * 0xff51afd7ed558ccdu;
+	return (uint32_t)(h >> 32);
 }
 
 static void tagcache_clear(struct tagcache *tc)
@@ -352,20 +360,98 @@ static void matcher_captures(const struct pattern *p, const struct logline *l,
 	}
 }
 
-/* True when hay holds the needle (see pattern_anchor). */
+#ifdef __SSE2__
+/*
+ * True when hay holds the needle: sixteen places at a time, those where
+ * both the needle's first and last bytes are, then a comparison of those
+ * few (Wojciech Mula's "SIMD-friendly substring search").
+ */
 static bool matcher_has(const char *hay, size_t n, const struct needle *nd)
 {
-	const char *p = hay + nd->anchor, *end = hay + n - (nd->len - nd->anchor) + 1;
+	const __m128i first = _mm_set1_epi8(nd->s[0]), last = _mm_set1_epi8(nd->s[nd->len - 1]);
+	size_t i = 0, k = nd->len - 1;
+
+	if (n < nd->len)
+		return false;
+	for (; i + k + 16 <= n; i += 16) {
+		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + k));
+		unsigned mask = (unsigned)_mm_movemask_epi8(
+			_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
+
+		while (mask) {
+			unsigned bit = (unsigned)__builtin_ctz(mask);
+
+			if (memcmp(hay + i + bit + 1, nd->s + 1, k > 0 ? k - 1 : 0) == 0)
+				return true;
+			mask &= mask - 1;
+		}
+	}
+	for (; i + k < n; i++)
+		if (hay[i] == nd->s[0] && hay[i + k] == nd->s[k] && memcmp(hay + i, nd->s, nd->len) == 0)
+			return true;
+	return false;
+}
+#else
+/* True when hay holds the needle (see literal_anchor). */
+static bool matcher_has(const char *hay, size_t n, const struct needle *nd)
+{
+	const char *p = hay + nd->anchor, *end;
 	unsigned char c = (unsigned char)nd->s[nd->anchor];
 
 	if (n < nd->len)
 		return false;
+	end = hay + n - (nd->len - nd->anchor) + 1;
 	while (p < end && (p = memchr(p, c, (size_t)(end - p))) != NULL) {
-		if (memcmp(p - nd->anchor, nd->s, nd->len) == 0)
+		if (p[nd->len - 1 - nd->anchor] == nd->s[nd->len - 1] &&
+		    memcmp(p - nd->anchor, nd->s, nd->len) == 0)
 			return true;
 		p++;
 	}
 	return false;
+}
+#endif
+
+static bool matcher_alnum(unsigned char c)
+{
+	return (unsigned)(c - '0') < 10 || (unsigned)((c | 0x20) - 'a') < 26;
+}
+
+/* The length of the message's leading run of [0-9A-Za-z] (a queue id,
+ * "NOQUEUE"), worked out once per line. */
+static size_t matcher_token(struct matcher *m, const struct logline *l)
+{
+	size_t n = 0;
+
+	if (m->token_gen == m->gen)
+		return m->token;
+	while (n < l->msglen && matcher_alnum((unsigned char)l->msg[n]))
+		n++;
+	m->token_gen = m->gen;
+	m->token = n;
+	return n;
+}
+
+static bool matcher_lead_at(const struct logline *l, size_t at, const struct pattern *p)
+{
+	return at <= l->msglen && l->msglen - at >= p->lead_len &&
+	       l->msg[at] == p->lead[0] && l->msg[at + p->lead_len - 1] == p->lead[p->lead_len - 1] &&
+	       memcmp(l->msg + at, p->lead, p->lead_len) == 0;
+}
+
+/* True when the line has the pattern's lead where every match has it. */
+static bool matcher_lead(struct matcher *m, const struct logline *l, const struct pattern *p)
+{
+	switch (p->lead_at) {
+	case LITERAL_START:
+		return matcher_lead_at(l, 0, p);
+	case LITERAL_TOKEN_END:
+		return matcher_lead_at(l, matcher_token(m, l), p);
+	case LITERAL_START_OR_TOKEN:
+		return matcher_lead_at(l, 0, p) ||
+		       matcher_lead_at(l, matcher_token(m, l) + p->lead_skip, p);
+	}
+	return true;
 }
 
 /* The candidates one by one; the first that matches wins. Unless a
@@ -381,6 +467,8 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const uint3
 
 		if (!filtered && !dispatch_can_start(p, b))
 			continue;	/* no match starts with this byte */
+		if (p->lead && !matcher_lead(m, l, p))
+			continue;	/* a comparison rules most out */
 		if (p->needle != PATTERN_NO_NEEDLE) {
 			if (m->needle_gen[p->needle] != m->gen) {
 				m->needle_gen[p->needle] = m->gen;
@@ -420,6 +508,7 @@ bool matcher_match(struct matcher *m, const struct logline *l, struct match *out
 	if (++m->gen == 0) {
 		/* wrapped: no needle may look already searched for this line */
 		memset(m->needle_gen, 0, m->ps->nneedles * sizeof(*m->needle_gen));
+		m->token_gen = 0;
 		m->gen = 1;
 	}
 	cand = tagcache_get(m, l->tag, l->taglen, &n, &dp);

@@ -52,6 +52,7 @@ static void pattern_clear(struct pattern *p)
 		free(p->programs[i]);
 	free(p->programs);
 	free(p->source);
+	free(p->lead);
 	if (p->re)
 		pcre2_code_free(p->re);
 	memset(p, 0, sizeof(*p));
@@ -171,201 +172,6 @@ static int pattern_bool(const struct cfgfile *f, cfg_t *s, const char *title, co
 	return 0;
 }
 
-/* --- needles --- */
-
-static int pattern_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* The end of the class opening at s ('['), or NULL. */
-static const char *pattern_skip_class(const char *s)
-{
-	const char *p = s + 1;
-
-	if (*p == '^')
-		p++;
-	if (*p == ']')
-		p++;	/* a literal ']' first */
-	for (; *p; p++) {
-		if (*p == '\\') {
-			if (!*++p)
-				return NULL;
-		} else if (*p == '[' && p[1] == ':') {
-			const char *e = strstr(p + 2, ":]");
-
-			if (!e)
-				return NULL;
-			p = e + 1;
-		} else if (*p == ']') {
-			return p + 1;
-		}
-	}
-	return NULL;
-}
-
-/* The end of the group opening at s ('('), or NULL. */
-static const char *pattern_skip_group(const char *s)
-{
-	int depth = 0;
-
-	for (const char *p = s; *p; p++) {
-		if (*p == '\\') {
-			if (!*++p)
-				return NULL;
-		} else if (*p == '[') {
-			p = pattern_skip_class(p);
-			if (!p)
-				return NULL;
-			p--;
-		} else if (*p == '(') {
-			depth++;
-		} else if (*p == ')' && --depth == 0) {
-			return p + 1;
-		}
-	}
-	return NULL;
-}
-
-/*
- * "{...}" holding only digits, commas and spaces: a quantifier for some
- * PCRE2 version ("{,3}" became one in 10.43), so never read as literals.
- */
-static bool pattern_brace_quantifier(const char *p)
-{
-	if (*p != '{')
-		return false;
-	for (p++; *p && *p != '}'; p++)
-		if (!((*p >= '0' && *p <= '9') || *p == ',' || *p == ' '))
-			return false;
-	return *p == '}';
-}
-
-/*
- * One top-level atom at p: sets *next past it (and past a quantifier on
- * it) and returns its literal byte, or -1 when it is not one plain byte
- * that must match exactly once. -2 when nothing can be said (a top-level
- * alternation, something unbalanced).
- */
-static int pattern_atom(const char *p, const char **next)
-{
-	int c = -1;
-	const char *n;
-
-	if (*p == '|')
-		return -2;
-	if (*p == '(') {
-		n = pattern_skip_group(p);
-	} else if (*p == '[') {
-		n = pattern_skip_class(p);
-	} else if (*p == '\\') {
-		if (p[1] == 'x' && pattern_hex(p[2]) >= 0 && pattern_hex(p[3]) >= 0) {
-			c = pattern_hex(p[2]) * 16 + pattern_hex(p[3]);
-			n = p + 4;
-		} else if (p[1] && !((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
-				     (p[1] >= '0' && p[1] <= '9'))) {
-			c = (unsigned char)p[1];	/* an escaped punctuation mark */
-			n = p + 2;
-		} else if (p[1] && p[2] == '{') {
-			n = strchr(p + 2, '}');	/* \x{..}, \p{..}, \g{..} */
-			n = n ? n + 1 : NULL;
-		} else {
-			n = p[1] ? p + 2 : NULL;	/* \d, \s, \b ...: not a literal */
-		}
-	} else {
-		n = p + 1;
-		if (*p != '.' && *p != '^' && *p != '$')
-			c = (unsigned char)*p;
-	}
-	if (!n)
-		return -2;
-	if (*n == '?' || *n == '*' || *n == '+' || pattern_brace_quantifier(n)) {
-		c = -1;	/* optional or repeated */
-		if (*n == '{')
-			n = strchr(n, '}');
-		n++;
-		if (*n == '?' || *n == '+')
-			n++;	/* lazy or possessive */
-	}
-	*next = n;
-	return c;
-}
-
-char *pattern_needle(const char *src, size_t min, size_t *len)
-{
-	static const char *const unsafe[] = { "(?i", "(?x", "\\Q", "(*", "(?^", NULL };
-	size_t n = strlen(src), cur = 0, best = 0;
-	char *run, *bestrun;
-	const char *p;
-
-	for (size_t i = 0; unsafe[i]; i++)
-		if (strstr(src, unsafe[i]))
-			return NULL;
-	run = malloc(n + 1);
-	bestrun = malloc(n + 1);
-	if (!run || !bestrun) {
-		free(run);
-		free(bestrun);
-		return NULL;
-	}
-	for (p = src; *p;) {
-		const char *next;
-		int c = pattern_atom(p, &next);
-
-		if (c == -2) {
-			best = 0;
-			break;
-		}
-		if (c >= 0) {
-			run[cur++] = (char)c;
-			if (cur > best) {
-				best = cur;
-				memcpy(bestrun, run, cur);
-			}
-		} else {
-			cur = 0;
-		}
-		p = next;
-	}
-	free(run);
-	if (best < min) {
-		free(bestrun);
-		return NULL;
-	}
-	bestrun[best] = '\0';
-	*len = best;
-	return bestrun;
-}
-
-/*
- * Where to start looking for a needle: the byte of it least common in mail
- * logs (space and lower-case letters are everywhere, punctuation is not),
- * so that memchr() stops at few false starts.
- */
-static size_t pattern_anchor(const char *s, size_t len)
-{
-	size_t best = 0;
-	int bestscore = 1000;
-
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-		int score = c == ' ' ? 100 : (c >= 'a' && c <= 'z') ? 60 : (c >= '0' && c <= '9') ? 50 :
-			    (c >= 'A' && c <= 'Z') ? 30 : (c == '.' || c == ':' || c == '-') ? 40 : 10;
-
-		if (score < bestscore) {
-			bestscore = score;
-			best = i;
-		}
-	}
-	return best;
-}
-
 /*
  * The bytes a match of an anchored pattern can start with: PCRE2 works
  * them out for the same regex without its "^" (a match at the start of the
@@ -400,30 +206,38 @@ static void pattern_first_bytes(struct pattern *p)
 	pcre2_code_free(re);
 }
 
-/* Gives p its needle, shared with the other patterns of ps that have it. */
-static int pattern_set_needle(struct patternset *ps, struct pattern *p)
+/* Gives p its lead and its needle (shared with the other patterns of ps
+ * that have it). -1 when out of memory. */
+static int pattern_set_literals(struct patternset *ps, struct pattern *p)
 {
-	size_t len;
-	char *s = pattern_needle(p->source, 3, &len);
+	struct literals l;
 	struct needle *v;
 
 	p->needle = PATTERN_NO_NEEDLE;
-	if (!s)
+	if (literal_read(p->source, 3, &l) < 0)
+		return -1;
+	p->lead = l.lead;
+	p->lead_len = l.lead_len;
+	p->lead_at = l.lead_at;
+	p->lead_skip = l.lead_skip;
+	if (!l.needle)
 		return 0;
 	for (size_t i = 0; i < ps->nneedles; i++) {
-		if (ps->needles[i].len == len && memcmp(ps->needles[i].s, s, len) == 0) {
+		if (ps->needles[i].len == l.needle_len &&
+		    memcmp(ps->needles[i].s, l.needle, l.needle_len) == 0) {
 			p->needle = (uint32_t)i;
-			free(s);
+			free(l.needle);
 			return 0;
 		}
 	}
 	v = realloc(ps->needles, (ps->nneedles + 1) * sizeof(*v));
 	if (!v) {
-		free(s);
+		free(l.needle);
 		return -1;
 	}
 	ps->needles = v;
-	v[ps->nneedles] = (struct needle){ s, len, pattern_anchor(s, len) };
+	v[ps->nneedles] = (struct needle){ l.needle, l.needle_len,
+					   literal_anchor(l.needle, l.needle_len) };
 	p->needle = (uint32_t)ps->nneedles++;
 	return 0;
 }
@@ -530,7 +344,7 @@ static int pattern_load(struct patternset *ps, const struct cfgfile *f, cfg_t *s
 		} else {
 			ps->v = v;
 			pattern_first_bytes(&p);
-			if (pattern_set_needle(ps, &p) < 0) {
+			if (pattern_set_literals(ps, &p) < 0) {
 				diag_error(d, f->path, line, "out of memory");
 				pattern_clear(&p);
 				return -1;

@@ -493,52 +493,6 @@ START_TEST(tag_globs)
 }
 END_TEST
 
-/* A needle must be in every line the regex matches: a wrong one would
- * make the matcher skip a pattern that matches. */
-static const char *needle(const char *src)
-{
-	static char buf[256];
-	size_t len;
-	char *n = pattern_needle(src, 3, &len);
-
-	if (!n)
-		return "(none)";
-	ck_assert_uint_eq(len, strlen(n));
-	snprintf(buf, sizeof(buf), "%s", n);
-	free(n);
-	return buf;
-}
-
-START_TEST(needles)
-{
-	ck_assert_str_eq(needle("^(?:NOQUEUE|(?<qid>[0-9A-F]+)): reject: RCPT from (?<addr>x)"),
-			 ": reject: RCPT from ");
-	ck_assert_str_eq(needle("^abc|defgh"), "(none)");	/* top-level alternation */
-	ck_assert_str_eq(needle("^(?:abc|defgh)"), "(none)");	/* inside a group: unknown */
-	ck_assert_str_eq(needle("(?i)^foobar"), "(none)");	/* case folding */
-	ck_assert_str_eq(needle("^x(?i:foo)barbaz"), "(none)");
-	ck_assert_str_eq(needle("(?x)^foo bar"), "(none)");	/* extended: spaces mean nothing */
-	ck_assert_str_eq(needle("^abc\\Qdefghij\\E"), "(none)");
-	ck_assert_str_eq(needle("^(*COMMIT)abcdef"), "(none)");
-	ck_assert_str_eq(needle("^a+bcd"), "bcd");		/* a quantified atom is not required */
-	ck_assert_str_eq(needle("^ab?cdef"), "cdef");
-	ck_assert_str_eq(needle("^xy{2}zab"), "zab");
-	ck_assert_str_eq(needle("^ab{,3}cde"), "cde");		/* {,3}: a quantifier since 10.43 */
-	ck_assert_str_eq(needle("^ab{2,}+cde"), "cde");
-	ck_assert_str_eq(needle("^ab*?cdef"), "cdef");
-	ck_assert_str_eq(needle("^a{x}bc"), "a{x}bc");		/* not a quantifier: literal */
-	ck_assert_str_eq(needle("^[abc]def[^]x]ghij"), "ghij");	/* classes, "]" first in one */
-	ck_assert_str_eq(needle("^foo\\dbarbaz"), "barbaz");
-	ck_assert_str_eq(needle("^foo\\x5cbar"), "foo\\bar");	/* a hex escape is one byte */
-	ck_assert_str_eq(needle("^a\\.b\\[cd\\]"), "a.b[cd]");	/* escaped punctuation */
-	ck_assert_str_eq(needle("^ab\\x{41}cd"), "(none)");	/* \x{..}: not read */
-	ck_assert_str_eq(needle("^(?=abcdef)xy"), "(none)");	/* lookahead: a group */
-	ck_assert_str_eq(needle("^H=\\[(?<addr>[^]]+)\\] rejected RCPT"), "] rejected RCPT");
-	ck_assert_str_eq(needle("^ab.cd$"), "(none)");		/* too short either side */
-	ck_assert_str_eq(needle("^(abc"), "(none)");		/* unbalanced */
-}
-END_TEST
-
 static Suite *pattern_suite(void)
 {
 	Suite *s = suite_create("pattern");
@@ -557,7 +511,6 @@ static Suite *pattern_suite(void)
 	tcase_add_test(tc, duplicate_names);
 	tcase_add_test(tc, load_dir);
 	tcase_add_test(tc, load_dir_errors);
-	tcase_add_test(tc, needles);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tt, tag_globs);
 	suite_add_tcase(s, tt);
