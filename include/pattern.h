@@ -30,22 +30,24 @@ enum capture {
 #define CAPTURE_MAX_GROUPS 8
 
 struct pattern {
+	/* what the matcher reads for every candidate, in one cache line */
+	char *lead;		/* a literal every match has at a known place, or NULL: */
+	uint32_t lead_len;
+	uint32_t lead_skip;
+	enum literal_at lead_at;	/* see literal.h */
+	uint32_t needle;	/* index into the set's needles, or PATTERN_NO_NEEDLE */
+	pcre2_code *re;
+	bool jit;
+	bool has_first;		/* first: the bytes a match can start with */
+	uint8_t first[32];
+	/* the rest */
 	uint32_t name;		/* interned, stable across reloads */
 	enum class_id cls;
 	uint32_t weight;	/* factor on the class weight, thousandths */
 	bool qid_end;		/* the line ends its queue id (Postfix "removed") */
 	char **programs;	/* fnmatch globs against the syslog tag */
 	size_t nprograms;
-	pcre2_code *re;
 	char *source;		/* the regex as written */
-	char *lead;		/* a literal every match has at a known place, or NULL: */
-	size_t lead_len;
-	enum literal_at lead_at;	/* see literal.h */
-	size_t lead_skip;
-	uint32_t needle;	/* index into the set's needles, or PATTERN_NO_NEEDLE */
-	bool has_first;		/* first: the bytes a match can start with */
-	uint8_t first[32];
-	bool jit;
 	uint8_t ngroups[CAP_COUNT];
 	uint16_t groups[CAP_COUNT][CAPTURE_MAX_GROUPS];
 	uint32_t file;		/* interned file name */

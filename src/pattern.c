@@ -217,9 +217,9 @@ static int pattern_set_literals(struct patternset *ps, struct pattern *p)
 	if (literal_read(p->source, 3, &l) < 0)
 		return -1;
 	p->lead = l.lead;
-	p->lead_len = l.lead_len;
+	p->lead_len = (uint32_t)l.lead_len;
 	p->lead_at = l.lead_at;
-	p->lead_skip = l.lead_skip;
+	p->lead_skip = (uint32_t)l.lead_skip;
 	if (!l.needle)
 		return 0;
 	for (size_t i = 0; i < ps->nneedles; i++) {
