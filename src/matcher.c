@@ -369,11 +369,20 @@ static void matcher_captures(const struct pattern *p, const struct logline *l,
 static bool matcher_has(const char *hay, size_t n, const struct needle *nd)
 {
 	const __m128i first = _mm_set1_epi8(nd->s[0]), last = _mm_set1_epi8(nd->s[nd->len - 1]);
-	size_t i = 0, k = nd->len - 1;
+	size_t i = 0, k = nd->len - 1, stop;
 
 	if (n < nd->len)
 		return false;
-	for (; i + k + 16 <= n; i += 16) {
+	if (n < k + 16) {
+		for (; i + k < n; i++)
+			if (hay[i] == nd->s[0] && hay[i + k] == nd->s[k] &&
+			    memcmp(hay + i, nd->s, nd->len) == 0)
+				return true;
+		return false;
+	}
+	/* the last block overlaps the one before it rather than leave a tail */
+	stop = n - k - 16;
+	for (;;) {
 		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
 		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + k));
 		unsigned mask = (unsigned)_mm_movemask_epi8(
@@ -386,11 +395,10 @@ static bool matcher_has(const char *hay, size_t n, const struct needle *nd)
 				return true;
 			mask &= mask - 1;
 		}
+		if (i == stop)
+			return false;
+		i = i + 16 < stop ? i + 16 : stop;
 	}
-	for (; i + k < n; i++)
-		if (hay[i] == nd->s[0] && hay[i + k] == nd->s[k] && memcmp(hay + i, nd->s, nd->len) == 0)
-			return true;
-	return false;
 }
 #else
 /* True when hay holds the needle (see literal_anchor). */

@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "matcher.h"
+#include "pattern.h"
+#include "unit.h"
+#define UNIT_TMP_NAME "matcher"
+#include "unit_tmp.h"
+
+/*
+ * The matcher skips regexes by first bytes, leads and needles; none of
+ * that may change an answer. Its answer must be the brute-force one: the
+ * first pattern (offences before context, file order) whose program glob
+ * takes the tag and whose regex matches.
+ */
+static const char patterns[] =
+	"pattern p-reject {\n"
+	"  class = \"unknown-recipient\"\n  program = { \"postfix*/smtpd\" }\n"
+	"  regex = '^(?:NOQUEUE|(?<qid>[0-9A-F]{6,16})): reject: RCPT from [^\\s\\[\\]]*\\[(?<addr>[0-9.]+)\\]: 550 5\\.1\\.1 (?:(?:[^;\\n]*+;)+?(?: from=<[^<>]*>)? to=<(?<rcpt>[^<>]*)>)?'\n}\n"
+	"pattern p-auth {\n"
+	"  class = \"auth\"\n  program = { \"postfix*/smtpd\" }\n"
+	"  regex = '^disconnect from [^\\s\\[\\]]*\\[(?<addr>[0-9.]+)\\](?: [a-z]+=\\d+(?:/\\d+)?)*? auth=0/[1-9]'\n}\n"
+	"pattern p-lost {\n"
+	"  class = \"protocol\"\n  program = { \"postfix*/smtpd\" }\n"
+	"  regex = '^(?:(?:NOQUEUE|[0-9A-F]{6,16}): )?lost connection after [A-Z]+ from [^\\s\\[\\]]*\\[(?<addr>[0-9.]+)\\]$'\n}\n"
+	"pattern p-virus {\n"
+	"  class = \"virus\"\n  program = { \"postfix*/smtpd\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{6,16}): milter-reject: END-OF-MESSAGE from x\\[(?<addr>[0-9.]+)\\]: 5\\.7\\.1 [^;]*?(?i:virus)'\n}\n"
+	"pattern p-client {\n"
+	"  class = \"context\"\n  program = { \"postfix*/smtpd\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{6,16}): client=[^\\s\\[\\]]*\\[(?<addr>[0-9.]+)\\]$'\n}\n"
+	"pattern p-any {\n"
+	"  class = \"context\"\n  program = { \"postfix*/*\" }\n"
+	"  regex = '^(?:NOQUEUE|(?<qid>[0-9A-F]{6,16})): (?:milter-)?(?:reject|discard): [A-Z]+ from [^\\s\\[\\]]*\\[(?<addr>[0-9.]+)\\]'\n}\n"
+	"pattern p-mdlog {\n"
+	"  class = \"spam\"\n  program = { \"mimedefang*\" }\n"
+	"  regex = '^(?:[0-9A-Za-z]+: )?MDLOG,(?<qid>[0-9A-Za-z]+),spam,[^,]*,(?<addr>[0-9.]+),'\n}\n";
+
+/* Lines each pattern matches in full. */
+static const struct {
+	const char *tag, *msg;
+	size_t index;		/* of the pattern, in file order */
+} cases[] = {
+	{ "postfix/smtpd", "NOQUEUE: reject: RCPT from x[192.0.2.1]: 550 5.1.1 <a>; from=<b> to=<c>", 0 },
+	{ "postfix/smtpd", "ABCDEF12: reject: RCPT from [192.0.2.1]: 550 5.1.1 ", 0 },
+	{ "postfix/smtpd", "disconnect from x[192.0.2.2] ehlo=1 auth=0/1", 1 },
+	{ "postfix/smtpd", "disconnect from x[192.0.2.2] auth=0/1 quit=1", 1 },
+	{ "postfix/smtpd", "lost connection after RCPT from x[192.0.2.3]", 2 },
+	{ "postfix/smtpd", "ABCDEF: lost connection after DATA from x[192.0.2.3]", 2 },
+	{ "postfix/smtpd", "ABCDEF: milter-reject: END-OF-MESSAGE from x[192.0.2.4]: 5.7.1 a ViRuS", 3 },
+	{ "postfix/smtpd", "ABCDEF: client=x[192.0.2.5]", 4 },
+	{ "postfix/cleanup", "NOQUEUE: discard: RCPT from x[192.0.2.6]", 5 },
+	{ "mimedefang.pl", "MDLOG,q1,spam,5,192.0.2.7,", 6 },
+	{ "mimedefang.pl", "ab12: MDLOG,q1,spam,5,192.0.2.7,", 6 },
+};
+
+/* Pieces random lines are made of: the patterns' literals, near misses,
+ * queue ids and noise, so that leads and needles are met at every
+ * offset and cut at every length. */
+static const char *const pieces[] = {
+	"NOQUEUE", "8A2B3C4D5E", "8a2b", "Z9", ": ", ":", " ", "reject: ", "RCPT from ",
+	"unknown[", "192.0.2.1", "]", "]: ", "550 5.1.1 ", "<a@b>", ";", "; from=<x@y>", " to=<t@u>",
+	"disconnect from ", "disconnect", " ehlo=1", " auth=0/1", " auth=0/", "auth=0/2", " rcpt=0/1",
+	"lost connection after ", "RCPT", " from ", "x[", "milter-reject: ", "END-OF-MESSAGE from ",
+	"5.7.1 ", "VIRUS", "Virus found", "client=", "mail.example[", "discard: ", "MDLOG,", ",spam,",
+	"1.5,", "ab: ", "\n", "\xff", "",
+};
+
+static unsigned long rnd_state = 12345;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005u + 1442695040888963407u;
+	return (unsigned)(rnd_state >> 33) % n;
+}
+
+/* The brute-force answer: index of the first matching pattern, or -1. */
+static long brute(const struct patternset *ps, const struct matcher *m, const char *tag,
+		  const char *msg, size_t len)
+{
+	pcre2_match_data *md = pcre2_match_data_create(32, NULL);
+	long found = -1;
+
+	ck_assert_ptr_nonnull(md);
+	/* the matcher's order: offences first, then context, each in file order */
+	for (int pass = 0; pass < 2 && found < 0; pass++) {
+		for (size_t i = 0; i < ps->n && found < 0; i++) {
+			const struct pattern *p = &ps->v[i];
+
+			if ((p->cls == CLASS_CONTEXT) != (pass == 1) || !pattern_wants_tag(p, tag))
+				continue;
+			if (pcre2_match(p->re, (PCRE2_SPTR)msg, len, 0, 0, md, m->mctx) >= 0)
+				found = (long)i;
+		}
+	}
+	pcre2_match_data_free(md);
+	return found;
+}
+
+START_TEST(same_as_brute_force)
+{
+	static const char *const tags[] = { "postfix/smtpd", "postfix/cleanup", "mimedefang.pl" };
+	struct patternset ps = { 0 };
+	struct diag d = { 0 };
+	struct matcher m;
+	char path[256], msg[400];
+	FILE *f;
+	unsigned long hits = 0;
+
+	snprintf(path, sizeof(path), "%s/m.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(patterns, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(patternset_load_file(&ps, path, &d) == 0, "%s", unit_diag_text(&d));
+	ck_assert_int_eq(matcher_init(&m, &ps), 0);
+	for (int round = 0; round < 200000; round++) {
+		struct logline l = { .time = 0 };
+		struct match out;
+		size_t len = 0;
+		unsigned n = rnd(9);
+		long want;
+		bool got;
+
+		if (rnd(2)) {
+			/* a full line, then a few pieces written over it or a cut */
+			size_t c = rnd(sizeof(cases) / sizeof(cases[0]));
+
+			len = strlen(cases[c].msg);
+			memcpy(msg, cases[c].msg, len);
+			n = rnd(3);
+			for (unsigned k = 0; k < n && len > 0; k++) {
+				const char *pc = pieces[rnd(sizeof(pieces) / sizeof(pieces[0]))];
+				size_t at = rnd((unsigned)len), pl = strlen(pc);
+
+				if (rnd(3) == 0) {
+					len = at;	/* truncated */
+				} else if (at + pl < sizeof(msg)) {
+					memcpy(msg + at, pc, pl);
+					if (at + pl > len)
+						len = at + pl;
+				}
+			}
+			n = 0;
+		}
+		for (unsigned k = 0; k < n; k++) {
+			const char *pc = pieces[rnd(sizeof(pieces) / sizeof(pieces[0]))];
+			size_t pl = strlen(pc);
+
+			if (rnd(4) == 0 && pl > 1)
+				pl = 1 + rnd((unsigned)pl - 1);	/* cut short */
+			if (len + pl >= sizeof(msg))
+				break;
+			memcpy(msg + len, pc, pl);
+			len += pl;
+		}
+		l.tag = tags[rnd(3)];
+		l.taglen = strlen(l.tag);
+		l.msg = msg;
+		l.msglen = len;
+		want = brute(&ps, &m, l.tag, msg, len);
+		got = matcher_match(&m, &l, &out);
+		ck_assert_msg(got == (want >= 0) && (!got || (long)out.index == want),
+			      "tag %s line \"%.*s\": matcher %ld, regexes %ld", l.tag, (int)len, msg,
+			      got ? (long)out.index : -1L, want);
+		hits += got;
+	}
+	/* the generator must reach the patterns, or the test proves nothing */
+	ck_assert_uint_gt(hits, 10000);
+	matcher_free(&m);
+	patternset_free(&ps);
+	diag_free(&d);
+}
+END_TEST
+
+/* Lines made to hit every pattern in full, at every length of the line
+ * around the 16-byte blocks the needle search reads. */
+START_TEST(full_lines)
+{
+	struct patternset ps = { 0 };
+	struct diag d = { 0 };
+	struct matcher m;
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/m.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(patterns, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(patternset_load_file(&ps, path, &d) == 0, "%s", unit_diag_text(&d));
+	ck_assert_int_eq(matcher_init(&m, &ps), 0);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		/* padding after the match moves the needle across block edges */
+		for (size_t pad = 0; pad < 40; pad++) {
+			char msg[200];
+			struct logline l = { .tag = cases[i].tag, .taglen = strlen(cases[i].tag) };
+			struct match out;
+			size_t len = strlen(cases[i].msg);
+
+			memcpy(msg, cases[i].msg, len);
+			memset(msg + len, ' ', pad);
+			l.msg = msg;
+			/* p-lost and p-client end with "$": their padding is cut off */
+			l.msglen = len + (cases[i].index == 2 || cases[i].index == 4 ? 0 : pad);
+			ck_assert_msg(matcher_match(&m, &l, &out), "%s: no match", cases[i].msg);
+			ck_assert_uint_eq(out.index, cases[i].index);
+			ck_assert_int_eq(brute(&ps, &m, l.tag, msg, l.msglen), (long)out.index);
+		}
+	}
+	matcher_free(&m);
+	patternset_free(&ps);
+	diag_free(&d);
+}
+END_TEST
+
+static Suite *matcher_suite(void)
+{
+	Suite *s = suite_create("matcher");
+	TCase *tc = tcase_create("answers");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, same_as_brute_force);
+	tcase_add_test(tc, full_lines);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(matcher_suite)
