@@ -29,6 +29,12 @@ enum capture {
  * group that took part in the match gives the value. */
 #define CAPTURE_MAX_GROUPS 8
 
+/* One group of a capture: the matcher reads them in this order. */
+struct capture_slot {
+	uint8_t cap;		/* enum capture */
+	uint16_t group;
+};
+
 struct pattern {
 	/* what the matcher reads for every candidate, in one cache line */
 	char *lead;		/* a literal every match has at a known place, or NULL: */
@@ -50,6 +56,8 @@ struct pattern {
 	char *source;		/* the regex as written */
 	uint8_t ngroups[CAP_COUNT];
 	uint16_t groups[CAP_COUNT][CAPTURE_MAX_GROUPS];
+	uint8_t nslots;		/* groups flattened: capture by capture, in order */
+	struct capture_slot slot[CAP_COUNT * CAPTURE_MAX_GROUPS];
 	uint32_t file;		/* interned file name */
 	int line;
 };

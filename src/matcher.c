@@ -345,17 +345,14 @@ void matcher_free(struct matcher *m)
 static void matcher_captures(const struct pattern *p, const struct logline *l,
 			     PCRE2_SIZE *ov, uint32_t npairs, struct match *out)
 {
-	for (int c = 0; c < CAP_COUNT; c++) {
-		out->cap[c].p = NULL;
-		out->cap[c].len = 0;
-		for (unsigned k = 0; k < p->ngroups[c]; k++) {
-			unsigned g = p->groups[c][k];
+	memset(out->cap, 0, sizeof(out->cap));
+	for (unsigned k = 0; k < p->nslots; k++) {
+		const struct capture_slot *s = &p->slot[k];
 
-			if (g < npairs && ov[2 * g] != PCRE2_UNSET) {
-				out->cap[c].p = l->msg + ov[2 * g];
-				out->cap[c].len = ov[2 * g + 1] - ov[2 * g];
-				break;
-			}
+		/* the first group of a name that took part gives its value */
+		if (!out->cap[s->cap].p && s->group < npairs && ov[2 * s->group] != PCRE2_UNSET) {
+			out->cap[s->cap].p = l->msg + ov[2 * s->group];
+			out->cap[s->cap].len = ov[2 * s->group + 1] - ov[2 * s->group];
 		}
 	}
 }
