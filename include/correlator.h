@@ -38,10 +38,19 @@ typedef void correlator_emit_fn(void *ctx, const struct sighting *s);
 
 struct corr_table;
 
+/* Longest recipient checked against the spamtraps (an RFC 5321 path is
+ * 256 bytes at most); a longer one is no trap. */
+#define CORR_RCPT_MAX 320
+
 struct correlator {
 	struct corr_table *t;
 	char **traps;		/* lower-case, sorted; "@domain" for a whole domain */
 	size_t ntraps;
+	/* filters before a lookup: bit L of trap_len is set when an entry
+	 * is L bytes long; trap_dom lists the lengths of "@domain" entries */
+	uint64_t trap_len[CORR_RCPT_MAX / 64 + 1];
+	uint16_t *trap_dom;
+	size_t ntrap_dom;
 	long timeout;
 	size_t max;
 	correlator_emit_fn *emit;

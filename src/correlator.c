@@ -97,8 +97,12 @@ static void correlator_free_traps(struct correlator *c)
 	for (size_t i = 0; i < c->ntraps; i++)
 		free(c->traps[i]);
 	free(c->traps);
+	free(c->trap_dom);
 	c->traps = NULL;
 	c->ntraps = 0;
+	c->trap_dom = NULL;
+	c->ntrap_dom = 0;
+	memset(c->trap_len, 0, sizeof(c->trap_len));
 }
 
 void correlator_free(struct correlator *c)
@@ -118,60 +122,130 @@ static int corr_strcmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int corr_u16cmp(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* Only an entry with its one '@' in front can be a recipient's domain. */
+static bool corr_is_domain(const char *t)
+{
+	return t[0] == '@' && !strchr(t + 1, '@');
+}
+
 int correlator_set_traps(struct correlator *c, char **traps, size_t n)
 {
 	char **v = calloc(n ? n : 1, sizeof(*v));
+	uint16_t *dom = calloc(n ? n : 1, sizeof(*dom));
+	uint64_t len[sizeof(c->trap_len) / sizeof(*c->trap_len)] = { 0 };
+	size_t ndom = 0;
 
-	if (!v)
-		return -1;
+	if (!v || !dom)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
+		size_t l;
+
 		v[i] = strdup(traps[i]);
 		if (!v[i]) {
 			while (i-- > 0)
 				free(v[i]);
-			free(v);
-			return -1;
+			goto fail;
 		}
+		l = strlen(v[i]);
+		if (l == 0 || l > CORR_RCPT_MAX)
+			continue;	/* no recipient is that long */
+		len[l / 64] |= 1ULL << (l % 64);
+		if (corr_is_domain(v[i]))
+			dom[ndom++] = (uint16_t)l;
 	}
 	qsort(v, n, sizeof(*v), corr_strcmp);
+	qsort(dom, ndom, sizeof(*dom), corr_u16cmp);
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < ndom; i++)
+			if (k == 0 || dom[k - 1] != dom[i])
+				dom[k++] = dom[i];
+		ndom = k;
+	}
 	correlator_free_traps(c);
 	c->traps = v;
 	c->ntraps = n;
+	c->trap_dom = dom;
+	c->ntrap_dom = ndom;
+	memcpy(c->trap_len, len, sizeof(len));
 	return 0;
+fail:
+	free(v);
+	free(dom);
+	return -1;
 }
 
-static bool corr_trap_lookup(const struct correlator *c, const char *s)
+/*
+ * s[0..len) lower-cased is on the list. A domain candidate (dom) must not
+ * hold a second '@': it would not be the part after the last one.
+ */
+static bool corr_trap_lookup(const struct correlator *c, const char *s, size_t len, bool dom)
 {
-	return bsearch(&s, c->traps, c->ntraps, sizeof(*c->traps), corr_strcmp) != NULL;
+	char buf[CORR_RCPT_MAX + 1];
+	const char *key = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		else if (ch == '@' && dom && i > 0)
+			return false;
+		buf[i] = ch;
+	}
+	buf[len] = '\0';
+	return bsearch(&key, c->traps, c->ntraps, sizeof(*c->traps), corr_strcmp) != NULL;
 }
 
-/* One recipient, lower-cased into buf: the address, then its "@domain". */
+/*
+ * One recipient: the whole address, or the part from its last '@' on, is
+ * on the list (case-insensitive). A length filter comes first: most
+ * recipients have no entry of their length, and the part from the last
+ * '@' is found by trying the lengths of the domain entries.
+ */
 static bool corr_trap_one(const struct correlator *c, const char *p, size_t len)
 {
-	char buf[321];
-	const char *at;
-
-	if (len == 0 || len >= sizeof(buf))
+	if (len == 0 || len > CORR_RCPT_MAX)
 		return false;
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
-	buf[len] = '\0';
-	if (corr_trap_lookup(c, buf))
+	if ((c->trap_len[len / 64] >> (len % 64) & 1) && corr_trap_lookup(c, p, len, false))
 		return true;
-	at = strrchr(buf, '@');
-	return at && corr_trap_lookup(c, at);
+	for (size_t i = 0; i < c->ntrap_dom && c->trap_dom[i] <= len; i++) {
+		size_t d = c->trap_dom[i];
+
+		if (p[len - d] == '@' && corr_trap_lookup(c, p + len - d, d, true))
+			return true;
+	}
+	return false;
 }
 
 /* Separators of a recipient list. NUL too: strchr() used to find it in
  * its set, and a hostile line may hold one. */
-static bool corr_sep(char ch)
-{
-	static const bool sep[256] = {
-		['\0'] = true, [' '] = true, ['\t'] = true, [','] = true,
-		[';'] = true, ['<'] = true, ['>'] = true,
-	};
+static const bool corr_sep[256] = {
+	['\0'] = true, [' '] = true, ['\t'] = true, [','] = true,
+	[';'] = true, ['<'] = true, ['>'] = true,
+};
 
-	return sep[(unsigned char)ch];
+static size_t corr_token_end(const char *s, size_t i, size_t len)
+{
+	for (; i + 4 <= len; i += 4) {
+		if (corr_sep[(unsigned char)s[i]])
+			return i;
+		if (corr_sep[(unsigned char)s[i + 1]])
+			return i + 1;
+		if (corr_sep[(unsigned char)s[i + 2]])
+			return i + 2;
+		if (corr_sep[(unsigned char)s[i + 3]])
+			return i + 3;
+	}
+	while (i < len && !corr_sep[(unsigned char)s[i]])
+		i++;
+	return i;
 }
 
 bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len)
@@ -183,10 +257,9 @@ bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len
 	while (i < len) {
 		size_t j;
 
-		while (i < len && corr_sep(rcpt[i]))
+		while (i < len && corr_sep[(unsigned char)rcpt[i]])
 			i++;
-		for (j = i; j < len && !corr_sep(rcpt[j]); j++)
-			;
+		j = corr_token_end(rcpt, i, len);
 		if (j > i && corr_trap_one(c, rcpt + i, j - i))
 			return true;
 		i = j;
