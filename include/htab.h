@@ -25,8 +25,20 @@ typedef bool htab_eq_fn(const void *ctx, uint32_t id, const void *key);
 int htab_init(struct htab *h, size_t expect);
 void htab_free(struct htab *h);
 
-uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn *eq, const void *ctx,
-		   const void *key);
+/* Inline, so that the compiler can inline eq too: a lookup is a few
+ * instructions per slot, and it runs for every line that names a key. */
+static inline uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn *eq,
+				 const void *ctx, const void *key)
+{
+	for (uint32_t i = hash & h->mask;; i = (i + 1) & h->mask) {
+		uint32_t s = h->slot[i];
+
+		if (s == 0)
+			return HTAB_NONE;
+		if (eq(ctx, s - 1, key))
+			return s - 1;
+	}
+}
 /* Adds id (not present yet); may grow. 0 or -1 (no memory). */
 int htab_insert(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);
 void htab_remove(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);

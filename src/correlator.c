@@ -19,7 +19,7 @@ struct qrec {
 	uint8_t qlen;		/* 0: free */
 	bool has_addr;
 	struct addr addr;
-	uint32_t hash;
+	uint32_t hash;		/* of qid */
 	time_t seen;
 	uint32_t prev, next;	/* LRU list; next is the free list link too */
 	uint32_t head, tail;	/* waiting events, oldest first */
@@ -57,14 +57,17 @@ static uint32_t corr_rehash(const void *ctx, uint32_t id)
 struct qkey {
 	const char *p;
 	size_t len;
+	uint32_t hash;
 };
 
+/* The stored hash first: a probe that passes a record of another id
+ * costs no memcmp. */
 static bool corr_eq(const void *ctx, uint32_t id, const void *key)
 {
-	const struct corr_table *t = ctx;
+	const struct qrec *r = &((const struct corr_table *)ctx)->rec[id];
 	const struct qkey *k = key;
 
-	return t->rec[id].qlen == k->len && memcmp(t->rec[id].qid, k->p, k->len) == 0;
+	return r->hash == k->hash && r->qlen == k->len && memcmp(r->qid, k->p, k->len) == 0;
 }
 
 int correlator_init(struct correlator *c, size_t max, long timeout,
@@ -533,9 +536,9 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 		s.cls = CLASS_SPAMTRAP;
 
 	if (has_qid) {
-		struct qkey k = { qid->p, qid->len };
+		struct qkey k = { qid->p, qid->len, htab_hash(qid->p, qid->len) };
 
-		hash = htab_hash(qid->p, qid->len);
+		hash = k.hash;
 		ri = htab_find(&t->idx, hash, corr_eq, t, &k);
 		if (addr->p && s.addr_ok) {
 			if (ri == NONE)

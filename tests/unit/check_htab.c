@@ -309,6 +309,27 @@ START_TEST(hash_function)
 	ck_assert_uint_ne(htab_hash(a, sizeof(a) - 2), x);
 	ck_assert_uint_ne(htab_hash("", 0), htab_hash("\0", 1));
 	ck_assert_uint_ne(htab_hash("\0\0\0\0\0\0\0\0", 8), htab_hash("\0\0\0\0\0\0\0\0\0", 9));
+	/* every byte of every length counts, the overlapping last word too:
+	 * of four changes to one byte, at least one changes the hash (all
+	 * four colliding by chance is a 2^-128 event) */
+	for (size_t n = 1; n <= 40; n++) {
+		unsigned char k[40];
+
+		for (size_t i = 0; i < n; i++)
+			k[i] = (unsigned char)(i * 37 + n);
+		x = htab_hash(k, n);
+		for (size_t i = 0; i < n; i++) {
+			unsigned changed = 0;
+
+			for (unsigned f = 1; f <= 4; f++) {
+				k[i] ^= (unsigned char)(1u << (f * 2 - 1));
+				changed += htab_hash(k, n) != x;
+				k[i] ^= (unsigned char)(1u << (f * 2 - 1));
+			}
+			ck_assert_msg(changed > 0, "byte %zu of %zu", i, n);
+		}
+		ck_assert_uint_eq(htab_hash(k, n), x);
+	}
 }
 END_TEST
 
