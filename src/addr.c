@@ -25,40 +25,51 @@ static const uint8_t addr_hex[256] = {
 	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
+/* One part of a dotted quad at p: 0..255 without leading zeros. Returns
+ * the position after it, NULL when there is none. "01" ends after the 0. */
+static inline const char *addr_quad_part(const char *p, const char *end, uint8_t *out)
+{
+	unsigned v, d;
+
+	if (p == end || (v = (unsigned char)*p - (unsigned)'0') > 9)
+		return NULL;
+	p++;
+	if (v && p != end && (d = (unsigned char)*p - (unsigned)'0') <= 9) {
+		v = v * 10 + d;
+		p++;
+		if (p != end && (d = (unsigned char)*p - (unsigned)'0') <= 9) {
+			v = v * 10 + d;
+			p++;
+			if (v > 255)
+				return NULL;
+		}
+	}
+	*out = (uint8_t)v;
+	return p;
+}
+
+static inline const char *addr_quad_dot(const char *p, const char *end)
+{
+	return p && p != end && *p == '.' ? p + 1 : NULL;
+}
+
 /*
- * The dotted quad at the start of s[0..n): four decimal parts 0..255 without
- * leading zeros, as inet_pton(AF_INET) takes them. Returns its length, 0
- * when there is none; whatever follows is the caller's to judge.
+ * The dotted quad at the start of s[0..n), as inet_pton(AF_INET) takes
+ * them. Returns its length, 0 when there is none; whatever follows is the
+ * caller's to judge (a digit after a third digit or a "0" ends no quad).
  */
 static size_t addr_quad_span(const char *s, size_t n, uint8_t b[4])
 {
-	size_t i = 0;
+	const char *p = s, *end = s + n;
 
-	for (unsigned part = 0; part < 4; part++) {
-		unsigned d, val;
-
-		if (part) {
-			if (i >= n || s[i] != '.')
-				return 0;
-			i++;
-		}
-		if (i >= n || (val = (unsigned char)s[i] - (unsigned)'0') > 9)
-			return 0;
-		i++;
-		/* "0" ends its part: "01" stops here and fails on the '1' */
-		if (val && i < n && (d = (unsigned char)s[i] - (unsigned)'0') <= 9) {
-			val = val * 10 + d;
-			i++;
-			if (i < n && (d = (unsigned char)s[i] - (unsigned)'0') <= 9) {
-				val = val * 10 + d;
-				i++;
-				if (val > 255)
-					return 0;
-			}
-		}
-		b[part] = (uint8_t)val;
-	}
-	return i;
+	p = addr_quad_part(p, end, &b[0]);
+	p = addr_quad_dot(p, end);
+	p = p ? addr_quad_part(p, end, &b[1]) : NULL;
+	p = addr_quad_dot(p, end);
+	p = p ? addr_quad_part(p, end, &b[2]) : NULL;
+	p = addr_quad_dot(p, end);
+	p = p ? addr_quad_part(p, end, &b[3]) : NULL;
+	return p ? (size_t)(p - s) : 0;
 }
 
 /* A dotted quad filling all of s[0..n) (inet_pton(AF_INET)). */
@@ -67,65 +78,89 @@ static bool addr_quad(const char *s, size_t n, uint8_t b[4])
 	return n > 0 && addr_quad_span(s, n, b) == n;
 }
 
+/* Up to four hex digits at p, their value in *val. Returns the position
+ * after them: p itself when there are none. */
+static inline const char *addr_group(const char *p, const char *end, unsigned *val)
+{
+	unsigned v, d;
+
+	if (p == end || !(d = addr_hex[(unsigned char)*p]))
+		return *val = 0, p;
+	v = d - 1;
+	if (++p == end || !(d = addr_hex[(unsigned char)*p]))
+		return *val = v, p;
+	v = v << 4 | (d - 1);
+	if (++p == end || !(d = addr_hex[(unsigned char)*p]))
+		return *val = v, p;
+	v = v << 4 | (d - 1);
+	if (++p == end || !(d = addr_hex[(unsigned char)*p]))
+		return *val = v, p;
+	*val = v << 4 | (d - 1);
+	return p + 1;
+}
+
 /* An IPv6 address filling all of s[0..n) (inet_pton(AF_INET6)): groups of
  * one to four hex digits, at most one "::", a dotted quad as the last 32
  * bits. */
 static bool addr_six(const char *s, size_t n, uint8_t out[16])
 {
-	uint8_t b[16] = { 0 };
-	size_t i = 0, tok, pos = 0, gap = SIZE_MAX;
-	unsigned val = 0, ndig = 0;
+	const char *p = s, *end = s + n;
+	uint8_t b[16];
+	size_t pos = 0, gap = SIZE_MAX;
 
 	if (n == 0)
 		return false;
-	if (s[0] == ':') {
+	if (*p == ':') {
 		/* a leading colon only as the first of "::" */
-		if (n < 2 || s[1] != ':')
+		if (n < 2 || p[1] != ':')
 			return false;
-		i = 1;
+		p++;
 	}
-	for (tok = i; i < n; i++) {
-		unsigned d = addr_hex[(unsigned char)s[i]];
+	for (;;) {
+		const char *tok = p;
+		unsigned val;
 
-		if (d) {
-			if (ndig == 4)
-				return false;
-			val = val << 4 | (d - 1);
-			ndig++;
-		} else if (s[i] == ':') {
-			tok = i + 1;
-			if (ndig == 0) {
+		p = addr_group(p, end, &val);
+		if (p == end) {
+			if (p > tok) {
+				if (pos + 2 > 16)
+					return false;
+				b[pos++] = (uint8_t)(val >> 8);
+				b[pos++] = (uint8_t)val;
+			}
+			break;
+		}
+		if (*p == ':') {
+			if (p == tok) {
+				/* the second colon of "::" */
 				if (gap != SIZE_MAX)
 					return false;
 				gap = pos;
-				continue;
+			} else {
+				if (p + 1 == end || pos + 2 > 16)
+					return false;
+				b[pos++] = (uint8_t)(val >> 8);
+				b[pos++] = (uint8_t)val;
 			}
-			if (i + 1 == n || pos + 2 > 16)
-				return false;
-			b[pos++] = (uint8_t)(val >> 8);
-			b[pos++] = (uint8_t)val;
-			val = 0;
-			ndig = 0;
-		} else if (s[i] == '.' && pos + 4 <= 16 && addr_quad(s + tok, n - tok, b + pos)) {
-			pos += 4;
-			ndig = 0;
-			break;
-		} else {
-			return false;
+			p++;
+			continue;
 		}
-	}
-	if (ndig > 0) {
-		if (pos + 2 > 16)
-			return false;
-		b[pos++] = (uint8_t)(val >> 8);
-		b[pos++] = (uint8_t)val;
+		/* a fifth hex digit falls through to here, and fails */
+		if (*p == '.' && pos + 4 <= 16 && addr_quad(tok, (size_t)(end - tok), b + pos)) {
+			pos += 4;
+			break;
+		}
+		return false;
 	}
 	if (gap != SIZE_MAX) {
 		/* "::" stands for at least one group of zeros */
+		size_t tail = pos - gap;
+
 		if (pos == 16)
 			return false;
-		memmove(b + 16 - (pos - gap), b + gap, pos - gap);
-		memset(b + gap, 0, 16 - pos);
+		for (size_t k = 0; k < tail; k++)
+			b[15 - k] = b[pos - 1 - k];
+		memset(b + gap, 0, 16 - tail - gap);
 		pos = 16;
 	}
 	if (pos != 16)
@@ -142,40 +177,29 @@ static void addr_set4(struct addr *out, const uint8_t b[4])
 	memcpy(out->bytes, b, 4);
 }
 
-/* Everything but a plain dotted quad, with or without a port. */
+/*
+ * What addr_parse's fast path leaves: IPv6, maybe with a zone, or nothing
+ * valid. An address with one colon or none that is valid ("a.b.c.d",
+ * "a.b.c.d:port") took the fast path, and IPv6 needs two colons: so no
+ * colons are counted here. Apart, so that the common case pays for no
+ * registers it does not use.
+ */
+__attribute__((noinline))
 static int addr_parse_slow(const char *s, size_t len, struct addr *out)
 {
-	const char *colon = memchr(s, ':', len), *pct;
 	uint8_t b[16];
 
-	/* a NUL anywhere refuses the text; the parsers below refuse it too
-	 * except in a zone, which is skipped */
-	if (!colon) {
-		if (!addr_quad(s, len, b))
-			return -1;
-		addr_set4(out, b);
-		return 0;
-	}
-	if (!memchr(colon + 1, ':', (size_t)(s + len - colon - 1))) {
-		/* exactly one colon: IPv4 with a port */
-		for (const char *p = colon + 1; p < s + len; p++)
-			if (*p < '0' || *p > '9')
-				return -1;
-		if (colon + 1 == s + len || !addr_quad(s, (size_t)(colon - s), b))
-			return -1;
-		addr_set4(out, b);
-		return 0;
-	}
-	pct = memchr(s, '%', len);
-	if (pct) {
-		size_t zone = (size_t)(s + len - pct - 1);
+	if (!addr_six(s, len, b)) {
+		/* '%' is no part of an address: try again without the zone */
+		const char *pct = memchr(s, '%', len);
+		size_t zone;
 
-		if (zone == 0 || memchr(pct + 1, '\0', zone))
+		if (!pct)
 			return -1;
-		len = (size_t)(pct - s);
+		zone = (size_t)(s + len - pct - 1);
+		if (zone == 0 || memchr(pct + 1, '\0', zone) || !addr_six(s, (size_t)(pct - s), b))
+			return -1;
 	}
-	if (!addr_six(s, len, b))
-		return -1;
 	if (memcmp(b, v4mapped, sizeof(v4mapped)) == 0) {
 		addr_set4(out, b + 12);
 		return 0;
