@@ -105,7 +105,7 @@ static void correlator_free_traps(struct correlator *c)
 	c->ntraps = 0;
 	c->trap_dom = NULL;
 	c->ntrap_dom = 0;
-	memset(c->trap_len, 0, sizeof(c->trap_len));
+	memset(c->trap_full, 0, sizeof(c->trap_full));
 }
 
 void correlator_free(struct correlator *c)
@@ -130,6 +130,21 @@ static int corr_u16cmp(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
+/* Where a recipient of this length, first and last byte (lower-cased)
+ * has its bit in trap_full. Only an entry in lower case can match, and
+ * it has set the same bit. */
+static unsigned corr_full_bit(size_t len, unsigned char first, unsigned char last)
+{
+	uint32_t x = (uint32_t)len * 0x9e3779b1u ^ (uint32_t)(first << 8 | last) * 0x85ebca6bu;
+
+	return (x ^ x >> 16) % CORR_TRAP_FILTER;
+}
+
+static unsigned char corr_lower(unsigned char ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch - 'A' + 'a') : ch;
+}
+
 /* Only an entry with its one '@' in front can be a recipient's domain. */
 static bool corr_is_domain(const char *t)
 {
@@ -140,7 +155,7 @@ int correlator_set_traps(struct correlator *c, char **traps, size_t n)
 {
 	char **v = calloc(n ? n : 1, sizeof(*v));
 	uint16_t *dom = calloc(n ? n : 1, sizeof(*dom));
-	uint64_t len[sizeof(c->trap_len) / sizeof(*c->trap_len)] = { 0 };
+	uint64_t full[sizeof(c->trap_full) / sizeof(*c->trap_full)] = { 0 };
 	size_t ndom = 0;
 
 	if (!v || !dom)
@@ -157,7 +172,12 @@ int correlator_set_traps(struct correlator *c, char **traps, size_t n)
 		l = strlen(v[i]);
 		if (l == 0 || l > CORR_RCPT_MAX)
 			continue;	/* no recipient is that long */
-		len[l / 64] |= 1ULL << (l % 64);
+		{
+			unsigned k = corr_full_bit(l, (unsigned char)v[i][0],
+						   (unsigned char)v[i][l - 1]);
+
+			full[k / 64] |= 1ULL << (k % 64);
+		}
 		if (corr_is_domain(v[i]))
 			dom[ndom++] = (uint16_t)l;
 	}
@@ -176,7 +196,7 @@ int correlator_set_traps(struct correlator *c, char **traps, size_t n)
 	c->ntraps = n;
 	c->trap_dom = dom;
 	c->ntrap_dom = ndom;
-	memcpy(c->trap_len, len, sizeof(len));
+	memcpy(c->trap_full, full, sizeof(full));
 	return 0;
 fail:
 	free(v);
@@ -208,15 +228,18 @@ static bool corr_trap_lookup(const struct correlator *c, const char *s, size_t l
 
 /*
  * One recipient: the whole address, or the part from its last '@' on, is
- * on the list (case-insensitive). A length filter comes first: most
- * recipients have no entry of their length, and the part from the last
- * '@' is found by trying the lengths of the domain entries.
+ * on the list (case-insensitive). Filters come first: most recipients
+ * have no entry of their length, first and last byte; and the part from
+ * the last '@' is found by trying the lengths of the domain entries.
  */
 static bool corr_trap_one(const struct correlator *c, const char *p, size_t len)
 {
+	unsigned k;
+
 	if (len == 0 || len > CORR_RCPT_MAX)
 		return false;
-	if ((c->trap_len[len / 64] >> (len % 64) & 1) && corr_trap_lookup(c, p, len, false))
+	k = corr_full_bit(len, corr_lower((unsigned char)p[0]), corr_lower((unsigned char)p[len - 1]));
+	if ((c->trap_full[k / 64] >> (k % 64) & 1) && corr_trap_lookup(c, p, len, false))
 		return true;
 	for (size_t i = 0; i < c->ntrap_dom && c->trap_dom[i] <= len; i++) {
 		size_t d = c->trap_dom[i];
@@ -499,6 +522,33 @@ static void corr_resolve(struct correlator *c, uint32_t i)
 	}
 }
 
+/*
+ * "-?[0-9]+(\.[0-9]*)?" with at most 15 digits, without strtod: m / 10^k
+ * with m < 2^53 and k <= 22 is a division of two exact doubles, correctly
+ * rounded like strtod's answer. Anything else is strtod's to read.
+ */
+static bool corr_score_simple(const char *s, size_t n, double *out)
+{
+	static const double pow10[16] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+		1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	};
+	size_t i = s[0] == '-', int_digits = 0, frac_digits = 0;
+	uint64_t m = 0;
+	double v;
+
+	for (; i < n && (unsigned char)s[i] - (unsigned)'0' <= 9; i++, int_digits++)
+		m = m * 10 + (uint64_t)(s[i] - '0');
+	if (i < n && s[i] == '.')
+		for (i++; i < n && (unsigned char)s[i] - (unsigned)'0' <= 9; i++, frac_digits++)
+			m = m * 10 + (uint64_t)(s[i] - '0');
+	if (i != n || int_digits == 0 || int_digits + frac_digits > 15)
+		return false;
+	v = (double)m / pow10[frac_digits];
+	*out = s[0] == '-' ? -v : v;
+	return true;
+}
+
 static bool corr_score(const struct slice *sl, double *out)
 {
 	char buf[32];
@@ -506,6 +556,8 @@ static bool corr_score(const struct slice *sl, double *out)
 
 	if (!sl->p || sl->len == 0 || sl->len >= sizeof(buf))
 		return false;
+	if (corr_score_simple(sl->p, sl->len, out))
+		return true;
 	memcpy(buf, sl->p, sl->len);
 	buf[sl->len] = '\0';
 	*out = strtod(buf, &end);

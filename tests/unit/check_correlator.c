@@ -655,6 +655,88 @@ START_TEST(trap_same_as_before)
 }
 END_TEST
 
+/* --- scores --- */
+
+static bool got_score;
+static double got;
+
+static void on_score(void *ctx, const struct sighting *s)
+{
+	(void)ctx;
+	got_score = s->has_score;
+	got = s->score;
+}
+
+/* The score as it was read before its fast path: strtod on a copy. */
+static bool ref_score(const char *p, size_t len, double *out)
+{
+	char buf[32];
+	char *end;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	*out = strtod(buf, &end);
+	return end != buf && *end == '\0' && *out == *out;
+}
+
+START_TEST(score_same_as_strtod)
+{
+	static const char *const cases[] = {
+		"0", "-0", "1", "-1", "15", "2.9", "-0.5", "0.1", "0.3", "1.", ".5", "-", "-.5",
+		"1e3", "1E-2", "+1", " 1", "1 ", "0x10", "inf", "nan", "-nan", "1.2.3", "--1",
+		"999999999999999", "9999999999999999", "0.000000000000001",
+		"0.0000000000000001", "123456789.123456", "12345678.1234567", "4.35",
+		"9007199254740993", "00000000000000000000000000001", "1,5", "",
+	};
+	struct correlator c;
+	char s[40];
+	unsigned fast = 0;
+
+	patterns();
+	ck_assert_int_eq(correlator_init(&c, 100, 3600, on_score, NULL), 0);
+	rng_state = 11;
+	for (unsigned k = 0; k < 200000; k++) {
+		size_t len;
+		struct match m;
+		struct origin o = { 0, k };
+		double want = 0;
+		bool has;
+
+		if (k < sizeof(cases) / sizeof(*cases)) {
+			len = strlen(cases[k]);
+			memcpy(s, cases[k], len);
+		} else {
+			static const char digits[] = "0123456789", junk[] = "-.e+ x";
+
+			len = rnd(34);
+			for (size_t i = 0; i < len; i++)
+				s[i] = rnd(12) ? digits[rnd(10)] : junk[rnd(sizeof(junk) - 1)];
+			if (len && rnd(3) == 0)
+				s[0] = '-';
+			if (len > 2 && rnd(2))
+				s[1 + rnd((unsigned)len - 2)] = '.';
+		}
+		memset(&m, 0, sizeof(m));
+		m.pattern = &pat_spam;
+		cap(&m, CAP_ADDR, "203.0.113.9");
+		m.cap[CAP_SCORE].p = s;
+		m.cap[CAP_SCORE].len = len;
+		s[len] = '7';	/* the capture is a slice: no NUL after it */
+		got_score = false;
+		correlator_feed(&c, &m, &o, T0);
+		has = ref_score(s, len, &want);
+		if (got_score != has || (has && memcmp(&got, &want, sizeof(got)) != 0))
+			ck_abort_msg("\"%.*s\": %d %.17g, strtod: %d %.17g", (int)len, s, got_score,
+				     got, has, want);
+		fast += has;
+	}
+	ck_assert_uint_gt(fast, 20000);
+	correlator_free(&c);
+}
+END_TEST
+
 static Suite *correlator_suite(void)
 {
 	Suite *s = suite_create("correlator");
@@ -669,6 +751,7 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tc, count_bound_events);
 	tcase_add_test(tc, count_bound_links);
 	tcase_add_test(tc, long_qid);
+	tcase_add_test(tc, score_same_as_strtod);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tt, trap_matching);
 	tcase_add_test(tt, traps_from_config);
