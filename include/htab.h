@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* htab: owns an open-addressing index from hashed keys to the caller's entry ids (uint32).
- * 4 bytes per slot, load at most 3/4, linear probing with backward-shift deletion (no tombstones).
+ * 4 bytes per slot, load at most 1/2, linear probing with backward-shift deletion (no tombstones).
  * It must never own or compare keys itself: callers keep entries and pass eq/hash callbacks. */
 #ifndef SPAMWRATH_HTAB_H
 #define SPAMWRATH_HTAB_H

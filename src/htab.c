@@ -64,7 +64,7 @@ int htab_init(struct htab *h, size_t expect)
 {
 	size_t size = 16;
 
-	while (size * 3 < expect * 4)
+	while (size < expect * 2)
 		size *= 2;
 	h->slot = calloc(size, sizeof(*h->slot));
 	if (!h->slot)
@@ -108,7 +108,7 @@ int htab_insert(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, 
 {
 	uint32_t i;
 
-	if ((h->n + 1) * 4 > ((size_t)h->mask + 1) * 3 && htab_grow(h, rh, ctx) < 0)
+	if ((h->n + 1) * 2 > (size_t)h->mask + 1 && htab_grow(h, rh, ctx) < 0)
 		return -1;
 	for (i = hash & h->mask; h->slot[i]; i = (i + 1) & h->mask)
 		;
