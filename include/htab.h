@@ -45,8 +45,9 @@ void htab_remove(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh,
 /* The entry id moved (swap-remove in a dense array). */
 void htab_renumber(struct htab *h, uint32_t hash, uint32_t from, uint32_t to);
 
-/* Seeded hash of a short key. The seed is random per process, so that
- * addresses chosen by an attacker cannot be made to collide. */
+/* Seeded hash of a short key. The seed is random per process (drawn by
+ * the first htab_init), so that addresses chosen by an attacker cannot be
+ * made to collide. */
 uint32_t htab_hash(const void *p, size_t n);
 
 #endif

@@ -322,7 +322,7 @@ static void corr_lru_push(struct corr_table *t, uint32_t i)
 		t->lru_tail = i;
 }
 
-static void corr_touch(struct corr_table *t, uint32_t i, time_t now)
+static inline void corr_touch(struct corr_table *t, uint32_t i, time_t now)
 {
 	if (t->lru_head != i) {
 		corr_lru_unlink(t, i);
@@ -592,18 +592,16 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 
 		hash = k.hash;
 		ri = htab_find(&t->idx, hash, corr_eq, t, &k);
-		if (addr->p && s.addr_ok) {
-			if (ri == NONE)
-				ri = corr_rec_new(c, qid->p, qid->len, hash, now);
-			if (ri != NONE) {
+		if (ri == NONE && addr->p && s.addr_ok)
+			ri = corr_rec_new(c, qid->p, qid->len, hash, now);
+		if (ri != NONE) {
+			corr_touch(t, ri, now);
+			if (addr->p && s.addr_ok) {
 				t->rec[ri].addr = s.addr;
 				t->rec[ri].has_addr = true;
-				corr_touch(t, ri, now);
 				c->linked++;
 				corr_resolve(c, ri);
 			}
-		} else if (ri != NONE) {
-			corr_touch(t, ri, now);
 		}
 	}
 

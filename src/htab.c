@@ -17,6 +17,8 @@ static uint64_t htab_mix(uint64_t x)
 	return x;
 }
 
+/* Once per process, at the first htab_init: no table is used before it,
+ * and htab_hash stays a leaf without a test for it. */
 static void htab_seed_init(void)
 {
 	uint64_t seed = 0;
@@ -36,8 +38,6 @@ uint32_t htab_hash(const void *p, size_t n)
 	const unsigned char *s = p;
 	uint64_t h, w;
 
-	if (!htab_seed)
-		htab_seed_init();
 	h = htab_seed ^ (n * 0x9e3779b97f4a7c15ULL);
 	if (n > 8) {
 		for (; n > 8; n -= 8, s += 8) {
@@ -63,6 +63,9 @@ uint32_t htab_hash(const void *p, size_t n)
 int htab_init(struct htab *h, size_t expect)
 {
 	size_t size = 16;
+
+	if (!htab_seed)
+		htab_seed_init();
 
 	while (size < expect * 2)
 		size *= 2;
