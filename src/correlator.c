@@ -130,19 +130,18 @@ static int corr_u16cmp(const void *a, const void *b)
 	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-/* Where a recipient of this length, first and last byte (lower-cased)
- * has its bit in trap_full. Only an entry in lower case can match, and
- * it has set the same bit. */
+/*
+ * Where a recipient of this length, first and last byte has its bit in
+ * trap_full. The bytes count with bit 0x20 set: a byte and its lower
+ * case agree there, so an entry that matches a recipient, whatever its
+ * case, has set the same bit.
+ */
 static unsigned corr_full_bit(size_t len, unsigned char first, unsigned char last)
 {
-	uint32_t x = (uint32_t)len * 0x9e3779b1u ^ (uint32_t)(first << 8 | last) * 0x85ebca6bu;
+	uint32_t x = (uint32_t)len * 0x9e3779b1u ^
+		     (uint32_t)((first | 0x20) << 8 | (last | 0x20)) * 0x85ebca6bu;
 
 	return (x ^ x >> 16) % CORR_TRAP_FILTER;
-}
-
-static unsigned char corr_lower(unsigned char ch)
-{
-	return ch >= 'A' && ch <= 'Z' ? (unsigned char)(ch - 'A' + 'a') : ch;
 }
 
 /* Only an entry with its one '@' in front can be a recipient's domain. */
@@ -238,7 +237,7 @@ static bool corr_trap_one(const struct correlator *c, const char *p, size_t len)
 
 	if (len == 0 || len > CORR_RCPT_MAX)
 		return false;
-	k = corr_full_bit(len, corr_lower((unsigned char)p[0]), corr_lower((unsigned char)p[len - 1]));
+	k = corr_full_bit(len, (unsigned char)p[0], (unsigned char)p[len - 1]);
 	if ((c->trap_full[k / 64] >> (k % 64) & 1) && corr_trap_lookup(c, p, len, false))
 		return true;
 	for (size_t i = 0; i < c->ntrap_dom && c->trap_dom[i] <= len; i++) {
