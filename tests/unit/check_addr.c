@@ -127,16 +127,24 @@ static int ref_parse(const char *s, size_t len, struct addr *out)
 
 static unsigned long n_same, n_valid;
 
-/* Both parsers on s[0..len), which is followed by junk, not a NUL. */
+/* Both parsers on s[0..len), which is followed by junk, not a NUL; one
+ * time in 16 it ends its own allocation, for ASan to see any read past. */
 static void same(const char *s, size_t len)
 {
-	char *copy = malloc(len + 8);
+	static char junk[128];
+	char *copy = junk;
 	struct addr a, b;
 	int ra, rb;
 
-	ck_assert_ptr_nonnull(copy);
+	if (len > sizeof(junk) - 8)
+		ck_abort_msg("test string too long: %zu", len);
+	if (n_same % 16 == 0) {
+		copy = malloc(len ? len : 1);
+		ck_assert_ptr_nonnull(copy);
+	} else {
+		memcpy(copy + len, "12:3.4f", 8);
+	}
 	memcpy(copy, s, len);
-	memcpy(copy + len, "12:3.4f", 8);
 	memset(&a, 0xa5, sizeof(a));
 	memset(&b, 0xa5, sizeof(b));
 	ra = addr_parse(copy, len, &a);
@@ -153,7 +161,8 @@ static void same(const char *s, size_t len)
 		}
 		ck_abort_msg("addr_parse(\"%s\", %zu): %d, inet_pton: %d", shown, len, ra, rb);
 	}
-	free(copy);
+	if (copy != junk)
+		free(copy);
 	n_same++;
 	n_valid += ra == 0;
 }
