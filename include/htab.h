@@ -39,6 +39,7 @@ static inline uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn
 			return s - 1;
 	}
 }
+
 /* Adds id (not present yet); may grow. 0 or -1 (no memory). */
 int htab_insert(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);
 void htab_remove(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);
