@@ -38,10 +38,21 @@ typedef void correlator_emit_fn(void *ctx, const struct sighting *s);
 
 struct corr_table;
 
+/* Longest recipient checked against the spamtraps (an RFC 5321 path is
+ * 256 bytes at most); a longer one is no trap. */
+#define CORR_RCPT_MAX 320
+#define CORR_TRAP_FILTER 1024	/* bits */
+
 struct correlator {
 	struct corr_table *t;
 	char **traps;		/* lower-case, sorted; "@domain" for a whole domain */
 	size_t ntraps;
+	/* filters before a lookup: trap_full has a bit set for each entry's
+	 * length, first and last byte (hashed together); trap_dom lists
+	 * the lengths of the "@domain" entries */
+	uint64_t trap_full[CORR_TRAP_FILTER / 64];
+	uint16_t *trap_dom;
+	size_t ntrap_dom;
 	long timeout;
 	size_t max;
 	correlator_emit_fn *emit;

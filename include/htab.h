@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* htab: owns an open-addressing index from hashed keys to the caller's entry ids (uint32).
- * 4 bytes per slot, load at most 3/4, linear probing with backward-shift deletion (no tombstones).
+ * 4 bytes per slot, load at most 1/2, linear probing with backward-shift deletion (no tombstones).
  * It must never own or compare keys itself: callers keep entries and pass eq/hash callbacks. */
 #ifndef SPAMWRATH_HTAB_H
 #define SPAMWRATH_HTAB_H
@@ -25,16 +25,30 @@ typedef bool htab_eq_fn(const void *ctx, uint32_t id, const void *key);
 int htab_init(struct htab *h, size_t expect);
 void htab_free(struct htab *h);
 
-uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn *eq, const void *ctx,
-		   const void *key);
+/* Inline, so that the compiler can inline eq too: a lookup is a few
+ * instructions per slot, and it runs for every line that names a key. */
+static inline uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn *eq,
+				 const void *ctx, const void *key)
+{
+	for (uint32_t i = hash & h->mask;; i = (i + 1) & h->mask) {
+		uint32_t s = h->slot[i];
+
+		if (s == 0)
+			return HTAB_NONE;
+		if (eq(ctx, s - 1, key))
+			return s - 1;
+	}
+}
+
 /* Adds id (not present yet); may grow. 0 or -1 (no memory). */
 int htab_insert(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);
 void htab_remove(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);
 /* The entry id moved (swap-remove in a dense array). */
 void htab_renumber(struct htab *h, uint32_t hash, uint32_t from, uint32_t to);
 
-/* Seeded hash of a short key. The seed is random per process, so that
- * addresses chosen by an attacker cannot be made to collide. */
+/* Seeded hash of a short key. The seed is random per process (drawn by
+ * the first htab_init), so that addresses chosen by an attacker cannot be
+ * made to collide. */
 uint32_t htab_hash(const void *p, size_t n);
 
 #endif

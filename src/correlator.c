@@ -19,7 +19,7 @@ struct qrec {
 	uint8_t qlen;		/* 0: free */
 	bool has_addr;
 	struct addr addr;
-	uint32_t hash;
+	uint32_t hash;		/* of qid */
 	time_t seen;
 	uint32_t prev, next;	/* LRU list; next is the free list link too */
 	uint32_t head, tail;	/* waiting events, oldest first */
@@ -57,14 +57,17 @@ static uint32_t corr_rehash(const void *ctx, uint32_t id)
 struct qkey {
 	const char *p;
 	size_t len;
+	uint32_t hash;
 };
 
+/* The stored hash first: a probe that passes a record of another id
+ * costs no memcmp. */
 static bool corr_eq(const void *ctx, uint32_t id, const void *key)
 {
-	const struct corr_table *t = ctx;
+	const struct qrec *r = &((const struct corr_table *)ctx)->rec[id];
 	const struct qkey *k = key;
 
-	return t->rec[id].qlen == k->len && memcmp(t->rec[id].qid, k->p, k->len) == 0;
+	return r->hash == k->hash && r->qlen == k->len && memcmp(r->qid, k->p, k->len) == 0;
 }
 
 int correlator_init(struct correlator *c, size_t max, long timeout,
@@ -97,8 +100,12 @@ static void correlator_free_traps(struct correlator *c)
 	for (size_t i = 0; i < c->ntraps; i++)
 		free(c->traps[i]);
 	free(c->traps);
+	free(c->trap_dom);
 	c->traps = NULL;
 	c->ntraps = 0;
+	c->trap_dom = NULL;
+	c->ntrap_dom = 0;
+	memset(c->trap_full, 0, sizeof(c->trap_full));
 }
 
 void correlator_free(struct correlator *c)
@@ -118,60 +125,152 @@ static int corr_strcmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int corr_u16cmp(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/*
+ * Where a recipient of this length, first and last byte has its bit in
+ * trap_full. The bytes count with bit 0x20 set: a byte and its lower
+ * case agree there, so an entry that matches a recipient, whatever its
+ * case, has set the same bit.
+ */
+static unsigned corr_full_bit(size_t len, unsigned char first, unsigned char last)
+{
+	uint32_t x = (uint32_t)len * 0x9e3779b1u ^
+		     (uint32_t)((first | 0x20) << 8 | (last | 0x20)) * 0x85ebca6bu;
+
+	return (x ^ x >> 16) % CORR_TRAP_FILTER;
+}
+
+/* Only an entry with its one '@' in front can be a recipient's domain. */
+static bool corr_is_domain(const char *t)
+{
+	return t[0] == '@' && !strchr(t + 1, '@');
+}
+
 int correlator_set_traps(struct correlator *c, char **traps, size_t n)
 {
 	char **v = calloc(n ? n : 1, sizeof(*v));
+	uint16_t *dom = calloc(n ? n : 1, sizeof(*dom));
+	uint64_t full[sizeof(c->trap_full) / sizeof(*c->trap_full)] = { 0 };
+	size_t ndom = 0;
 
-	if (!v)
-		return -1;
+	if (!v || !dom)
+		goto fail;
 	for (size_t i = 0; i < n; i++) {
+		size_t l;
+
 		v[i] = strdup(traps[i]);
 		if (!v[i]) {
 			while (i-- > 0)
 				free(v[i]);
-			free(v);
-			return -1;
+			goto fail;
 		}
+		l = strlen(v[i]);
+		if (l == 0 || l > CORR_RCPT_MAX)
+			continue;	/* no recipient is that long */
+		{
+			unsigned k = corr_full_bit(l, (unsigned char)v[i][0],
+						   (unsigned char)v[i][l - 1]);
+
+			full[k / 64] |= 1ULL << (k % 64);
+		}
+		if (corr_is_domain(v[i]))
+			dom[ndom++] = (uint16_t)l;
 	}
 	qsort(v, n, sizeof(*v), corr_strcmp);
+	qsort(dom, ndom, sizeof(*dom), corr_u16cmp);
+	{
+		size_t k = 0;
+
+		for (size_t i = 0; i < ndom; i++)
+			if (k == 0 || dom[k - 1] != dom[i])
+				dom[k++] = dom[i];
+		ndom = k;
+	}
 	correlator_free_traps(c);
 	c->traps = v;
 	c->ntraps = n;
+	c->trap_dom = dom;
+	c->ntrap_dom = ndom;
+	memcpy(c->trap_full, full, sizeof(full));
 	return 0;
+fail:
+	free(v);
+	free(dom);
+	return -1;
 }
 
-static bool corr_trap_lookup(const struct correlator *c, const char *s)
+/*
+ * s[0..len) lower-cased is on the list. A domain candidate (dom) must not
+ * hold a second '@': it would not be the part after the last one.
+ */
+static bool corr_trap_lookup(const struct correlator *c, const char *s, size_t len, bool dom)
 {
-	return bsearch(&s, c->traps, c->ntraps, sizeof(*c->traps), corr_strcmp) != NULL;
+	char buf[CORR_RCPT_MAX + 1];
+	const char *key = buf;
+
+	for (size_t i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		else if (ch == '@' && dom && i > 0)
+			return false;
+		buf[i] = ch;
+	}
+	buf[len] = '\0';
+	return bsearch(&key, c->traps, c->ntraps, sizeof(*c->traps), corr_strcmp) != NULL;
 }
 
-/* One recipient, lower-cased into buf: the address, then its "@domain". */
+/*
+ * One recipient: the whole address, or the part from its last '@' on, is
+ * on the list (case-insensitive). Filters come first: most recipients
+ * have no entry of their length, first and last byte; and the part from
+ * the last '@' is found by trying the lengths of the domain entries.
+ */
 static bool corr_trap_one(const struct correlator *c, const char *p, size_t len)
 {
-	char buf[321];
-	const char *at;
+	unsigned k;
 
-	if (len == 0 || len >= sizeof(buf))
+	if (len == 0 || len > CORR_RCPT_MAX)
 		return false;
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
-	buf[len] = '\0';
-	if (corr_trap_lookup(c, buf))
+	k = corr_full_bit(len, (unsigned char)p[0], (unsigned char)p[len - 1]);
+	if ((c->trap_full[k / 64] >> (k % 64) & 1) && corr_trap_lookup(c, p, len, false))
 		return true;
-	at = strrchr(buf, '@');
-	return at && corr_trap_lookup(c, at);
+	for (size_t i = 0; i < c->ntrap_dom && c->trap_dom[i] <= len; i++) {
+		size_t d = c->trap_dom[i];
+
+		if (p[len - d] == '@' && corr_trap_lookup(c, p + len - d, d, true))
+			return true;
+	}
+	return false;
 }
 
 /* Separators of a recipient list. NUL too: strchr() used to find it in
  * its set, and a hostile line may hold one. */
-static bool corr_sep(char ch)
-{
-	static const bool sep[256] = {
-		['\0'] = true, [' '] = true, ['\t'] = true, [','] = true,
-		[';'] = true, ['<'] = true, ['>'] = true,
-	};
+static const bool corr_sep[256] = {
+	['\0'] = true, [' '] = true, ['\t'] = true, [','] = true,
+	[';'] = true, ['<'] = true, ['>'] = true,
+};
 
-	return sep[(unsigned char)ch];
+static size_t corr_token_end(const char *s, size_t i, size_t len)
+{
+	for (; i + 4 <= len; i += 4) {
+		if (corr_sep[(unsigned char)s[i]])
+			return i;
+		if (corr_sep[(unsigned char)s[i + 1]])
+			return i + 1;
+		if (corr_sep[(unsigned char)s[i + 2]])
+			return i + 2;
+		if (corr_sep[(unsigned char)s[i + 3]])
+			return i + 3;
+	}
+	while (i < len && !corr_sep[(unsigned char)s[i]])
+		i++;
+	return i;
 }
 
 bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len)
@@ -183,10 +282,9 @@ bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len
 	while (i < len) {
 		size_t j;
 
-		while (i < len && corr_sep(rcpt[i]))
+		while (i < len && corr_sep[(unsigned char)rcpt[i]])
 			i++;
-		for (j = i; j < len && !corr_sep(rcpt[j]); j++)
-			;
+		j = corr_token_end(rcpt, i, len);
 		if (j > i && corr_trap_one(c, rcpt + i, j - i))
 			return true;
 		i = j;
@@ -223,7 +321,7 @@ static void corr_lru_push(struct corr_table *t, uint32_t i)
 		t->lru_tail = i;
 }
 
-static void corr_touch(struct corr_table *t, uint32_t i, time_t now)
+static inline void corr_touch(struct corr_table *t, uint32_t i, time_t now)
 {
 	if (t->lru_head != i) {
 		corr_lru_unlink(t, i);
@@ -423,6 +521,33 @@ static void corr_resolve(struct correlator *c, uint32_t i)
 	}
 }
 
+/*
+ * "-?[0-9]+(\.[0-9]*)?" with at most 15 digits, without strtod: m / 10^k
+ * with m < 2^53 and k <= 22 is a division of two exact doubles, correctly
+ * rounded like strtod's answer. Anything else is strtod's to read.
+ */
+static bool corr_score_simple(const char *s, size_t n, double *out)
+{
+	static const double pow10[16] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+		1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+	};
+	size_t i = s[0] == '-', int_digits = 0, frac_digits = 0;
+	uint64_t m = 0;
+	double v;
+
+	for (; i < n && (unsigned char)s[i] - (unsigned)'0' <= 9; i++, int_digits++)
+		m = m * 10 + (uint64_t)(s[i] - '0');
+	if (i < n && s[i] == '.')
+		for (i++; i < n && (unsigned char)s[i] - (unsigned)'0' <= 9; i++, frac_digits++)
+			m = m * 10 + (uint64_t)(s[i] - '0');
+	if (i != n || int_digits == 0 || int_digits + frac_digits > 15)
+		return false;
+	v = (double)m / pow10[frac_digits];
+	*out = s[0] == '-' ? -v : v;
+	return true;
+}
+
 static bool corr_score(const struct slice *sl, double *out)
 {
 	char buf[32];
@@ -430,6 +555,8 @@ static bool corr_score(const struct slice *sl, double *out)
 
 	if (!sl->p || sl->len == 0 || sl->len >= sizeof(buf))
 		return false;
+	if (corr_score_simple(sl->p, sl->len, out))
+		return true;
 	memcpy(buf, sl->p, sl->len);
 	buf[sl->len] = '\0';
 	*out = strtod(buf, &end);
@@ -460,22 +587,20 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 		s.cls = CLASS_SPAMTRAP;
 
 	if (has_qid) {
-		struct qkey k = { qid->p, qid->len };
+		struct qkey k = { qid->p, qid->len, htab_hash(qid->p, qid->len) };
 
-		hash = htab_hash(qid->p, qid->len);
+		hash = k.hash;
 		ri = htab_find(&t->idx, hash, corr_eq, t, &k);
-		if (addr->p && s.addr_ok) {
-			if (ri == NONE)
-				ri = corr_rec_new(c, qid->p, qid->len, hash, now);
-			if (ri != NONE) {
+		if (ri == NONE && addr->p && s.addr_ok)
+			ri = corr_rec_new(c, qid->p, qid->len, hash, now);
+		if (ri != NONE) {
+			corr_touch(t, ri, now);
+			if (addr->p && s.addr_ok) {
 				t->rec[ri].addr = s.addr;
 				t->rec[ri].has_addr = true;
-				corr_touch(t, ri, now);
 				c->linked++;
 				corr_resolve(c, ri);
 			}
-		} else if (ri != NONE) {
-			corr_touch(t, ri, now);
 		}
 	}
 

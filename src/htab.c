@@ -17,33 +17,46 @@ static uint64_t htab_mix(uint64_t x)
 	return x;
 }
 
+/* Once per process, at the first htab_init: no table is used before it,
+ * and htab_hash stays a leaf without a test for it. */
+static void htab_seed_init(void)
+{
+	uint64_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
+		seed = (uint64_t)(uintptr_t)&seed ^ 0x9e3779b97f4a7c15ULL;
+	htab_seed = seed | 1;
+}
+
+/*
+ * Whole words, the last one read so that it ends with the key (it may
+ * overlap the one before): no byte-by-byte tail. Every byte is read and
+ * the length is mixed in, so keys that differ still hash apart.
+ */
 uint32_t htab_hash(const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	uint64_t h;
+	uint64_t h, w;
 
-	if (!htab_seed) {
-		uint64_t seed = 0;
-
-		if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) != sizeof(seed))
-			seed = (uint64_t)(uintptr_t)&seed ^ 0x9e3779b97f4a7c15ULL;
-		htab_seed = seed | 1;
-	}
 	h = htab_seed ^ (n * 0x9e3779b97f4a7c15ULL);
-	while (n >= 8) {
-		uint64_t w;
+	if (n > 8) {
+		for (; n > 8; n -= 8, s += 8) {
+			memcpy(&w, s, 8);
+			h = htab_mix(h ^ w);
+		}
+		memcpy(&w, s + n - 8, 8);
+	} else if (n >= 4) {
+		uint32_t lo, hi;
 
-		memcpy(&w, s, 8);
-		h = htab_mix(h ^ w);
-		s += 8;
-		n -= 8;
+		memcpy(&lo, s, 4);
+		memcpy(&hi, s + n - 4, 4);
+		w = (uint64_t)hi << 32 | lo;
+	} else if (n > 0) {
+		w = (uint64_t)s[0] << 16 | (uint64_t)s[n / 2] << 8 | s[n - 1];
+	} else {
+		w = 0;
 	}
-	if (n) {
-		uint64_t w = 0;
-
-		memcpy(&w, s, n);
-		h = htab_mix(h ^ w ^ ((uint64_t)n << 56));
-	}
+	h = htab_mix(h ^ w);
 	return (uint32_t)(h ^ (h >> 32));
 }
 
@@ -51,7 +64,10 @@ int htab_init(struct htab *h, size_t expect)
 {
 	size_t size = 16;
 
-	while (size * 3 < expect * 4)
+	if (!htab_seed)
+		htab_seed_init();
+
+	while (size < expect * 2)
 		size *= 2;
 	h->slot = calloc(size, sizeof(*h->slot));
 	if (!h->slot)
@@ -65,19 +81,6 @@ void htab_free(struct htab *h)
 {
 	free(h->slot);
 	memset(h, 0, sizeof(*h));
-}
-
-uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn *eq, const void *ctx,
-		   const void *key)
-{
-	for (uint32_t i = hash & h->mask;; i = (i + 1) & h->mask) {
-		uint32_t s = h->slot[i];
-
-		if (s == 0)
-			return HTAB_NONE;
-		if (eq(ctx, s - 1, key))
-			return s - 1;
-	}
 }
 
 static int htab_grow(struct htab *h, htab_rehash_fn *rh, const void *ctx)
@@ -108,7 +111,7 @@ int htab_insert(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, 
 {
 	uint32_t i;
 
-	if ((h->n + 1) * 4 > ((size_t)h->mask + 1) * 3 && htab_grow(h, rh, ctx) < 0)
+	if ((h->n + 1) * 2 > (size_t)h->mask + 1 && htab_grow(h, rh, ctx) < 0)
 		return -1;
 	for (i = hash & h->mask; h->slot[i]; i = (i + 1) & h->mask)
 		;

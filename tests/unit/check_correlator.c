@@ -465,6 +465,299 @@ START_TEST(trap_sightings)
 }
 END_TEST
 
+/*
+ * The spamtrap check as it was before its length filters: lower-case each
+ * recipient, look it up, then its part from the last '@'. The new code
+ * must give exactly its answers, whatever the list holds.
+ */
+struct ref_traps {
+	char **v;
+	size_t n;
+};
+
+static int ref_strcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static bool ref_lookup(const struct ref_traps *t, const char *s)
+{
+	return bsearch(&s, t->v, t->n, sizeof(*t->v), ref_strcmp) != NULL;
+}
+
+static bool ref_one(const struct ref_traps *t, const char *p, size_t len)
+{
+	char buf[321];
+	const char *at;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (p[i] >= 'A' && p[i] <= 'Z') ? (char)(p[i] - 'A' + 'a') : p[i];
+	buf[len] = '\0';
+	if (ref_lookup(t, buf))
+		return true;
+	at = strrchr(buf, '@');
+	return at && ref_lookup(t, at);
+}
+
+static bool ref_is_trap(const struct ref_traps *t, const char *rcpt, size_t len)
+{
+	size_t i = 0;
+
+	if (t->n == 0)
+		return false;
+	while (i < len) {
+		size_t j;
+
+		while (i < len && (rcpt[i] == '\0' || strchr(" \t,;<>", rcpt[i])))
+			i++;
+		for (j = i; j < len && !(rcpt[j] == '\0' || strchr(" \t,;<>", rcpt[j])); j++)
+			;
+		if (j > i && ref_one(t, rcpt + i, j - i))
+			return true;
+		i = j;
+	}
+	return false;
+}
+
+static uint64_t rng_state;
+
+static unsigned rnd(unsigned n)
+{
+	rng_state = rng_state * 6364136223846793005ULL + 1442695040888963407ULL;
+	return (unsigned)((rng_state >> 33) % n);
+}
+
+/* Words the lists and the recipients are made of, so that they meet. */
+static const char *const words[] = {
+	"trap", "TRAP", "x", "a.b", "honeypot", "Honeypot", "example", "org", "net", "",
+};
+
+static size_t gen_addr(char *s, size_t at, size_t room)
+{
+	static const char junk[] = "@@..-_+\"'\x80\xc3\xa9 ,;<>\t";
+	unsigned parts = 1 + rnd(5);
+
+	for (unsigned i = 0; i < parts && at + 40 < room; i++) {
+		unsigned k = rnd(10);
+
+		if (i && k < 6)
+			s[at++] = rnd(3) ? '@' : '.';
+		if (k == 9) {
+			s[at++] = rnd(12) == 0 ? '\0' : junk[rnd(sizeof(junk) - 1)];
+		} else {
+			const char *w = words[rnd(sizeof(words) / sizeof(*words))];
+
+			memcpy(s + at, w, strlen(w));
+			at += strlen(w);
+		}
+	}
+	return at;
+}
+
+START_TEST(trap_same_as_before)
+{
+	static char big[700];
+	struct correlator c;
+	struct ref_traps ref;
+	char *list[12], s[1200];
+	unsigned hits = 0, runs = 0;
+
+	rng_state = 7;
+	mk(&c, 100, 3600);
+	for (unsigned round = 0; round < 300; round++) {
+		size_t n = rnd(8);
+
+		/* a list: addresses, domains, odd entries (upper case, two '@',
+		 * no '@', empty, separators, 320 and 321 bytes long) */
+		for (size_t i = 0; i < n; i++) {
+			size_t len;
+
+			switch (rnd(12)) {
+			case 0:
+				len = 319 + rnd(3);
+				memset(big, 'a', len);
+				memcpy(big + len - 13, "@honeypot.net", 13);
+				if (rnd(2))
+					big[0] = '@';
+				big[len] = '\0';
+				list[i] = strdup(big);
+				break;
+			case 1:
+				list[i] = strdup(rnd(2) ? "" : "@");
+				break;
+			default:
+				len = gen_addr(s, 0, 200);
+				if (rnd(2))
+					memmove(s + 1, s, len++), s[0] = '@';
+				s[len] = '\0';
+				list[i] = strdup(s);
+				break;
+			}
+			ck_assert_ptr_nonnull(list[i]);
+		}
+		ck_assert_int_eq(correlator_set_traps(&c, list, n), 0);
+		ref.v = list;
+		ref.n = n;
+		qsort(list, n, sizeof(*list), ref_strcmp);
+		for (unsigned k = 0; k < 400; k++) {
+			size_t len = 0;
+			unsigned nr = 1 + rnd(3);
+			bool want;
+
+			for (unsigned r = 0; r < nr; r++) {
+				static const char *const seps[] = { "", " ", ",", ", ", "<", ">", ">,<", ";", "\t" };
+
+				if (rnd(6) == 0 && n > 0) {	/* an entry, its case changed */
+					const char *e = list[rnd((unsigned)n)];
+					size_t el = strlen(e);
+
+					if (rnd(4) == 0 && el < 318) {
+						/* making a recipient of about the longest length */
+						size_t pad = 318 + rnd(6) - el;
+
+						memset(s + len, 'b', pad);
+						len += pad;
+					} else if (rnd(2)) {
+						len = gen_addr(s, len, 300);
+					}
+					if (len + el < sizeof(s) - 50) {
+						for (size_t q = 0; q < el; q++)
+							s[len + q] = rnd(2) && e[q] >= 'a' && e[q] <= 'z'
+								     ? (char)(e[q] - 32) : e[q];
+						len += el;
+					}
+				} else {
+					len = gen_addr(s, len, 300);
+				}
+				{
+					const char *sep = seps[rnd(sizeof(seps) / sizeof(*seps))];
+
+					memcpy(s + len, sep, strlen(sep));
+					len += strlen(sep);
+				}
+			}
+			want = ref_is_trap(&ref, s, len);
+			if (k % 8 == 0) {
+				/* in an allocation of its own, for ASan to see any
+				 * read past the end */
+				char *own = malloc(len ? len : 1);
+
+				ck_assert_ptr_nonnull(own);
+				memcpy(own, s, len);
+				ck_assert(correlator_is_trap(&c, own, len) == want);
+				free(own);
+			}
+			if (correlator_is_trap(&c, s, len) != want)
+				ck_abort_msg("round %u: \"%.*s\" (%zu): old %d", round, (int)len, s,
+					     len, want);
+			hits += want;
+			runs++;
+		}
+		for (size_t i = 0; i < n; i++)
+			free(list[i]);
+	}
+	/* the generator must reach both answers often */
+	ck_assert_uint_gt(hits, runs / 20);
+	ck_assert_uint_lt(hits, runs / 2);
+	correlator_free(&c);
+}
+END_TEST
+
+/* --- scores --- */
+
+static bool got_score;
+static double got;
+
+static void on_score(void *ctx, const struct sighting *s)
+{
+	(void)ctx;
+	got_score = s->has_score;
+	got = s->score;
+}
+
+/* The score as it was read before its fast path: strtod on a copy. */
+static bool ref_score(const char *p, size_t len, double *out)
+{
+	char buf[32];
+	char *end;
+
+	if (len == 0 || len >= sizeof(buf))
+		return false;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
+	*out = strtod(buf, &end);
+	return end != buf && *end == '\0' && *out == *out;
+}
+
+START_TEST(score_same_as_strtod)
+{
+	static const char *const cases[] = {
+		"0", "-0", "1", "-1", "15", "2.9", "-0.5", "0.1", "0.3", "1.", ".5", "-", "-.5",
+		"1e3", "1E-2", "+1", " 1", "1 ", "0x10", "inf", "nan", "-nan", "1.2.3", "--1",
+		"999999999999999", "9999999999999999", "0.000000000000001",
+		"0.0000000000000001", "123456789.123456", "12345678.1234567", "4.35",
+		"9007199254740993", "00000000000000000000000000001", "1,5", "",
+	};
+	struct correlator c;
+	char s[40];
+	unsigned fast = 0;
+
+	patterns();
+	ck_assert_int_eq(correlator_init(&c, 100, 3600, on_score, NULL), 0);
+	rng_state = 11;
+	for (unsigned k = 0; k < 200000; k++) {
+		size_t len;
+		struct match m;
+		struct origin o = { 0, k };
+		double want = 0;
+		bool has;
+
+		if (k < sizeof(cases) / sizeof(*cases)) {
+			len = strlen(cases[k]);
+			memcpy(s, cases[k], len);
+		} else {
+			static const char digits[] = "0123456789", junk[] = "-.e+ x";
+
+			len = rnd(34);
+			for (size_t i = 0; i < len; i++)
+				s[i] = rnd(12) ? digits[rnd(10)] : junk[rnd(sizeof(junk) - 1)];
+			if (len && rnd(3) == 0)
+				s[0] = '-';
+			if (len > 2 && rnd(2))
+				s[1 + rnd((unsigned)len - 2)] = '.';
+		}
+		memset(&m, 0, sizeof(m));
+		m.pattern = &pat_spam;
+		cap(&m, CAP_ADDR, "203.0.113.9");
+		m.cap[CAP_SCORE].len = len;
+		s[len] = '7';	/* the capture is a slice: no NUL after it */
+		got_score = false;
+		if (k % 8 == 0) {
+			/* in an allocation of its own, for ASan */
+			char *own = malloc(len ? len : 1);
+
+			ck_assert_ptr_nonnull(own);
+			memcpy(own, s, len);
+			m.cap[CAP_SCORE].p = own;
+			correlator_feed(&c, &m, &o, T0);
+			free(own);
+		} else {
+			m.cap[CAP_SCORE].p = s;
+			correlator_feed(&c, &m, &o, T0);
+		}
+		has = ref_score(s, len, &want);
+		if (got_score != has || (has && memcmp(&got, &want, sizeof(got)) != 0))
+			ck_abort_msg("\"%.*s\": %d %.17g, strtod: %d %.17g", (int)len, s, got_score,
+				     got, has, want);
+		fast += has;
+	}
+	ck_assert_uint_gt(fast, 20000);
+	correlator_free(&c);
+}
+END_TEST
+
 static Suite *correlator_suite(void)
 {
 	Suite *s = suite_create("correlator");
@@ -479,10 +772,12 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tc, count_bound_events);
 	tcase_add_test(tc, count_bound_links);
 	tcase_add_test(tc, long_qid);
+	tcase_add_test(tc, score_same_as_strtod);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tt, trap_matching);
 	tcase_add_test(tt, traps_from_config);
 	tcase_add_test(tt, trap_sightings);
+	tcase_add_test(tt, trap_same_as_before);
 	suite_add_tcase(s, tt);
 	return s;
 }
