@@ -45,7 +45,12 @@ struct dispatch {
 	struct pairs *pairs[256];	/* by first byte, made on first use */
 };
 
+struct tagkey {
+	uint64_t a, b;
+};
+
 struct tagentry {
+	struct tagkey key;
 	uint8_t len;		/* 0: empty slot */
 	char tag[TAGCACHE_TAGMAX + 1];
 	uint32_t *idx;		/* candidate patterns, in trial order */
@@ -64,16 +69,30 @@ struct tagcache {
 	struct tagentry *last;	/* the previous line's tag: logs repeat it */
 };
 
-/* Every line needs one: the first and last eight bytes and the length
- * tell the few tags of a log apart (collisions only cost a probe). */
-static uint32_t tag_hash(const char *s, size_t n)
+/*
+ * A tag as two words: its first and its last eight bytes (overlapping
+ * when shorter than 16). With the length they are the whole tag up to 16
+ * bytes; a longer one is compared in full as well. Every line needs a
+ * lookup, and this one calls nothing.
+ */
+static struct tagkey tag_key(const char *s, size_t n)
 {
-	uint64_t a = 0, b = 0, h;
+	struct tagkey k = { 0, 0 };
 
-	memcpy(&a, s, n < 8 ? n : 8);
-	if (n > 8)
-		memcpy(&b, s + (n < 16 ? 8 : n - 8), n < 16 ? n - 8 : 8);
-	h = (a ^ (b * 0x9e3779b97f4a7c15u) ^ n) * 0xff51afd7ed558ccdu;
+	if (n >= 8) {
+		memcpy(&k.a, s, 8);
+		memcpy(&k.b, s + n - 8, 8);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			k.a |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	}
+	return k;
+}
+
+static uint32_t tag_hash(struct tagkey k, size_t n)
+{
+	uint64_t h = (k.a ^ (k.b * 0x9e3779b97f4a7c15u) ^ n) * 0xff51afd7ed558ccdu;
+
 	return (uint32_t)(h >> 32);
 }
 
@@ -221,6 +240,12 @@ static struct dispatch *dispatch_get(struct matcher *m, const uint32_t *idx, uin
 	return dp;
 }
 
+static bool tagentry_is(const struct tagentry *e, struct tagkey k, const char *tag, size_t len)
+{
+	return e->len == len && e->key.a == k.a && e->key.b == k.b &&
+	       (len <= 16 || memcmp(e->tag + 8, tag + 8, len - 16) == 0);
+}
+
 /* Candidates for a tag; *n and *dp set. NULL with *n == 0 means none (or
  * no memory: then the line goes unmatched rather than the daemon down). */
 static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t len, uint32_t *n,
@@ -228,6 +253,7 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 {
 	struct tagcache *tc = m->tags;
 	struct tagentry *e;
+	struct tagkey key;
 	char buf[TAGCACHE_TAGMAX + 1];
 	size_t i;
 
@@ -243,18 +269,19 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 		*dp = dispatch_get(m, tc->scratch, *n);
 		return tc->scratch;
 	}
+	key = tag_key(tag, len);
 	e = tc->last;
-	if (e && e->len == len && memcmp(e->tag, tag, len) == 0) {
+	if (e && tagentry_is(e, key, tag, len)) {
 		*n = e->n;
 		*dp = e->dispatch;
 		return e->idx;
 	}
-	i = tag_hash(tag, len) & (TAGCACHE_SLOTS - 1);
+	i = tag_hash(key, len) & (TAGCACHE_SLOTS - 1);
 	for (;;) {
 		e = &tc->slot[i];
 		if (e->len == 0)
 			break;
-		if (e->len == len && memcmp(e->tag, tag, len) == 0) {
+		if (tagentry_is(e, key, tag, len)) {
 			*n = e->n;
 			*dp = e->dispatch;
 			tc->last = e;
@@ -275,6 +302,7 @@ static const uint32_t *tagcache_get(struct matcher *m, const char *tag, size_t l
 		return tc->scratch;
 	memcpy(e->idx, tc->scratch, *n * sizeof(*e->idx));
 	memcpy(e->tag, buf, len + 1);
+	e->key = key;
 	e->len = (uint8_t)len;
 	e->n = *n;
 	e->dispatch = *dp;

@@ -216,6 +216,58 @@ START_TEST(full_lines)
 }
 END_TEST
 
+/* The tag cache keys a tag by its first and last eight bytes and its
+ * length: tags alike in those must still be told apart. */
+START_TEST(tags_told_apart)
+{
+	static const char *const tags[] = {
+		"postfix/abcd/x/smtpd", "postfix/wxyz/x/smtpd",	/* differ only between the words */
+		"postfix/abcd/x/smtp", "ab", "ac", "abc", "postfix/q1", "postfix/q2", "exim",
+	};
+	char conf[2048], path[256];
+	size_t at = 0;
+	struct patternset ps = { 0 };
+	struct diag d = { 0 };
+	struct matcher m;
+	FILE *f;
+
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
+		at += (size_t)snprintf(conf + at, sizeof(conf) - at,
+				       "pattern t%zu {\n class = \"relay\"\n program = { \"%s\" }\n"
+				       " regex = '^x (?<addr>[0-9.]+)'\n}\n", i, tags[i]);
+	snprintf(path, sizeof(path), "%s/t.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(conf, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(patternset_load_file(&ps, path, &d) == 0, "%s", unit_diag_text(&d));
+	ck_assert_int_eq(matcher_init(&m, &ps), 0);
+	for (int round = 0; round < 3; round++) {
+		for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+			/* the same tag twice (the last-tag shortcut), then the next */
+			for (int twice = 0; twice < 2; twice++) {
+				struct logline l = { .tag = tags[i], .taglen = strlen(tags[i]),
+						     .msg = "x 192.0.2.1", .msglen = 11 };
+				struct match out;
+
+				ck_assert_msg(matcher_match(&m, &l, &out), "tag %s", tags[i]);
+				ck_assert_uint_eq(out.index, i);
+			}
+		}
+	}
+	{
+		struct logline l = { .tag = "postfix/abcd/y/smtpd", .taglen = 20,
+				     .msg = "x 192.0.2.1", .msglen = 11 };
+		struct match out;
+
+		ck_assert(!matcher_match(&m, &l, &out));
+	}
+	matcher_free(&m);
+	patternset_free(&ps);
+	diag_free(&d);
+}
+END_TEST
+
 static Suite *matcher_suite(void)
 {
 	Suite *s = suite_create("matcher");
@@ -226,6 +278,7 @@ static Suite *matcher_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, same_as_brute_force);
 	tcase_add_test(tc, full_lines);
+	tcase_add_test(tc, tags_told_apart);
 	suite_add_tcase(s, tc);
 	return s;
 }
