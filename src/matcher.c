@@ -469,7 +469,7 @@ static size_t matcher_token(struct matcher *m, const struct logline *l)
 	return n;
 }
 
-static bool matcher_lead_at(const struct logline *l, size_t at, const struct pattern *p)
+static inline bool matcher_lead_at(const struct logline *l, size_t at, const struct pattern *p)
 {
 	return at <= l->msglen && l->msglen - at >= p->lead_len &&
 	       l->msg[at] == p->lead[0] && l->msg[at + p->lead_len - 1] == p->lead[p->lead_len - 1] &&
