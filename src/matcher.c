@@ -462,8 +462,30 @@ static size_t matcher_token(struct matcher *m, const struct logline *l)
 
 	if (m->token_gen == m->gen)
 		return m->token;
+#ifdef __SSE2__
+	/* sixteen bytes at once: a queue id is rarely longer */
+	while (n + 16 <= l->msglen) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(l->msg + n));
+		/* bytes as signed: shift each range to start at -128 */
+		__m128i d = _mm_cmplt_epi8(_mm_sub_epi8(x, _mm_set1_epi8('0' - 128)),
+					   _mm_set1_epi8(-128 + 10));
+		__m128i u = _mm_cmplt_epi8(_mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
+							_mm_set1_epi8('a' - 128)),
+					   _mm_set1_epi8(-128 + 26));
+		unsigned bad = ~(unsigned)_mm_movemask_epi8(_mm_or_si128(d, u)) & 0xffffu;
+
+		if (bad) {
+			n += (size_t)__builtin_ctz(bad);
+			goto done;
+		}
+		n += 16;
+	}
+#endif
 	while (n < l->msglen && matcher_alnum((unsigned char)l->msg[n]))
 		n++;
+#ifdef __SSE2__
+done:
+#endif
 	m->token_gen = m->gen;
 	m->token = n;
 	return n;
@@ -471,9 +493,18 @@ static size_t matcher_token(struct matcher *m, const struct logline *l)
 
 static inline bool matcher_lead_at(const struct logline *l, size_t at, const struct pattern *p)
 {
-	return at <= l->msglen && l->msglen - at >= p->lead_len &&
-	       l->msg[at] == p->lead[0] && l->msg[at + p->lead_len - 1] == p->lead[p->lead_len - 1] &&
-	       memcmp(l->msg + at, p->lead, p->lead_len) == 0;
+	const char *s = l->msg + at;
+	uint64_t a, b;
+
+	if (at > l->msglen || l->msglen - at < p->lead_len)
+		return false;
+	if (p->lead_len < 8)
+		return memcmp(s, p->lead, p->lead_len) == 0;
+	/* the first and last eight bytes, then whatever lies between */
+	memcpy(&a, s, 8);
+	memcpy(&b, s + p->lead_len - 8, 8);
+	return a == p->lead_a && b == p->lead_b &&
+	       (p->lead_len <= 16 || memcmp(s + 8, p->lead + 8, p->lead_len - 16) == 0);
 }
 
 /* True when the line has the pattern's lead where every match has it. */

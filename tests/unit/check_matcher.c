@@ -210,6 +210,21 @@ START_TEST(full_lines)
 			ck_assert_int_eq(brute(&ps, &m, l.tag, msg, l.msglen), (long)out.index);
 		}
 	}
+	/* queue ids of every length around the 16-byte blocks the token is
+	 * measured in: the lead sits right after it */
+	for (size_t qlen = 0; qlen < 40; qlen++) {
+		char msg[100];
+		struct logline l = { .tag = "postfix/smtpd", .taglen = 13, .msg = msg };
+		struct match out;
+		long want;
+
+		for (size_t k = 0; k < qlen; k++)
+			msg[k] = "0123456789ABCDEF"[(k * 7) % 16];
+		l.msglen = qlen + (size_t)sprintf(msg + qlen, ": client=x[192.0.2.5]");
+		want = brute(&ps, &m, l.tag, msg, l.msglen);
+		ck_assert_int_eq(want, qlen >= 6 && qlen <= 16 ? 4 : -1);
+		ck_assert_int_eq(matcher_match(&m, &l, &out) ? (long)out.index : -1L, want);
+	}
 	matcher_free(&m);
 	patternset_free(&ps);
 	diag_free(&d);
