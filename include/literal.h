@@ -24,8 +24,10 @@ enum literal_at {
  *    with atoms that only match [0-9A-Za-z] followed by a literal whose
  *    first byte is not one of those, or after an optional group of that
  *    shape): a comparison, not a search;
- *  - needle: the longest other literal (the later one of equal lengths:
- *    what comes later tells lines of one program apart), to search for.
+ *  - needle: the other literal fewest lines are likely to hold (by its
+ *    bytes: capitals count most, spaces nothing; the later one of equal
+ *    scores, as what comes later tells lines of a program apart), to
+ *    search for.
  * Nothing at all when the source uses anything that could make such a
  * reading wrong: a top-level alternation, an option setting at the top
  * level ("(?i)"), extended mode, \Q, verbs.

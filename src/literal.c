@@ -257,13 +257,32 @@ void literal_free(struct literals *l)
 enum literal_place { PLACE_NONE, PLACE_START, PLACE_TOKEN_END, PLACE_START_OR_TOKEN };
 
 struct literal_reader {
-	char *run, *best;	/* the current run; the longest other one */
+	char *run, *best;	/* the current run; the rarest other one */
 	size_t cur, best_len, min;
+	unsigned best_score;
 	enum literal_place place;	/* of the current run */
 	size_t skip;		/* PLACE_START_OR_TOKEN: bytes after the token */
 	bool first_done;	/* the first run is over: no lead after it */
 	struct literals *out;
 };
+
+/*
+ * How few log lines a literal is likely in: log text is spaces, lower
+ * case and structure (": ", "=", "<>", "[]"); capitals are rarer. So
+ * " SPAM" (amavis' verdict) beats "> -> " (in every amavis line), and a
+ * long literal beats a short one.
+ */
+static unsigned literal_score(const char *s, size_t n)
+{
+	unsigned score = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		score += c == ' ' ? 0 : (c >= 'A' && c <= 'Z') ? 3 : literal_alnum(c) ? 2 : 1;
+	}
+	return score;
+}
 
 /* Ends the current run: the lead if it is the first and placed, else a
  * needle candidate. -1 when out of memory. */
@@ -286,9 +305,10 @@ static int literal_end_run(struct literal_reader *r)
 		r->out->lead_len = r->cur;
 		r->out->lead_at = at[r->place];
 		r->out->lead_skip = r->place == PLACE_START_OR_TOKEN ? r->skip : 0;
-	} else if (r->cur >= r->min && r->cur >= r->best_len) {
+	} else if (r->cur >= r->min && literal_score(r->run, r->cur) >= r->best_score) {
 		memcpy(r->best, r->run, r->cur);
 		r->best_len = r->cur;
+		r->best_score = literal_score(r->run, r->cur);
 	}
 	r->cur = 0;
 	return 0;

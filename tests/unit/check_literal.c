@@ -62,8 +62,12 @@ START_TEST(needles)
 	ck_assert_str_eq(lits("^H=\\[(?<addr>[^]]+)\\] rejected RCPT"), "^H=[|] rejected RCPT");
 	ck_assert_str_eq(lits("^ab.cd$"), "-|-");		/* too short either side */
 	ck_assert_str_eq(lits("^(abc"), "-|-");			/* unbalanced */
-	/* the later of two needles of one length */
-	ck_assert_str_eq(lits("^.MDLOG,(?<qid>[0-9A-Z]+),spam,"), "-|,spam,");
+	/* the needle fewer lines hold: capitals over structure, more over less */
+	ck_assert_str_eq(lits("^.+ SPAM(?:MY)?y+> -> "), "-| SPAM");
+	ck_assert_str_eq(lits("^.MDLOG,(?<qid>[0-9A-Z]+),spam,"), "-|MDLOG,");
+	ck_assert_str_eq(lits("^x+abc,y+abcd"), "-|abcd");
+	/* of two alike, the later */
+	ck_assert_str_eq(lits("^x+abc,y+abd,"), "-|abd,");
 	/* (?i:...) is a group: it hides only itself */
 	ck_assert_str_eq(lits("^(?<q>[0-9A-F]+): milter-reject: x (?i:virus) to=<"),
 			 "@: milter-reject: x | to=<");
