@@ -451,6 +451,50 @@ START_TEST(networks)
 }
 END_TEST
 
+/* addr_mask as it was, a byte at a time: the reference. */
+static void mask_bytes(struct addr *a, unsigned prefix)
+{
+	unsigned width = a->family == 4 ? 32 : 128;
+
+	if (prefix > width)
+		prefix = width;
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned lo = i * 8;
+
+		if (lo >= prefix)
+			a->bytes[i] = 0;
+		else if (lo + 8 > prefix)
+			a->bytes[i] &= (uint8_t)(0xff00u >> (prefix - lo));
+	}
+	a->prefix = (uint8_t)prefix;
+}
+
+START_TEST(mask_every_prefix)
+{
+	uint32_t x = 2463534242u;
+
+	for (int round = 0; round < 2000; round++) {
+		struct addr a = { .family = round % 3 ? 6 : 4 }, b;
+
+		for (int i = 0; i < 16; i++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			a.bytes[i] = (uint8_t)(round % 7 == 0 ? 0xff : x);
+		}
+		a.prefix = a.family == 4 ? 32 : 128;
+		for (unsigned p = 0; p <= 130; p++) {
+			struct addr c = a;
+
+			b = a;
+			mask_bytes(&b, p);
+			addr_mask(&c, p);
+			ck_assert_mem_eq(&b, &c, sizeof(b));
+		}
+	}
+}
+END_TEST
+
 static Suite *addr_suite(void)
 {
 	Suite *s = suite_create("addr");
@@ -464,6 +508,7 @@ static Suite *addr_suite(void)
 	tcase_add_test(tc, same_as_inet_pton_edges);
 	tcase_add_test(tc, kinds);
 	tcase_add_test(tc, networks);
+	tcase_add_test(tc, mask_every_prefix);
 	suite_add_tcase(s, tc);
 	return s;
 }
