@@ -47,6 +47,7 @@ struct parser {
 	/* The host of the last line and its space: a file names one host. */
 	char host[32];
 	uint8_t hostlen;	/* 0: none */
+	uint64_t hostmask;	/* its first 8 bytes or fewer, in a word */
 	char stamp3164[15];	/* "Mmm dd HH:MM:SS" */
 	uint8_t stamp3164_len;	/* 0: none */
 	time_t stamp3164_time;	/* its time, good while it is the last line's */

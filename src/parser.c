@@ -327,6 +327,7 @@ static const char *parser_host(struct parser *p, const char *s, const char *end)
 		memset(p->host, 0, sizeof(p->host));
 		memcpy(p->host, s, (size_t)(sp - s) + 1);
 		p->hostlen = (uint8_t)(sp - s + 1);
+		p->hostmask = parser_mask(p->hostlen);
 	}
 	return sp + 1;
 }
@@ -608,7 +609,10 @@ static inline bool parser_fast_tail(const struct parser *p, const char *q, const
 	size_t n = p->hostlen;
 	const char *tag, *t, *d;
 
-	if (!n || end - q < (ptrdiff_t)(n > 8 ? n : 8) || *q == '<' || !parser_same(q, p->host, n))
+	if (!n || end - q < 8 || *q == '<')
+		return false;
+	if (n <= 8 ? ((parser_word(q) ^ parser_word(p->host)) & p->hostmask) != 0 :
+		     end - q < (ptrdiff_t)n || !parser_same(q, p->host, n))
 		return false;
 	tag = q + n;
 	t = parser_tag_end(tag, end);
@@ -620,10 +624,9 @@ static inline bool parser_fast_tail(const struct parser *p, const char *q, const
 	d += 2;
 	if (d < end && *d == ' ')
 		d++;
-	out->tag = tag;
-	out->taglen = (size_t)(t - tag);
-	out->msg = d;
-	out->msglen = (size_t)(end - d);
+	*out = (struct logline){
+		.tag = tag, .taglen = (size_t)(t - tag), .msg = d, .msglen = (size_t)(end - d),
+	};
 	return true;
 }
 
@@ -742,6 +745,7 @@ static int parser_slow(struct parser *p, const char *line, size_t len, time_t no
 {
 	int r;
 
+	memset(out, 0, sizeof(*out));
 	if (len > 0 && line[0] >= '0' && line[0] <= '9' && len > 10 && line[10] == 'T')
 		r = parser_rfc3339(p, line, len, out);
 	else if (len > 0 && line[0] >= '0' && line[0] <= '9' && len > 10 && line[10] == ' ')
@@ -765,7 +769,6 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 	const char *end = line + len, *q;
 	time_t t;
 
-	memset(out, 0, sizeof(*out));
 	q = parser_fast3339(p, line, end, &t);
 	if (!q)
 		q = parser_fast3164(p, line, end, &t);
