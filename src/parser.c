@@ -205,7 +205,8 @@ static inline const char *parser_flagged(const char *s, uint64_t m)
 	return s + (__builtin_ctzll(m) >> 3);
 }
 
-/* Bytes at and after s that are not digits, from the ninth on. */
+/* The end of the run of digits at s, a word a step: the rest of a run
+ * longer than parser_digits_end() looks at itself. */
 static const char *parser_digits_more(const char *s, const char *end)
 {
 	for (; end - s >= 8; s += 8) {
@@ -293,15 +294,21 @@ static inline bool parser_same(const char *a, const char *b, size_t n)
 	return parser_word(a + n - 8) == parser_word(b + n - 8);
 }
 
+/* The end of a fraction of a second (".123", ",5") at q, or q. */
+static inline const char *parser_fraction_end(const char *q, const char *end)
+{
+	if (q < end && (*q == '.' || *q == ',')) {
+		const char *d = parser_digits_end(q + 1, end);
+
+		if (d > q + 1)
+			return d;
+	}
+	return q;
+}
+
 static size_t parser_skip_fraction(const char *s, size_t i, size_t len)
 {
-	if (i < len && (s[i] == '.' || s[i] == ',')) {
-		size_t j = (size_t)(parser_digits_end(s + i + 1, s + len) - s);
-
-		if (j > i + 1)
-			return j;
-	}
-	return i;
+	return (size_t)(parser_fraction_end(s + i, s + len) - s);
 }
 
 /*
@@ -546,13 +553,13 @@ static int parser_zone3339(struct parser *p, const char *q, const char *end, tim
 }
 
 /*
- * The common case of a log file written by rsyslog's or syslog-ng's
- * high-precision template: the minute and the zone are almost always the
- * previous line's, so only the seconds are read, and the fraction skipped.
+ * "YYYY-MM-DDTHH:MM:SS[.frac][ZONE] " and the rest, the long way: a new
+ * minute, zone or host goes into the caches for the fast path. The minute
+ * and zone are compared even here: dates are not read twice.
  */
 static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct logline *out)
 {
-	const char *end = s + len, *q = s + 19;
+	const char *end = s + len, *q;
 	int sec;
 	time_t utc;
 
@@ -565,12 +572,7 @@ static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct lo
 	if (s[16] != ':' || (sec = parser_2digits(s + 17)) < 0 || sec > 60)
 		return -1;
 	utc = p->min3339_utc + sec;
-	if (q < end && (*q == '.' || *q == ',')) {
-		const char *d = parser_digits_end(q + 1, end);
-
-		if (d > q + 1)
-			q = d;
-	}
+	q = parser_fraction_end(s + 19, end);
 	if (p->zone3339_len && end - q >= 8 &&
 	    (parser_word(q) & p->zone3339_mask) == p->zone3339) {
 		out->time = utc - p->zone3339_off;
@@ -589,18 +591,6 @@ static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct lo
  * zone or host, a tag without pid, a short line) goes the long way, which
  * decides alike. None changes the parser or, failing, the logline.
  */
-
-/* The end of a fraction of a second at q, if any; q if not. */
-static inline const char *parser_fast_fraction(const char *q, const char *end)
-{
-	if (q < end && (*q == '.' || *q == ',')) {
-		const char *d = parser_digits_end(q + 1, end);
-
-		if (d > q + 1)
-			return d;
-	}
-	return q;
-}
 
 /* "host tag[pid]: msg" at q, with the cached host. */
 static inline bool parser_fast_tail(const struct parser *p, const char *q, const char *end,
@@ -643,7 +633,7 @@ static inline const char *parser_fast3339(const struct parser *p, const char *s,
 	    parser_word(s + 8) != parser_word(p->min3339 + 8) || s[16] != ':' ||
 	    (sec = parser_2digits(s + 17)) < 0 || sec > 60)
 		return NULL;
-	q = parser_fast_fraction(s + 19, end);
+	q = parser_fraction_end(s + 19, end);
 	if (end - q < 8 || (parser_word(q) & p->zone3339_mask) != p->zone3339)
 		return NULL;
 	*t = p->min3339_utc + sec - p->zone3339_off;
@@ -662,7 +652,7 @@ static inline const char *parser_fast3164(const struct parser *p, const char *s,
 	    parser_word(s) != parser_word(p->stamp3164) ||
 	    parser_word(s + k - 8) != parser_word(p->stamp3164 + k - 8))
 		return NULL;
-	q = parser_fast_fraction(s + k, end);
+	q = parser_fraction_end(s + k, end);
 	if (q == end || *q != ' ')
 		return NULL;
 	*t = p->stamp3164_time;
