@@ -44,13 +44,16 @@ struct parser {
 	uint8_t zone3339_len;	/* 0: none */
 	int zone3339_off;	/* seconds east of UTC */
 	/* Lines of one second share their classic stamp: the last one read. */
-	/* The host of the last line and its space: a file names one host. */
-	char host[32];
-	uint8_t hostlen;	/* 0: none */
-	uint64_t hostmask;	/* its first 8 bytes or fewer, in a word */
 	char stamp3164[15];	/* "Mmm dd HH:MM:SS" */
 	uint8_t stamp3164_len;	/* 0: none */
 	time_t stamp3164_time;	/* its time, good while it is the last line's */
+	/* The host of the last line and its space: a file names one host.
+	 * Each of these is kept only once the long way has read it, and
+	 * only from the bytes that alone decided how: the same bytes then
+	 * get the same answer on the fast path (see parser.c). */
+	char host[32];
+	uint8_t hostlen;	/* 0: none (or longer than 31 bytes) */
+	uint64_t hostmask;	/* its first 8 bytes or fewer, in a word */
 };
 
 void parser_init(struct parser *p, const char *program);
