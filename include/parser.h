@@ -32,15 +32,28 @@ struct parser {
 	/* mktime() is costly: remember the start of the last local hour. */
 	int cache_key;		/* hours since 1970 of that local hour, -1 = none */
 	time_t cache_hour;
-	/* Lines of one second share their stamp: the last one read of each
-	 * form, its text and what it gave. */
-	char stamp3339[19];	/* "YYYY-MM-DDTHH:MM:SS" */
-	bool stamp3339_ok;
-	int stamp3339_f[6];	/* year, month (0-11), day, hour, minute, second */
-	time_t stamp3339_utc;	/* the fields read as UTC */
+	/* Lines of one minute share "YYYY-MM-DDTHH:MM" (RFC 3339): the last
+	 * one read, its fields and its start as UTC. */
+	char min3339[16];
+	bool min3339_ok;
+	int min3339_f[5];	/* year, month (0-11), day, hour, minute */
+	time_t min3339_utc;
+	/* and its zone with the space after it ("Z " or "+hh:mm ") */
+	uint64_t zone3339;	/* the bytes, as one little-endian word */
+	uint64_t zone3339_mask;
+	uint8_t zone3339_len;	/* 0: none */
+	int zone3339_off;	/* seconds east of UTC */
+	/* Lines of one second share their classic stamp: the last one read. */
 	char stamp3164[15];	/* "Mmm dd HH:MM:SS" */
 	uint8_t stamp3164_len;	/* 0: none */
 	time_t stamp3164_time;	/* its time, good while it is the last line's */
+	/* The host of the last line and its space: a file names one host.
+	 * Each of these is kept only once the long way has read it, and
+	 * only from the bytes that alone decided how: the same bytes then
+	 * get the same answer on the fast path (see parser.c). */
+	char host[32];
+	uint8_t hostlen;	/* 0: none (or longer than 31 bytes) */
+	uint64_t hostmask;	/* its first 8 bytes or fewer, in a word */
 };
 
 void parser_init(struct parser *p, const char *program);

@@ -28,7 +28,7 @@ size_t linebuf_pending(const struct linebuf *lb)
 	return lb->skipping ? lb->skipped : lb->len;
 }
 
-static void linebuf_emit(const char *line, size_t len, linebuf_fn *fn, void *ctx, size_t max)
+static inline void linebuf_emit(const char *line, size_t len, linebuf_fn *fn, void *ctx, size_t max)
 {
 	size_t n = len;
 

@@ -16,6 +16,9 @@
  */
 #include <string.h>
 #include <time.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "parser.h"
 
@@ -158,17 +161,182 @@ static int parser_ymdhms(const char *s, size_t len, char sep, int *y, int *mon, 
 	return parser_valid(*y, *mon, *day, *h, *m, *sec) ? 0 : -1;
 }
 
+/*
+ * Word-at-a-time scanning: the envelope's runs (host, tag, pid, fraction)
+ * are found eight bytes per step instead of one, as long as eight bytes
+ * are left; the last few go byte by byte, so nothing past the line is read.
+ */
+#define PARSER_EACH(c) (0x0101010101010101ULL * (uint8_t)(c))
+
+/* The 8 bytes at s, the first one lowest on any host: the first match in
+ * the text is then the lowest flagged byte. */
+static inline uint64_t parser_word(const char *s)
+{
+	uint64_t x;
+
+	memcpy(&x, s, sizeof(x));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	return x;
+}
+
+/* 0x80 in the bytes of x equal to c. A byte above a flagged one may be
+ * flagged wrongly (the borrow runs upward), one below never: the lowest
+ * flag is exact, and the scanners look at no other. */
+static inline uint64_t parser_eq(uint64_t x, uint8_t c)
+{
+	uint64_t y = x ^ PARSER_EACH(c);
+
+	return (y - PARSER_EACH(1)) & ~y & PARSER_EACH(0x80);
+}
+
+/* 0x80 in the bytes of x that are not '0'-'9'; exact (no carry crosses
+ * a byte: at most 0x7f + 0x76). */
+static inline uint64_t parser_nondigit(uint64_t x)
+{
+	uint64_t y = x ^ PARSER_EACH('0');	/* the digits become 0-9 */
+
+	return (((y & PARSER_EACH(0x7f)) + PARSER_EACH(0x76)) | y) & PARSER_EACH(0x80);
+}
+
+static inline const char *parser_flagged(const char *s, uint64_t m)
+{
+	return s + (__builtin_ctzll(m) >> 3);
+}
+
+/* The end of the run of digits at s, a word a step: the rest of a run
+ * longer than parser_digits_end() looks at itself. */
+static const char *parser_digits_more(const char *s, const char *end)
+{
+	for (; end - s >= 8; s += 8) {
+		uint64_t m = parser_nondigit(parser_word(s));
+
+		if (m)
+			return parser_flagged(s, m);
+	}
+	while (s < end && *s >= '0' && *s <= '9')
+		s++;
+	return s;
+}
+
+/* The end of the run of digits at s: a pid or a fraction fits a word. */
+static inline const char *parser_digits_end(const char *s, const char *end)
+{
+	if (end - s >= 8) {
+		uint64_t m = parser_nondigit(parser_word(s));
+
+		if (m)
+			return parser_flagged(s, m);
+		s += 8;
+	}
+	return parser_digits_more(s, end);
+}
+
+/* The first ' ' or '[' at or after s, or end. */
+static const char *parser_word_end(const char *s, const char *end)
+{
+	for (; end - s >= 8; s += 8) {
+		uint64_t x = parser_word(s), m = parser_eq(x, ' ') | parser_eq(x, '[');
+
+		if (m)
+			return parser_flagged(s, m);
+	}
+	while (s < end && *s != ' ' && *s != '[')
+		s++;
+	return s;
+}
+
+/* The first ' ', '[' or ':' at or after s, or end. */
+static inline const char *parser_tag_end(const char *s, const char *end)
+{
+#ifdef __SSE2__
+	/* Tags are long ("postfix/submission/smtpd"): sixteen bytes a step
+	 * where the CPU has them, and every x86-64 has. */
+	const __m128i sp = _mm_set1_epi8(' '), lb = _mm_set1_epi8('['), co = _mm_set1_epi8(':');
+
+	for (; end - s >= 16; s += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+		__m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, lb)),
+					  _mm_cmpeq_epi8(x, co));
+		unsigned m = (unsigned)_mm_movemask_epi8(eq);
+
+		if (m)
+			return s + __builtin_ctz(m);
+	}
+#endif
+	for (; end - s >= 8; s += 8) {
+		uint64_t x = parser_word(s);
+		uint64_t m = parser_eq(x, ' ') | parser_eq(x, '[') | parser_eq(x, ':');
+
+		if (m)
+			return parser_flagged(s, m);
+	}
+	while (s < end && *s != ' ' && *s != '[' && *s != ':')
+		s++;
+	return s;
+}
+
+/* The first n bytes of a word (n <= 8). */
+static inline uint64_t parser_mask(size_t n)
+{
+	return n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
+}
+
+/* Whether the n bytes at a (1 <= n <= 32, at least 8 readable) are b's. */
+static inline bool parser_same(const char *a, const char *b, size_t n)
+{
+	if (n <= 8)
+		return ((parser_word(a) ^ parser_word(b)) & parser_mask(n)) == 0;
+	for (size_t i = 0; i + 8 < n; i += 8)
+		if (parser_word(a + i) != parser_word(b + i))
+			return false;
+	return parser_word(a + n - 8) == parser_word(b + n - 8);
+}
+
+/* The end of a fraction of a second (".123", ",5") at q, or q. */
+static inline const char *parser_fraction_end(const char *q, const char *end)
+{
+	if (q < end && (*q == '.' || *q == ',')) {
+		const char *d = parser_digits_end(q + 1, end);
+
+		if (d > q + 1)
+			return d;
+	}
+	return q;
+}
+
 static size_t parser_skip_fraction(const char *s, size_t i, size_t len)
 {
-	if (i < len && (s[i] == '.' || s[i] == ',')) {
-		size_t j = i + 1;
+	return (size_t)(parser_fraction_end(s + i, s + len) - s);
+}
 
-		while (j < len && s[j] >= '0' && s[j] <= '9')
-			j++;
-		if (j > i + 1)
-			return j;
+/*
+ * Where the tag starts: after the host word at s and its space, or at s
+ * when the first word holds '[' or ends in ':' (a host name never does).
+ * NULL when the line ends inside the host: no tag. A host with its space
+ * is remembered: the decision read no byte past that space, so a line
+ * with the same bytes there gets the same answer.
+ */
+static const char *parser_host(struct parser *p, const char *s, const char *end)
+{
+	size_t n = p->hostlen;
+	const char *sp;
+
+	if (n && end - s >= (ptrdiff_t)(n > 8 ? n : 8) && parser_same(s, p->host, n))
+		return s + n;
+	sp = parser_word_end(s, end);
+	if ((sp < end && *sp == '[') || (sp > s && sp[-1] == ':'))
+		return s;
+	if (sp == end)
+		return NULL;
+	if ((size_t)(sp - s) < sizeof(p->host)) {
+		memset(p->host, 0, sizeof(p->host));
+		memcpy(p->host, s, (size_t)(sp - s) + 1);
+		p->hostlen = (uint8_t)(sp - s + 1);
+		p->hostmask = parser_mask(p->hostlen);
 	}
-	return i;
+	return sp + 1;
 }
 
 /*
@@ -177,20 +345,15 @@ static size_t parser_skip_fraction(const char *s, size_t i, size_t len)
  */
 static const char *parser_tag(const char *s, const char *end, struct logline *out)
 {
-	static const bool stop[256] = { ['['] = true, [':'] = true, [' '] = true };
-	const char *t = s;
+	const char *t = parser_tag_end(s, end);
 
-	while (t < end && !stop[(unsigned char)*t])
-		t++;
 	if (t == s || t == end)
 		return NULL;
 	out->tag = s;
 	out->taglen = (size_t)(t - s);
 	if (*t == '[') {
-		const char *q = t + 1;
+		const char *q = parser_digits_end(t + 1, end);
 
-		while (q < end && *q >= '0' && *q <= '9')
-			q++;
 		if (q == t + 1 || q == end || *q != ']')
 			return NULL;
 		t = q + 1;
@@ -204,10 +367,10 @@ static const char *parser_tag(const char *s, const char *end, struct logline *ou
 }
 
 /* After a syslog timestamp: [<fac.lvl>] [host] tag[pid]: msg */
-static int parser_after_stamp(const char *s, const char *end, struct logline *out)
+static int parser_after_stamp(struct parser *p, const char *s, const char *end,
+			      struct logline *out)
 {
-	const char *tok, *sp, *msg;
-	bool bracket = false;
+	const char *tag, *msg;
 
 	if (s < end && *s == '<') {
 		const char *gt = memchr(s, '>', (size_t)(end - s));
@@ -216,16 +379,10 @@ static int parser_after_stamp(const char *s, const char *end, struct logline *ou
 			return -1;
 		s = gt + 2;
 	}
-	tok = s;
-	for (sp = tok; sp < end && *sp != ' '; sp++)
-		bracket |= *sp == '[';
-	/* A host name never holds '[' nor ends in ':': then there is no host. */
-	if (!(bracket || (sp > tok && sp[-1] == ':'))) {
-		if (sp == end)
-			return -1;
-		tok = sp + 1;
-	}
-	msg = parser_tag(tok, end, out);
+	tag = parser_host(p, s, end);
+	if (!tag)
+		return -1;
+	msg = parser_tag(tag, end, out);
 	if (!msg)
 		return -1;
 	out->msg = msg;
@@ -324,52 +481,182 @@ static int parser_rfc3164(struct parser *p, const char *s, size_t len, time_t no
 		p->stamp3164_len = (uint8_t)klen;
 		p->stamp3164_time = out->time;
 	}
-	return parser_after_stamp(s + i + 1, s + len, out);
+	return parser_after_stamp(p, s + i + 1, s + len, out);
 }
 
-/* "YYYY-MM-DDTHH:MM:SS" at s, through the one-stamp cache: fills f (year,
- * month, day, hour, minute, second) and *utc (the fields read as UTC). */
-static int parser_stamp3339(struct parser *p, const char *s, size_t len, int f[6], time_t *utc)
+static inline int parser_2digits(const char *s)
 {
-	if (!(p->stamp3339_ok && len >= 19 && memcmp(s, p->stamp3339, 19) == 0)) {
-		int v[6];
+	unsigned a = (unsigned char)s[0] - '0', b = (unsigned char)s[1] - '0';
 
-		if (parser_ymdhms(s, len, 'T', &v[0], &v[1], &v[2], &v[3], &v[4], &v[5]) < 0)
-			return -1;
-		memcpy(p->stamp3339, s, 19);
-		memcpy(p->stamp3339_f, v, sizeof(v));
-		p->stamp3339_utc = parser_utc(v[0], v[1], v[2], v[3], v[4], v[5]);
-		p->stamp3339_ok = true;
-	}
-	memcpy(f, p->stamp3339_f, sizeof(p->stamp3339_f));
-	*utc = p->stamp3339_utc;
+	return a < 10 && b < 10 ? (int)(a * 10 + b) : -1;
+}
+
+/* "YYYY-MM-DDTHH:MM" at s (16 bytes there) into the minute cache. */
+static int parser_minute3339(struct parser *p, const char *s)
+{
+	int y, mon, day, h, m;
+
+	if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':')
+		return -1;
+	y = parser_digits(s, 4);
+	mon = parser_2digits(s + 5) - 1;
+	day = parser_2digits(s + 8);
+	h = parser_2digits(s + 11);
+	m = parser_2digits(s + 14);
+	/* the second is checked apart: 0-60 on any valid minute */
+	if (y < 0 || mon < 0 || day < 0 || h < 0 || m < 0 || !parser_valid(y, mon, day, h, m, 0))
+		return -1;
+	memcpy(p->min3339, s, sizeof(p->min3339));
+	p->min3339_f[0] = y;
+	p->min3339_f[1] = mon;
+	p->min3339_f[2] = day;
+	p->min3339_f[3] = h;
+	p->min3339_f[4] = m;
+	p->min3339_utc = parser_utc(y, mon, day, h, m, 0);
+	p->min3339_ok = true;
 	return 0;
 }
 
+/* After an RFC 3339 stamp's seconds and fraction, at q: "Z", "+hh:mm",
+ * "-hh:mm" or nothing (local time), then a space. A zone with its space
+ * is remembered: lines of a file share it. */
+static int parser_zone3339(struct parser *p, const char *q, const char *end, time_t utc,
+			   int sec, struct logline *out)
+{
+	int hh, mm, off = 0;
+	size_t n = 0;
+
+	if (q < end && *q == 'Z') {
+		out->time = utc;
+		n = 1;
+	} else if (end - q >= 6 && (*q == '+' || *q == '-') && q[3] == ':' &&
+		   (hh = parser_2digits(q + 1)) >= 0 && (mm = parser_2digits(q + 4)) >= 0) {
+		off = hh * 3600 + mm * 60;
+		if (*q == '-')
+			off = -off;
+		out->time = utc - off;
+		n = 6;
+	} else {
+		const int *f = p->min3339_f;
+
+		out->time = parser_local(p, f[0], f[1], f[2], f[3], f[4], sec);
+	}
+	if (q + n >= end || q[n] != ' ')
+		return -1;
+	if (n && end - q >= 8) {
+		p->zone3339 = parser_word(q) & parser_mask(n + 1);
+		p->zone3339_mask = parser_mask(n + 1);
+		p->zone3339_len = (uint8_t)(n + 1);
+		p->zone3339_off = off;
+	}
+	return parser_after_stamp(p, q + n + 1, end, out);
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS[.frac][ZONE] " and the rest, the long way: a new
+ * minute, zone or host goes into the caches for the fast path. The minute
+ * and zone are compared even here: dates are not read twice.
+ */
 static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct logline *out)
 {
-	int f[6];
+	const char *end = s + len, *q;
+	int sec;
 	time_t utc;
-	size_t i;
 
-	if (parser_stamp3339(p, s, len, f, &utc) < 0)
+	if (len < 19)
 		return -1;
-	i = parser_skip_fraction(s, 19, len);
-	if (i < len && s[i] == 'Z') {
-		out->time = utc;
-		i++;
-	} else if (i + 6 <= len && (s[i] == '+' || s[i] == '-') && s[i + 3] == ':' &&
-		   parser_digits(s + i + 1, 2) >= 0 && parser_digits(s + i + 4, 2) >= 0) {
-		int off = parser_digits(s + i + 1, 2) * 3600 + parser_digits(s + i + 4, 2) * 60;
-
-		out->time = utc - (s[i] == '+' ? off : -off);
-		i += 6;
-	} else {
-		out->time = parser_local(p, f[0], f[1], f[2], f[3], f[4], f[5]);
+	if (!(p->min3339_ok && parser_word(s) == parser_word(p->min3339) &&
+	      parser_word(s + 8) == parser_word(p->min3339 + 8)) &&
+	    parser_minute3339(p, s) < 0)
+		return -1;
+	if (s[16] != ':' || (sec = parser_2digits(s + 17)) < 0 || sec > 60)
+		return -1;
+	utc = p->min3339_utc + sec;
+	q = parser_fraction_end(s + 19, end);
+	if (p->zone3339_len && end - q >= 8 &&
+	    (parser_word(q) & p->zone3339_mask) == p->zone3339) {
+		out->time = utc - p->zone3339_off;
+		return parser_after_stamp(p, q + p->zone3339_len, end, out);
 	}
-	if (i >= len || s[i] != ' ')
-		return -1;
-	return parser_after_stamp(s + i + 1, s + len, out);
+	return parser_zone3339(p, q, end, utc, sec, out);
+}
+
+/*
+ * The fast paths: lines of a file whose previous lines left their stamp's
+ * unchanging part (the minute and zone, or the whole classic stamp) and
+ * their host in the caches, with a tag and a pid, as rsyslog, syslog-ng
+ * and postlogd write them. They take the same steps as the long way
+ * (parser_rfc3339(), parser_rfc3164(), parser_after_stamp(), parser_tag())
+ * with nothing between them; a line that differs anywhere (a new minute,
+ * zone or host, a tag without pid, a short line) goes the long way, which
+ * decides alike. None changes the parser or, failing, the logline.
+ */
+
+/* "host tag[pid]: msg" at q, with the cached host. */
+static inline bool parser_fast_tail(const struct parser *p, const char *q, const char *end,
+				    struct logline *out)
+{
+	size_t n = p->hostlen;
+	const char *tag, *t, *d;
+
+	if (!n || end - q < 8 || *q == '<')
+		return false;
+	if (n <= 8 ? ((parser_word(q) ^ parser_word(p->host)) & p->hostmask) != 0 :
+		     end - q < (ptrdiff_t)n || !parser_same(q, p->host, n))
+		return false;
+	tag = q + n;
+	t = parser_tag_end(tag, end);
+	if (t == tag || t == end || *t != '[')
+		return false;
+	d = parser_digits_end(t + 1, end);
+	if (d == t + 1 || d == end || *d != ']' || d + 1 == end || d[1] != ':')
+		return false;
+	d += 2;
+	if (d < end && *d == ' ')
+		d++;
+	*out = (struct logline){
+		.tag = tag, .taglen = (size_t)(t - tag), .msg = d, .msglen = (size_t)(end - d),
+	};
+	return true;
+}
+
+/* "YYYY-MM-DDTHH:MM:SS[.frac]ZONE " at s: where the host starts, and the
+ * time; NULL if not the cached minute and zone. */
+static inline const char *parser_fast3339(const struct parser *p, const char *s,
+					  const char *end, time_t *t)
+{
+	const char *q;
+	int sec;
+
+	if (end - s < 19 || !p->min3339_ok || !p->zone3339_len ||
+	    parser_word(s) != parser_word(p->min3339) ||
+	    parser_word(s + 8) != parser_word(p->min3339 + 8) || s[16] != ':' ||
+	    (sec = parser_2digits(s + 17)) < 0 || sec > 60)
+		return NULL;
+	q = parser_fraction_end(s + 19, end);
+	if (end - q < 8 || (parser_word(q) & p->zone3339_mask) != p->zone3339)
+		return NULL;
+	*t = p->min3339_utc + sec - p->zone3339_off;
+	return q + p->zone3339_len;
+}
+
+/* "Mmm dd HH:MM:SS[.frac] " at s, the last line's stamp (whose time is the
+ * last line's too): where the host starts, and the time; NULL if not. */
+static inline const char *parser_fast3164(const struct parser *p, const char *s,
+					  const char *end, time_t *t)
+{
+	size_t k = p->stamp3164_len;
+	const char *q;
+
+	if (!k || end - s < 16 || !p->last || p->last != p->stamp3164_time ||
+	    parser_word(s) != parser_word(p->stamp3164) ||
+	    parser_word(s + k - 8) != parser_word(p->stamp3164 + k - 8))
+		return NULL;
+	q = parser_fraction_end(s + k, end);
+	if (q == end || *q != ' ')
+		return NULL;
+	*t = p->stamp3164_time;
+	return q + 1;
 }
 
 /* "2026-11-27 06:44:16[.frac] [host] tag[pid]: msg". Without the [pid]
@@ -383,7 +670,7 @@ static int parser_isospace(struct parser *p, const char *s, size_t len, struct l
 	if (parser_ymdhms(s, len, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
 		return -1;
 	i = parser_skip_fraction(s, 19, len);
-	if (i >= len || s[i] != ' ' || parser_after_stamp(s + i + 1, s + len, out) < 0 ||
+	if (i >= len || s[i] != ' ' || parser_after_stamp(p, s + i + 1, s + len, out) < 0 ||
 	    out->tag[out->taglen] != '[')
 		return -1;
 	out->time = parser_local(p, y, mon, day, h, m, sec);
@@ -427,8 +714,24 @@ static int parser_headerless(struct parser *p, const char *s, size_t len, time_t
 	return 0;
 }
 
-int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
-		 struct logline *out)
+/* Exim through syslog repeats its own stamp after the tag, and with +pid
+ * its "[pid] " even when the stamp is off. */
+static void parser_exim_msg(struct parser *p, struct logline *out)
+{
+	time_t t;
+	size_t n = parser_exim_stamp(p, out->msg, out->msglen, &t);
+
+	if (n == 0)
+		n = parser_exim_pid(out->msg, out->msglen);
+	out->msg += n;
+	out->msglen -= n;
+}
+
+/* Every line the fast path leaves; kept out of line so that the fast
+ * path's caller stays small. */
+__attribute__((noinline))
+static int parser_slow(struct parser *p, const char *line, size_t len, time_t now,
+		       struct logline *out)
 {
 	int r;
 
@@ -443,17 +746,27 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 		memset(out, 0, sizeof(*out));
 		r = parser_headerless(p, line, len, now, out);
 	} else if (out->taglen >= 4 && memcmp(out->tag, "exim", 4) == 0) {
-		/* Exim through syslog repeats its own stamp after the tag, and
-		 * with +pid its "[pid] " even when the stamp is off. */
-		time_t t;
-		size_t n = parser_exim_stamp(p, out->msg, out->msglen, &t);
-
-		if (n == 0)
-			n = parser_exim_pid(out->msg, out->msglen);
-		out->msg += n;
-		out->msglen -= n;
+		parser_exim_msg(p, out);
 	}
 	if (r == 0)
 		p->last = out->time;
 	return r;
+}
+
+int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
+		 struct logline *out)
+{
+	const char *end = line + len, *q;
+	time_t t;
+
+	q = parser_fast3339(p, line, end, &t);
+	if (!q)
+		q = parser_fast3164(p, line, end, &t);
+	if (!q || !parser_fast_tail(p, q, end, out))
+		return parser_slow(p, line, len, now, out);
+	out->time = t;
+	if (out->taglen >= 4 && memcmp(out->tag, "exim", 4) == 0)
+		parser_exim_msg(p, out);
+	p->last = out->time;
+	return 0;
 }

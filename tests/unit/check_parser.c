@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,25 @@
 
 #include "parser.h"
 #include "unit.h"
+
+/*
+ * Check reports every assertion that passes to its runner, a write each:
+ * the helpers below run hundreds of thousands of times, so they complain
+ * only when something is wrong.
+ */
+#define QUIET_ASSERT(cond)                                                   \
+	do {                                                                 \
+		if (!(cond))                                                 \
+			ck_abort_msg("Assertion '%s' failed", #cond);        \
+	} while (0)
+
+/* got must be want */
+#define QUIET_STR_EQ(got, want)                                              \
+	do {                                                                 \
+		const char *got_ = (got), *want_ = (want);                   \
+		if (strcmp(got_, want_) != 0)                                \
+			ck_abort_msg("got \"%s\", want \"%s\"", got_, want_);  \
+	} while (0)
 
 /* --- the result of one parse, as text --- */
 
@@ -36,10 +56,10 @@ static void describe(int r, const struct logline *l, char *out, size_t cap)
 		snprintf(out, cap, "unparsed");
 		return;
 	}
-	ck_assert_int_eq(r, 0);
-	ck_assert_ptr_nonnull(gmtime_r(&l->time, &tm));
+	QUIET_ASSERT(r == 0);
+	QUIET_ASSERT(gmtime_r(&l->time, &tm) != NULL);
 	at = strftime(out, cap, "time=%Y-%m-%dT%H:%M:%SZ tag=", &tm);
-	ck_assert_uint_gt(at, 0);
+	QUIET_ASSERT(at > 0);
 	at = put_escaped(out, cap, at, l->tag, l->taglen);
 	at += (size_t)snprintf(out + at, cap - at, " msg=");
 	put_escaped(out, cap, at, l->msg, l->msglen);
@@ -53,15 +73,15 @@ static int parse_exact(struct parser *p, const char *line, size_t len, time_t no
 	char *copy = malloc(len ? len : 1);
 	int r;
 
-	ck_assert_ptr_nonnull(copy);
+	QUIET_ASSERT(copy != NULL);
 	memcpy(copy, line, len);
 	r = parser_parse(p, copy, len, now, l);
 	if (r == 0) {
 		/* the pointers stay inside the line, or at the program name */
-		ck_assert(l->msg >= copy && l->msg + l->msglen == copy + len);
-		ck_assert(l->taglen > 0);
-		ck_assert((l->tag >= copy && l->tag + l->taglen <= copy + len) ||
-			  l->tag == p->program);
+		QUIET_ASSERT(l->msg >= copy && l->msg + l->msglen == copy + len);
+		QUIET_ASSERT(l->taglen > 0);
+		QUIET_ASSERT((l->tag >= copy && l->tag + l->taglen <= copy + len) ||
+			     l->tag == p->program);
 		/* tests describe the result after the buffer is gone */
 		if (l->tag != p->program)
 			l->tag = line + (l->tag - copy);
@@ -367,6 +387,492 @@ START_TEST(local_time_zone)
 			 "time=2026-07-17T04:00:00Z tag=exim msg=cache");
 	ck_assert_str_eq(parse_tz(&p, "Fri Nov 27 06:44:16 2026 -> clamav"),
 			 "time=2026-11-27T05:44:16Z tag=exim msg=clamav");
+	/* the next tests read local time as UTC, forked or not */
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+END_TEST
+
+/* --- what the parser remembers changes how fast, never what --- */
+
+/* A deterministic sequence: the same cases on every run. */
+static uint64_t rnd_state;
+
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/*
+ * Parses with warm (a parser that read earlier lines) and with a new
+ * parser that knows only warm's previous time (the one state that decides
+ * anything): both must answer alike. Returns warm's answer.
+ */
+static const char *warm_cold(struct parser *warm, const char *line, size_t len, time_t now)
+{
+	static char a[4096], b[4096];
+	struct parser cold;
+	struct logline l;
+
+	parser_init(&cold, warm->program);
+	cold.first_year = warm->first_year;
+	cold.last = warm->last;
+	describe(parse_exact(&cold, line, len, now, &l), &l, b, sizeof(b));
+	describe(parse_exact(warm, line, len, now, &l), &l, a, sizeof(a));
+	if (strcmp(a, b) != 0)
+		ck_abort_msg("line \"%.*s\" (%zu bytes): warm %s, new %s", (int)len, line, len, a, b);
+	return a;
+}
+
+/* Each line after its primer (a line of the same minute, zone and host,
+ * or of the same classic stamp): every byte of its head changed, dropped
+ * or doubled, and every cut. */
+START_TEST(warm_like_cold)
+{
+	static const char *const pairs[][2] = {
+		{ "2026-11-20T00:00:00.473925+00:00 mx1 postfix/anvil[1600]: statistics",
+		  "2026-11-20T00:00:01.191785+00:00 mx1 postfix/smtpd[2027]: 9955BD1E995: client=x" },
+		{ "2026-11-20T23:59:00+05:30 mail.example.org postfix/qmgr[7]: a",
+		  "2026-11-20T23:59:59.5-05:30 mail.example.org postfix/submission/smtpd[12345]: b" },
+		{ "2026-11-20T23:59:00Z mx1 sm-mta[7]: a",
+		  "2026-11-20T23:59:58.123Z mx1 sm-mta[7]: s5HEbdj1002794: from=<x@example.org>" },
+		{ "2026-11-20T23:59:00 mx1 sm-mta[7]: local",
+		  "2026-11-20T23:59:01 mx1 sm-mta[8]: local too" },
+		{ "2026-11-20T23:59:00.1+00:00 mx1 exim[7]: 2026-11-20 23:59:00 [7] a",
+		  "2026-11-20T23:59:00.2+00:00 mx1 exim[7]: 2026-11-20 23:59:00.123 +0000 [7] b" },
+		{ "2026-11-20T23:59:00.1+00:00 mx1 postfix/smtpd[1]: a",
+		  "2026-11-20T23:59:00.2+00:00 <mail.info> mx1 postfix/smtpd[1]: with priority" },
+		{ "Nov 20 00:00:01 mx1 postfix/smtpd[2027]: a",
+		  "Nov 20 00:00:01 mx1 postfix/smtpd[2040]: connect from x[203.0.113.7]" },
+		{ "Nov  7 06:44:16 mail postfix/smtpd[1]: a",
+		  "Nov  7 06:44:16.123 mail postfix/cleanup[99]: b" },
+		{ "Nov 7 06:44:16 mail postfix/smtpd[1]: a", "Nov 7 06:44:16 mail kernel: b" },
+		{ "Dec 31 23:59:59 a-host-name-longer-than-32-bytes.example.org x[1]: a",
+		  "Dec 31 23:59:59 a-host-name-longer-than-32-bytes.example.org x[1]: b" },
+	};
+	static const char bytes[] = "09/:;[]Z\\.,+-T <>a\x00\x80\xb0\xb9\xba\xdb\xff";
+	static const char *const programs[] = { NULL, "exim" };
+	char buf[256];
+
+	for (size_t pr = 0; pr < sizeof(programs) / sizeof(programs[0]); pr++) {
+		for (size_t k = 0; k < sizeof(pairs) / sizeof(pairs[0]); k++) {
+			const char *line = pairs[k][1];
+			size_t n = strlen(line), head = n < 72 ? n : 72;
+			struct parser primed, w;
+			struct logline l;
+
+			parser_init(&primed, programs[pr]);
+			primed.first_year = 2026;
+			QUIET_ASSERT(parse_exact(&primed, pairs[k][0], strlen(pairs[k][0]), 0, &l) == 0);
+			/* the line itself, then every cut */
+			for (size_t cut = 0; cut <= n; cut++) {
+				w = primed;
+				warm_cold(&w, line, cut, 1795780800);
+			}
+			for (size_t i = 0; i < head; i++) {
+				for (size_t b = 0; b < sizeof(bytes) - 1; b++) {
+					/* changed */
+					memcpy(buf, line, n);
+					buf[i] = bytes[b];
+					w = primed;
+					warm_cold(&w, buf, n, 1795780800);
+					/* one more before it */
+					memcpy(buf, line, i);
+					buf[i] = bytes[b];
+					memcpy(buf + i + 1, line + i, n - i);
+					w = primed;
+					warm_cold(&w, buf, n + 1, 1795780800);
+				}
+				/* dropped */
+				memcpy(buf, line, i);
+				memcpy(buf + i, line + i + 1, n - i - 1);
+				w = primed;
+				warm_cold(&w, buf, n - 1, 1795780800);
+			}
+		}
+	}
+}
+END_TEST
+
+enum stamp { STAMP_3339, STAMP_3164, STAMP_3164_ZERO, STAMP_WANT };
+
+/* gmtime's fields of t as a stamp of that kind, or as describe() puts it */
+static size_t put_stamp(char *out, size_t cap, time_t t, enum stamp kind)
+{
+	struct tm tm;
+
+	QUIET_ASSERT(gmtime_r(&t, &tm) != NULL);
+	switch (kind) {
+	case STAMP_3339:
+		return strftime(out, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	case STAMP_3164:
+		return strftime(out, cap, "%b %e %H:%M:%S", &tm);
+	case STAMP_3164_ZERO:
+		return strftime(out, cap, "%b %d %H:%M:%S", &tm);
+	case STAMP_WANT:
+		break;
+	}
+	return strftime(out, cap, "time=%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/*
+ * A file's lines walking through minutes, hours, days, months, years and
+ * a leap day, now and then in the same second, under several zones, with
+ * fractions of every length: each time must be the one timegm() gives
+ * for the stamp, less the zone.
+ */
+START_TEST(stamp_walk)
+{
+	static const struct {
+		const char *text;
+		long east;	/* seconds */
+	} zones[] = {
+		{ "Z", 0 }, { "+00:00", 0 }, { "+05:30", 19800 }, { "-08:00", -28800 },
+		{ "+14:00", 50400 }, { "-00:01", -60 }, { "", 0 },	/* local: UTC here */
+	};
+	static const char *const starts[] = {
+		"2026-12-31T23:50:00Z", "2028-02-28T23:50:00Z", "2026-11-30T23:50:00Z",
+		"2026-06-30T22:50:00Z", "2099-12-31T23:55:00Z", "1970-01-01T00:00:00Z",
+	};
+	static const char *const hosts[] = { "mx1 ", "mail.example.org ", "", "m " };
+	char line[256];
+
+	rnd_state = 0x9E3779B97F4A7C15ULL;
+	for (size_t z = 0; z < sizeof(zones) / sizeof(zones[0]); z++) {
+		for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+			time_t t = parse_utc(starts[k]);
+			struct parser p;
+			const char *host = hosts[0];
+
+			parser_init(&p, NULL);
+			for (int i = 0; i < 600; i++) {
+				char want[256];
+				size_t n, fl = rnd() % 13;
+				unsigned pid = (unsigned)(rnd() % 100000);
+
+				t += (time_t)(rnd() % 5);	/* 0: the same second */
+				if (rnd() % 64 == 0)
+					host = hosts[rnd() % (sizeof(hosts) / sizeof(hosts[0]))];
+				n = put_stamp(line, sizeof(line), t, STAMP_3339);
+				if (fl) {
+					line[n++] = rnd() % 2 ? '.' : ',';
+					for (size_t d = 0; d < fl; d++)
+						line[n++] = (char)('0' + rnd() % 10);
+				}
+				n += (size_t)snprintf(line + n, sizeof(line) - n, "%s %spostfix/smtpd[%u]: "
+						      "line %d", zones[z].text, host, pid, i);
+				put_stamp(want, sizeof(want), t - zones[z].east, STAMP_WANT);
+				snprintf(want + strlen(want), sizeof(want) - strlen(want),
+					 " tag=postfix/smtpd msg=line %d", i);
+				QUIET_STR_EQ(warm_cold(&p, line, n, 0), want);
+			}
+		}
+	}
+}
+END_TEST
+
+/* The same with classic stamps, repeated as syslog repeats them: the year
+ * follows the file. */
+START_TEST(classic_walk)
+{
+	static const char *const starts[] = {
+		"2026-12-31T23:50:00Z", "2028-02-28T23:50:00Z", "2026-11-30T23:50:00Z",
+		"2026-06-30T22:50:00Z",
+	};
+	char line[256];
+
+	rnd_state = 0x2545F4914F6CDD1DULL;
+	for (size_t k = 0; k < sizeof(starts) / sizeof(starts[0]); k++) {
+		time_t t = parse_utc(starts[k]);
+		struct parser p;
+		struct tm tm;
+
+		QUIET_ASSERT(gmtime_r(&t, &tm) != NULL);
+		parser_init(&p, NULL);
+		p.first_year = tm.tm_year + 1900;
+		for (int i = 0; i < 600; i++) {
+			char want[256];
+			size_t n;
+
+			t += (time_t)(rnd() % 4);
+			n = put_stamp(line, sizeof(line), t, rnd() % 2 ? STAMP_3164 : STAMP_3164_ZERO);
+			if (rnd() % 8 == 0)
+				n += (size_t)snprintf(line + n, sizeof(line) - n, ".%03u",
+						      (unsigned)(rnd() % 1000));
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " mx1 postfix/qmgr[%u]: line %d",
+					      (unsigned)(rnd() % 100000), i);
+			put_stamp(want, sizeof(want), t, STAMP_WANT);
+			snprintf(want + strlen(want), sizeof(want) - strlen(want),
+				 " tag=postfix/qmgr msg=line %d", i);
+			QUIET_STR_EQ(warm_cold(&p, line, n, 0), want);
+		}
+	}
+}
+END_TEST
+
+/*
+ * The runs the parser finds a word or sixteen bytes at a time (the tag,
+ * the pid, the fraction), at every length and every place of their end,
+ * beside the bytes nearest the ones that end them (and those with the high
+ * bit), compared with what reading one byte at a time finds.
+ */
+START_TEST(run_ends)
+{
+	/* no ' ', '[', ':' nor digit, but their neighbours */
+	static const char tagbytes[] = "Z\\;!\x1f\x00\x80\xba\xdb\xa0\xb0\xb9/a-.";
+	static const char stops[] = " :[";
+	static const char notpid[] = "/:\x00\xb0\xb9[a";
+	char line[256], tag[128], want[512];
+
+	rnd_state = 0xD1B54A32D192ED03ULL;
+	/* tags of every length behind hosts of several lengths */
+	for (size_t hl = 1; hl <= 9; hl++) {
+		for (size_t n = 1; n <= 70; n++) {
+			struct parser p;
+			size_t len;
+
+			for (size_t i = 0; i < n; i++)
+				tag[i] = tagbytes[rnd() % (sizeof(tagbytes) - 1)];
+			len = (size_t)snprintf(line, sizeof(line), "Nov  7 06:44:16 %.*s ", (int)hl,
+					       "mmmmmmmmm");
+			memcpy(line + len, tag, n);
+			len += n;
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "[42]: m");
+			parser_init(&p, NULL);
+			snprintf(want, sizeof(want), "time=2026-11-07T06:44:16Z tag=");
+			put_escaped(want, sizeof(want), strlen(want), tag, n);
+			snprintf(want + strlen(want), sizeof(want) - strlen(want), " msg=m");
+			QUIET_STR_EQ(warm_cold(&p, line, len, 1795780800), want);
+			/* and the same again, now that the host is known */
+			QUIET_STR_EQ(warm_cold(&p, line, len, 1795780800), want);
+			/* a stop at k ends the tag there */
+			for (size_t k = 0; k < n; k++) {
+				for (size_t c = 0; c < sizeof(stops) - 1; c++) {
+					size_t at = len - n - 7 + k;	/* the tag's byte k */
+					char saved = line[at];
+
+					line[at] = stops[c];
+					if (k == 0 || stops[c] != ':') {
+						/* an empty tag, a space, or "[" without digits */
+						snprintf(want, sizeof(want), "unparsed");
+					} else {
+						snprintf(want, sizeof(want), "time=2026-11-07T06:44:16Z tag=");
+						put_escaped(want, sizeof(want), strlen(want), tag, k);
+						snprintf(want + strlen(want), sizeof(want) - strlen(want), " msg=");
+						put_escaped(want, sizeof(want), strlen(want), tag + k + 1,
+							    n - k - 1);
+						snprintf(want + strlen(want), sizeof(want) - strlen(want),
+							 "[42]: m");
+					}
+					QUIET_STR_EQ(warm_cold(&p, line, len, 1795780800), want);
+					line[at] = saved;
+				}
+			}
+		}
+	}
+	/* pids of every length, ended by "]" or by anything else */
+	for (size_t tl = 1; tl <= 17; tl++) {
+		for (size_t n = 0; n <= 24; n++) {
+			for (size_t e = 0; e < sizeof(notpid); e++) {
+				struct parser p;
+				size_t len = (size_t)snprintf(line, sizeof(line), "Nov  7 06:44:16 mail %.*s[",
+							      (int)tl, "ttttttttttttttttt");
+
+				for (size_t i = 0; i < n; i++)
+					line[len++] = (char)('0' + rnd() % 10);
+				/* the last round ends it with "]" */
+				line[len++] = e < sizeof(notpid) - 1 ? notpid[e] : ']';
+				len += (size_t)snprintf(line + len, sizeof(line) - len, ": m");
+				if (n > 0 && e == sizeof(notpid) - 1)
+					snprintf(want, sizeof(want), "time=2026-11-07T06:44:16Z tag=%.*s msg=m",
+						 (int)tl, "ttttttttttttttttt");
+				else
+					snprintf(want, sizeof(want), "unparsed");
+				parser_init(&p, NULL);
+				QUIET_STR_EQ(warm_cold(&p, line, len, 1795780800), want);
+				QUIET_STR_EQ(warm_cold(&p, line, len, 1795780800), want);
+			}
+		}
+	}
+	/* fractions of every length, of both kinds of stamp, ended by what
+	 * may follow them or by anything else */
+	for (int classic = 0; classic < 2; classic++) {
+		struct parser primed;
+		struct logline l;
+		const char *primer = classic ? "Nov 20 00:00:01 mx1 t[1]: p" :
+					       "2026-11-20T00:00:00.5+00:00 mx1 t[1]: p";
+
+		parser_init(&primed, NULL);
+		primed.first_year = 2026;
+		QUIET_ASSERT(parse_exact(&primed, primer, strlen(primer), 0, &l) == 0);
+		for (size_t n = 0; n <= 24; n++) {
+			static const char *const after[] = {
+				"+00:00 mx1 t[1]: m", "Z mx1 t[1]: m", " mx1 t[1]: m", "\xb0 mx1 t[1]: m",
+				"/ mx1 t[1]: m", ": mx1 t[1]: m", "\x00 mx1 t[1]: m",
+			};
+
+			for (size_t e = 0; e < sizeof(after) / sizeof(after[0]); e++) {
+				struct parser w = primed;
+				size_t len = (size_t)snprintf(line, sizeof(line), "%s%c",
+							      classic ? "Nov 20 00:00:01" :
+									"2026-11-20T00:00:01",
+							      n % 2 ? ',' : '.');
+				bool ok;
+
+				for (size_t i = 0; i < n; i++)
+					line[len++] = (char)('0' + rnd() % 10);
+				memcpy(line + len, after[e], e == 6 ? 14 : strlen(after[e]));
+				len += e == 6 ? 14 : strlen(after[e]);
+				/* no digits: the point is no fraction, and no zone */
+				ok = n > 0 && (classic ? e == 2 : e <= 2);
+				QUIET_STR_EQ(warm_cold(&w, line, len, 1795780800),
+						 ok ? "time=2026-11-20T00:00:01Z tag=t msg=m" : "unparsed");
+			}
+		}
+	}
+}
+END_TEST
+
+/* "[<fac.lvl>] [host] tag[pid]: msg" read one byte at a time, as the
+ * parser read it before it took words: the reference for envelope_oracle. */
+static int ref_envelope(const char *s, const char *end, struct logline *out)
+{
+	const char *tok, *sp, *t;
+	bool bracket = false;
+
+	if (s < end && *s == '<') {
+		const char *gt = memchr(s, '>', (size_t)(end - s));
+
+		if (!gt || gt + 1 >= end || gt[1] != ' ')
+			return -1;
+		s = gt + 2;
+	}
+	tok = s;
+	for (sp = tok; sp < end && *sp != ' '; sp++)
+		bracket |= *sp == '[';
+	if (!(bracket || (sp > tok && sp[-1] == ':'))) {
+		if (sp == end)
+			return -1;
+		tok = sp + 1;
+	}
+	for (t = tok; t < end && *t != ' ' && *t != '[' && *t != ':'; t++)
+		;
+	if (t == tok || t == end)
+		return -1;
+	out->tag = tok;
+	out->taglen = (size_t)(t - tok);
+	if (*t == '[') {
+		const char *q = t + 1;
+
+		while (q < end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == t + 1 || q == end || *q != ']')
+			return -1;
+		t = q + 1;
+	}
+	if (t == end || *t != ':')
+		return -1;
+	t++;
+	if (t < end && *t == ' ')
+		t++;
+	out->msg = t;
+	out->msglen = (size_t)(end - t);
+	return 0;
+}
+
+/* n bytes, mostly of a word, now and then one that ends something */
+static size_t put_word(char *out, size_t n, bool digits)
+{
+	static const char plain[] = "abmxZ/.-_\\;!0123456789\x1f\x80\xa0\xb0\xb9\xba\xdb\xff";
+	static const char odd[] = " []:<>\x00";
+
+	for (size_t i = 0; i < n; i++) {
+		if (rnd() % 24 == 0)
+			out[i] = odd[rnd() % (sizeof(odd) - 1)];
+		else if (digits)
+			out[i] = (char)('0' + rnd() % 10);
+		else
+			out[i] = plain[rnd() % (sizeof(plain) - 1)];
+	}
+	return n;
+}
+
+/*
+ * Envelopes of every shape and length after stamps of both kinds, read
+ * by one parser after the other as a file's lines are (so that what it
+ * remembers is used), must be read as the byte-at-a-time reference reads
+ * them.
+ */
+START_TEST(envelope_oracle)
+{
+	static const char *const stamps[] = {
+		"Nov  7 06:44:16 ", "2026-11-07T06:44:16Z ", "2026-11-07T06:44:16.5+00:00 ",
+		"Nov  7 06:44:16.250 ",
+	};
+	static const char *const hosts[] = { "mx1", "mail.example.org", "a", "h:x" };
+	char line[512];
+	int parsed = 0, refused = 0;
+
+	rnd_state = 0xA0761D6478BD642FULL;
+	for (size_t k = 0; k < sizeof(stamps) / sizeof(stamps[0]); k++) {
+		struct parser p;
+
+		parser_init(&p, NULL);
+		p.first_year = 2026;
+		for (int i = 0; i < 40000; i++) {
+			size_t hl = strlen(stamps[k]), n = hl;
+			struct logline want;
+			char ref[1024];
+			int r;
+
+			memcpy(line, stamps[k], hl);
+			if (rnd() % 16 == 0)
+				n += put_word(line + n, rnd() % 6, false);
+			if (rnd() % 16 == 0) {
+				line[n++] = '<';
+				n += put_word(line + n, rnd() % 6, false);
+				line[n++] = '>';
+				line[n++] = ' ';
+			}
+			if (rnd() % 4) {	/* a host: mostly the same one */
+				const char *h = hosts[rnd() % 8 < 5 ? 0 : rnd() % 4];
+
+				memcpy(line + n, h, strlen(h));
+				n += strlen(h);
+				if (rnd() % 8 == 0)
+					n += put_word(line + n, rnd() % 40, false);
+				line[n++] = ' ';
+			}
+			n += put_word(line + n, rnd() % 48, false);		/* the tag */
+			if (rnd() % 4) {
+				line[n++] = '[';
+				n += put_word(line + n, rnd() % 24, true);	/* the pid */
+				line[n++] = ']';
+			}
+			if (rnd() % 8)
+				line[n++] = ':';
+			if (rnd() % 4)
+				line[n++] = ' ';
+			n += put_word(line + n, rnd() % 12, false);		/* the message */
+			if (rnd() % 8 == 0)
+				n = hl + rnd() % (n - hl + 1);			/* cut */
+			memset(&want, 0, sizeof(want));
+			r = ref_envelope(line + hl, line + n, &want);
+			want.time = 1794033856;	/* 2026-11-07T06:44:16Z */
+			describe(r, &want, ref, sizeof(ref));
+			QUIET_STR_EQ(warm_cold(&p, line, n, 1795780800), ref);
+			if (r == 0)
+				parsed++;
+			else
+				refused++;
+		}
+	}
+	/* both answers, often: the shapes are near the real ones */
+	ck_assert_int_gt(parsed, 40000);
+	ck_assert_int_gt(refused, 40000);
 }
 END_TEST
 
@@ -382,6 +888,11 @@ static Suite *parser_suite(void)
 	tcase_add_test(tc, nul_everywhere);
 	tcase_add_test(tc, every_prefix);
 	tcase_add_test(tc, local_time_zone);
+	tcase_add_test(tc, warm_like_cold);
+	tcase_add_test(tc, stamp_walk);
+	tcase_add_test(tc, classic_walk);
+	tcase_add_test(tc, run_ends);
+	tcase_add_test(tc, envelope_oracle);
 	suite_add_tcase(s, tc);
 	return s;
 }
