@@ -318,6 +318,7 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 
 	memset(m, 0, sizeof(*m));
 	m->ps = ps;
+	m->find = needle_finder(NEEDLE_BEST);
 	tc = calloc(1, sizeof(*tc));
 	if (!tc)
 		return -1;
@@ -385,68 +386,14 @@ static void matcher_captures(const struct pattern *p, const struct logline *l,
 	}
 }
 
-#ifdef __SSE2__
-/*
- * True when hay holds the needle: sixteen places at a time, those where
- * both the needle's first and last bytes are, then a comparison of those
- * few (Wojciech Mula's "SIMD-friendly substring search").
- */
-static bool matcher_has(const char *hay, size_t n, const struct needle *nd)
-{
-	const __m128i first = _mm_set1_epi8(nd->s[0]), last = _mm_set1_epi8(nd->s[nd->len - 1]);
-	size_t i = 0, k = nd->len - 1, stop;
-
-	if (n < nd->len)
-		return false;
-	if (n < k + 16) {
-		for (; i + k < n; i++)
-			if (hay[i] == nd->s[0] && hay[i + k] == nd->s[k] &&
-			    memcmp(hay + i, nd->s, nd->len) == 0)
-				return true;
-		return false;
-	}
-	/* the last block overlaps the one before it rather than leave a tail */
-	stop = n - k - 16;
-	for (;;) {
-		__m128i a = _mm_loadu_si128((const __m128i *)(const void *)(hay + i));
-		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(hay + i + k));
-		unsigned mask = (unsigned)_mm_movemask_epi8(
-			_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last)));
-
-		while (mask) {
-			unsigned bit = (unsigned)__builtin_ctz(mask);
-
-			if (memcmp(hay + i + bit + 1, nd->s + 1, k > 0 ? k - 1 : 0) == 0)
-				return true;
-			mask &= mask - 1;
-		}
-		if (i == stop)
-			return false;
-		i = i + 16 < stop ? i + 16 : stop;
-	}
-}
-#else
-/* True when hay holds the needle (see literal_anchor). */
-static bool matcher_has(const char *hay, size_t n, const struct needle *nd)
-{
-	const char *p = hay + nd->anchor, *end;
-	unsigned char c = (unsigned char)nd->s[nd->anchor];
-
-	if (n < nd->len)
-		return false;
-	end = hay + n - (nd->len - nd->anchor) + 1;
-	while (p < end && (p = memchr(p, c, (size_t)(end - p))) != NULL) {
-		if (p[nd->len - 1 - nd->anchor] == nd->s[nd->len - 1] &&
-		    memcmp(p - nd->anchor, nd->s, nd->len) == 0)
-			return true;
-		p++;
-	}
-	return false;
-}
-#endif
 
 /* [0-9A-Za-z] as bits, without a branch per byte: queue ids mix digits
  * and letters at random, which a chain of comparisons mispredicts. */
+static bool matcher_has(const struct matcher *m, const struct logline *l, const struct needle *nd)
+{
+	return m->find(l->msg, l->msglen, nd->s, nd->len, nd->anchor);
+}
+
 static bool matcher_alnum(unsigned char c)
 {
 	static const uint64_t bits[4] = { 0x03ff000000000000u, 0x07fffffe07fffffeu, 0, 0 };
@@ -541,7 +488,7 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const uint3
 			if (m->needle_gen[p->needle] != m->gen) {
 				m->needle_gen[p->needle] = m->gen;
 				m->needle_hit[p->needle] =
-					matcher_has(l->msg, l->msglen, &m->ps->needles[p->needle]);
+					matcher_has(m, l, &m->ps->needles[p->needle]);
 			}
 			if (!m->needle_hit[p->needle])
 				continue;	/* the line lacks what every match contains */

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <stdlib.h>	/* memmem (_GNU_SOURCE, set by the build) is the reference */
+#include <string.h>
+
+#include "needle.h"
+#include "unit.h"
+
+static unsigned long rnd_state = 99;
+
+static unsigned rnd(unsigned n)
+{
+	rnd_state = rnd_state * 6364136223846793005u + 1442695040888963407u;
+	return (unsigned)(rnd_state >> 33) % n;
+}
+
+/* Every implementation this machine runs: the portable one always. */
+static needle_find_fn *impl(int i)
+{
+	static const enum needle_impl v[] = { NEEDLE_PORTABLE, NEEDLE_SSE2, NEEDLE_AVX2, NEEDLE_BEST };
+
+	return i < 4 ? needle_finder(v[i]) : NULL;
+}
+
+/* hay in a buffer of exactly n bytes, so that ASan sees any read past it */
+static bool find(needle_find_fn *f, const char *text, size_t n, const char *s, size_t len)
+{
+	char *hay = malloc(n ? n : 1);
+	bool r;
+
+	ck_assert_ptr_nonnull(hay);
+	memcpy(hay, text, n);
+	r = f(hay, n, s, len, len / 2);
+	free(hay);
+	return r;
+}
+
+START_TEST(portable_and_best_exist)
+{
+	ck_assert_ptr_nonnull(needle_finder(NEEDLE_PORTABLE));
+	ck_assert_ptr_nonnull(needle_finder(NEEDLE_BEST));
+}
+END_TEST
+
+/* The needle at every place of lines of every length around the vector
+ * sizes, and lines that hold only its first or last byte there. */
+START_TEST(every_place)
+{
+	static const char *const needles[] = { "abc", ": client=", "x", "ab", ", status=sent (250 2.7.0 Ok" };
+
+	for (int i = 0; i < 4; i++) {
+		needle_find_fn *f = impl(i);
+
+		if (!f)
+			continue;
+		for (size_t w = 0; w < sizeof(needles) / sizeof(needles[0]); w++) {
+			const char *s = needles[w];
+			size_t len = strlen(s);
+
+			for (size_t n = 0; n < 100; n++) {
+				char text[100];
+
+				memset(text, '.', n);
+				ck_assert(!find(f, text, n, s, len));
+				for (size_t at = 0; at + len <= n; at++) {
+					memset(text, '.', n);
+					memcpy(text + at, s, len);
+					ck_assert_msg(find(f, text, n, s, len), "impl %d needle %s n %zu at %zu",
+						      i, s, n, at);
+					if (len > 2) {
+						/* first and last bytes right, middle wrong */
+						text[at + len / 2] = '#';
+						ck_assert(!find(f, text, n, s, len));
+					}
+				}
+			}
+		}
+	}
+}
+END_TEST
+
+START_TEST(same_as_memmem)
+{
+	static const char alpha[] = "ab:= ,.";
+
+	for (int round = 0; round < 100000; round++) {
+		char text[200], s[12];
+		size_t n = rnd(200), len = 1 + rnd(sizeof(s));
+		bool want;
+
+		for (size_t k = 0; k < n; k++)
+			text[k] = alpha[rnd(sizeof(alpha) - 1)];
+		for (size_t k = 0; k < len; k++)
+			s[k] = alpha[rnd(3)];
+		want = memmem(text, n, s, len) != NULL;
+		for (int i = 0; i < 4; i++)
+			if (impl(i))
+				ck_assert_int_eq(find(impl(i), text, n, s, len), want);
+	}
+}
+END_TEST
+
+static Suite *needle_suite(void)
+{
+	Suite *s = suite_create("needle");
+	TCase *tc = tcase_create("find");
+
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, portable_and_best_exist);
+	tcase_add_test(tc, every_place);
+	tcase_add_test(tc, same_as_memmem);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+UNIT_MAIN(needle_suite)
