@@ -5,6 +5,7 @@
 #ifndef SPAMWRATH_MATCHER_H
 #define SPAMWRATH_MATCHER_H
 
+#include "candidates.h"
 #include "needle.h"
 #include "parser.h"
 #include "pattern.h"
@@ -21,14 +22,12 @@ struct match {
 	struct slice cap[CAP_COUNT];
 };
 
-struct tagcache;
-
 struct matcher {
 	const struct patternset *ps;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
-	struct tagcache *tags;
+	struct candidates *cands;
 	uint32_t gen;		/* of the line being matched */
 	uint32_t *needle_gen;	/* per needle: the line it was looked for in */
 	bool *needle_hit;	/* ... and whether that line has it */

@@ -1,0 +1,360 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Limits: the tag cache holds TAG_SLOTS/2 distinct tags and is emptied
+ * when full; each candidate list keeps the probes of at most PAIR_SLOTS/2
+ * first-byte pairs and empties them when full (tags and messages are
+ * written by whoever logs, so an attacker can only make us recompute,
+ * never grow). At most LIST_MAX distinct candidate lists get a pair
+ * cache; they are set by the pattern files, not by log lines (a handful
+ * in practice). Tags longer than TAG_MAX and lists beyond LIST_MAX are
+ * worked out line by line into scratch space.
+ *
+ * The pair cache is what makes most lines cheap: a busy tag
+ * (postfix/smtpd) has dozens of patterns, and PCRE2 says by partial
+ * matching of the first two bytes which of them can start so; "connect
+ * from" and "Anonymous TLS" are told from every reject there. The
+ * probes of a pair lie in one array, read in order.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "candidates.h"
+
+#define TAG_SLOTS 1024
+#define TAG_MAX 63
+#define LIST_MAX 256
+#define PAIR_SLOTS 1024
+
+/* The probes of one list for messages starting with two given bytes
+ * (256 for "no byte": a message shorter than two). */
+struct pair {
+	uint32_t key;		/* 1 + b1 * 257 + b2; 0: empty slot */
+	uint32_t n;
+	struct probe *v;
+};
+
+/* A candidate list (the patterns one tag could match) and its pairs. */
+struct list {
+	uint32_t hash, n;
+	uint32_t *idx;
+	size_t used;		/* pairs */
+	struct pair pair[PAIR_SLOTS];
+};
+
+/* A tag, keyed by its first and last eight bytes (overlapping below 16,
+ * which with the length is the whole tag); longer ones compare the rest. */
+struct tagkey {
+	uint64_t a, b;
+};
+
+struct tagentry {
+	struct tagkey key;
+	uint8_t len;		/* 0: empty slot */
+	struct list *list;	/* owned by candidates.lists, or NULL: uncached */
+	char tag[TAG_MAX + 1];
+};
+
+struct candidates {
+	const struct patternset *ps;
+	pcre2_match_data *md;
+	pcre2_match_context *mctx;
+	uint32_t *order;	/* every pattern: offences first, then context */
+	uint32_t *scratch;	/* a list worked out for one line */
+	struct probe *scratch_probes;
+	struct list **lists;
+	size_t nlists;
+	size_t used;		/* tags */
+	struct tagentry *last;	/* the previous line's: logs repeat it */
+	struct tagentry slot[TAG_SLOTS];
+};
+
+static struct tagkey tag_key(const char *s, size_t n)
+{
+	struct tagkey k = { 0, 0 };
+
+	if (n >= 8) {
+		memcpy(&k.a, s, 8);
+		memcpy(&k.b, s + n - 8, 8);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			k.a |= (uint64_t)(unsigned char)s[i] << (8 * i);
+	}
+	return k;
+}
+
+static uint32_t tag_hash(struct tagkey k, size_t n)
+{
+	uint64_t h = (k.a ^ (k.b * 0x9e3779b97f4a7c15u) ^ n) * 0xff51afd7ed558ccdu;
+
+	return (uint32_t)(h >> 32);
+}
+
+static bool tagentry_is(const struct tagentry *e, struct tagkey k, const char *tag, size_t len)
+{
+	return e->len == len && e->key.a == k.a && e->key.b == k.b &&
+	       (len <= 16 || memcmp(e->tag + 8, tag + 8, len - 16) == 0);
+}
+
+static void probe_make(struct probe *pr, const struct pattern *p, uint32_t index)
+{
+	*pr = (struct probe){
+		.lead_a = p->lead_a, .lead_b = p->lead_b, .lead = p->lead, .re = p->re,
+		.index = index, .needle = p->needle, .lead_len = p->lead_len,
+		.lead_skip = p->lead_skip, .lead_at = (uint8_t)p->lead_at, .jit = p->jit,
+	};
+}
+
+/* --- candidate lists and their pairs --- */
+
+static void list_clear_pairs(struct list *l)
+{
+	for (size_t i = 0; i < PAIR_SLOTS; i++) {
+		free(l->pair[i].v);
+		l->pair[i] = (struct pair){ 0, 0, NULL };
+	}
+	l->used = 0;
+}
+
+static void list_free(struct list *l)
+{
+	if (l) {
+		list_clear_pairs(l);
+		free(l->idx);
+		free(l);
+	}
+}
+
+/* Could a match of p start with b (256: with nothing)? PCRE2's first-byte
+ * map, before the partial match that decides. */
+static bool can_start(const struct pattern *p, int b)
+{
+	if (!p->has_first)
+		return true;
+	return b < 256 && (p->first[b / 8] & (1u << (b % 8)));
+}
+
+/*
+ * Writes into out the probes of idx[0..n) that can match a message
+ * starting with b1 b2 (256: absent), as PCRE2 says by partial matching of
+ * those bytes: a match, a partial match or a limit all mean "may". Returns
+ * their number.
+ */
+static uint32_t pair_compute(const struct candidates *c, const uint32_t *idx, uint32_t n, int b1,
+			     int b2, struct probe *out)
+{
+	unsigned char subj[2] = { (unsigned char)b1, (unsigned char)b2 };
+	size_t len = b1 == 256 ? 0 : b2 == 256 ? 1 : 2;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; i < n; i++) {
+		const struct pattern *p = &c->ps->v[idx[i]];
+
+		if (!can_start(p, b1))
+			continue;
+		if (pcre2_match(p->re, subj, len, 0, PCRE2_PARTIAL_HARD, c->md, c->mctx) ==
+		    PCRE2_ERROR_NOMATCH)
+			continue;
+		probe_make(&out[k++], p, idx[i]);
+	}
+	return k;
+}
+
+/* The cached probes of list l for b1 b2, worked out on first sight. */
+static const struct probe *list_pair(struct candidates *c, struct list *l, int b1, int b2,
+				     uint32_t *n)
+{
+	uint32_t key = 1 + (uint32_t)b1 * 257 + (uint32_t)b2;
+	size_t i = (key * 2654435761u) >> 22 & (PAIR_SLOTS - 1);
+	struct pair *pr;
+
+	for (;;) {
+		pr = &l->pair[i];
+		if (pr->key == key) {
+			*n = pr->n;
+			return pr->v;
+		}
+		if (pr->key == 0)
+			break;
+		i = (i + 1) & (PAIR_SLOTS - 1);
+	}
+	if (l->used >= PAIR_SLOTS / 2) {
+		list_clear_pairs(l);
+		return list_pair(c, l, b1, b2, n);
+	}
+	*n = pair_compute(c, l->idx, l->n, b1, b2, c->scratch_probes);
+	pr->v = malloc((*n ? *n : 1) * sizeof(*pr->v));
+	if (!pr->v)
+		return c->scratch_probes;
+	memcpy(pr->v, c->scratch_probes, *n * sizeof(*pr->v));
+	pr->key = key;
+	pr->n = *n;
+	l->used++;
+	return pr->v;
+}
+
+/* The list equal to idx[0..n), made on first sight; NULL: none left
+ * (LIST_MAX reached, or no memory): the caller works lines out uncached. */
+static struct list *list_get(struct candidates *c, const uint32_t *idx, uint32_t n)
+{
+	struct list *l, **v;
+	uint32_t hash = 2166136261u;
+
+	for (uint32_t i = 0; i < n; i++)
+		hash = (hash ^ idx[i]) * 16777619u;
+	for (size_t i = 0; i < c->nlists; i++) {
+		l = c->lists[i];
+		if (l->hash == hash && l->n == n && memcmp(l->idx, idx, n * sizeof(*idx)) == 0)
+			return l;
+	}
+	if (c->nlists >= LIST_MAX)
+		return NULL;
+	v = realloc(c->lists, (c->nlists + 1) * sizeof(*v));
+	if (!v)
+		return NULL;
+	c->lists = v;
+	l = calloc(1, sizeof(*l));
+	if (!l || !(l->idx = malloc((n ? n : 1) * sizeof(*l->idx)))) {
+		free(l);
+		return NULL;
+	}
+	memcpy(l->idx, idx, n * sizeof(*idx));
+	l->n = n;
+	l->hash = hash;
+	c->lists[c->nlists++] = l;
+	return l;
+}
+
+/* --- tags --- */
+
+/* Writes the patterns for tag (NUL-terminated) into out; returns count. */
+static uint32_t tag_compute(const struct candidates *c, const char *tag, uint32_t *out)
+{
+	uint32_t n = 0;
+
+	for (size_t i = 0; i < c->ps->n; i++) {
+		uint32_t k = c->order[i];
+
+		if (pattern_wants_tag(&c->ps->v[k], tag))
+			out[n++] = k;
+	}
+	return n;
+}
+
+static void tags_clear(struct candidates *c)
+{
+	for (size_t i = 0; i < TAG_SLOTS; i++) {
+		c->slot[i].len = 0;
+		c->slot[i].list = NULL;	/* lists outlive the tags */
+	}
+	c->used = 0;
+	c->last = NULL;
+}
+
+/* The cached entry of a tag, made on first sight; NULL: the tag is too
+ * long to cache, or out of memory. */
+static struct tagentry *tag_get(struct candidates *c, const char *tag, size_t len)
+{
+	struct tagkey key;
+	struct tagentry *e;
+	size_t i;
+
+	if (len > TAG_MAX || len == 0)
+		return NULL;
+	key = tag_key(tag, len);
+	if (c->last && tagentry_is(c->last, key, tag, len))
+		return c->last;
+	i = tag_hash(key, len) & (TAG_SLOTS - 1);
+	for (;;) {
+		e = &c->slot[i];
+		if (e->len == 0)
+			break;
+		if (tagentry_is(e, key, tag, len))
+			return c->last = e;
+		i = (i + 1) & (TAG_SLOTS - 1);
+	}
+	if (c->used >= TAG_SLOTS / 2) {
+		tags_clear(c);
+		return tag_get(c, tag, len);
+	}
+	memcpy(e->tag, tag, len);
+	e->tag[len] = '\0';
+	e->list = list_get(c, c->scratch, tag_compute(c, e->tag, c->scratch));
+	if (!e->list)
+		return NULL;	/* the line is worked out uncached */
+	e->key = key;
+	e->len = (uint8_t)len;
+	c->used++;
+	return c->last = e;
+}
+
+const struct probe *candidates_get(struct candidates *c, const char *tag, size_t taglen,
+				   const char *msg, size_t msglen, uint32_t *n)
+{
+	struct tagentry *e = tag_get(c, tag, taglen);
+	int b1 = msglen > 0 ? (unsigned char)msg[0] : 256;
+	int b2 = msglen > 1 ? (unsigned char)msg[1] : 256;
+	uint32_t k;
+
+	*n = 0;
+	if (taglen == 0)
+		return NULL;
+	if (e)
+		return list_pair(c, e->list, b1, b2, n);
+	/* uncached: a tag too long, or more lists than LIST_MAX */
+	if (taglen > TAG_MAX) {
+		char *copy = strndup(tag, taglen);
+
+		if (!copy)
+			return NULL;
+		k = tag_compute(c, copy, c->scratch);
+		free(copy);
+	} else {
+		char buf[TAG_MAX + 1];
+
+		memcpy(buf, tag, taglen);
+		buf[taglen] = '\0';
+		k = tag_compute(c, buf, c->scratch);
+	}
+	*n = pair_compute(c, c->scratch, k, b1, b2, c->scratch_probes);
+	return c->scratch_probes;
+}
+
+struct candidates *candidates_new(const struct patternset *ps, pcre2_match_data *md,
+				  pcre2_match_context *mctx)
+{
+	struct candidates *c = calloc(1, sizeof(*c));
+	size_t k = 0, n = ps->n ? ps->n : 1;
+
+	if (!c)
+		return NULL;
+	c->ps = ps;
+	c->md = md;
+	c->mctx = mctx;
+	c->order = calloc(n, sizeof(*c->order));
+	c->scratch = calloc(n, sizeof(*c->scratch));
+	c->scratch_probes = calloc(n, sizeof(*c->scratch_probes));
+	if (!c->order || !c->scratch || !c->scratch_probes) {
+		candidates_free(c);
+		return NULL;
+	}
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->v[i].cls != CLASS_CONTEXT)
+			c->order[k++] = (uint32_t)i;
+	for (size_t i = 0; i < ps->n; i++)
+		if (ps->v[i].cls == CLASS_CONTEXT)
+			c->order[k++] = (uint32_t)i;
+	return c;
+}
+
+void candidates_free(struct candidates *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nlists; i++)
+		list_free(c->lists[i]);
+	free(c->lists);
+	free(c->order);
+	free(c->scratch);
+	free(c->scratch_probes);
+	free(c);
+}
