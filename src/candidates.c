@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * Limits: the tag cache holds TAG_SLOTS/2 distinct tags and is emptied
- * when full; each candidate list keeps the probes of at most PAIR_SLOTS/2
- * first-byte pairs and empties them when full (tags and messages are
+ * when full; each candidate list keeps at most PAIR_SLOTS/2 first-byte
+ * pairs (and as many sets of probes) and empties them when full (tags and messages are
  * written by whoever logs, so an attacker can only make us recompute,
  * never grow). At most LIST_MAX distinct candidate lists get a pair
  * cache; they are set by the pattern files, not by log lines (a handful
@@ -29,7 +29,14 @@
  * (256 for "no byte": a message shorter than two). */
 struct pair {
 	uint32_t key;		/* 1 + b1 * 257 + b2; 0: empty slot */
-	uint32_t n;
+	uint32_t set;		/* index into list.sets */
+};
+
+/* Probes for one set of patterns. Many pairs share one: every queue id
+ * starts a Postfix line with another of 256 hex pairs, and all of them
+ * allow the same patterns, which then lie in one array, hot in cache. */
+struct probeset {
+	uint32_t hash, n;
 	struct probe *v;
 };
 
@@ -38,6 +45,8 @@ struct list {
 	uint32_t hash, n;
 	uint32_t *idx;
 	size_t used;		/* pairs */
+	struct probeset *sets;
+	size_t nsets;
 	struct pair pair[PAIR_SLOTS];
 };
 
@@ -108,10 +117,12 @@ static void probe_make(struct probe *pr, const struct pattern *p, uint32_t index
 
 static void list_clear_pairs(struct list *l)
 {
-	for (size_t i = 0; i < PAIR_SLOTS; i++) {
-		free(l->pair[i].v);
-		l->pair[i] = (struct pair){ 0, 0, NULL };
-	}
+	for (size_t i = 0; i < l->nsets; i++)
+		free(l->sets[i].v);
+	free(l->sets);
+	l->sets = NULL;
+	l->nsets = 0;
+	memset(l->pair, 0, sizeof(l->pair));
 	l->used = 0;
 }
 
@@ -159,6 +170,46 @@ static uint32_t pair_compute(const struct candidates *c, const uint32_t *idx, ui
 	return k;
 }
 
+static uint32_t probes_hash(const struct probe *v, uint32_t n)
+{
+	uint32_t h = 2166136261u;
+
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ v[i].index) * 16777619u;
+	return h;
+}
+
+static bool probes_same(const struct probe *a, const struct probe *b, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (a[i].index != b[i].index)
+			return false;
+	return true;
+}
+
+/* The set of l equal to v[0..n), added when new: its index, or -1 when
+ * out of memory. */
+static long list_set(struct list *l, const struct probe *v, uint32_t n)
+{
+	uint32_t hash = probes_hash(v, n);
+	struct probeset *sets;
+
+	for (size_t i = 0; i < l->nsets; i++)
+		if (l->sets[i].hash == hash && l->sets[i].n == n && probes_same(l->sets[i].v, v, n))
+			return (long)i;
+	sets = realloc(l->sets, (l->nsets + 1) * sizeof(*sets));
+	if (!sets)
+		return -1;
+	l->sets = sets;
+	sets[l->nsets].v = malloc((n ? n : 1) * sizeof(*v));
+	if (!sets[l->nsets].v)
+		return -1;
+	memcpy(sets[l->nsets].v, v, n * sizeof(*v));
+	sets[l->nsets].n = n;
+	sets[l->nsets].hash = hash;
+	return (long)l->nsets++;
+}
+
 /* The cached probes of list l for b1 b2, worked out on first sight. */
 static const struct probe *list_pair(struct candidates *c, struct list *l, int b1, int b2,
 				     uint32_t *n)
@@ -166,12 +217,13 @@ static const struct probe *list_pair(struct candidates *c, struct list *l, int b
 	uint32_t key = 1 + (uint32_t)b1 * 257 + (uint32_t)b2;
 	size_t i = (key * 2654435761u) >> 22 & (PAIR_SLOTS - 1);
 	struct pair *pr;
+	long set;
 
 	for (;;) {
 		pr = &l->pair[i];
 		if (pr->key == key) {
-			*n = pr->n;
-			return pr->v;
+			*n = l->sets[pr->set].n;
+			return l->sets[pr->set].v;
 		}
 		if (pr->key == 0)
 			break;
@@ -182,14 +234,13 @@ static const struct probe *list_pair(struct candidates *c, struct list *l, int b
 		return list_pair(c, l, b1, b2, n);
 	}
 	*n = pair_compute(c, l->idx, l->n, b1, b2, c->scratch_probes);
-	pr->v = malloc((*n ? *n : 1) * sizeof(*pr->v));
-	if (!pr->v)
+	set = list_set(l, c->scratch_probes, *n);
+	if (set < 0)
 		return c->scratch_probes;
-	memcpy(pr->v, c->scratch_probes, *n * sizeof(*pr->v));
 	pr->key = key;
-	pr->n = *n;
+	pr->set = (uint32_t)set;
 	l->used++;
-	return pr->v;
+	return l->sets[set].v;
 }
 
 /* The list equal to idx[0..n), made on first sight; NULL: none left

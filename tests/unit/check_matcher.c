@@ -225,6 +225,25 @@ START_TEST(full_lines)
 		ck_assert_int_eq(want, qlen >= 6 && qlen <= 16 ? 4 : -1);
 		ck_assert_int_eq(matcher_match(&m, &l, &out) ? (long)out.index : -1L, want);
 	}
+	/* every first two bytes, so that the pair cache fills and is emptied
+	 * (and lines of one and no byte) */
+	for (unsigned b = 0; b < 65536 + 257; b++) {
+		char msg[64];
+		struct logline l = { .tag = "postfix/smtpd", .taglen = 13, .msg = msg };
+		struct match out;
+		long want;
+
+		if (b < 65536) {
+			msg[0] = (char)(b >> 8);
+			msg[1] = (char)b;
+			l.msglen = 2 + (size_t)sprintf(msg + 2, "CDEF: client=x[192.0.2.5]");
+		} else {
+			msg[0] = (char)(b - 65536);
+			l.msglen = b == 65536 + 256 ? 0 : 1;
+		}
+		want = brute(&ps, &m, l.tag, msg, l.msglen);
+		ck_assert_int_eq(matcher_match(&m, &l, &out) ? (long)out.index : -1L, want);
+	}
 	matcher_free(&m);
 	patternset_free(&ps);
 	diag_free(&d);
