@@ -11,14 +11,16 @@
  * entries), so a lap takes that many ticks whatever the size. The daemon
  * ticks every second: a lap takes 18 s and small tables are swept at once.
  * A replay or catch-up ticks every PIPELINE_TICK seconds of the log's
- * clock, every few thousand lines: a lap there takes 18 minutes of log,
- * which still lets go of what no longer matters long before max_tracked,
- * and keeps the sweep (which touches every remembered address, most of
- * them cold in cache) near 2 % of a replay instead of 6 %.
+ * clock, every few thousand lines: a lap there takes 3 hours of log. What
+ * a replay sweeps mostly still matters (a ban is remembered for
+ * repeat_window, days), so a shorter lap only re-reads it: at 18 minutes
+ * the sweep, touching every remembered address cold in cache, cost 8 % of
+ * a 1M-line replay. Entries that stop mattering linger at most a lap,
+ * and max_tracked bounds them all the same.
  */
 #define PIPELINE_LAP_TICKS 18
 #define PIPELINE_SWEEP_MIN 1024
-#define PIPELINE_LINE_LAP_TICKS 108
+#define PIPELINE_LINE_LAP_TICKS 1080
 #define PIPELINE_LINE_SWEEP_MIN 16
 
 static void pipeline_on_judge(void *ctx, const struct judge_event *e)
