@@ -69,14 +69,13 @@ static void matcher_captures(const struct pattern *p, const struct logline *l,
 	}
 }
 
-
-/* [0-9A-Za-z] as bits, without a branch per byte: queue ids mix digits
- * and letters at random, which a chain of comparisons mispredicts. */
 static bool matcher_has(const struct matcher *m, const struct logline *l, const struct needle *nd)
 {
 	return m->find(l->msg, l->msglen, nd->s, nd->len, nd->anchor);
 }
 
+/* [0-9A-Za-z] as bits, without a branch per byte: queue ids mix digits
+ * and letters at random, which a chain of comparisons mispredicts. */
 static bool matcher_alnum(unsigned char c)
 {
 	static const uint64_t bits[4] = { 0x03ff000000000000u, 0x07fffffe07fffffeu, 0, 0 };
