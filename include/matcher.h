@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* matcher: owns running the pattern set over parsed lines and reading the named captures.
- * Patterns are chosen by tag first (cached), so most lines meet few or no regexes.
+ * Patterns are chosen by tag and first two bytes (candidates.c), so most lines meet no regex.
  * It must never allocate per line nor look past the message it was given. */
 #ifndef SPAMWRATH_MATCHER_H
 #define SPAMWRATH_MATCHER_H
