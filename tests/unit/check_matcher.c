@@ -76,9 +76,36 @@ static unsigned rnd(unsigned n)
 	return (unsigned)(rnd_state >> 33) % n;
 }
 
+/* The pattern set of one test, and its matcher. */
+static struct patternset ps;
+static struct matcher m;
+
+/* Loads text as a pattern file and makes the matcher for it. */
+static void load(const char *text)
+{
+	struct diag d = { 0 };
+	char path[256];
+	FILE *f;
+
+	memset(&ps, 0, sizeof(ps));
+	snprintf(path, sizeof(path), "%s/m.conf", dir);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_msg(patternset_load_file(&ps, path, &d) == 0, "%s", unit_diag_text(&d));
+	diag_free(&d);
+	ck_assert_int_eq(matcher_init(&m, &ps), 0);
+}
+
+static void unload(void)
+{
+	matcher_free(&m);
+	patternset_free(&ps);
+}
+
 /* The brute-force answer: index of the first matching pattern, or -1. */
-static long brute(const struct patternset *ps, const struct matcher *m, const char *tag,
-		  const char *msg, size_t len)
+static long brute(const char *tag, const char *msg, size_t len)
 {
 	pcre2_match_data *md = pcre2_match_data_create(32, NULL);
 	long found = -1;
@@ -86,12 +113,12 @@ static long brute(const struct patternset *ps, const struct matcher *m, const ch
 	ck_assert_ptr_nonnull(md);
 	/* the matcher's order: offences first, then context, each in file order */
 	for (int pass = 0; pass < 2 && found < 0; pass++) {
-		for (size_t i = 0; i < ps->n && found < 0; i++) {
-			const struct pattern *p = &ps->v[i];
+		for (size_t i = 0; i < ps.n && found < 0; i++) {
+			const struct pattern *p = &ps.v[i];
 
 			if ((p->cls == CLASS_CONTEXT) != (pass == 1) || !pattern_wants_tag(p, tag))
 				continue;
-			if (pcre2_match(p->re, (PCRE2_SPTR)msg, len, 0, 0, md, m->mctx) >= 0)
+			if (pcre2_match(p->re, (PCRE2_SPTR)msg, len, 0, 0, md, m.mctx) >= 0)
 				found = (long)i;
 		}
 	}
@@ -102,20 +129,10 @@ static long brute(const struct patternset *ps, const struct matcher *m, const ch
 START_TEST(same_as_brute_force)
 {
 	static const char *const tags[] = { "postfix/smtpd", "postfix/cleanup", "mimedefang.pl" };
-	struct patternset ps = { 0 };
-	struct diag d = { 0 };
-	struct matcher m;
-	char path[256], msg[400];
-	FILE *f;
+	char msg[400];
 	unsigned long hits = 0;
 
-	snprintf(path, sizeof(path), "%s/m.conf", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(patterns, f);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_msg(patternset_load_file(&ps, path, &d) == 0, "%s", unit_diag_text(&d));
-	ck_assert_int_eq(matcher_init(&m, &ps), 0);
+	load(patterns);
 	for (int round = 0; round < 200000; round++) {
 		struct logline l = { .time = 0 };
 		struct match out;
@@ -160,7 +177,7 @@ START_TEST(same_as_brute_force)
 		l.taglen = strlen(l.tag);
 		l.msg = msg;
 		l.msglen = len;
-		want = brute(&ps, &m, l.tag, msg, len);
+		want = brute(l.tag, msg, len);
 		got = matcher_match(&m, &l, &out);
 		ck_assert_msg(got == (want >= 0) && (!got || (long)out.index == want),
 			      "tag %s line \"%.*s\": matcher %ld, regexes %ld", l.tag, (int)len, msg,
@@ -169,9 +186,7 @@ START_TEST(same_as_brute_force)
 	}
 	/* the generator must reach the patterns, or the test proves nothing */
 	ck_assert_uint_gt(hits, 10000);
-	matcher_free(&m);
-	patternset_free(&ps);
-	diag_free(&d);
+	unload();
 }
 END_TEST
 
@@ -179,19 +194,7 @@ END_TEST
  * around the 16-byte blocks the needle search reads. */
 START_TEST(full_lines)
 {
-	struct patternset ps = { 0 };
-	struct diag d = { 0 };
-	struct matcher m;
-	char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/m.conf", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(patterns, f);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_msg(patternset_load_file(&ps, path, &d) == 0, "%s", unit_diag_text(&d));
-	ck_assert_int_eq(matcher_init(&m, &ps), 0);
+	load(patterns);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		/* padding after the match moves the needle across block edges */
 		for (size_t pad = 0; pad < 40; pad++) {
@@ -207,7 +210,7 @@ START_TEST(full_lines)
 			l.msglen = len + (cases[i].index == 2 || cases[i].index == 4 ? 0 : pad);
 			ck_assert_msg(matcher_match(&m, &l, &out), "%s: no match", cases[i].msg);
 			ck_assert_uint_eq(out.index, cases[i].index);
-			ck_assert_int_eq(brute(&ps, &m, l.tag, msg, l.msglen), (long)out.index);
+			ck_assert_int_eq(brute(l.tag, msg, l.msglen), (long)out.index);
 		}
 	}
 	/* queue ids of every length around the 16-byte blocks the token is
@@ -221,7 +224,7 @@ START_TEST(full_lines)
 		for (size_t k = 0; k < qlen; k++)
 			msg[k] = "0123456789ABCDEF"[(k * 7) % 16];
 		l.msglen = qlen + (size_t)sprintf(msg + qlen, ": client=x[192.0.2.5]");
-		want = brute(&ps, &m, l.tag, msg, l.msglen);
+		want = brute(l.tag, msg, l.msglen);
 		ck_assert_int_eq(want, qlen >= 6 && qlen <= 16 ? 4 : -1);
 		ck_assert_int_eq(matcher_match(&m, &l, &out) ? (long)out.index : -1L, want);
 	}
@@ -241,12 +244,10 @@ START_TEST(full_lines)
 			msg[0] = (char)(b - 65536);
 			l.msglen = b == 65536 + 256 ? 0 : 1;
 		}
-		want = brute(&ps, &m, l.tag, msg, l.msglen);
+		want = brute(l.tag, msg, l.msglen);
 		ck_assert_int_eq(matcher_match(&m, &l, &out) ? (long)out.index : -1L, want);
 	}
-	matcher_free(&m);
-	patternset_free(&ps);
-	diag_free(&d);
+	unload();
 }
 END_TEST
 
@@ -258,24 +259,14 @@ START_TEST(tags_told_apart)
 		"postfix/abcd/x/smtpd", "postfix/wxyz/x/smtpd",	/* differ only between the words */
 		"postfix/abcd/x/smtp", "ab", "ac", "abc", "postfix/q1", "postfix/q2", "exim",
 	};
-	char conf[2048], path[256];
+	char conf[2048];
 	size_t at = 0;
-	struct patternset ps = { 0 };
-	struct diag d = { 0 };
-	struct matcher m;
-	FILE *f;
 
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++)
 		at += (size_t)snprintf(conf + at, sizeof(conf) - at,
 				       "pattern t%zu {\n class = \"relay\"\n program = { \"%s\" }\n"
 				       " regex = '^x (?<addr>[0-9.]+)'\n}\n", i, tags[i]);
-	snprintf(path, sizeof(path), "%s/t.conf", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(conf, f);
-	ck_assert_int_eq(fclose(f), 0);
-	ck_assert_msg(patternset_load_file(&ps, path, &d) == 0, "%s", unit_diag_text(&d));
-	ck_assert_int_eq(matcher_init(&m, &ps), 0);
+	load(conf);
 	for (int round = 0; round < 3; round++) {
 		for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
 			/* the same tag twice (the last-tag shortcut), then the next */
@@ -296,9 +287,7 @@ START_TEST(tags_told_apart)
 
 		ck_assert(!matcher_match(&m, &l, &out));
 	}
-	matcher_free(&m);
-	patternset_free(&ps);
-	diag_free(&d);
+	unload();
 }
 END_TEST
 
