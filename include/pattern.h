@@ -55,9 +55,8 @@ struct pattern {
 	char **programs;	/* fnmatch globs against the syslog tag */
 	size_t nprograms;
 	char *source;		/* the regex as written */
-	uint8_t ngroups[CAP_COUNT];
-	uint16_t groups[CAP_COUNT][CAPTURE_MAX_GROUPS];
-	uint8_t nslots;		/* groups flattened: capture by capture, in order */
+	uint8_t ngroups[CAP_COUNT];	/* groups of each name */
+	uint8_t nslots;		/* all of them, a name's together and in order */
 	struct capture_slot slot[CAP_COUNT * CAPTURE_MAX_GROUPS];
 	uint32_t file;		/* interned file name */
 	int line;

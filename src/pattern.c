@@ -114,11 +114,10 @@ static int pattern_groups(struct pattern *p, const struct cfgfile *f, const char
 				   title, CAPTURE_MAX_GROUPS, name);
 			return -1;
 		}
-		p->groups[c][p->ngroups[c]++] = (uint16_t)group;
+		/* the table lists a name's groups together, in order */
+		p->ngroups[c]++;
+		p->slot[p->nslots++] = (struct capture_slot){ (uint8_t)c, (uint16_t)group };
 	}
-	for (int c = 0; c < CAP_COUNT; c++)
-		for (unsigned k = 0; k < p->ngroups[c]; k++)
-			p->slot[p->nslots++] = (struct capture_slot){ (uint8_t)c, p->groups[c][k] };
 	return 0;
 }
 
