@@ -31,7 +31,7 @@ struct matcher {
 	uint32_t gen;		/* of the line being matched */
 	uint32_t *needle_gen;	/* per needle: the line it was looked for in */
 	bool *needle_hit;	/* ... and whether that line has it */
-	needle_find_fn *find;	/* needle_finder(NEEDLE_BEST); tests try the others */
+	needle_find_fn *find;	/* needle_finder(NEEDLE_BEST), chosen once */
 	uint32_t token_gen;	/* the line whose leading token was measured */
 	size_t token;		/* ... and its length */
 	uint64_t limit_hits;	/* matches abandoned at the match limit */

@@ -305,10 +305,14 @@ static int literal_end_run(struct literal_reader *r)
 		r->out->lead_len = r->cur;
 		r->out->lead_at = at[r->place];
 		r->out->lead_skip = r->place == PLACE_START_OR_TOKEN ? r->skip : 0;
-	} else if (r->cur >= r->min && literal_score(r->run, r->cur) >= r->best_score) {
-		memcpy(r->best, r->run, r->cur);
-		r->best_len = r->cur;
-		r->best_score = literal_score(r->run, r->cur);
+	} else if (r->cur >= r->min) {
+		unsigned score = literal_score(r->run, r->cur);
+
+		if (score >= r->best_score) {
+			memcpy(r->best, r->run, r->cur);
+			r->best_len = r->cur;
+			r->best_score = score;
+		}
 	}
 	r->cur = 0;
 	return 0;
