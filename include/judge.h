@@ -57,6 +57,7 @@ struct judge;
 
 struct judge *judge_new(const struct judge_rules *r, const struct whitelist *wl,
 			judge_emit_fn *emit, void *ctx);
+/* Sightings still waiting are dropped: flush first to have their events. */
 void judge_free(struct judge *j);
 
 /* New rules and whitelist (a reload); what the judge remembers stays. */
@@ -65,6 +66,16 @@ void judge_reconfigure(struct judge *j, const struct judge_rules *r,
 
 /* Judges one sighting: emits ignored, or offence and perhaps ban. */
 void judge_offence(struct judge *j, const struct sighting *s);
+
+/*
+ * The same judgement, a little later: at most two sightings wait (their
+ * memory is fetched meanwhile), and judge_flush or any other call below
+ * judges them first. Events and their order are judge_offence's; a
+ * sighting without a valid address is judged at once. Feed a batch of
+ * lines, then flush, so that no ban waits for the next line.
+ */
+void judge_offence_later(struct judge *j, const struct sighting *s);
+void judge_flush(struct judge *j);
 
 /*
  * A ban decided outside the logs (spamwrathctl ban); its class is
@@ -124,7 +135,7 @@ int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
 			  uint32_t weight, time_t now);
 void judge_restore_unban(struct judge *j, const struct addr *key, bool forget);
 
-size_t judge_tracked(const struct judge *j);
-size_t judge_active_bans(const struct judge *j, time_t now);
+size_t judge_tracked(struct judge *j);
+size_t judge_active_bans(struct judge *j, time_t now);
 
 #endif

@@ -65,7 +65,9 @@ enum pipeline_clock {
 };
 
 /* One raw line (no newline) from a source whose parser is p. now is the
- * clock for PIPELINE_ARRIVAL and the reference for the others. */
+ * clock for PIPELINE_ARRIVAL and the reference for the others. The last
+ * offence or two may wait in the judge (judge_offence_later): call
+ * pipeline_flush after a batch of lines. */
 void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
 			uint64_t lineno, const char *line, size_t len, time_t now,
 			enum pipeline_clock clock);
@@ -73,6 +75,10 @@ void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
 /* One line already split (a journal entry), judged by its own time. */
 void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
 			const struct logline *l, time_t now, enum pipeline_clock clock);
+
+/* Judges the offences still waiting; every event of the lines fed so far
+ * has been emitted when it returns. */
+void pipeline_flush(struct pipeline *pl);
 
 /* A line longer than max_line that the source skipped. */
 void pipeline_skip(struct pipeline *pl);

@@ -592,6 +592,10 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 	struct daemon *dm = userdata;
 	int r;
 
+	/* every line read so far is judged before its position is saved,
+	 * and no ban waits for the next offence */
+	if (dm->pl_ready)
+		pipeline_flush(&dm->pl);
 	if (!dm->state)
 		return 0;
 	daemon_save_positions(dm);
@@ -1014,6 +1018,8 @@ static int daemon_start(struct daemon *dm)
 static void daemon_stop(struct daemon *dm)
 {
 	control_stop(dm->ctl);
+	if (dm->pl_ready)
+		pipeline_flush(&dm->pl);
 	if (dm->state) {
 		daemon_save_positions(dm);
 		if (state_flush(dm->state) < 0)

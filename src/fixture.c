@@ -462,6 +462,7 @@ static int fixture_replay(struct fixture_run *r, struct fixture_file *f, struct 
 			}
 		}
 	}
+	pipeline_flush(&pl);
 	pipeline_free(&pl);
 	free(seen);
 	if (f->oom) {

@@ -21,6 +21,14 @@
 
 #define NONE UINT32_MAX
 #define EVICT_SAMPLES 8
+/*
+ * Sightings judge_offence_later keeps waiting. Each offence names an
+ * address met at random: its index slot and then its entry are two cache
+ * misses in a row, a tenth of a replay. A sighting's slot is prefetched
+ * when it arrives, its entry when the next one arrives, and it is judged
+ * when the one after that does: the lines in between hide both.
+ */
+#define JUDGE_DEFER 2
 
 struct offrec {
 	uint32_t time, weight;
@@ -55,6 +63,12 @@ struct track {
 /* The table's size is a benchmark target: a million entries in 64 MiB. */
 _Static_assert(sizeof(struct track) == 44, "struct track grew: see bench/README");
 
+struct judge_wait {
+	struct sighting s;
+	struct addr key;
+	uint32_t hash;
+};
+
 struct judge {
 	struct judge_rules r;
 	const struct whitelist *wl;
@@ -72,6 +86,8 @@ struct judge {
 	uint32_t hand;		/* eviction scan position */
 	uint64_t rng;
 	uint32_t manual;	/* interned "manual" */
+	struct judge_wait wait[JUDGE_DEFER];	/* oldest first */
+	uint32_t nwait;
 };
 
 static uint32_t judge_rehash(const void *ctx, uint32_t id)
@@ -147,6 +163,7 @@ void judge_free(struct judge *j)
 
 void judge_reconfigure(struct judge *j, const struct judge_rules *r, const struct whitelist *wl)
 {
+	judge_flush(j);
 	j->r = *r;
 	j->wl = wl;
 }
@@ -300,9 +317,14 @@ static uint16_t judge_pattern16(uint32_t pattern)
 
 /* --- the table --- */
 
+static uint32_t judge_find_hashed(const struct judge *j, const struct addr *key, uint32_t hash)
+{
+	return htab_find(&j->idx, hash, judge_eq, j, key);
+}
+
 static uint32_t judge_find(const struct judge *j, const struct addr *key)
 {
-	return htab_find(&j->idx, htab_hash(key, sizeof(*key)), judge_eq, j, key);
+	return judge_find_hashed(j, key, htab_hash(key, sizeof(*key)));
 }
 
 static void judge_set_banned(struct judge *j, struct track *t, bool on)
@@ -525,11 +547,13 @@ static const char *judge_never(const struct judge *j, const struct addr *a,
 	return j->wl ? whitelist_check(j->wl, key) : NULL;
 }
 
-void judge_offence(struct judge *j, const struct sighting *s)
+/* Judges a sighting with a valid address; key is its address as keyed,
+ * hash that key's. */
+static void judge_decide(struct judge *j, const struct sighting *s, const struct addr *key,
+			 uint32_t hash)
 {
 	const struct class_conf *cc = &j->r.classes[s->cls];
 	struct judge_event e;
-	struct addr key;
 	const char *why;
 	uint32_t weight, i;
 	uint64_t sum;
@@ -537,34 +561,29 @@ void judge_offence(struct judge *j, const struct sighting *s)
 	time_t now = s->time;
 	struct track *t;
 
-	if (!s->addr_ok) {
-		judge_ignore(j, s, NULL, "invalid-address");
-		return;
-	}
-	judge_key(j, &s->addr, &key);
-	why = judge_never(j, &s->addr, &key);
+	why = judge_never(j, &s->addr, key);
 	if (why) {
-		judge_ignore(j, s, &key, why);
+		judge_ignore(j, s, key, why);
 		return;
 	}
 	if (!cc->enabled) {
-		judge_ignore(j, s, &key, "class-disabled");
+		judge_ignore(j, s, key, "class-disabled");
 		return;
 	}
 	if (cc->has_min_score && s->has_score && s->score < cc->min_score) {
-		judge_ignore(j, s, &key, "score");
+		judge_ignore(j, s, key, "score");
 		return;
 	}
 	weight = (uint32_t)(((uint64_t)cc->weight * s->weight + WEIGHT_ONE / 2) / WEIGHT_ONE);
 	if (weight == 0) {
-		judge_ignore(j, s, &key, "weight");
+		judge_ignore(j, s, key, "weight");
 		return;
 	}
-	i = judge_find(j, &key);
+	i = judge_find_hashed(j, key, hash);
 	if (i == NONE)
-		i = judge_add(j, &key, now);
+		i = judge_add(j, key, now);
 	e = (struct judge_event){
-		.kind = JUDGE_OFFENCE, .s = s, .addr = key, .cls = s->cls,
+		.kind = JUDGE_OFFENCE, .s = s, .addr = *key, .cls = s->cls,
 		.pattern = s->pattern, .weight = weight, .time = now,
 	};
 	if (i == NONE) {
@@ -602,6 +621,58 @@ void judge_offence(struct judge *j, const struct sighting *s)
 	}
 }
 
+void judge_offence(struct judge *j, const struct sighting *s)
+{
+	struct addr key;
+
+	judge_flush(j);
+	if (!s->addr_ok) {
+		judge_ignore(j, s, NULL, "invalid-address");
+		return;
+	}
+	judge_key(j, &s->addr, &key);
+	judge_decide(j, s, &key, htab_hash(&key, sizeof(key)));
+}
+
+/* The oldest waiting sighting, judged. */
+static void judge_pop(struct judge *j)
+{
+	judge_decide(j, &j->wait[0].s, &j->wait[0].key, j->wait[0].hash);
+	j->nwait--;
+	memmove(&j->wait[0], &j->wait[1], j->nwait * sizeof(j->wait[0]));
+}
+
+void judge_offence_later(struct judge *j, const struct sighting *s)
+{
+	struct judge_wait *w;
+
+	if (!s->addr_ok) {
+		judge_offence(j, s);	/* its text would not outlive the line */
+		return;
+	}
+	if (j->nwait == JUDGE_DEFER)
+		judge_pop(j);
+	if (j->nwait > 0) {
+		/* the slot asked for one sighting ago has come: its entry next */
+		uint32_t slot = j->idx.slot[j->wait[j->nwait - 1].hash & j->idx.mask];
+
+		if (slot)
+			__builtin_prefetch(&j->t[slot - 1]);
+	}
+	w = &j->wait[j->nwait++];
+	w->s = *s;
+	w->s.addr_text = NULL;
+	judge_key(j, &s->addr, &w->key);
+	w->hash = htab_hash(&w->key, sizeof(w->key));
+	__builtin_prefetch(&j->idx.slot[w->hash & j->idx.mask]);
+}
+
+void judge_flush(struct judge *j)
+{
+	while (j->nwait > 0)
+		judge_pop(j);
+}
+
 int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
 	      uint32_t reason, const char **why)
 {
@@ -609,6 +680,7 @@ int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
 	uint32_t i;
 	unsigned earlier;
 
+	judge_flush(j);
 	judge_key(j, a, &key);
 	*why = judge_never(j, a, &key);
 	if (*why)
@@ -636,6 +708,7 @@ int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget)
 	uint32_t i;
 	struct track *t;
 
+	judge_flush(j);
 	judge_key(j, a, &key);
 	i = judge_find(j, &key);
 	if (i == NONE || j->t[i].ban_until <= now)
@@ -666,6 +739,7 @@ static bool judge_matters(struct judge *j, struct track *t, time_t now)
 
 void judge_expire(struct judge *j, time_t now, size_t budget)
 {
+	judge_flush(j);
 	/* One lap at most: a second visit at the same time finds nothing new,
 	 * and a replay ticks every few seconds of log time. */
 	if (budget > j->n)
@@ -694,6 +768,7 @@ void judge_expire(struct judge *j, time_t now, size_t budget)
 
 int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 {
+	judge_flush(j);
 	for (uint32_t i = 0; i < j->n; i++) {
 		const struct track *t = &j->t[i];
 		const struct track_more *m = t->more ? j->more[t->more] : NULL;
@@ -750,9 +825,12 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 
 int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 {
-	uint32_t i = judge_find(j, &e->addr);
 	struct track *t;
 	struct track_more *m;
+	uint32_t i;
+
+	judge_flush(j);
+	i = judge_find(j, &e->addr);
 
 	if (i == NONE)
 		i = judge_add(j, &e->addr, now);
@@ -785,7 +863,10 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 
 static uint32_t judge_get(struct judge *j, const struct addr *key, time_t now)
 {
-	uint32_t i = judge_find(j, key);
+	uint32_t i;
+
+	judge_flush(j);
+	i = judge_find(j, key);
 
 	return i != NONE ? i : judge_add(j, key, now);
 }
@@ -843,7 +924,10 @@ int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
 
 void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)
 {
-	uint32_t i = judge_find(j, key);
+	uint32_t i;
+
+	judge_flush(j);
+	i = judge_find(j, key);
 
 	if (i == NONE)
 		return;
@@ -853,14 +937,17 @@ void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)
 		judge_remove(j, i);
 }
 
-size_t judge_tracked(const struct judge *j)
+size_t judge_tracked(struct judge *j)
 {
+	judge_flush(j);
 	return j->n;
 }
 
-size_t judge_active_bans(const struct judge *j, time_t now)
+size_t judge_active_bans(struct judge *j, time_t now)
 {
 	size_t n = 0;
+
+	judge_flush(j);
 
 	for (uint32_t i = 0; i < j->n; i++)
 		n += j->t[i].ban_until > now;

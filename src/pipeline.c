@@ -50,7 +50,7 @@ static void pipeline_on_sighting(void *ctx, const struct sighting *s)
 {
 	struct pipeline *pl = ctx;
 
-	judge_offence(pl->j, s);
+	judge_offence_later(pl->j, s);
 }
 
 /* Everything that depends on cfg and ps, built aside so a failed reload
@@ -128,6 +128,8 @@ int pipeline_reload(struct pipeline *pl, const struct config *cfg, struct patter
 	struct pipeline_parts pp;
 	struct judge_rules rules;
 
+	/* what was read under the old rules is judged by them */
+	judge_flush(pl->j);
 	if (pipeline_parts_build(&pp, cfg, ps, d) < 0)
 		return -1;
 	if (correlator_set_traps(&pl->c, cfg->spamtraps, cfg->nspamtraps) < 0) {
@@ -215,6 +217,11 @@ void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
 		return;
 	}
 	pipeline_feed_line(pl, source, lineno, &l, now, clock);
+}
+
+void pipeline_flush(struct pipeline *pl)
+{
+	judge_flush(pl->j);
 }
 
 void pipeline_skip(struct pipeline *pl)

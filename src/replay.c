@@ -70,8 +70,10 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 			break;
 		if (linebuf_push(&lb, buf, (size_t)n, replay_line, &rc) < 0)
 			diag_warn(d, path, 0, "out of memory: a line was skipped");
+		pipeline_flush(pl);
 	}
 	linebuf_finish(&lb, replay_line, &rc);
+	pipeline_flush(pl);
 	linebuf_free(&lb);
 	free(buf);
 	if (fd != STDIN_FILENO)

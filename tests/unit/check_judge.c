@@ -957,6 +957,144 @@ START_TEST(restore_drops_stale)
 }
 END_TEST
 
+/* --- judging later --- */
+
+/* Every event of one judge, in order, with the sighting it came from. */
+struct evbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static void on_event_buf(void *ctx, const struct judge_event *e)
+{
+	struct evbuf *b = ctx;
+	char a[ADDR_STRLEN];
+	char line[256];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%d %s %s %s %ld %ld %u %u %u %s %llu\n", (int)e->kind,
+		     fmt_addr(&e->addr, a), class_name(e->cls), names_get(e->pattern),
+		     (long)e->time, e->duration, e->weight, e->offences, e->earlier_bans,
+		     e->reason ? e->reason : "-", e->s ? (unsigned long long)e->s->origin.line : 0ULL);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_lt(n, (int)sizeof(line));
+	if (b->len + (size_t)n + 1 > b->cap) {
+		b->cap = 2 * (b->len + (size_t)n + 1);
+		b->p = realloc(b->p, b->cap);
+		ck_assert_ptr_nonnull(b->p);
+	}
+	memcpy(b->p + b->len, line, (size_t)n + 1);
+	b->len += (size_t)n;
+}
+
+/*
+ * judge_offence_later against judge_offence over a random stream that
+ * mixes offences (valid, invalid, loopback, whitelisted, weak ones) with
+ * every other call: the same events in the same order, whenever the
+ * flushes come. A small table makes eviction happen too.
+ */
+START_TEST(later_same_events)
+{
+	static const enum class_id cls[] = { CLASS_AUTH, CLASS_UNKNOWN_RECIPIENT, CLASS_SPAM,
+					     CLASS_PROTOCOL };
+	struct evbuf now = { 0 }, later = { 0 };
+	struct whitelist wl;
+	struct diag d = { 0 };
+	char wl0[] = "198.51.100.0/28";
+	char *wls[] = { wl0 };
+	struct judge *a, *b;
+	uint64_t rng = 42;
+	time_t t = T0;
+	size_t waiting = 0, deferred = 0;
+
+	rules_default();
+	R.threshold = 3 * WEIGHT_ONE;
+	R.max_tracked = 24;
+	ck_assert_int_eq(whitelist_init(&wl, wls, 1, "test", &d), 0);
+	a = judge_new(&R, &wl, on_event_buf, &now);
+	b = judge_new(&R, &wl, on_event_buf, &later);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	for (int i = 0; i < 20000; i++) {
+		unsigned r, what;
+		char text[64];
+		struct sighting s = { .pattern = P("pat"), .origin = { 1, (uint64_t)i } };
+
+		rng ^= rng << 13;
+		rng ^= rng >> 7;
+		rng ^= rng << 17;
+		r = (unsigned)(rng >> 11);
+		what = r % 100;
+		t += (time_t)(r >> 8) % 900;
+		if (what < 80) {
+			unsigned host = (r >> 16) % 40;
+
+			if (host == 0)
+				snprintf(text, sizeof(text), "not-an-address");
+			else if (host == 1)
+				snprintf(text, sizeof(text), "127.0.0.1");
+			else if (host < 4)
+				snprintf(text, sizeof(text), "198.51.100.%u", host);
+			else if (host < 30)
+				snprintf(text, sizeof(text), "203.0.113.%u", host);
+			else
+				snprintf(text, sizeof(text), "2001:db8:%x::%u", host, r % 7);
+			s.time = t;
+			s.cls = cls[(r >> 4) % 4];
+			s.weight = (r >> 6) % 3 ? WEIGHT_ONE : WEIGHT_ONE / 2;
+			s.addr_ok = addr_parse(text, strlen(text), &s.addr) == 0;
+			s.addr_text = text;
+			s.addr_len = strlen(text);
+			judge_offence(a, &s);
+			judge_offence_later(b, &s);
+			if (s.addr_ok)
+				deferred++;
+			/* the caller's copy is gone: the judge must not need it */
+			memset(&s, 0xa5, sizeof(s));
+			memset(text, 'x', sizeof(text) - 1);
+		} else if (what < 88) {
+			judge_flush(b);
+		} else if (what < 92) {
+			judge_expire(a, t, 7);
+			judge_expire(b, t, 7);
+		} else if (what < 95) {
+			struct addr x = A("203.0.113.7");
+			const char *w1, *w2;
+
+			ck_assert_int_eq(judge_ban(a, &x, t, 0, 0, &w1),
+					 judge_ban(b, &x, t, 0, 0, &w2));
+		} else if (what < 98) {
+			struct addr x = A("203.0.113.7");
+
+			ck_assert_int_eq(judge_unban(a, &x, t, what == 97),
+					 judge_unban(b, &x, t, what == 97));
+		} else {
+			ck_assert_uint_eq(judge_active_bans(a, t), judge_active_bans(b, t));
+			ck_assert_uint_eq(judge_tracked(a), judge_tracked(b));
+		}
+		/* b may be behind by the sightings it holds, never ahead */
+		if (later.len < now.len)
+			waiting++;
+		ck_assert_msg(later.len <= now.len && memcmp(later.p ? later.p : "",
+							     now.p ? now.p : "", later.len) == 0,
+			      "the events differ by step %d", i);
+	}
+	judge_flush(b);
+	ck_assert_uint_eq(later.len, now.len);
+	ck_assert_str_eq(later.p, now.p);
+	/* the stream did make it wait, and did ban */
+	ck_assert_uint_gt(waiting, 1000);
+	ck_assert_uint_gt(deferred, 10000);
+	ck_assert_ptr_nonnull(strstr(now.p, "\n2 "));
+	judge_free(a);
+	judge_free(b);
+	whitelist_free(&wl);
+	diag_free(&d);
+	free(now.p);
+	free(later.p);
+}
+END_TEST
+
 static Suite *judge_suite(void)
 {
 	Suite *s = suite_create("judge");
@@ -978,6 +1116,7 @@ static Suite *judge_suite(void)
 	tcase_add_test(tc, never_banned);
 	tcase_add_test(tc, max_tracked);
 	tcase_add_test(tc, max_tracked_all_banned);
+	tcase_add_test(tc, later_same_events);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tm, manual_ban);
 	tcase_add_test(tm, unban);
