@@ -34,7 +34,15 @@ enum addr_kind {
  */
 int addr_parse(const char *s, size_t len, struct addr *out);
 
-/* "A/P" or a bare address (a host). Host bits must be zero. 0 or -1. */
+/*
+ * An address as a person writes it (configuration, spamwrathctl): what
+ * addr_parse takes, but no port, zone or "IPv6:" prefix: "192.0.2.1:25"
+ * in a whitelist is a mistake to report, not a host to guess. 0 or -1.
+ */
+int addr_parse_host(const char *s, size_t len, struct addr *out);
+
+/* "A/P" or a bare address (a host), as addr_parse_host takes it. Host bits
+ * must be zero. 0 or -1. */
 int addr_parse_net(const char *s, size_t len, struct addr *out);
 
 /* Clears the host bits beyond prefix (clamped to the family's width). */

@@ -241,6 +241,18 @@ int addr_parse(const char *s, size_t len, struct addr *out)
 	return addr_parse_slow(s, len, out);
 }
 
+int addr_parse_host(const char *s, size_t len, struct addr *out)
+{
+	const char *dot = memchr(s, '.', len);
+
+	/* what a log may add: a zone, Sendmail's "IPv6:", a port (a ':'
+	 * after the dots; IPv4-mapped IPv6 has them all before) */
+	if (memchr(s, '%', len) || (len >= 5 && (s[0] | 0x20) == 'i' && (s[1] | 0x20) == 'p') ||
+	    (dot && memchr(dot, ':', len - (size_t)(dot - s))))
+		return -1;
+	return addr_parse(s, len, out);
+}
+
 int addr_parse_net(const char *s, size_t len, struct addr *out)
 {
 	const char *slash = memchr(s, '/', len);
@@ -248,8 +260,8 @@ int addr_parse_net(const char *s, size_t len, struct addr *out)
 	unsigned long p = 0;
 
 	if (!slash)
-		return addr_parse(s, len, out);
-	if (addr_parse(s, (size_t)(slash - s), &a) < 0)
+		return addr_parse_host(s, len, out);
+	if (addr_parse_host(s, (size_t)(slash - s), &a) < 0)
 		return -1;
 	/* "::ffff:1.2.3.4/120" would silently change meaning: refuse it */
 	if (a.family == 4 && memchr(s, ':', (size_t)(slash - s)))

@@ -158,7 +158,7 @@ static void control_ban(struct client *cl, char *args)
 	struct addr a;
 	char msg[256], abuf[ADDR_STRLEN];
 
-	if (!addr || addr_parse(addr, strlen(addr), &a) < 0) {
+	if (!addr || addr_parse_host(addr, strlen(addr), &a) < 0) {
 		client_reply(cl, 400, true, "usage: ban ADDRESS [for=DURATION] [reason=TEXT]");
 		return;
 	}
@@ -209,7 +209,7 @@ static void control_unban(struct client *cl, char *args)
 	bool forget = false;
 	struct addr a;
 
-	if (!addr || addr_parse(addr, strlen(addr), &a) < 0 ||
+	if (!addr || addr_parse_host(addr, strlen(addr), &a) < 0 ||
 	    (opt && strcmp(opt, "forget") != 0) || control_word(&args, false)) {
 		client_reply(cl, 400, true, "usage: unban ADDRESS [forget]");
 		return;

@@ -451,6 +451,40 @@ START_TEST(networks)
 }
 END_TEST
 
+/* What logs carry around an address is no part of one a person writes. */
+START_TEST(hosts_as_written)
+{
+	static const char *const logged[] = {
+		"192.0.2.1:25", "192.0.2.1:0", "fe80::1%eth0", "IPv6:2001:db8::1",
+		"ipv6:2001:db8::1",
+	};
+	static const char *const plain[] = {
+		"192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1", "0:0:0:0:0:ffff:192.0.2.1", "::",
+	};
+	struct addr a, b;
+	char net[80];
+
+	for (size_t i = 0; i < sizeof(logged) / sizeof(*logged); i++) {
+		const char *s = logged[i];
+
+		/* a log line may say so; a whitelist or a ban may not */
+		ck_assert_msg(addr_parse(s, strlen(s), &a) == 0, "%s", s);
+		ck_assert_msg(addr_parse_host(s, strlen(s), &a) == -1, "%s", s);
+		ck_assert_msg(addr_parse_net(s, strlen(s), &a) == -1, "%s", s);
+		snprintf(net, sizeof(net), "%s/32", s);
+		ck_assert_msg(addr_parse_net(net, strlen(net), &a) == -1, "%s", net);
+	}
+	for (size_t i = 0; i < sizeof(plain) / sizeof(*plain); i++) {
+		const char *s = plain[i];
+
+		ck_assert_msg(addr_parse_host(s, strlen(s), &a) == 0, "%s", s);
+		ck_assert_int_eq(addr_parse(s, strlen(s), &b), 0);
+		ck_assert_mem_eq(&a, &b, sizeof(a));
+		ck_assert_msg(addr_parse_net(s, strlen(s), &a) == 0, "%s", s);
+	}
+}
+END_TEST
+
 /* addr_mask as it was, a byte at a time: the reference. */
 static void mask_bytes(struct addr *a, unsigned prefix)
 {
@@ -508,6 +542,7 @@ static Suite *addr_suite(void)
 	tcase_add_test(tc, same_as_inet_pton_edges);
 	tcase_add_test(tc, kinds);
 	tcase_add_test(tc, networks);
+	tcase_add_test(tc, hosts_as_written);
 	tcase_add_test(tc, mask_every_prefix);
 	suite_add_tcase(s, tc);
 	return s;

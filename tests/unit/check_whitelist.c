@@ -44,7 +44,8 @@ START_TEST(entry_syntax)
 		"2001:db8:25::1/48", "192.0.2.300", "999.1.2.3", "1.2.3.4.5", "10.1", "1.2.3",
 		"bad_host.example", "-mx.example", "mx-.example", "mx.-example.net", "a..b",
 		".example", "host name", "host,name", "*.example.net", "[192.0.2.1]",
-		"mx.example.123", "user@example.net",
+		"mx.example.123", "user@example.net", "192.0.2.1:25", "fe80::1%eth0",
+		"IPv6:2001:db8::1", "192.0.2.0:25/24",
 	};
 	char longlabel[70], longname[300];
 
