@@ -395,6 +395,96 @@ START_TEST(trap_matching)
 }
 END_TEST
 
+/* The rule in its plainest form: split at the separators, then compare
+ * each recipient lower-cased, whole or from its last '@' on. */
+static bool trap_reference(const char *s, size_t len)
+{
+	static const char seps[] = " \t,;<>";
+	size_t i = 0;
+
+	while (i < len) {
+		size_t j = i, at = SIZE_MAX;
+
+		while (j < len && s[j] != '\0' && !strchr(seps, s[j]))
+			j++;
+		if (j > i && j - i <= CORR_RCPT_MAX) {
+			char low[CORR_RCPT_MAX + 1];
+
+			for (size_t k = i; k < j; k++) {
+				low[k - i] = (char)((s[k] >= 'A' && s[k] <= 'Z') ? s[k] + 32 : s[k]);
+				if (s[k] == '@')
+					at = k - i;
+			}
+			low[j - i] = '\0';
+			for (size_t t = 0; t < sizeof(trap_list) / sizeof(*trap_list); t++)
+				if (strcmp(low, trap_list[t]) == 0 ||
+				    (trap_list[t][0] == '@' && at != SIZE_MAX &&
+				     strcmp(low + at, trap_list[t]) == 0))
+					return true;
+		}
+		i = j + 1;
+	}
+	return false;
+}
+
+/* Generated recipient lists against the reference, each in a buffer of
+ * exactly its length (ASan sees any read past it), at every length the
+ * sixteen-byte scan and its tail share. */
+START_TEST(trap_matching_generated)
+{
+	static const char *const bits[] = {
+		"trap@example.org", "TRAP@Example.org", "@honeypot.example.net", "u@HoneyPot.Example.Net",
+		"x.y@traps.example", "a@b", "example.org", "@", "a", "bcdefghij", "trap", " ", ",",
+		";", "<", ">", "\t", "\0", "\xc3\xa9", "@@", ".", "klmnopqrstuvwxyz0123456789",
+	};
+	struct correlator c;
+	uint64_t rng = 7;
+	unsigned hits = 0;
+
+	mk(&c, 100, 3600);
+	ck_assert_int_eq(correlator_set_traps(&c, trap_list, 3), 0);
+	for (int n = 0; n < 100000; n++) {
+		char tmp[512];
+		size_t len = 0;
+		int parts;
+		char *buf;
+		bool want, got;
+
+		rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+		parts = (int)(rng >> 60) + 1;
+		for (int k = 0; k < parts; k++) {
+			uint64_t r;
+			const char *b;
+			size_t bl;
+
+			rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+			r = rng >> 33;
+			b = bits[r % (sizeof(bits) / sizeof(*bits))];
+			bl = b[0] ? strlen(b) : 1;	/* "\0" is one NUL byte */
+			if (len + bl > sizeof(tmp))
+				break;
+			memcpy(tmp + len, b, bl);
+			len += bl;
+		}
+		buf = malloc(len ? len : 1);
+		ck_assert_ptr_nonnull(buf);
+		memcpy(buf, tmp, len);
+		want = trap_reference(buf, len);
+		got = correlator_is_trap(&c, buf, len);
+		if (want != got) {
+			for (size_t k = 0; k < len; k++)
+				if (buf[k] == '\0')
+					buf[k] = '0';
+			ck_abort_msg("\"%.*s\": %d, the rule says %d", (int)len, buf, got, want);
+		}
+		hits += want;
+		free(buf);
+	}
+	ck_assert_uint_gt(hits, 10000);
+	correlator_free(&c);
+}
+END_TEST
+
 START_TEST(traps_from_config)
 {
 	/* the configuration's spamtraps, as the pipeline hands them over */
@@ -775,6 +865,7 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tc, score_same_as_strtod);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tt, trap_matching);
+	tcase_add_test(tt, trap_matching_generated);
 	tcase_add_test(tt, traps_from_config);
 	tcase_add_test(tt, trap_sightings);
 	tcase_add_test(tt, trap_same_as_before);
