@@ -728,20 +728,26 @@ static inline bool parser_fits(const struct parser *p, const char *s)
 }
 
 /* Whether a classic stamp's minute starting at t (UTC) may be a template
- * (see above), and the key of its hour in parser_local()'s cache. */
-static bool parser_steady(time_t t, int mon, int day, int *key)
+ * (see above), and the key of its hour in parser_local()'s cache. The
+ * answer for the last minute asked is kept: three localtime_r() calls
+ * cost more than the rest of a line. */
+static bool parser_steady(struct parser *p, time_t t, int mon, int day)
 {
 	time_t before = t - 2 * DAY, after = t + 2 * DAY;
 	struct tm a, b, c;
 
 	if (t <= 2 * DAY || (mon == 11 && day == 31))
 		return false;
-	if (!localtime_r(&before, &a) || !localtime_r(&t, &b) || !localtime_r(&after, &c) ||
-	    a.tm_gmtoff != b.tm_gmtoff || b.tm_gmtoff != c.tm_gmtoff)
-		return false;
-	/* the local time of t is the stamp's: its hours since 1970 */
-	*key = (int)((t + b.tm_gmtoff) / 3600);
-	return true;
+	if (t == p->steady_minute)
+		return p->steady_ok;
+	p->steady_minute = t;
+	p->steady_ok = localtime_r(&before, &a) && localtime_r(&t, &b) &&
+		       localtime_r(&after, &c) && a.tm_gmtoff == b.tm_gmtoff &&
+		       b.tm_gmtoff == c.tm_gmtoff;
+	/* the local time of t is then the stamp's: its hours since 1970 */
+	if (p->steady_ok)
+		p->steady_key = (int)((t + b.tm_gmtoff) / 3600);
+	return p->steady_ok;
 }
 
 /* Whether a line that fits a classic template gets its time: the last
@@ -765,8 +771,9 @@ static void parser_template(struct parser *p, const char *line, const struct par
 	if (n > sizeof(p->tpl_lo))
 		return;
 	base = t - ((line[sh->sec] - '0') * 10 + (line[sh->sec + 1] - '0'));
-	if (sh->classic && !parser_steady(base, sh->mon, sh->day, &p->tpl_key))
+	if (sh->classic && !parser_steady(p, base, sh->mon, sh->day))
 		return;
+	p->tpl_key = p->steady_key;
 	memset(p->tpl_lo, 0, sizeof(p->tpl_lo));
 	memset(p->tpl_span, 0xff, sizeof(p->tpl_span));
 	memcpy(p->tpl_lo, line, n);
@@ -809,8 +816,13 @@ static int parser_slow(struct parser *p, const char *line, const char *end, time
 		memset(out, 0, sizeof(*out));
 		r = parser_headerless(p, line, len, now, out);
 	} else {
-		if (sh.host)
+		/* a line that fits no template makes its own, but only at
+		 * the second such line in a row: lines of two hosts taking
+		 * turns then still find one template in two fitting */
+		if (sh.host && (p->tpl_need == SIZE_MAX || ++p->tpl_misses >= 2)) {
+			p->tpl_misses = 0;
 			parser_template(p, line, &sh, out->time);
+		}
 		if (out->taglen >= 4 && memcmp(out->tag, "exim", 4) == 0)
 			parser_exim_msg(p, out);
 	}

@@ -969,9 +969,23 @@ START_TEST(template)
 	ck_assert(has_template(&p));
 	ck_assert_str_eq(warm_line(&p, "Oct 21 02:30:59 mx1 x[1]: b message the fast path reads"),
 			 "time=2026-10-21T00:30:59Z tag=x msg=b message the fast path reads");
+	/* a line that fits no template makes one at the second in a row */
 	ck_assert_str_eq(warm_line(&p, "Oct 28 02:30:00 mx1 x[1]: a message the fast path reads"),
 			 "time=2026-10-28T01:30:00Z tag=x msg=a message the fast path reads");
-	ck_assert(has_template(&p));
+	ck_assert_int_eq(p.tpl_first, parse_utc("2026-10-21T00:30:00Z"));
+	ck_assert_str_eq(warm_line(&p, "Oct 28 02:30:01 mx2 x[1]: b message the fast path reads"),
+			 "time=2026-10-28T01:30:01Z tag=x msg=b message the fast path reads");
+	ck_assert_int_eq(p.tpl_first, parse_utc("2026-10-28T01:30:00Z"));
+	/* two hosts taking turns */
+	for (int i = 0; i < 8; i++) {
+		char line[128], want[128];
+
+		snprintf(line, sizeof(line), "Oct 28 02:31:%02d mx%d x[1]: a message the fast path reads",
+			 i, 1 + i % 2);
+		snprintf(want, sizeof(want),
+			 "time=2026-10-28T01:31:%02dZ tag=x msg=a message the fast path reads", i);
+		ck_assert_str_eq(warm_line(&p, line), want);
+	}
 	setenv("TZ", "UTC", 1);
 	tzset();
 }
