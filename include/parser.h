@@ -66,7 +66,7 @@ struct parser {
 	uint8_t tpl_len;	/* the head's length */
 	uint8_t tpl_sec;	/* where its seconds are */
 	uint8_t tpl_chunks;	/* sixteen bytes each */
-	uint8_t tpl_misses;	/* lines since that could have made one */
+	uint8_t tpl_misses;	/* lines since that missed it and could make one */
 	/* whether the last classic minute asked may have a template */
 	time_t steady_minute;	/* its UTC start, 0: none asked */
 	int steady_key;
