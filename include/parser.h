@@ -50,10 +50,27 @@ struct parser {
 	/* The host of the last line and its space: a file names one host.
 	 * Each of these is kept only once the long way has read it, and
 	 * only from the bytes that alone decided how: the same bytes then
-	 * get the same answer on the fast path (see parser.c). */
+	 * get the same answer as when read afresh. */
 	char host[32];
 	uint8_t hostlen;	/* 0: none (or longer than 31 bytes) */
-	uint64_t hostmask;	/* its first 8 bytes or fewer, in a word */
+	/* The fast path's template (see parser.c): the head of the last line
+	 * the long way read with a host, up to its tag, as the range each
+	 * byte may be in (the digits of the seconds and fraction: digits). */
+	_Alignas(16) uint8_t tpl_lo[64];
+	_Alignas(16) uint8_t tpl_span[64];	/* up to lo + span; 255 past the head */
+	size_t tpl_need;	/* shortest line it applies to; SIZE_MAX: none */
+	time_t tpl_first;	/* the UTC start of its minute */
+	time_t tpl_base;	/* the same less the seconds' digits as ASCII */
+	int tpl_key;		/* classic: its hour's key in the mktime() cache */
+	bool tpl_classic;	/* RFC 3164: a local time, a guessed year */
+	uint8_t tpl_len;	/* the head's length */
+	uint8_t tpl_sec;	/* where its seconds are */
+	uint8_t tpl_chunks;	/* sixteen bytes each */
+	uint8_t tpl_misses;	/* lines since that missed it and could make one */
+	/* whether the last classic minute asked may have a template */
+	time_t steady_minute;	/* its UTC start, 0: none asked */
+	int steady_key;
+	bool steady_ok;
 };
 
 void parser_init(struct parser *p, const char *program);

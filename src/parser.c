@@ -30,6 +30,7 @@ void parser_init(struct parser *p, const char *program)
 	p->program = program;
 	p->programlen = program ? strlen(program) : 0;
 	p->cache_key = -1;
+	p->tpl_need = SIZE_MAX;
 }
 
 static int parser_digits(const char *s, int n)
@@ -334,7 +335,6 @@ static const char *parser_host(struct parser *p, const char *s, const char *end)
 		memset(p->host, 0, sizeof(p->host));
 		memcpy(p->host, s, (size_t)(sp - s) + 1);
 		p->hostlen = (uint8_t)(sp - s + 1);
-		p->hostmask = parser_mask(p->hostlen);
 	}
 	return sp + 1;
 }
@@ -366,15 +366,31 @@ static const char *parser_tag(const char *s, const char *end, struct logline *ou
 	return t;
 }
 
+/*
+ * What the long way learnt of a line's head, for the fast path's template
+ * (parser_template()): where the host and tag start, where the seconds
+ * and the fraction's digits are. host is NULL when the line gives no
+ * template: no host, a "<fac.lvl>", a stamp in local time.
+ */
+struct parser_shape {
+	const char *host;
+	const char *tag;
+	size_t sec;		/* the two digits of the seconds */
+	size_t frac, fracend;	/* the fraction's digits, frac >= fracend: none */
+	bool classic;		/* RFC 3164: a local time and a guessed year */
+	int mon, day;
+};
+
 /* After a syslog timestamp: [<fac.lvl>] [host] tag[pid]: msg */
 static int parser_after_stamp(struct parser *p, const char *s, const char *end,
-			      struct logline *out)
+			      struct logline *out, struct parser_shape *sh)
 {
 	const char *tag, *msg;
 
 	if (s < end && *s == '<') {
 		const char *gt = memchr(s, '>', (size_t)(end - s));
 
+		sh = NULL;
 		if (!gt || gt + 1 >= end || gt[1] != ' ')
 			return -1;
 		s = gt + 2;
@@ -387,6 +403,10 @@ static int parser_after_stamp(struct parser *p, const char *s, const char *end,
 		return -1;
 	out->msg = msg;
 	out->msglen = (size_t)(end - msg);
+	if (sh && tag != s) {
+		sh->host = s;
+		sh->tag = tag;
+	}
 	return 0;
 }
 
@@ -440,7 +460,7 @@ static size_t parser_exim_pid(const char *s, size_t len)
 }
 
 static int parser_rfc3164(struct parser *p, const char *s, size_t len, time_t now,
-			  struct logline *out)
+			  struct logline *out, struct parser_shape *sh)
 {
 	int mon, day, h = 0, m = 0, sec = 0;
 	size_t i, klen;
@@ -481,7 +501,11 @@ static int parser_rfc3164(struct parser *p, const char *s, size_t len, time_t no
 		p->stamp3164_len = (uint8_t)klen;
 		p->stamp3164_time = out->time;
 	}
-	return parser_after_stamp(p, s + i + 1, s + len, out);
+	*sh = (struct parser_shape){
+		.sec = klen - 2, .frac = klen + 1, .fracend = i, .classic = true,
+		.mon = mon, .day = day,
+	};
+	return parser_after_stamp(p, s + i + 1, s + len, out, sh);
 }
 
 static inline int parser_2digits(const char *s)
@@ -521,7 +545,7 @@ static int parser_minute3339(struct parser *p, const char *s)
  * "-hh:mm" or nothing (local time), then a space. A zone with its space
  * is remembered: lines of a file share it. */
 static int parser_zone3339(struct parser *p, const char *q, const char *end, time_t utc,
-			   int sec, struct logline *out)
+			   int sec, struct logline *out, struct parser_shape *sh)
 {
 	int hh, mm, off = 0;
 	size_t n = 0;
@@ -549,15 +573,17 @@ static int parser_zone3339(struct parser *p, const char *q, const char *end, tim
 		p->zone3339_len = (uint8_t)(n + 1);
 		p->zone3339_off = off;
 	}
-	return parser_after_stamp(p, q + n + 1, end, out);
+	return parser_after_stamp(p, q + n + 1, end, out, n ? sh : NULL);
 }
 
 /*
  * "YYYY-MM-DDTHH:MM:SS[.frac][ZONE] " and the rest, the long way: a new
- * minute, zone or host goes into the caches for the fast path. The minute
- * and zone are compared even here: dates are not read twice.
+ * minute, zone or host goes into the caches, the line's shape into the
+ * fast path's template. The minute and zone are compared first: dates are
+ * not read twice.
  */
-static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct logline *out)
+static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct logline *out,
+			  struct parser_shape *sh)
 {
 	const char *end = s + len, *q;
 	int sec;
@@ -573,90 +599,13 @@ static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct lo
 		return -1;
 	utc = p->min3339_utc + sec;
 	q = parser_fraction_end(s + 19, end);
+	*sh = (struct parser_shape){ .sec = 17, .frac = 20, .fracend = (size_t)(q - s) };
 	if (p->zone3339_len && end - q >= 8 &&
 	    (parser_word(q) & p->zone3339_mask) == p->zone3339) {
 		out->time = utc - p->zone3339_off;
-		return parser_after_stamp(p, q + p->zone3339_len, end, out);
+		return parser_after_stamp(p, q + p->zone3339_len, end, out, sh);
 	}
-	return parser_zone3339(p, q, end, utc, sec, out);
-}
-
-/*
- * The fast paths: lines of a file whose previous lines left their stamp's
- * unchanging part (the minute and zone, or the whole classic stamp) and
- * their host in the caches, with a tag and a pid, as rsyslog, syslog-ng
- * and postlogd write them. They take the same steps as the long way
- * (parser_rfc3339(), parser_rfc3164(), parser_after_stamp(), parser_tag())
- * with nothing between them; a line that differs anywhere (a new minute,
- * zone or host, a tag without pid, a short line) goes the long way, which
- * decides alike. None changes the parser or, failing, the logline.
- */
-
-/* "host tag[pid]: msg" at q, with the cached host. */
-static inline bool parser_fast_tail(const struct parser *p, const char *q, const char *end,
-				    struct logline *out)
-{
-	size_t n = p->hostlen;
-	const char *tag, *t, *d;
-
-	if (!n || end - q < 8 || *q == '<')
-		return false;
-	if (n <= 8 ? ((parser_word(q) ^ parser_word(p->host)) & p->hostmask) != 0 :
-		     end - q < (ptrdiff_t)n || !parser_same(q, p->host, n))
-		return false;
-	tag = q + n;
-	t = parser_tag_end(tag, end);
-	if (t == tag || t == end || *t != '[')
-		return false;
-	d = parser_digits_end(t + 1, end);
-	if (d == t + 1 || d == end || *d != ']' || d + 1 == end || d[1] != ':')
-		return false;
-	d += 2;
-	if (d < end && *d == ' ')
-		d++;
-	*out = (struct logline){
-		.tag = tag, .taglen = (size_t)(t - tag), .msg = d, .msglen = (size_t)(end - d),
-	};
-	return true;
-}
-
-/* "YYYY-MM-DDTHH:MM:SS[.frac]ZONE " at s: where the host starts, and the
- * time; NULL if not the cached minute and zone. */
-static inline const char *parser_fast3339(const struct parser *p, const char *s,
-					  const char *end, time_t *t)
-{
-	const char *q;
-	int sec;
-
-	if (end - s < 19 || !p->min3339_ok || !p->zone3339_len ||
-	    parser_word(s) != parser_word(p->min3339) ||
-	    parser_word(s + 8) != parser_word(p->min3339 + 8) || s[16] != ':' ||
-	    (sec = parser_2digits(s + 17)) < 0 || sec > 60)
-		return NULL;
-	q = parser_fraction_end(s + 19, end);
-	if (end - q < 8 || (parser_word(q) & p->zone3339_mask) != p->zone3339)
-		return NULL;
-	*t = p->min3339_utc + sec - p->zone3339_off;
-	return q + p->zone3339_len;
-}
-
-/* "Mmm dd HH:MM:SS[.frac] " at s, the last line's stamp (whose time is the
- * last line's too): where the host starts, and the time; NULL if not. */
-static inline const char *parser_fast3164(const struct parser *p, const char *s,
-					  const char *end, time_t *t)
-{
-	size_t k = p->stamp3164_len;
-	const char *q;
-
-	if (!k || end - s < 16 || !p->last || p->last != p->stamp3164_time ||
-	    parser_word(s) != parser_word(p->stamp3164) ||
-	    parser_word(s + k - 8) != parser_word(p->stamp3164 + k - 8))
-		return NULL;
-	q = parser_fraction_end(s + k, end);
-	if (q == end || *q != ' ')
-		return NULL;
-	*t = p->stamp3164_time;
-	return q + 1;
+	return parser_zone3339(p, q, end, utc, sec, out, sh);
 }
 
 /* "2026-11-27 06:44:16[.frac] [host] tag[pid]: msg". Without the [pid]
@@ -670,7 +619,7 @@ static int parser_isospace(struct parser *p, const char *s, size_t len, struct l
 	if (parser_ymdhms(s, len, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
 		return -1;
 	i = parser_skip_fraction(s, 19, len);
-	if (i >= len || s[i] != ' ' || parser_after_stamp(p, s + i + 1, s + len, out) < 0 ||
+	if (i >= len || s[i] != ' ' || parser_after_stamp(p, s + i + 1, s + len, out, NULL) < 0 ||
 	    out->tag[out->taglen] != '[')
 		return -1;
 	out->time = parser_local(p, y, mon, day, h, m, sec);
@@ -727,46 +676,241 @@ static void parser_exim_msg(struct parser *p, struct logline *out)
 	out->msglen -= n;
 }
 
+/*
+ * The fast path: lines of a file repeat their head. From the last line the
+ * long way read with a host, the parser keeps a template of its head up to
+ * the tag: per byte, the range the next line's byte must be in, one value
+ * for most, '0'-'9' for the digits of the seconds and fraction ('0'-'5' for
+ * the tens of seconds: a leap second goes the long way). The long way read
+ * those bytes alone to decide where the tag starts, and read the digits
+ * only as digits, but for the seconds: a line that fits the template is
+ * the template's line with other seconds, and its time is the template's
+ * start of the minute plus them.
+ *
+ * That holds for an RFC 3339 stamp with a zone as it is. A classic stamp's
+ * time also depends on the previous line's, the reference its year is
+ * guessed from: the template holds only while that time is within the
+ * template's minute (which then is its year), and is made only for a
+ * minute whose local time has one and the same offset two days around it
+ * and that is not the last of a year: mktime() of its hour then gives
+ * one answer, and the long way, cached or not, the same.
+ */
+
+/* The 1st to 4th sixteen bytes at s fit the template: byte - lo <= span,
+ * unsigned, which is lo <= byte <= lo + span. */
+static inline bool parser_fits(const struct parser *p, const char *s)
+{
+#ifdef __SSE2__
+	const __m128i *lo = (const __m128i *)(const void *)p->tpl_lo;
+	const __m128i *span = (const __m128i *)(const void *)p->tpl_span;
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+	__m128i out = _mm_subs_epu8(_mm_sub_epi8(x, lo[0]), span[0]);
+
+	if (p->tpl_chunks > 1) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
+		out = _mm_or_si128(out, _mm_subs_epu8(_mm_sub_epi8(x, lo[1]), span[1]));
+	}
+	if (p->tpl_chunks > 2) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(s + 32));
+		out = _mm_or_si128(out, _mm_subs_epu8(_mm_sub_epi8(x, lo[2]), span[2]));
+	}
+	if (p->tpl_chunks > 3) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)(s + 48));
+		out = _mm_or_si128(out, _mm_subs_epu8(_mm_sub_epi8(x, lo[3]), span[3]));
+	}
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(out, _mm_setzero_si128())) == 0xffff;
+#else
+	for (size_t i = 0; i < p->tpl_len; i++)
+		if ((uint8_t)((uint8_t)s[i] - p->tpl_lo[i]) > p->tpl_span[i])
+			return false;
+	return true;
+#endif
+}
+
+/* Whether a classic stamp's minute starting at t (UTC) may be a template
+ * (see above), and the key of its hour in parser_local()'s cache. The
+ * answer for the last minute asked is kept: three localtime_r() calls
+ * cost more than the rest of a line. */
+static bool parser_steady(struct parser *p, time_t t, int mon, int day)
+{
+	time_t before = t - 2 * DAY, after = t + 2 * DAY;
+	struct tm a, b, c;
+
+	if (t <= 2 * DAY || (mon == 11 && day == 31))
+		return false;
+	if (t == p->steady_minute)
+		return p->steady_ok;
+	p->steady_minute = t;
+	p->steady_ok = localtime_r(&before, &a) && localtime_r(&t, &b) &&
+		       localtime_r(&after, &c) && a.tm_gmtoff == b.tm_gmtoff &&
+		       b.tm_gmtoff == c.tm_gmtoff;
+	/* the local time of t is then the stamp's: its hours since 1970 */
+	if (p->steady_ok)
+		p->steady_key = (int)((t + b.tm_gmtoff) / 3600);
+	return p->steady_ok;
+}
+
+/* Whether a line that fits a classic template gets its time: the last
+ * line's time is within the template's minute, and parser_local() holds
+ * its hour (the long way would then call no mktime() either: mktime()
+ * guesses from its last call, so the calls are kept as they were). */
+static bool parser_classic_holds(const struct parser *p)
+{
+	return (uint64_t)(p->last - p->tpl_first) <= 60 && p->cache_key == p->tpl_key;
+}
+
+/* The template of line, whose head the long way read as sh says and
+ * whose time is t; none if it does not fit one. */
+static void parser_template(struct parser *p, const char *line, const struct parser_shape *sh,
+			    time_t t)
+{
+	size_t n = (size_t)(sh->tag - line);
+	time_t base;
+
+	p->tpl_need = SIZE_MAX;
+	if (n > sizeof(p->tpl_lo))
+		return;
+	base = t - ((line[sh->sec] - '0') * 10 + (line[sh->sec + 1] - '0'));
+	if (sh->classic && !parser_steady(p, base, sh->mon, sh->day))
+		return;
+	p->tpl_key = p->steady_key;
+	memset(p->tpl_lo, 0, sizeof(p->tpl_lo));
+	memset(p->tpl_span, 0xff, sizeof(p->tpl_span));
+	memcpy(p->tpl_lo, line, n);
+	memset(p->tpl_span, 0, n);
+	p->tpl_lo[sh->sec] = '0';
+	p->tpl_span[sh->sec] = 5;
+	p->tpl_lo[sh->sec + 1] = '0';
+	p->tpl_span[sh->sec + 1] = 9;
+	for (size_t i = sh->frac; i < sh->fracend; i++) {
+		p->tpl_lo[i] = '0';
+		p->tpl_span[i] = 9;
+	}
+	p->tpl_base = base - '0' * 11;
+	p->tpl_classic = sh->classic;
+	p->tpl_first = base;
+	p->tpl_len = (uint8_t)n;
+	p->tpl_sec = (uint8_t)sh->sec;
+	p->tpl_chunks = (uint8_t)((n + 15) / 16);
+	p->tpl_need = 16 * (size_t)p->tpl_chunks;
+}
+
 /* Every line the fast path leaves; kept out of line so that the fast
  * path's caller stays small. */
 __attribute__((noinline))
-static int parser_slow(struct parser *p, const char *line, size_t len, time_t now,
+static int parser_slow(struct parser *p, const char *line, const char *end, time_t now,
 		       struct logline *out)
 {
+	struct parser_shape sh = { .host = NULL };
+	size_t len = (size_t)(end - line);
 	int r;
 
 	memset(out, 0, sizeof(*out));
 	if (len > 0 && line[0] >= '0' && line[0] <= '9' && len > 10 && line[10] == 'T')
-		r = parser_rfc3339(p, line, len, out);
+		r = parser_rfc3339(p, line, len, out, &sh);
 	else if (len > 0 && line[0] >= '0' && line[0] <= '9' && len > 10 && line[10] == ' ')
 		r = parser_isospace(p, line, len, out);
 	else
-		r = parser_rfc3164(p, line, len, now, out);
+		r = parser_rfc3164(p, line, len, now, out, &sh);
 	if (r < 0) {
 		memset(out, 0, sizeof(*out));
 		r = parser_headerless(p, line, len, now, out);
-	} else if (out->taglen >= 4 && memcmp(out->tag, "exim", 4) == 0) {
-		parser_exim_msg(p, out);
+	} else {
+		/* a line that fits no template makes its own, but only at
+		 * the second such line in a row: lines of two hosts taking
+		 * turns then still find one template in two fitting */
+		if (sh.host && (p->tpl_need == SIZE_MAX || ++p->tpl_misses >= 2)) {
+			p->tpl_misses = 0;
+			parser_template(p, line, &sh, out->time);
+		}
+		if (out->taglen >= 4 && memcmp(out->tag, "exim", 4) == 0)
+			parser_exim_msg(p, out);
 	}
 	if (r == 0)
 		p->last = out->time;
 	return r;
 }
 
+/* The fast path's end for Exim's lines, out of line: the fast path then
+ * calls nothing and saves no registers. */
+__attribute__((noinline))
+static int parser_fast_exim(struct parser *p, struct logline *out)
+{
+	parser_exim_msg(p, out);
+	p->last = out->time;
+	return 0;
+}
+
+/* The first ' ', '[' or ':' at or after s, as parser_tag_end() finds it,
+ * but NULL where that looks at the last bytes one by one: the fast path
+ * then has no loop but this one, and needs no registers saved. */
+static inline const char *parser_fast_tag_end(const char *s, const char *end)
+{
+#ifdef __SSE2__
+	const __m128i sp = _mm_set1_epi8(' '), lb = _mm_set1_epi8('['), co = _mm_set1_epi8(':');
+
+	for (; end - s >= 16; s += 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+		__m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, lb)),
+					  _mm_cmpeq_epi8(x, co));
+		unsigned m = (unsigned)_mm_movemask_epi8(eq);
+
+		if (m)
+			return s + __builtin_ctz(m);
+	}
+#else
+	for (; end - s >= 8; s += 8) {
+		uint64_t x = parser_word(s);
+		uint64_t m = parser_eq(x, ' ') | parser_eq(x, '[') | parser_eq(x, ':');
+
+		if (m)
+			return parser_flagged(s, m);
+	}
+#endif
+	return NULL;
+}
+
+/* The 2 bytes at s, the first one lowest. */
+static inline unsigned parser_half(const char *s)
+{
+	return (unsigned)(uint8_t)s[0] | (unsigned)(uint8_t)s[1] << 8;
+}
+
+/*
+ * The fast path: a line that fits the template, then "tag[pid]: " as
+ * parser_tag() reads it (a tag without pid, a pid of eight digits or
+ * more, or a short line go the long way). It changes nothing but the
+ * previous time, as the long way would.
+ */
 int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 		 struct logline *out)
 {
-	const char *end = line + len, *q;
-	time_t t;
+	const char *end = line + len, *tag, *t, *d;
+	uint64_t m;
+	time_t time;
 
-	q = parser_fast3339(p, line, end, &t);
-	if (!q)
-		q = parser_fast3164(p, line, end, &t);
-	if (!q || !parser_fast_tail(p, q, end, out))
-		return parser_slow(p, line, len, now, out);
-	out->time = t;
-	if (out->taglen >= 4 && memcmp(out->tag, "exim", 4) == 0)
-		parser_exim_msg(p, out);
-	p->last = out->time;
+	if (len < p->tpl_need || !parser_fits(p, line) ||
+	    (p->tpl_classic && !parser_classic_holds(p)))
+		return parser_slow(p, line, end, now, out);
+	tag = line + p->tpl_len;
+	t = parser_fast_tag_end(tag, end);
+	if (!t || t == tag || end - t < 11 || *t != '[')
+		return parser_slow(p, line, end, now, out);
+	/* a pid of one to seven digits, then "]:" inside the 11 bytes */
+	m = parser_nondigit(parser_word(t + 1));
+	if (!m || (m & 0x80))
+		return parser_slow(p, line, end, now, out);
+	d = parser_flagged(t + 1, m);
+	if (parser_half(d) != (']' | ':' << 8))
+		return parser_slow(p, line, end, now, out);
+	d += 2 + (d[2] == ' ');
+	time = p->tpl_base + (time_t)(uint8_t)line[p->tpl_sec] * 10 + (uint8_t)line[p->tpl_sec + 1];
+	*out = (struct logline){
+		.time = time, .tag = tag, .taglen = (size_t)(t - tag), .msg = d,
+		.msglen = (size_t)(end - d),
+	};
+	if (t - tag >= 4 && memcmp(tag, "exim", 4) == 0)
+		return parser_fast_exim(p, out);
+	p->last = time;
 	return 0;
 }

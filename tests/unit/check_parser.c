@@ -452,6 +452,15 @@ START_TEST(warm_like_cold)
 		{ "Nov 7 06:44:16 mail postfix/smtpd[1]: a", "Nov 7 06:44:16 mail kernel: b" },
 		{ "Dec 31 23:59:59 a-host-name-longer-than-32-bytes.example.org x[1]: a",
 		  "Dec 31 23:59:59 a-host-name-longer-than-32-bytes.example.org x[1]: b" },
+		/* the fast path's template: other seconds of the minute */
+		{ "Nov 20 00:00:01 mx1 postfix/smtpd[2027]: a",
+		  "Nov 20 00:00:59 mx1 postfix/smtpd[2040]: connect from x[203.0.113.7]" },
+		{ "Nov  7 06:44:16.123 mail postfix/smtpd[1]: a",
+		  "Nov  7 06:44:09.999 mail postfix/cleanup[4194304]: b" },
+		{ "2026-11-20T00:00:00.473925+00:00 a-29-byte-host.example.org.x postfix/smtpd[1]: a",
+		  "2026-11-20T00:00:47.191785+00:00 a-29-byte-host.example.org.x postfix/smtpd[2]: b" },
+		{ "2026-11-20T00:00:00.123456789-03:00 mx1 exim[1]: a",
+		  "2026-11-20T00:00:31.000000000-03:00 mx1 exim[12]: 2026-11-19 21:00:31 [12] b" },
 	};
 	static const char bytes[] = "09/:;[]Z\\.,+-T <>a\x00\x80\xb0\xb9\xba\xdb\xff";
 	static const char *const programs[] = { NULL, "exim" };
@@ -876,6 +885,112 @@ START_TEST(envelope_oracle)
 }
 END_TEST
 
+/*
+ * The fast path's template (parser.c) is made from a line the long way
+ * read, where its answer cannot depend on what the parser remembers; a
+ * classic stamp's only while the previous time is within its minute and
+ * parser_local() holds its hour. Here the template is made or refused as
+ * it should be, and each line still reads as a new parser reads it.
+ */
+static bool has_template(const struct parser *p)
+{
+	return p->tpl_need != SIZE_MAX;
+}
+
+static const char *warm_line(struct parser *p, const char *line)
+{
+	return warm_cold(p, line, strlen(line), 0);
+}
+
+START_TEST(template)
+{
+	static const char *const made[] = {
+		"2026-11-20T00:00:00.473925+00:00 mx1 postfix/anvil[1600]: statistics",
+		"2026-11-20T00:00:00Z mx1 postfix/anvil[1600]: statistics",
+		"Nov 20 00:00:01 mx1 postfix/smtpd[2027]: a",
+		"Nov  2 00:00:01 mx1 postfix/smtpd[2027]: a",
+		"Jan  1 00:00:01 mx1 postfix/smtpd[2027]: a",
+		"2026-11-20T00:00:00.4+00:00 a-host-name-of-35-bytes.example.org postfix/smtpd[1]: a",
+	};
+	static const char *const refused[] = {
+		"2026-11-20T00:00:00.473925 mx1 postfix/anvil[1600]: local time",
+		"2026-11-20T00:00:00.473925+00:00 <mail.info> mx1 postfix/anvil[1600]: a",
+		"2026-11-20T00:00:00.473925+00:00 postfix/anvil[1600]: no host",
+		"2026-11-20T00:00:00.4+00:00 a-host-name-of-36-bytes.example.org1 postfix/smtpd[1]: a",
+		"2026-11-20 00:00:00 mx1 postfix/anvil[1600]: SQL-style",
+		"Dec 31 23:00:01 mx1 postfix/smtpd[2027]: the year's last day",
+		"Nov 20 00:00:01 postfix/smtpd[2027]: no host",
+	};
+	struct parser p;
+	struct logline l;
+
+	for (size_t k = 0; k < sizeof(made) / sizeof(made[0]); k++) {
+		parser_init(&p, NULL);
+		p.first_year = 2026;
+		QUIET_ASSERT(parse_exact(&p, made[k], strlen(made[k]), 0, &l) == 0);
+		ck_assert_msg(has_template(&p), "no template from \"%s\"", made[k]);
+	}
+	for (size_t k = 0; k < sizeof(refused) / sizeof(refused[0]); k++) {
+		parser_init(&p, NULL);
+		p.first_year = 2026;
+		QUIET_ASSERT(parse_exact(&p, refused[k], strlen(refused[k]), 0, &l) == 0);
+		ck_assert_msg(!has_template(&p), "a template from \"%s\"", refused[k]);
+	}
+
+	/* a classic minute elsewhere in time, or with another hour cached */
+	parser_init(&p, NULL);
+	p.first_year = 2026;
+	ck_assert_str_eq(warm_line(&p, "Nov 20 10:00:01 mx1 x[1]: a message the fast path reads"),
+			 "time=2026-11-20T10:00:01Z tag=x msg=a message the fast path reads");
+	ck_assert(has_template(&p));
+	ck_assert_str_eq(warm_line(&p, "Nov 20 10:00:02 mx1 x[1]: a message the fast path reads"),
+			 "time=2026-11-20T10:00:02Z tag=x msg=a message the fast path reads");
+	p.last += 400 * 86400;	/* as if a line of next year had come between */
+	ck_assert_str_eq(warm_line(&p, "Nov 20 10:00:03 mx1 x[1]: a message the fast path reads"),
+			 "time=2027-11-20T10:00:03Z tag=x msg=a message the fast path reads");
+	parser_init(&p, NULL);
+	p.first_year = 2026;
+	ck_assert_str_eq(warm_line(&p, "Nov 20 10:00:01 mx1 exim[1]: 2026-11-20 11:00:00 a"),
+			 "time=2026-11-20T10:00:01Z tag=exim msg=a");
+	ck_assert_int_ne(p.cache_key, p.tpl_key);
+	ck_assert_str_eq(warm_line(&p, "Nov 20 10:00:02 mx1 exim[1]: 2026-11-20 10:00:02 b"),
+			 "time=2026-11-20T10:00:02Z tag=exim msg=b");
+
+	/* central Europe: the hours around a change of offset get none */
+	setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+	tzset();
+	parser_init(&p, NULL);
+	p.first_year = 2026;
+	ck_assert_str_eq(warm_line(&p, "Oct 24 02:30:00 mx1 x[1]: a message the fast path reads"),
+			 "time=2026-10-24T00:30:00Z tag=x msg=a message the fast path reads");
+	ck_assert(!has_template(&p));
+	ck_assert_str_eq(warm_line(&p, "Oct 21 02:30:00 mx1 x[1]: a message the fast path reads"),
+			 "time=2026-10-21T00:30:00Z tag=x msg=a message the fast path reads");
+	ck_assert(has_template(&p));
+	ck_assert_str_eq(warm_line(&p, "Oct 21 02:30:59 mx1 x[1]: b message the fast path reads"),
+			 "time=2026-10-21T00:30:59Z tag=x msg=b message the fast path reads");
+	/* a line that fits no template makes one at the second in a row */
+	ck_assert_str_eq(warm_line(&p, "Oct 28 02:30:00 mx1 x[1]: a message the fast path reads"),
+			 "time=2026-10-28T01:30:00Z tag=x msg=a message the fast path reads");
+	ck_assert_int_eq(p.tpl_first, parse_utc("2026-10-21T00:30:00Z"));
+	ck_assert_str_eq(warm_line(&p, "Oct 28 02:30:01 mx2 x[1]: b message the fast path reads"),
+			 "time=2026-10-28T01:30:01Z tag=x msg=b message the fast path reads");
+	ck_assert_int_eq(p.tpl_first, parse_utc("2026-10-28T01:30:00Z"));
+	/* two hosts taking turns */
+	for (int i = 0; i < 8; i++) {
+		char line[128], want[128];
+
+		snprintf(line, sizeof(line), "Oct 28 02:31:%02d mx%d x[1]: a message the fast path reads",
+			 i, 1 + i % 2);
+		snprintf(want, sizeof(want),
+			 "time=2026-10-28T01:31:%02dZ tag=x msg=a message the fast path reads", i);
+		ck_assert_str_eq(warm_line(&p, line), want);
+	}
+	setenv("TZ", "UTC", 1);
+	tzset();
+}
+END_TEST
+
 static Suite *parser_suite(void)
 {
 	Suite *s = suite_create("parser");
@@ -891,6 +1006,7 @@ static Suite *parser_suite(void)
 	tcase_add_test(tc, warm_like_cold);
 	tcase_add_test(tc, stamp_walk);
 	tcase_add_test(tc, classic_walk);
+	tcase_add_test(tc, template);
 	tcase_add_test(tc, run_ends);
 	tcase_add_test(tc, envelope_oracle);
 	suite_add_tcase(s, tc);
