@@ -14,7 +14,8 @@
 /* One candidate pattern with all the matcher reads to rule it out or run
  * it, so that the loop over a line's candidates walks one array. */
 struct probe {
-	uint64_t lead_a, lead_b;	/* as in struct pattern */
+	uint64_t lead_a, lead_b;	/* as in struct pattern; a lead shorter
+					 * than 8 bytes: its bytes and their mask */
 	const char *lead;	/* NULL: no lead */
 	pcre2_code *re;
 	uint32_t index;		/* of the pattern in its set */

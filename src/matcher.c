@@ -135,8 +135,12 @@ static inline bool matcher_lead_at(const struct logline *l, size_t at, const str
 
 	if (at > l->msglen || l->msglen - at < p->lead_len)
 		return false;
-	if (p->lead_len < 8)
-		return memcmp(s, p->lead, p->lead_len) == 0;
+	if (p->lead_len < 8) {
+		if (l->msglen - at < 8)
+			return memcmp(s, p->lead, p->lead_len) == 0;
+		memcpy(&a, s, 8);
+		return (a & p->lead_b) == p->lead_a;
+	}
 	/* the first and last eight bytes, then whatever lies between */
 	memcpy(&a, s, 8);
 	memcpy(&b, s + p->lead_len - 8, 8);

@@ -36,7 +36,11 @@ static const char patterns[] =
 	"  regex = '^(?:NOQUEUE|(?<qid>[0-9A-F]{6,16})): (?:milter-)?(?:reject|discard): [A-Z]+ from [^\\s\\[\\]]*\\[(?<addr>[0-9.]+)\\]'\n}\n"
 	"pattern p-mdlog {\n"
 	"  class = \"spam\"\n  program = { \"mimedefang*\" }\n"
-	"  regex = '^(?:[0-9A-Za-z]+: )?MDLOG,(?<qid>[0-9A-Za-z]+),spam,[^,]*,(?<addr>[0-9.]+),'\n}\n";
+	"  regex = '^(?:[0-9A-Za-z]+: )?MDLOG,(?<qid>[0-9A-Za-z]+),spam,[^,]*,(?<addr>[0-9.]+),'\n}\n"
+	/* a lead shorter than a word, which a match may end right after */
+	"pattern p-gone {\n"
+	"  class = \"context\"\n  program = { \"postfix*/*\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{2,16}): gone$'\n}\n";
 
 /* Lines each pattern matches in full. */
 static const struct {
@@ -54,6 +58,8 @@ static const struct {
 	{ "postfix/cleanup", "NOQUEUE: discard: RCPT from x[192.0.2.6]", 5 },
 	{ "mimedefang.pl", "MDLOG,q1,spam,5,192.0.2.7,", 6 },
 	{ "mimedefang.pl", "ab12: MDLOG,q1,spam,5,192.0.2.7,", 6 },
+	{ "postfix/cleanup", "ABCDEF: gone", 7 },
+	{ "postfix/smtpd", "AB: gone", 7 },
 };
 
 /* Pieces random lines are made of: the patterns' literals, near misses,
@@ -65,7 +71,7 @@ static const char *const pieces[] = {
 	"disconnect from ", "disconnect", " ehlo=1", " auth=0/1", " auth=0/", "auth=0/2", " rcpt=0/1",
 	"lost connection after ", "RCPT", " from ", "x[", "milter-reject: ", "END-OF-MESSAGE from ",
 	"5.7.1 ", "VIRUS", "Virus found", "client=", "mail.example[", "discard: ", "MDLOG,", ",spam,",
-	"1.5,", "ab: ", "\n", "\xff", "",
+	"1.5,", "ab: ", ": gone", ": gon", "A: gone", "\n", "\xff", "",
 };
 
 static unsigned long rnd_state = 12345;
@@ -206,8 +212,9 @@ START_TEST(full_lines)
 			memcpy(msg, cases[i].msg, len);
 			memset(msg + len, ' ', pad);
 			l.msg = msg;
-			/* p-lost and p-client end with "$": their padding is cut off */
-			l.msglen = len + (cases[i].index == 2 || cases[i].index == 4 ? 0 : pad);
+			/* p-lost, p-client and p-gone end with "$": their padding is cut off */
+			l.msglen = len + (cases[i].index == 2 || cases[i].index == 4 ||
+					  cases[i].index == 7 ? 0 : pad);
 			ck_assert_msg(matcher_match(&m, &l, &out), "%s: no match", cases[i].msg);
 			ck_assert_uint_eq(out.index, cases[i].index);
 			ck_assert_int_eq(brute(l.tag, msg, l.msglen), (long)out.index);
