@@ -344,17 +344,14 @@ static struct tagentry *tag_get(struct candidates *c, const char *tag, size_t le
 	return c->last = e;
 }
 
-const struct probe *candidates_get(struct candidates *c, const char *tag, size_t taglen,
-				   const char *msg, size_t msglen, uint32_t *n)
+/* The slow way: works out and caches what the fast way did not find. */
+static __attribute__((noinline)) const struct probe *
+candidates_work_out(struct candidates *c, const char *tag, size_t taglen, int b1, int b2,
+		    uint32_t *n)
 {
 	struct tagentry *e = tag_get(c, tag, taglen);
-	int b1 = msglen > 0 ? (unsigned char)msg[0] : 256;
-	int b2 = msglen > 1 ? (unsigned char)msg[1] : 256;
 	uint32_t k;
 
-	*n = 0;
-	if (taglen == 0)
-		return NULL;
 	if (e)
 		return list_pair(c, e->list, b1, b2, n);
 	/* uncached: a tag too long, or more lists than LIST_MAX */
@@ -374,6 +371,66 @@ const struct probe *candidates_get(struct candidates *c, const char *tag, size_t
 	}
 	*n = pair_compute(c, c->scratch, k, b1, b2, c->scratch_probes);
 	return c->scratch_probes;
+}
+
+/* The cached entry of a tag, or NULL when it has none yet. */
+static inline struct tagentry *tag_find(struct candidates *c, const char *tag, size_t len)
+{
+	struct tagkey key = tag_key(tag, len);
+	struct tagentry *e;
+	size_t i;
+
+	if (c->last && tagentry_is(c->last, key, tag, len))
+		return c->last;
+	i = tag_hash(key, len) & (TAG_SLOTS - 1);
+	for (;;) {
+		e = &c->slot[i];
+		if (e->len == 0)
+			return NULL;
+		if (tagentry_is(e, key, tag, len))
+			return c->last = e;
+		i = (i + 1) & (TAG_SLOTS - 1);
+	}
+}
+
+/* The cached pair of l for b1 b2, or NULL when it has none yet. */
+static inline const struct pair *pair_find(const struct list *l, int b1, int b2)
+{
+	uint32_t key = 1 + (uint32_t)b1 * 257 + (uint32_t)b2;
+	size_t i = (key * 2654435761u) >> 22 & (PAIR_SLOTS - 1);
+
+	for (;;) {
+		const struct pair *pr = &l->pair[i];
+
+		if (pr->key == key)
+			return pr;
+		if (pr->key == 0)
+			return NULL;
+		i = (i + 1) & (PAIR_SLOTS - 1);
+	}
+}
+
+/* Nearly every line finds its tag and pair cached: that way is kept
+ * short (no call, few registers), the rest goes to candidates_work_out. */
+const struct probe *candidates_get(struct candidates *c, const char *tag, size_t taglen,
+				   const char *msg, size_t msglen, uint32_t *n)
+{
+	int b1 = msglen > 0 ? (unsigned char)msg[0] : 256;
+	int b2 = msglen > 1 ? (unsigned char)msg[1] : 256;
+
+	*n = 0;
+	if (taglen == 0)
+		return NULL;
+	if (taglen <= TAG_MAX) {
+		struct tagentry *e = tag_find(c, tag, taglen);
+		const struct pair *pr;
+
+		if (e && (pr = pair_find(e->list, b1, b2)) != NULL) {
+			*n = e->list->sets[pr->set].n;
+			return e->list->sets[pr->set].v;
+		}
+	}
+	return candidates_work_out(c, tag, taglen, b1, b2, n);
 }
 
 struct candidates *candidates_new(const struct patternset *ps, pcre2_match_data *md,
