@@ -23,12 +23,11 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 	memset(m, 0, sizeof(*m));
 	m->ps = ps;
 	m->find = needle_finder(NEEDLE_BEST);
-	m->needle_gen = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needle_gen));
-	m->needle_hit = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needle_hit));
+	m->needles = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needles));
 	m->md = pcre2_match_data_create(ps->max_capture + 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
 	m->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
-	if (!m->md || !m->mctx || !m->jstack || !m->needle_gen || !m->needle_hit ||
+	if (!m->md || !m->mctx || !m->jstack || !m->needles ||
 	    !(m->cands = candidates_new(ps, m->md, m->mctx))) {
 		matcher_free(m);
 		return -1;
@@ -43,8 +42,7 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 void matcher_free(struct matcher *m)
 {
 	candidates_free(m->cands);
-	free(m->needle_gen);
-	free(m->needle_hit);
+	free(m->needles);
 	if (m->md)
 		pcre2_match_data_free(m->md);
 	if (m->mctx)
@@ -69,9 +67,26 @@ static void matcher_captures(const struct pattern *p, const struct logline *l,
 	}
 }
 
-static bool matcher_has(const struct matcher *m, const struct logline *l, const struct needle *nd)
+/* Whether the line may hold needle k: searched for, or taken on trust
+ * (see struct matcher_needle). */
+static bool matcher_has(struct matcher *m, const struct logline *l, uint32_t k,
+			struct matcher_needle *ns)
 {
-	return m->find(l->msg, l->msglen, nd->s, nd->len, nd->anchor);
+	const struct needle *nd = &m->ps->needles[k];
+	bool hit;
+
+	if (ns->trusted) {
+		ns->trusted--;
+		return true;
+	}
+	hit = m->find(l->msg, l->msglen, nd->s, nd->len, nd->anchor);
+	ns->missed += !hit;
+	if (++ns->searched == MATCHER_NEEDLE_TRIAL) {
+		if (ns->missed <= MATCHER_NEEDLE_MISSES)
+			ns->trusted = MATCHER_NEEDLE_TRUST;
+		ns->searched = ns->missed = 0;
+	}
+	return hit;
 }
 
 /* [0-9A-Za-z] as bits, without a branch per byte: queue ids mix digits
@@ -174,12 +189,13 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const struc
 		if (p->lead && !matcher_lead(m, l, p))
 			continue;	/* a comparison rules most out */
 		if (p->needle != PATTERN_NO_NEEDLE) {
-			if (m->needle_gen[p->needle] != m->gen) {
-				m->needle_gen[p->needle] = m->gen;
-				m->needle_hit[p->needle] =
-					matcher_has(m, l, &m->ps->needles[p->needle]);
+			struct matcher_needle *ns = &m->needles[p->needle];
+
+			if (ns->gen != m->gen) {
+				ns->gen = m->gen;
+				ns->hit = matcher_has(m, l, p->needle, ns);
 			}
-			if (!m->needle_hit[p->needle])
+			if (!ns->hit)
 				continue;	/* the line lacks what every match contains */
 		}
 		if (p->jit)
@@ -209,7 +225,8 @@ bool matcher_match(struct matcher *m, const struct logline *l, struct match *out
 		return false;
 	if (++m->gen == 0) {
 		/* wrapped: no needle may look already searched for this line */
-		memset(m->needle_gen, 0, m->ps->nneedles * sizeof(*m->needle_gen));
+		for (size_t k = 0; k < m->ps->nneedles; k++)
+			m->needles[k].gen = 0;
 		m->token_gen = 0;
 		m->gen = 1;
 	}

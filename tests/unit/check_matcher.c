@@ -258,6 +258,37 @@ START_TEST(full_lines)
 }
 END_TEST
 
+/* A needle every line has been holding is taken on trust for a while:
+ * lines that lack it must still get the brute-force answer then, and it
+ * must be searched for again afterwards. */
+START_TEST(needle_trust)
+{
+	static const char *const lines[] = {
+		"disconnect from x[192.0.2.2] ehlo=1 auth=0/1",	/* holds " auth=0/" */
+		"disconnect from x[192.0.2.2] ehlo=1 quit=1",	/* lacks it */
+		"disconnect from x[192.0.2.2] ehlo=1 auth=1/1",
+	};
+	bool trusted = false;
+
+	load(patterns);
+	for (int round = 0; round < 3 * (MATCHER_NEEDLE_TRIAL + MATCHER_NEEDLE_TRUST); round++) {
+		/* the needle held for a trial, then lines of all three kinds */
+		size_t c = round < 2 * MATCHER_NEEDLE_TRIAL ? 0 : (size_t)rnd(3);
+		struct logline l = { .tag = "postfix/smtpd", .taglen = 13, .msg = lines[c],
+				     .msglen = strlen(lines[c]) };
+		struct match out;
+		long want = brute(l.tag, l.msg, l.msglen);
+
+		ck_assert_int_eq(matcher_match(&m, &l, &out) ? (long)out.index : -1L, want);
+		ck_assert_int_eq(want, c == 0 ? 1 : -1);
+		for (size_t k = 0; k < ps.nneedles; k++)
+			trusted = trusted || m.needles[k].trusted > 0;
+	}
+	ck_assert_msg(trusted, "no needle was ever taken on trust: the test proves nothing");
+	unload();
+}
+END_TEST
+
 /* The tag cache keys a tag by its first and last eight bytes and its
  * length: tags alike in those must still be told apart. */
 START_TEST(tags_told_apart)
@@ -308,6 +339,7 @@ static Suite *matcher_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, same_as_brute_force);
 	tcase_add_test(tc, full_lines);
+	tcase_add_test(tc, needle_trust);
 	tcase_add_test(tc, tags_told_apart);
 	suite_add_tcase(s, tc);
 	return s;
