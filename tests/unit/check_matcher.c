@@ -416,6 +416,8 @@ START_TEST(tags_told_apart)
 	static const char *const tags[] = {
 		"postfix/abcd/x/smtpd", "postfix/wxyz/x/smtpd",	/* differ only between the words */
 		"postfix/abcd/x/smtp", "ab", "ac", "abc", "postfix/q1", "postfix/q2", "exim",
+		/* longer than the three words the fast lookup compares */
+		"postfix-out/submission/smtpd", "postfix-out/submXssion/smtpd",
 	};
 	char conf[2048];
 	size_t at = 0;
