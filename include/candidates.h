@@ -24,6 +24,8 @@ struct probe {
 	uint32_t lead_skip;
 	uint8_t lead_at;	/* enum literal_at */
 	bool jit;
+	uint16_t same_lead;	/* how many probes right after this one have
+				 * the same lead: a line without it fails them too */
 };
 
 struct candidates;

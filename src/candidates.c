@@ -174,6 +174,22 @@ static bool can_start(const struct pattern *p, int b)
  * those bytes: a match, a partial match or a limit all mean "may". Returns
  * their number.
  */
+/* Whether two probes' leads are one: a line fails both or neither. */
+static bool probes_same_lead(const struct probe *a, const struct probe *b)
+{
+	return a->lead && b->lead && a->lead_len == b->lead_len && a->lead_at == b->lead_at &&
+	       a->lead_skip == b->lead_skip && memcmp(a->lead, b->lead, a->lead_len) == 0;
+}
+
+/* Counts for each probe the run of probes after it with the same lead. */
+static void probes_mark_leads(struct probe *v, uint32_t n)
+{
+	for (uint32_t i = n; i-- > 0;)
+		v[i].same_lead = i + 1 < n && probes_same_lead(&v[i], &v[i + 1]) &&
+					 v[i + 1].same_lead < UINT16_MAX ?
+				 (uint16_t)(v[i + 1].same_lead + 1) : 0;
+}
+
 static uint32_t pair_compute(const struct candidates *c, const uint32_t *idx, uint32_t n, int b1,
 			     int b2, struct probe *out)
 {
@@ -191,6 +207,7 @@ static uint32_t pair_compute(const struct candidates *c, const uint32_t *idx, ui
 			continue;
 		probe_make(&out[k++], p, idx[i]);
 	}
+	probes_mark_leads(out, k);
 	return k;
 }
 

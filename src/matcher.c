@@ -186,8 +186,10 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const struc
 		const struct probe *p = &v[i];
 		int rc;
 
-		if (p->lead && !matcher_lead(m, l, p))
+		if (p->lead && !matcher_lead(m, l, p)) {
+			i += p->same_lead;	/* and those after it with the same lead */
 			continue;	/* a comparison rules most out */
+		}
 		if (p->needle != PATTERN_NO_NEEDLE) {
 			struct matcher_needle *ns = &m->needles[p->needle];
 

@@ -41,7 +41,18 @@ static const char patterns[] =
 	/* a lead shorter than a word, which a match may end right after */
 	"pattern p-gone {\n"
 	"  class = \"context\"\n  program = { \"postfix*/*\" }\n"
-	"  regex = '^(?<qid>[0-9A-F]{2,16}): gone$'\n}\n";
+	"  regex = '^(?<qid>[0-9A-F]{2,16}): gone$'\n}\n"
+	/* neighbours with one lead (a line without it skips both), then one
+	 * of the same length that differs */
+	"pattern p-held1 {\n"
+	"  class = \"relay\"\n  program = { \"postfix*/cleanup\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{6,16}): held: (?<addr>[0-9.]+) one$'\n}\n"
+	"pattern p-held2 {\n"
+	"  class = \"relay\"\n  program = { \"postfix*/cleanup\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{6,16}): held: (?<addr>[0-9.]+) two$'\n}\n"
+	"pattern p-hold {\n"
+	"  class = \"relay\"\n  program = { \"postfix*/cleanup\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{6,16}): hold: (?<addr>[0-9.]+)'\n}\n";
 
 /* Lines each pattern matches in full. */
 static const struct {
@@ -61,6 +72,9 @@ static const struct {
 	{ "mimedefang.pl", "ab12: MDLOG,q1,spam,5,192.0.2.7,", 6 },
 	{ "postfix/cleanup", "ABCDEF: gone", 7 },
 	{ "postfix/smtpd", "AB: gone", 7 },
+	{ "postfix/cleanup", "ABCDEF: held: 192.0.2.8 one", 8 },
+	{ "postfix/cleanup", "ABCDEF: held: 192.0.2.8 two", 9 },
+	{ "postfix/cleanup", "ABCDEF: hold: 192.0.2.9", 10 },
 };
 
 /* Pieces random lines are made of: the patterns' literals, near misses,
@@ -72,7 +86,8 @@ static const char *const pieces[] = {
 	"disconnect from ", "disconnect", " ehlo=1", " auth=0/1", " auth=0/", "auth=0/2", " rcpt=0/1",
 	"lost connection after ", "RCPT", " from ", "x[", "milter-reject: ", "END-OF-MESSAGE from ",
 	"5.7.1 ", "VIRUS", "Virus found", "client=", "mail.example[", "discard: ", "MDLOG,", ",spam,",
-	"1.5,", "ab: ", ": gone", ": gon", "A: gone", "\n", "\xff", "",
+	"1.5,", "ab: ", ": gone", ": gon", "A: gone", ": held: ", ": hold: ", " one", " two",
+	"\n", "\xff", "",
 };
 
 static unsigned long rnd_state = 12345;
@@ -213,9 +228,11 @@ START_TEST(full_lines)
 			memcpy(msg, cases[i].msg, len);
 			memset(msg + len, ' ', pad);
 			l.msg = msg;
-			/* p-lost, p-client and p-gone end with "$": their padding is cut off */
+			/* p-lost, p-client, p-gone and p-held* end with "$": their
+			 * padding is cut off */
 			l.msglen = len + (cases[i].index == 2 || cases[i].index == 4 ||
-					  cases[i].index == 7 ? 0 : pad);
+					  cases[i].index == 7 || cases[i].index == 8 ||
+					  cases[i].index == 9 ? 0 : pad);
 			ck_assert_msg(matcher_match(&m, &l, &out), "%s: no match", cases[i].msg);
 			ck_assert_uint_eq(out.index, cases[i].index);
 			ck_assert_int_eq(brute(l.tag, msg, l.msglen), (long)out.index);
