@@ -47,6 +47,8 @@ struct matcher_needle {
 struct matcher {
 	const struct patternset *ps;
 	pcre2_match_data *md;
+	PCRE2_SIZE *ov;		/* md's ovector, which stays where it is */
+	uint32_t ovpairs;	/* ... and its pairs */
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
 	struct candidates *cands;

@@ -32,6 +32,8 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 		matcher_free(m);
 		return -1;
 	}
+	m->ov = pcre2_get_ovector_pointer(m->md);
+	m->ovpairs = pcre2_get_ovector_count(m->md);
 	/* Bounds the work of one regex on one hostile line. */
 	pcre2_set_match_limit(m->mctx, MATCHER_MATCH_LIMIT);
 	pcre2_set_depth_limit(m->mctx, 1000);
@@ -207,8 +209,7 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const struc
 		if (rc >= 0) {
 			out->pattern = &m->ps->v[p->index];
 			out->index = p->index;
-			matcher_captures(out->pattern, l, pcre2_get_ovector_pointer(m->md),
-					 pcre2_get_ovector_count(m->md), out);
+			matcher_captures(out->pattern, l, m->ov, m->ovpairs, out);
 			return true;
 		}
 		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
