@@ -33,7 +33,9 @@ static bool needle_portable(const char *hay, size_t n, const char *s, size_t len
 }
 
 /* True when p holds s (len bytes; both ends already equal): words from
- * both ends, overlapping, so most needles cost no memcmp call. */
+ * both ends, overlapping, and between them, so that the vector loops
+ * around it make no call (a call there costs register saves and vector
+ * spills on every search). */
 static inline bool needle_same(const char *p, const char *s, size_t len)
 {
 	uint64_t a, b, x, y;
@@ -44,7 +46,16 @@ static inline bool needle_same(const char *p, const char *s, size_t len)
 		memcpy(&x, s, 8);
 		memcpy(&b, p + len - 8, 8);
 		memcpy(&y, s + len - 8, 8);
-		return a == x && b == y && (len <= 16 || memcmp(p + 8, s + 8, len - 16) == 0);
+		if (a != x || b != y)
+			return false;
+		/* the middle, a word at a time up to the last word */
+		for (size_t j = 8; j + 8 < len; j += 8) {
+			memcpy(&a, p + j, 8);
+			memcpy(&x, s + j, 8);
+			if (a != x)
+				return false;
+		}
+		return true;
 	}
 	if (len >= 4) {
 		memcpy(&c, p, 4);
@@ -58,7 +69,8 @@ static inline bool needle_same(const char *p, const char *s, size_t len)
 
 /* The candidates of one vector: bit i set when hay[i] and hay[i + k]
  * are the needle's first and last bytes; true when one is the needle. */
-static bool needle_check(const char *at, unsigned mask, const char *s, size_t k)
+static inline __attribute__((always_inline)) bool needle_check(const char *at, unsigned mask,
+							       const char *s, size_t k)
 {
 	while (mask) {
 		unsigned bit = (unsigned)__builtin_ctz(mask);
