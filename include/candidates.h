@@ -15,7 +15,8 @@
  * it, so that the loop over a line's candidates walks one array. */
 struct probe {
 	uint64_t lead_a, lead_b;	/* as in struct pattern; a lead shorter
-					 * than 8 bytes: its bytes and their mask */
+					 * than 8 bytes: its bytes, and 0 */
+	uint64_t lead_mask;	/* the bytes of lead_a that are the lead's */
 	const char *lead;	/* NULL: no lead */
 	pcre2_code *re;
 	uint32_t index;		/* of the pattern in its set */

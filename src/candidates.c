@@ -129,11 +129,12 @@ static void probe_make(struct probe *pr, const struct pattern *p, uint32_t index
 		.index = index, .needle = p->needle, .lead_len = p->lead_len,
 		.lead_skip = p->lead_skip, .lead_at = (uint8_t)p->lead_at, .jit = p->jit,
 	};
+	pr->lead_mask = UINT64_MAX;
 	if (p->lead && p->lead_len < 8) {
 		/* a short lead as a word and the mask of its bytes */
-		pr->lead_a = pr->lead_b = 0;
+		pr->lead_a = pr->lead_b = pr->lead_mask = 0;
 		memcpy(&pr->lead_a, p->lead, p->lead_len);
-		memset(&pr->lead_b, 0xff, p->lead_len);
+		memset(&pr->lead_mask, 0xff, p->lead_len);
 	}
 }
 

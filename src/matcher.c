@@ -148,20 +148,24 @@ static inline size_t matcher_token(struct matcher *m, const struct logline *l)
 static inline bool matcher_lead_at(const struct logline *l, size_t at, const struct probe *p)
 {
 	const char *s = l->msg + at;
+	size_t left;
 	uint64_t a, b;
 
-	if (at > l->msglen || l->msglen - at < p->lead_len)
+	if (at > l->msglen)
 		return false;
-	if (p->lead_len < 8) {
-		if (l->msglen - at < 8)
-			return memcmp(s, p->lead, p->lead_len) == 0;
-		memcpy(&a, s, 8);
-		return (a & p->lead_b) == p->lead_a;
-	}
-	/* the first and last eight bytes, then whatever lies between */
+	left = l->msglen - at;
+	if (left < 8)
+		return left >= p->lead_len && memcmp(s, p->lead, p->lead_len) == 0;
+	/* the first word rules most lines out; then the last, then between */
 	memcpy(&a, s, 8);
+	if ((a & p->lead_mask) != p->lead_a)
+		return false;
+	if (p->lead_len <= 8)
+		return true;
+	if (left < p->lead_len)
+		return false;
 	memcpy(&b, s + p->lead_len - 8, 8);
-	return a == p->lead_a && b == p->lead_b &&
+	return b == p->lead_b &&
 	       (p->lead_len <= 16 || memcmp(s + 8, p->lead + 8, p->lead_len - 16) == 0);
 }
 
