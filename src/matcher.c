@@ -7,8 +7,9 @@
  * pattern's lead (a literal at a known place: the start, or right after a
  * queue id) is compared in place and its needle (a literal all its
  * matches contain) looked for, once per line for needles several patterns
- * share, before its regex runs. None of it changes an answer: it only
- * skips regexes that could not match.
+ * share, before its regex runs (unless lines have kept holding that
+ * needle: see struct matcher_needle). None of it changes an answer: it
+ * only skips regexes that could not match.
  */
 #include <stdlib.h>
 #include <string.h>
