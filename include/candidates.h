@@ -14,7 +14,9 @@
 /* One candidate pattern with all the matcher reads to rule it out or run
  * it, so that the loop over a line's candidates walks one array. */
 struct probe {
-	uint64_t lead_a, lead_b;	/* as in struct pattern */
+	uint64_t lead_a, lead_b;	/* as in struct pattern; a lead shorter
+					 * than 8 bytes: its bytes, and 0 */
+	uint64_t lead_mask;	/* the bytes of lead_a that are the lead's */
 	const char *lead;	/* NULL: no lead */
 	pcre2_code *re;
 	uint32_t index;		/* of the pattern in its set */
@@ -23,6 +25,8 @@ struct probe {
 	uint32_t lead_skip;
 	uint8_t lead_at;	/* enum literal_at */
 	bool jit;
+	uint16_t same_lead;	/* how many probes right after this one have
+				 * the same lead: a line without it fails them too */
 };
 
 struct candidates;

@@ -22,15 +22,38 @@ struct match {
 	struct slice cap[CAP_COUNT];
 };
 
+/*
+ * What the matcher knows of one needle. A needle only saves work on the
+ * lines that lack it; one that every line of its patterns holds (">, "
+ * of a delivery line) costs a search per line for nothing. So each
+ * needle is searched for MATCHER_NEEDLE_TRIAL lines at a time, and when
+ * nearly all held it, it is taken as present for the next
+ * MATCHER_NEEDLE_TRUST lines (their regexes decide), then tried again.
+ * No answer depends on this: it only chooses between two ways of ruling
+ * a regex out, the needle or the regex itself.
+ */
+struct matcher_needle {
+	uint32_t gen;		/* the line it was last asked about */
+	bool hit;		/* ... and whether it held it (or was trusted to) */
+	uint16_t searched;	/* lines of the current trial */
+	uint16_t missed;	/* ... that lacked it */
+	uint32_t trusted;	/* lines still to take it as present in */
+};
+
+#define MATCHER_NEEDLE_TRIAL 256
+#define MATCHER_NEEDLE_MISSES 8		/* at most this many misses in a trial ... */
+#define MATCHER_NEEDLE_TRUST 4096	/* ... earn this many lines unsearched */
+
 struct matcher {
 	const struct patternset *ps;
 	pcre2_match_data *md;
+	PCRE2_SIZE *ov;		/* md's ovector, which stays where it is */
+	uint32_t ovpairs;	/* ... and its pairs */
 	pcre2_match_context *mctx;
 	pcre2_jit_stack *jstack;
 	struct candidates *cands;
 	uint32_t gen;		/* of the line being matched */
-	uint32_t *needle_gen;	/* per needle: the line it was looked for in */
-	bool *needle_hit;	/* ... and whether that line has it */
+	struct matcher_needle *needles;	/* one per needle of ps */
 	needle_find_fn *find;	/* needle_finder(NEEDLE_BEST), chosen once */
 	uint32_t token_gen;	/* the line whose leading token was measured */
 	size_t token;		/* ... and its length */

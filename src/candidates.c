@@ -104,6 +104,24 @@ static bool tagentry_is(const struct tagentry *e, struct tagkey k, const char *t
 	       (len <= 16 || memcmp(e->tag + 8, tag + 8, len - 16) == 0);
 }
 
+/* The same for a tag of at most TAG_FAST bytes, without a call: what
+ * lies between the words (at most eight bytes) as one more word. */
+#define TAG_FAST 24
+
+static inline bool tagentry_is_short(const struct tagentry *e, struct tagkey k, const char *tag,
+				     size_t len)
+{
+	uint64_t x, y;
+
+	if (e->len != len || e->key.a != k.a || e->key.b != k.b)
+		return false;
+	if (len <= 16)
+		return true;
+	memcpy(&x, e->tag + 8, 8);
+	memcpy(&y, tag + 8, 8);
+	return x == y;
+}
+
 static void probe_make(struct probe *pr, const struct pattern *p, uint32_t index)
 {
 	*pr = (struct probe){
@@ -111,6 +129,13 @@ static void probe_make(struct probe *pr, const struct pattern *p, uint32_t index
 		.index = index, .needle = p->needle, .lead_len = p->lead_len,
 		.lead_skip = p->lead_skip, .lead_at = (uint8_t)p->lead_at, .jit = p->jit,
 	};
+	pr->lead_mask = UINT64_MAX;
+	if (p->lead && p->lead_len < 8) {
+		/* a short lead as a word and the mask of its bytes */
+		pr->lead_a = pr->lead_b = pr->lead_mask = 0;
+		memcpy(&pr->lead_a, p->lead, p->lead_len);
+		memset(&pr->lead_mask, 0xff, p->lead_len);
+	}
 }
 
 /* --- candidate lists and their pairs --- */
@@ -150,6 +175,22 @@ static bool can_start(const struct pattern *p, int b)
  * those bytes: a match, a partial match or a limit all mean "may". Returns
  * their number.
  */
+/* Whether two probes' leads are one: a line fails both or neither. */
+static bool probes_same_lead(const struct probe *a, const struct probe *b)
+{
+	return a->lead && b->lead && a->lead_len == b->lead_len && a->lead_at == b->lead_at &&
+	       a->lead_skip == b->lead_skip && memcmp(a->lead, b->lead, a->lead_len) == 0;
+}
+
+/* Counts for each probe the run of probes after it with the same lead. */
+static void probes_mark_leads(struct probe *v, uint32_t n)
+{
+	for (uint32_t i = n; i-- > 0;)
+		v[i].same_lead = i + 1 < n && probes_same_lead(&v[i], &v[i + 1]) &&
+					 v[i + 1].same_lead < UINT16_MAX ?
+				 (uint16_t)(v[i + 1].same_lead + 1) : 0;
+}
+
 static uint32_t pair_compute(const struct candidates *c, const uint32_t *idx, uint32_t n, int b1,
 			     int b2, struct probe *out)
 {
@@ -167,6 +208,7 @@ static uint32_t pair_compute(const struct candidates *c, const uint32_t *idx, ui
 			continue;
 		probe_make(&out[k++], p, idx[i]);
 	}
+	probes_mark_leads(out, k);
 	return k;
 }
 
@@ -338,17 +380,14 @@ static struct tagentry *tag_get(struct candidates *c, const char *tag, size_t le
 	return c->last = e;
 }
 
-const struct probe *candidates_get(struct candidates *c, const char *tag, size_t taglen,
-				   const char *msg, size_t msglen, uint32_t *n)
+/* The slow way: works out and caches what the fast way did not find. */
+static __attribute__((noinline)) const struct probe *
+candidates_work_out(struct candidates *c, const char *tag, size_t taglen, int b1, int b2,
+		    uint32_t *n)
 {
 	struct tagentry *e = tag_get(c, tag, taglen);
-	int b1 = msglen > 0 ? (unsigned char)msg[0] : 256;
-	int b2 = msglen > 1 ? (unsigned char)msg[1] : 256;
 	uint32_t k;
 
-	*n = 0;
-	if (taglen == 0)
-		return NULL;
 	if (e)
 		return list_pair(c, e->list, b1, b2, n);
 	/* uncached: a tag too long, or more lists than LIST_MAX */
@@ -368,6 +407,68 @@ const struct probe *candidates_get(struct candidates *c, const char *tag, size_t
 	}
 	*n = pair_compute(c, c->scratch, k, b1, b2, c->scratch_probes);
 	return c->scratch_probes;
+}
+
+/* The cached entry of a tag of 1 to TAG_FAST bytes, or NULL when it has
+ * none yet. */
+static inline struct tagentry *tag_find(struct candidates *c, const char *tag, size_t len)
+{
+	struct tagkey key = tag_key(tag, len);
+	struct tagentry *e;
+	size_t i;
+
+	if (c->last && tagentry_is_short(c->last, key, tag, len))
+		return c->last;
+	i = tag_hash(key, len) & (TAG_SLOTS - 1);
+	for (;;) {
+		e = &c->slot[i];
+		if (e->len == 0)
+			return NULL;
+		if (tagentry_is_short(e, key, tag, len))
+			return c->last = e;
+		i = (i + 1) & (TAG_SLOTS - 1);
+	}
+}
+
+/* The cached pair of l for b1 b2, or NULL when it has none yet. */
+static inline const struct pair *pair_find(const struct list *l, int b1, int b2)
+{
+	uint32_t key = 1 + (uint32_t)b1 * 257 + (uint32_t)b2;
+	size_t i = (key * 2654435761u) >> 22 & (PAIR_SLOTS - 1);
+
+	for (;;) {
+		const struct pair *pr = &l->pair[i];
+
+		if (pr->key == key)
+			return pr;
+		if (pr->key == 0)
+			return NULL;
+		i = (i + 1) & (PAIR_SLOTS - 1);
+	}
+}
+
+/* Nearly every line finds its tag and pair cached: that way is kept
+ * short (no call, few registers), the rest goes to candidates_work_out,
+ * as do tags longer than TAG_FAST (rare: "postfix-out/submission/smtpd"). */
+const struct probe *candidates_get(struct candidates *c, const char *tag, size_t taglen,
+				   const char *msg, size_t msglen, uint32_t *n)
+{
+	int b1 = msglen > 0 ? (unsigned char)msg[0] : 256;
+	int b2 = msglen > 1 ? (unsigned char)msg[1] : 256;
+
+	*n = 0;
+	if (taglen == 0)
+		return NULL;
+	if (taglen <= TAG_FAST) {
+		struct tagentry *e = tag_find(c, tag, taglen);
+		const struct pair *pr;
+
+		if (e && (pr = pair_find(e->list, b1, b2)) != NULL) {
+			*n = e->list->sets[pr->set].n;
+			return e->list->sets[pr->set].v;
+		}
+	}
+	return candidates_work_out(c, tag, taglen, b1, b2, n);
 }
 
 struct candidates *candidates_new(const struct patternset *ps, pcre2_match_data *md,

@@ -7,8 +7,9 @@
  * pattern's lead (a literal at a known place: the start, or right after a
  * queue id) is compared in place and its needle (a literal all its
  * matches contain) looked for, once per line for needles several patterns
- * share, before its regex runs. None of it changes an answer: it only
- * skips regexes that could not match.
+ * share, before its regex runs (unless lines have kept holding that
+ * needle: see struct matcher_needle). None of it changes an answer: it
+ * only skips regexes that could not match.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,17 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 	memset(m, 0, sizeof(*m));
 	m->ps = ps;
 	m->find = needle_finder(NEEDLE_BEST);
-	m->needle_gen = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needle_gen));
-	m->needle_hit = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needle_hit));
+	m->needles = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needles));
 	m->md = pcre2_match_data_create(ps->max_capture + 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
 	m->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
-	if (!m->md || !m->mctx || !m->jstack || !m->needle_gen || !m->needle_hit ||
+	if (!m->md || !m->mctx || !m->jstack || !m->needles ||
 	    !(m->cands = candidates_new(ps, m->md, m->mctx))) {
 		matcher_free(m);
 		return -1;
 	}
+	m->ov = pcre2_get_ovector_pointer(m->md);
+	m->ovpairs = pcre2_get_ovector_count(m->md);
 	/* Bounds the work of one regex on one hostile line. */
 	pcre2_set_match_limit(m->mctx, MATCHER_MATCH_LIMIT);
 	pcre2_set_depth_limit(m->mctx, 1000);
@@ -43,8 +45,7 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 void matcher_free(struct matcher *m)
 {
 	candidates_free(m->cands);
-	free(m->needle_gen);
-	free(m->needle_hit);
+	free(m->needles);
 	if (m->md)
 		pcre2_match_data_free(m->md);
 	if (m->mctx)
@@ -69,9 +70,26 @@ static void matcher_captures(const struct pattern *p, const struct logline *l,
 	}
 }
 
-static bool matcher_has(const struct matcher *m, const struct logline *l, const struct needle *nd)
+/* Whether the line may hold needle k: searched for, or taken on trust
+ * (see struct matcher_needle). */
+static bool matcher_has(struct matcher *m, const struct logline *l, uint32_t k,
+			struct matcher_needle *ns)
 {
-	return m->find(l->msg, l->msglen, nd->s, nd->len, nd->anchor);
+	const struct needle *nd = &m->ps->needles[k];
+	bool hit;
+
+	if (ns->trusted) {
+		ns->trusted--;
+		return true;
+	}
+	hit = m->find(l->msg, l->msglen, nd->s, nd->len, nd->anchor);
+	ns->missed += !hit;
+	if (++ns->searched == MATCHER_NEEDLE_TRIAL) {
+		if (ns->missed <= MATCHER_NEEDLE_MISSES)
+			ns->trusted = MATCHER_NEEDLE_TRUST;
+		ns->searched = ns->missed = 0;
+	}
+	return hit;
 }
 
 /* [0-9A-Za-z] as bits, without a branch per byte: queue ids mix digits
@@ -84,13 +102,12 @@ static bool matcher_alnum(unsigned char c)
 }
 
 /* The length of the message's leading run of [0-9A-Za-z] (a queue id,
- * "NOQUEUE"), worked out once per line. */
-static size_t matcher_token(struct matcher *m, const struct logline *l)
+ * "NOQUEUE"), measured for matcher_token. */
+static __attribute__((noinline)) size_t matcher_token_measure(struct matcher *m,
+							      const struct logline *l)
 {
 	size_t n = 0;
 
-	if (m->token_gen == m->gen)
-		return m->token;
 #ifdef __SSE2__
 	/* sixteen bytes at once: a queue id is rarely longer */
 	while (n + 16 <= l->msglen) {
@@ -120,19 +137,36 @@ done:
 	return n;
 }
 
+/* The leading token's length, measured once per line: most probes of a
+ * Postfix line ask for it, so asking again must cost no call. */
+static inline size_t matcher_token(struct matcher *m, const struct logline *l)
+{
+	if (m->token_gen == m->gen)
+		return m->token;
+	return matcher_token_measure(m, l);
+}
+
 static inline bool matcher_lead_at(const struct logline *l, size_t at, const struct probe *p)
 {
 	const char *s = l->msg + at;
+	size_t left;
 	uint64_t a, b;
 
-	if (at > l->msglen || l->msglen - at < p->lead_len)
+	if (at > l->msglen)
 		return false;
-	if (p->lead_len < 8)
-		return memcmp(s, p->lead, p->lead_len) == 0;
-	/* the first and last eight bytes, then whatever lies between */
+	left = l->msglen - at;
+	if (left < 8)
+		return left >= p->lead_len && memcmp(s, p->lead, p->lead_len) == 0;
+	/* the first word rules most lines out; then the last, then between */
 	memcpy(&a, s, 8);
+	if ((a & p->lead_mask) != p->lead_a)
+		return false;
+	if (p->lead_len <= 8)
+		return true;
+	if (left < p->lead_len)
+		return false;
 	memcpy(&b, s + p->lead_len - 8, 8);
-	return a == p->lead_a && b == p->lead_b &&
+	return b == p->lead_b &&
 	       (p->lead_len <= 16 || memcmp(s + 8, p->lead + 8, p->lead_len - 16) == 0);
 }
 
@@ -159,15 +193,18 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const struc
 		const struct probe *p = &v[i];
 		int rc;
 
-		if (p->lead && !matcher_lead(m, l, p))
+		if (p->lead && !matcher_lead(m, l, p)) {
+			i += p->same_lead;	/* and those after it with the same lead */
 			continue;	/* a comparison rules most out */
+		}
 		if (p->needle != PATTERN_NO_NEEDLE) {
-			if (m->needle_gen[p->needle] != m->gen) {
-				m->needle_gen[p->needle] = m->gen;
-				m->needle_hit[p->needle] =
-					matcher_has(m, l, &m->ps->needles[p->needle]);
+			struct matcher_needle *ns = &m->needles[p->needle];
+
+			if (ns->gen != m->gen) {
+				ns->gen = m->gen;
+				ns->hit = matcher_has(m, l, p->needle, ns);
 			}
-			if (!m->needle_hit[p->needle])
+			if (!ns->hit)
 				continue;	/* the line lacks what every match contains */
 		}
 		if (p->jit)
@@ -177,8 +214,7 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const struc
 		if (rc >= 0) {
 			out->pattern = &m->ps->v[p->index];
 			out->index = p->index;
-			matcher_captures(out->pattern, l, pcre2_get_ovector_pointer(m->md),
-					 pcre2_get_ovector_count(m->md), out);
+			matcher_captures(out->pattern, l, m->ov, m->ovpairs, out);
 			return true;
 		}
 		if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
@@ -197,7 +233,8 @@ bool matcher_match(struct matcher *m, const struct logline *l, struct match *out
 		return false;
 	if (++m->gen == 0) {
 		/* wrapped: no needle may look already searched for this line */
-		memset(m->needle_gen, 0, m->ps->nneedles * sizeof(*m->needle_gen));
+		for (size_t k = 0; k < m->ps->nneedles; k++)
+			m->needles[k].gen = 0;
 		m->token_gen = 0;
 		m->gen = 1;
 	}

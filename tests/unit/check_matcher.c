@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "matcher.h"
+#include "names.h"
 #include "pattern.h"
 #include "unit.h"
 #define UNIT_TMP_NAME "matcher"
@@ -36,7 +37,22 @@ static const char patterns[] =
 	"  regex = '^(?:NOQUEUE|(?<qid>[0-9A-F]{6,16})): (?:milter-)?(?:reject|discard): [A-Z]+ from [^\\s\\[\\]]*\\[(?<addr>[0-9.]+)\\]'\n}\n"
 	"pattern p-mdlog {\n"
 	"  class = \"spam\"\n  program = { \"mimedefang*\" }\n"
-	"  regex = '^(?:[0-9A-Za-z]+: )?MDLOG,(?<qid>[0-9A-Za-z]+),spam,[^,]*,(?<addr>[0-9.]+),'\n}\n";
+	"  regex = '^(?:[0-9A-Za-z]+: )?MDLOG,(?<qid>[0-9A-Za-z]+),spam,[^,]*,(?<addr>[0-9.]+),'\n}\n"
+	/* a lead shorter than a word, which a match may end right after */
+	"pattern p-gone {\n"
+	"  class = \"context\"\n  program = { \"postfix*/*\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{2,16}): gone$'\n}\n"
+	/* neighbours with one lead (a line without it skips both), then one
+	 * of the same length that differs */
+	"pattern p-held1 {\n"
+	"  class = \"relay\"\n  program = { \"postfix*/cleanup\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{6,16}): held: (?<addr>[0-9.]+) one$'\n}\n"
+	"pattern p-held2 {\n"
+	"  class = \"relay\"\n  program = { \"postfix*/cleanup\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{6,16}): held: (?<addr>[0-9.]+) two$'\n}\n"
+	"pattern p-hold {\n"
+	"  class = \"relay\"\n  program = { \"postfix*/cleanup\" }\n"
+	"  regex = '^(?<qid>[0-9A-F]{6,16}): hold: (?<addr>[0-9.]+)'\n}\n";
 
 /* Lines each pattern matches in full. */
 static const struct {
@@ -54,6 +70,11 @@ static const struct {
 	{ "postfix/cleanup", "NOQUEUE: discard: RCPT from x[192.0.2.6]", 5 },
 	{ "mimedefang.pl", "MDLOG,q1,spam,5,192.0.2.7,", 6 },
 	{ "mimedefang.pl", "ab12: MDLOG,q1,spam,5,192.0.2.7,", 6 },
+	{ "postfix/cleanup", "ABCDEF: gone", 7 },
+	{ "postfix/smtpd", "AB: gone", 7 },
+	{ "postfix/cleanup", "ABCDEF: held: 192.0.2.8 one", 8 },
+	{ "postfix/cleanup", "ABCDEF: held: 192.0.2.8 two", 9 },
+	{ "postfix/cleanup", "ABCDEF: hold: 192.0.2.9", 10 },
 };
 
 /* Pieces random lines are made of: the patterns' literals, near misses,
@@ -65,7 +86,8 @@ static const char *const pieces[] = {
 	"disconnect from ", "disconnect", " ehlo=1", " auth=0/1", " auth=0/", "auth=0/2", " rcpt=0/1",
 	"lost connection after ", "RCPT", " from ", "x[", "milter-reject: ", "END-OF-MESSAGE from ",
 	"5.7.1 ", "VIRUS", "Virus found", "client=", "mail.example[", "discard: ", "MDLOG,", ",spam,",
-	"1.5,", "ab: ", "\n", "\xff", "",
+	"1.5,", "ab: ", ": gone", ": gon", "A: gone", ": held: ", ": hold: ", " one", " two",
+	"\n", "\xff", "",
 };
 
 static unsigned long rnd_state = 12345;
@@ -206,8 +228,11 @@ START_TEST(full_lines)
 			memcpy(msg, cases[i].msg, len);
 			memset(msg + len, ' ', pad);
 			l.msg = msg;
-			/* p-lost and p-client end with "$": their padding is cut off */
-			l.msglen = len + (cases[i].index == 2 || cases[i].index == 4 ? 0 : pad);
+			/* p-lost, p-client, p-gone and p-held* end with "$": their
+			 * padding is cut off */
+			l.msglen = len + (cases[i].index == 2 || cases[i].index == 4 ||
+					  cases[i].index == 7 || cases[i].index == 8 ||
+					  cases[i].index == 9 ? 0 : pad);
 			ck_assert_msg(matcher_match(&m, &l, &out), "%s: no match", cases[i].msg);
 			ck_assert_uint_eq(out.index, cases[i].index);
 			ck_assert_int_eq(brute(l.tag, msg, l.msglen), (long)out.index);
@@ -251,6 +276,156 @@ START_TEST(full_lines)
 }
 END_TEST
 
+/* A needle every line has been holding is taken on trust for a while:
+ * lines that lack it must still get the brute-force answer then, and it
+ * must be searched for again afterwards. */
+START_TEST(needle_trust)
+{
+	static const char *const lines[] = {
+		"disconnect from x[192.0.2.2] ehlo=1 auth=0/1",	/* holds " auth=0/" */
+		"disconnect from x[192.0.2.2] ehlo=1 quit=1",	/* lacks it */
+		"disconnect from x[192.0.2.2] ehlo=1 auth=1/1",
+	};
+	bool trusted = false;
+
+	load(patterns);
+	for (int round = 0; round < 3 * (MATCHER_NEEDLE_TRIAL + MATCHER_NEEDLE_TRUST); round++) {
+		/* the needle held for a trial, then lines of all three kinds */
+		size_t c = round < 2 * MATCHER_NEEDLE_TRIAL ? 0 : (size_t)rnd(3);
+		struct logline l = { .tag = "postfix/smtpd", .taglen = 13, .msg = lines[c],
+				     .msglen = strlen(lines[c]) };
+		struct match out;
+		long want = brute(l.tag, l.msg, l.msglen);
+
+		ck_assert_int_eq(matcher_match(&m, &l, &out) ? (long)out.index : -1L, want);
+		ck_assert_int_eq(want, c == 0 ? 1 : -1);
+		for (size_t k = 0; k < ps.nneedles; k++)
+			trusted = trusted || m.needles[k].trusted > 0;
+	}
+	ck_assert_msg(trusted, "no needle was ever taken on trust: the test proves nothing");
+	unload();
+}
+END_TEST
+
+/*
+ * Shipped regexes rewritten for speed must match what their plain forms
+ * match, with the same groups: each is run beside its plain form over
+ * lines built from the pieces that tell them apart.
+ */
+static const struct {
+	const char *name, *plain;
+} rewrites[] = {
+	{ "postfix-unknown-recipient",
+	  "^(?:NOQUEUE|(?<qid>(?:[0-9A-F]{6,16}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{10,12}z"
+	  "[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-y]{3,}))): (?:milter-)?reject: [A-Z-]+ from "
+	  "[^\\s\\[\\]]*\\[(?<addr>[0-9A-Fa-f:.]+)\\](?::\\d+)?: (?:5\\d\\d 5\\.1\\.1 |[45]\\d\\d "
+	  "[45]\\.1\\.1 (?:<[^<>]*>)?: Recipient address rejected: (?:User unknown|undeliverable "
+	  "address))(?:(?:[^;\\n]*+;)+?(?: from=<[^<>]*>)? to=<(?<rcpt>[^<>]*)>)?" },
+};
+
+static const char *const rewrite_pieces[] = {
+	"NOQUEUE", "4F2AB3C0911", "0123456789bcdzfgh", ": ", "reject: ", "milter-reject: ",
+	"RCPT", "VRFY", " from ", "unknown", "[203.0.113.5]", "[2001:db8::5]", ":2525", "]",
+	"550 ", "450 ", "554 ", "5.1.1 ", "4.1.1 ", "5.7.1 ", "5.1.1", "55", "5", "1", ".",
+	" ", "<a@b>", "<", ">", ": Recipient address rejected: ", "User unknown",
+	"undeliverable address", "User unknow", " in local recipient table", ";", "; ",
+	" from=<x@y>", " to=<t@u>", "to=<", "\n", "\xff",
+};
+
+START_TEST(rewrites_same_as_plain)
+{
+	struct diag d = { 0 };
+	struct patternset shipped = { 0 };
+	pcre2_match_data *md1 = pcre2_match_data_create(32, NULL);
+	pcre2_match_data *md2 = pcre2_match_data_create(32, NULL);
+
+	ck_assert_ptr_nonnull(md1);
+	ck_assert_ptr_nonnull(md2);
+	ck_assert_msg(patternset_load_file(&shipped, UNIT_SRCDIR "/patterns/postfix.conf", &d) == 0,
+		      "%s", unit_diag_text(&d));
+	diag_free(&d);
+	for (size_t r = 0; r < sizeof(rewrites) / sizeof(rewrites[0]); r++) {
+		const struct pattern *p = NULL;
+		unsigned long bare = 0, texts = 0;
+		pcre2_code *plain;
+		PCRE2_SIZE off;
+		int err;
+
+		for (size_t i = 0; i < shipped.n && !p; i++)
+			if (strcmp(names_get(shipped.v[i].name), rewrites[r].name) == 0)
+				p = &shipped.v[i];
+		ck_assert_msg(p != NULL, "%s: not shipped", rewrites[r].name);
+		ck_assert_msg(strcmp(p->source, rewrites[r].plain) != 0,
+			      "%s: no longer rewritten: drop it here", rewrites[r].name);
+		plain = pcre2_compile((PCRE2_SPTR)rewrites[r].plain, PCRE2_ZERO_TERMINATED,
+				      PCRE2_DUPNAMES, &err, &off, NULL);
+		ck_assert_ptr_nonnull(plain);
+		for (int round = 0; round < 200000; round++) {
+			char msg[400];
+			size_t len = 0;
+			unsigned n = 8 + rnd(12);
+			int rc1, rc2;
+
+			for (unsigned k = 0; k < n; k++) {
+				/* a reject line's fields in order, each sometimes
+				 * another piece, then pieces at random */
+				static const char *const order[][3] = {
+					{ "NOQUEUE", "4F2AB3C0911", "0123456789bcdzfgh" },
+					{ ": ", ": ", ":" },
+					{ "reject: ", "milter-reject: ", "discard: " },
+					{ "RCPT", "VRFY", "" },
+					{ " from ", " from ", "from" },
+					{ "unknown", "mx.example", "" },
+					{ "[203.0.113.5]", "[2001:db8::5]", "[203.0.113.5" },
+					{ ": ", ":2525: ", "]: " },
+					{ "550 ", "450 ", "554 " },
+					{ "5.1.1 ", "4.1.1 ", "5.7.1 " },
+					{ "<a@b>", "", "No such user" },
+					{ ": Recipient address rejected: ", ": Recipient address rejected: ", ": " },
+					{ "User unknown", "undeliverable address", "User unknow" },
+				};
+				const char *pc;
+				size_t pl;
+
+				if (k < sizeof(order) / sizeof(order[0]) && rnd(16))
+					pc = order[k][rnd(3)];
+				else
+					pc = rewrite_pieces[rnd(sizeof(rewrite_pieces) /
+								sizeof(rewrite_pieces[0]))];
+				pl = strlen(pc);
+				if (len + pl >= sizeof(msg))
+					break;
+				memcpy(msg + len, pc, pl);
+				len += pl;
+			}
+			rc1 = pcre2_match(plain, (PCRE2_SPTR)msg, len, 0, 0, md1, NULL);
+			rc2 = pcre2_match(p->re, (PCRE2_SPTR)msg, len, 0, 0, md2, NULL);
+			ck_assert_msg(rc1 == rc2, "%s: line \"%.*s\": plain %d, shipped %d",
+				      rewrites[r].name, (int)len, msg, rc1, rc2);
+			if (rc1 > 0) {
+				PCRE2_SIZE *o1 = pcre2_get_ovector_pointer(md1);
+				PCRE2_SIZE *o2 = pcre2_get_ovector_pointer(md2);
+
+				for (int k = 0; k < 2 * rc1; k++)
+					ck_assert_msg(o1[k] == o2[k], "%s: line \"%.*s\": group %d",
+						      rewrites[r].name, (int)len, msg, k / 2);
+				if (!memmem(msg, len, "Recipient address rejected", 26))
+					bare++;
+				else if (memmem(msg, len, "4.1.1", 5) || memmem(msg, len, "450", 3))
+					texts++;
+			}
+		}
+		/* the generator must reach both branches, or the test proves little */
+		ck_assert_msg(bare > 300 && texts > 300, "%lu bare hits, %lu with the text", bare,
+			      texts);
+		pcre2_code_free(plain);
+	}
+	pcre2_match_data_free(md1);
+	pcre2_match_data_free(md2);
+	patternset_free(&shipped);
+}
+END_TEST
+
 /* The tag cache keys a tag by its first and last eight bytes and its
  * length: tags alike in those must still be told apart. */
 START_TEST(tags_told_apart)
@@ -258,6 +433,8 @@ START_TEST(tags_told_apart)
 	static const char *const tags[] = {
 		"postfix/abcd/x/smtpd", "postfix/wxyz/x/smtpd",	/* differ only between the words */
 		"postfix/abcd/x/smtp", "ab", "ac", "abc", "postfix/q1", "postfix/q2", "exim",
+		/* longer than the three words the fast lookup compares */
+		"postfix-out/submission/smtpd", "postfix-out/submXssion/smtpd",
 	};
 	char conf[2048];
 	size_t at = 0;
@@ -301,6 +478,8 @@ static Suite *matcher_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, same_as_brute_force);
 	tcase_add_test(tc, full_lines);
+	tcase_add_test(tc, needle_trust);
+	tcase_add_test(tc, rewrites_same_as_plain);
 	tcase_add_test(tc, tags_told_apart);
 	suite_add_tcase(s, tc);
 	return s;

@@ -45,7 +45,11 @@ END_TEST
  * sizes, and lines that hold only its first or last byte there. */
 START_TEST(every_place)
 {
-	static const char *const needles[] = { "abc", ": client=", "x", "ab", ", status=sent (250 2.7.0 Ok" };
+	static const char *const needles[] = {
+		"abc", ": client=", "x", "ab", ", status=sent (250 2.7.0 Ok", "abcd", "abcdefghi",
+		"0123456789abcdef", "0123456789abcdefg", "0123456789abcdefghijklmnopqrstuv",
+		", dsn=5.1.1, status=bounced (unknown user: ",
+	};
 
 	for (int i = 0; i < 4; i++) {
 		needle_find_fn *f = impl(i);
@@ -66,10 +70,13 @@ START_TEST(every_place)
 					memcpy(text + at, s, len);
 					ck_assert_msg(find(f, text, n, s, len), "impl %d needle %s n %zu at %zu",
 						      i, s, n, at);
-					if (len > 2) {
-						/* first and last bytes right, middle wrong */
-						text[at + len / 2] = '#';
-						ck_assert(!find(f, text, n, s, len));
+					/* first and last bytes right, one between wrong */
+					for (size_t k = 1; k + 1 < len; k++) {
+						text[at + k] = '#';
+						ck_assert_msg(!find(f, text, n, s, len),
+							      "impl %d needle %s n %zu at %zu byte %zu",
+							      i, s, n, at, k);
+						text[at + k] = s[k];
 					}
 				}
 			}
