@@ -420,8 +420,11 @@ static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, tim
 	if (parser_ymdhms(s, len, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
 		return 0;
 	i = parser_skip_fraction(s, 19, len);
+	/* an offset is at most 23:59 (RFC 3339's hours and minutes): any
+	 * other would move the time by days, so the text stays message */
 	if (i + 6 <= len && s[i] == ' ' && (s[i + 1] == '+' || s[i + 1] == '-') &&
-	    parser_digits(s + i + 2, 4) >= 0 && (i + 6 == len || s[i + 6] == ' ')) {
+	    parser_digits(s + i + 2, 4) >= 0 && parser_digits(s + i + 2, 2) <= 23 &&
+	    parser_digits(s + i + 4, 2) <= 59 && (i + 6 == len || s[i + 6] == ' ')) {
 		int off = parser_digits(s + i + 2, 2) * 3600 + parser_digits(s + i + 4, 2) * 60;
 
 		*t = parser_utc(y, mon, day, h, m, sec) - (s[i + 1] == '+' ? off : -off);
@@ -554,7 +557,8 @@ static int parser_zone3339(struct parser *p, const char *q, const char *end, tim
 		out->time = utc;
 		n = 1;
 	} else if (end - q >= 6 && (*q == '+' || *q == '-') && q[3] == ':' &&
-		   (hh = parser_2digits(q + 1)) >= 0 && (mm = parser_2digits(q + 4)) >= 0) {
+		   (hh = parser_2digits(q + 1)) >= 0 && hh <= 23 &&
+		   (mm = parser_2digits(q + 4)) >= 0 && mm <= 59) {
 		off = hh * 3600 + mm * 60;
 		if (*q == '-')
 			off = -off;
