@@ -571,31 +571,32 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 	const struct slice *addr = &m->cap[CAP_ADDR];
 	const struct slice *rcpt = &m->cap[CAP_RCPT];
 	struct corr_table *t = c->t;
-	struct sighting s = {
-		.time = now, .origin = *o, .cls = p->cls, .pattern = p->name, .weight = p->weight,
-	};
+	struct sighting s;
+	enum class_id cls = p->cls;
 	uint32_t ri = NONE, hash = 0;
 	bool has_qid = qid->p && qid->len > 0 && qid->len <= QID_MAX;
 
-	s.has_score = corr_score(&m->cap[CAP_SCORE], &s.score);
-	if (addr->p) {
-		s.addr_text = addr->p;
-		s.addr_len = addr->len;
-		s.addr_ok = addr_parse(addr->p, addr->len, &s.addr) == 0;
-	}
 	if (rcpt->p && correlator_is_trap(c, rcpt->p, rcpt->len))
-		s.cls = CLASS_SPAMTRAP;
+		cls = CLASS_SPAMTRAP;
+	/* a context line without a queue id links nothing and tells no one */
+	if (cls == CLASS_CONTEXT && !has_qid)
+		return;
+	/* the rest of s only for a line that emits it: most are context */
+	memset(&s.addr, 0, sizeof(s.addr));
+	s.addr_ok = false;
+	if (addr->p)
+		s.addr_ok = addr_parse(addr->p, addr->len, &s.addr) == 0;
 
 	if (has_qid) {
 		struct qkey k = { qid->p, qid->len, htab_hash(qid->p, qid->len) };
 
 		hash = k.hash;
 		ri = htab_find(&t->idx, hash, corr_eq, t, &k);
-		if (ri == NONE && addr->p && s.addr_ok)
+		if (ri == NONE && s.addr_ok)
 			ri = corr_rec_new(c, qid->p, qid->len, hash, now);
 		if (ri != NONE) {
 			corr_touch(t, ri, now);
-			if (addr->p && s.addr_ok) {
+			if (s.addr_ok) {
 				t->rec[ri].addr = s.addr;
 				t->rec[ri].has_addr = true;
 				c->linked++;
@@ -604,7 +605,16 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 		}
 	}
 
-	if (s.cls != CLASS_CONTEXT) {
+	if (cls != CLASS_CONTEXT) {
+		s.time = now;
+		s.origin = *o;
+		s.cls = cls;
+		s.pattern = p->name;
+		s.weight = p->weight;
+		s.addr_text = addr->p;
+		s.addr_len = addr->len;
+		s.score = 0;
+		s.has_score = corr_score(&m->cap[CAP_SCORE], &s.score);
 		if (addr->p) {
 			c->emit(c->ctx, &s);
 		} else if (ri != NONE && t->rec[ri].has_addr) {

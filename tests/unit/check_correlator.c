@@ -551,6 +551,18 @@ START_TEST(trap_sightings)
 	/* an offence line with a plain recipient keeps its own class */
 	feed(&c, T0 + 8, 11, &pat_reject, NULL, "203.0.113.14", "user@example.org", NULL);
 	ck_assert_str_eq(take(), "203.0.113.14 unknown-recipient reject t=+8 line=11\n");
+	/* a context line naming its client without a queue id (amavis):
+	 * only a trap among its recipients makes it a sighting, whatever
+	 * its address */
+	feed(&c, T0 + 9, 12, &pat_from, NULL, "203.0.113.15", "user@example.org", NULL);
+	feed(&c, T0 + 9, 13, &pat_from, NULL, "999.0.113.15", "user@example.org", NULL);
+	feed(&c, T0 + 9, 14, &pat_from, NULL, "203.0.113.16", NULL, NULL);
+	ck_assert_str_eq(take(), "");
+	feed(&c, T0 + 9, 15, &pat_from, NULL, "203.0.113.17", "a@x, trap@example.org", NULL);
+	feed(&c, T0 + 9, 16, &pat_from, NULL, "999.0.113.18", "trap@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.17 spamtrap from t=+9 line=15\n"
+			 "invalid spamtrap from t=+9 line=16 text=999.0.113.18\n");
+	ck_assert_uint_eq(correlator_pending(&c), 0);
 	correlator_free(&c);
 }
 END_TEST
