@@ -106,6 +106,8 @@ static void correlator_free_traps(struct correlator *c)
 	c->trap_dom = NULL;
 	c->ntrap_dom = 0;
 	memset(c->trap_full, 0, sizeof(c->trap_full));
+	c->trap_at_ok = false;
+	c->ntrap_at = 0;
 }
 
 void correlator_free(struct correlator *c)
@@ -150,37 +152,83 @@ static bool corr_is_domain(const char *t)
 	return t[0] == '@' && !strchr(t + 1, '@');
 }
 
+/* Separators of a recipient list. NUL too: strchr() used to find it in
+ * its set, and a hostile line may hold one. */
+static const bool corr_sep[256] = {
+	['\0'] = true, [' '] = true, ['\t'] = true, [','] = true,
+	[';'] = true, ['<'] = true, ['>'] = true,
+};
+
+/* An entry that holds a separator can equal no recipient, nor the part
+ * of one from its last '@'. */
+static bool corr_has_sep(const char *t)
+{
+	for (; *t; t++)
+		if (corr_sep[(unsigned char)*t])
+			return true;
+	return false;
+}
+
+/* Adds the (first '@', length) pair of entry t of length l; false when
+ * the '@' search cannot serve: no '@', or too many pairs. */
+static bool corr_add_pair(uint16_t at[CORR_TRAP_PAIRS][2], uint8_t *n, const char *t, size_t l)
+{
+	const char *q = strchr(t, '@');
+	uint16_t k;
+
+	if (!q)
+		return false;
+	k = (uint16_t)(q - t);
+	for (uint8_t i = 0; i < *n; i++)
+		if (at[i][0] == k && at[i][1] == l)
+			return true;
+	if (*n == CORR_TRAP_PAIRS)
+		return false;
+	at[*n][0] = k;
+	at[*n][1] = (uint16_t)l;
+	(*n)++;
+	return true;
+}
+
 int correlator_set_traps(struct correlator *c, char **traps, size_t n)
 {
 	char **v = calloc(n ? n : 1, sizeof(*v));
 	uint16_t *dom = calloc(n ? n : 1, sizeof(*dom));
 	uint64_t full[sizeof(c->trap_full) / sizeof(*c->trap_full)] = { 0 };
-	size_t ndom = 0;
+	uint16_t at[CORR_TRAP_PAIRS][2];
+	uint8_t nat = 0;
+	bool at_ok = true;
+	size_t ndom = 0, nv = 0;
 
 	if (!v || !dom)
 		goto fail;
 	for (size_t i = 0; i < n; i++) {
 		size_t l;
 
-		v[i] = strdup(traps[i]);
-		if (!v[i]) {
-			while (i-- > 0)
-				free(v[i]);
+		if (corr_has_sep(traps[i]))
+			continue;
+		v[nv] = strdup(traps[i]);
+		if (!v[nv]) {
+			while (nv-- > 0)
+				free(v[nv]);
 			goto fail;
 		}
-		l = strlen(v[i]);
+		l = strlen(v[nv]);
+		nv++;
 		if (l == 0 || l > CORR_RCPT_MAX)
 			continue;	/* no recipient is that long */
 		{
-			unsigned k = corr_full_bit(l, (unsigned char)v[i][0],
-						   (unsigned char)v[i][l - 1]);
+			unsigned k = corr_full_bit(l, (unsigned char)v[nv - 1][0],
+						   (unsigned char)v[nv - 1][l - 1]);
 
 			full[k / 64] |= 1ULL << (k % 64);
 		}
-		if (corr_is_domain(v[i]))
+		if (at_ok && !corr_add_pair(at, &nat, v[nv - 1], l))
+			at_ok = false;
+		if (corr_is_domain(v[nv - 1]))
 			dom[ndom++] = (uint16_t)l;
 	}
-	qsort(v, n, sizeof(*v), corr_strcmp);
+	qsort(v, nv, sizeof(*v), corr_strcmp);
 	qsort(dom, ndom, sizeof(*dom), corr_u16cmp);
 	{
 		size_t k = 0;
@@ -192,10 +240,13 @@ int correlator_set_traps(struct correlator *c, char **traps, size_t n)
 	}
 	correlator_free_traps(c);
 	c->traps = v;
-	c->ntraps = n;
+	c->ntraps = nv;
 	c->trap_dom = dom;
 	c->ntrap_dom = ndom;
 	memcpy(c->trap_full, full, sizeof(full));
+	c->trap_at_ok = at_ok;
+	c->ntrap_at = nat;
+	memcpy(c->trap_at, at, sizeof(at));
 	return 0;
 fail:
 	free(v);
@@ -249,13 +300,6 @@ static bool corr_trap_one(const struct correlator *c, const char *p, size_t len)
 	return false;
 }
 
-/* Separators of a recipient list. NUL too: strchr() used to find it in
- * its set, and a hostile line may hold one. */
-static const bool corr_sep[256] = {
-	['\0'] = true, [' '] = true, ['\t'] = true, [','] = true,
-	[';'] = true, ['<'] = true, ['>'] = true,
-};
-
 static size_t corr_token_end(const char *s, size_t i, size_t len)
 {
 	for (; i + 4 <= len; i += 4) {
@@ -273,12 +317,57 @@ static size_t corr_token_end(const char *s, size_t i, size_t len)
 	return i;
 }
 
+/*
+ * The list searched from its '@'s: every entry a recipient could equal
+ * holds one, so a trap recipient's first '@' is at its entry's offset
+ * from the recipient's start, and a trap domain starts at an '@' and
+ * ends the recipient. The bytes around a candidate must be separators
+ * (or the list's ends); the lookup compares all bytes between, and no
+ * entry holds a separator, so a match is a whole recipient (or its part
+ * from its last '@': a domain entry has no other). Lists of at most
+ * CORR_RCPT_MAX bytes only, so that no recipient is too long.
+ */
+static bool corr_trap_at(const struct correlator *c, const char *s, size_t len)
+{
+	const char *q = memchr(s, '@', len);
+
+	for (; q; q = memchr(q + 1, '@', (size_t)(s + len - q - 1))) {
+		size_t at = (size_t)(q - s);
+
+		for (unsigned i = 0; i < c->ntrap_at; i++) {
+			size_t k = c->trap_at[i][0], l = c->trap_at[i][1], a;
+			unsigned b;
+
+			if (at < k || at - k + l > len)
+				continue;
+			a = at - k;
+			if ((a > 0 && !corr_sep[(unsigned char)s[a - 1]]) ||
+			    (a + l < len && !corr_sep[(unsigned char)s[a + l]]))
+				continue;
+			b = corr_full_bit(l, (unsigned char)s[a], (unsigned char)s[a + l - 1]);
+			if ((c->trap_full[b / 64] >> (b % 64) & 1) &&
+			    corr_trap_lookup(c, s + a, l, false))
+				return true;
+		}
+		for (size_t i = 0; i < c->ntrap_dom && at + c->trap_dom[i] <= len; i++) {
+			size_t d = c->trap_dom[i];
+
+			if ((at + d == len || corr_sep[(unsigned char)s[at + d]]) &&
+			    corr_trap_lookup(c, q, d, true))
+				return true;
+		}
+	}
+	return false;
+}
+
 bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len)
 {
 	size_t i = 0;
 
 	if (c->ntraps == 0)
 		return false;
+	if (c->trap_at_ok && len <= CORR_RCPT_MAX)
+		return corr_trap_at(c, rcpt, len);
 	while (i < len) {
 		size_t j;
 

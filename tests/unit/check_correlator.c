@@ -658,15 +658,17 @@ static size_t gen_addr(char *s, size_t at, size_t room)
 	return at;
 }
 
-START_TEST(trap_same_as_before)
+/* at_all: every entry holds an '@', so that the '@' search serves the
+ * lists of at most CORR_RCPT_MAX bytes */
+static void trap_compare(bool at_all, uint64_t seed)
 {
 	static char big[700];
 	struct correlator c;
 	struct ref_traps ref;
 	char *list[12], s[1200];
-	unsigned hits = 0, runs = 0;
+	unsigned hits = 0, runs = 0, fast = 0;
 
-	rng_state = 7;
+	rng_state = seed;
 	mk(&c, 100, 3600);
 	for (unsigned round = 0; round < 300; round++) {
 		size_t n = rnd(8);
@@ -691,8 +693,12 @@ START_TEST(trap_same_as_before)
 				break;
 			default:
 				len = gen_addr(s, 0, 200);
-				if (rnd(2))
-					memmove(s + 1, s, len++), s[0] = '@';
+				if (rnd(2) || (at_all && !memchr(s, '@', len))) {
+					size_t k = rnd(2) ? 0 : rnd((unsigned)len + 1);
+
+					memmove(s + k + 1, s + k, len++ - k);
+					s[k] = '@';
+				}
 				s[len] = '\0';
 				list[i] = strdup(s);
 				break;
@@ -700,6 +706,7 @@ START_TEST(trap_same_as_before)
 			ck_assert_ptr_nonnull(list[i]);
 		}
 		ck_assert_int_eq(correlator_set_traps(&c, list, n), 0);
+		fast += c.trap_at_ok && n > 0;
 		ref.v = list;
 		ref.n = n;
 		qsort(list, n, sizeof(*list), ref_strcmp);
@@ -760,10 +767,26 @@ START_TEST(trap_same_as_before)
 		for (size_t i = 0; i < n; i++)
 			free(list[i]);
 	}
-	/* the generator must reach both answers often */
+	/* the generator must reach both answers often, and both searches */
 	ck_assert_uint_gt(hits, runs / 20);
 	ck_assert_uint_lt(hits, runs / 2);
+	if (at_all)
+		ck_assert_uint_gt(fast, 200);
+	else
+		ck_assert_uint_lt(fast, 150);
 	correlator_free(&c);
+}
+
+START_TEST(trap_same_as_before)
+{
+	trap_compare(false, 7);
+}
+END_TEST
+
+START_TEST(trap_same_as_before_at_search)
+{
+	trap_compare(true, 11);
+	trap_compare(true, 12);
 }
 END_TEST
 
@@ -881,6 +904,7 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tt, traps_from_config);
 	tcase_add_test(tt, trap_sightings);
 	tcase_add_test(tt, trap_same_as_before);
+	tcase_add_test(tt, trap_same_as_before_at_search);
 	suite_add_tcase(s, tt);
 	return s;
 }
