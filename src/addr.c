@@ -27,50 +27,68 @@ static const uint8_t addr_hex[256] = {
 };
 
 /* One part of a dotted quad at p: 0..255 without leading zeros. Returns
- * the position after it, NULL when there is none. "01" ends after the 0. */
-static inline const char *addr_quad_part(const char *p, const char *end, uint8_t *out)
+ * the position after it, NULL when there is none. "01" ends after the 0.
+ * p lies in a buffer that ends in NULs: no end to test. */
+static inline const unsigned char *addr_quad_part(const unsigned char *p, uint8_t *out)
 {
-	unsigned v, d;
+	unsigned d0 = p[0] - (unsigned)'0', d1, d2, v;
 
-	if (p == end || (v = (unsigned char)*p - (unsigned)'0') > 9)
+	if (d0 > 9)
 		return NULL;
-	p++;
-	if (v && p != end && (d = (unsigned char)*p - (unsigned)'0') <= 9) {
-		v = v * 10 + d;
-		p++;
-		if (p != end && (d = (unsigned char)*p - (unsigned)'0') <= 9) {
-			v = v * 10 + d;
-			p++;
-			if (v > 255)
-				return NULL;
-		}
+	if (d0 == 0 || (d1 = p[1] - (unsigned)'0') > 9) {
+		*out = (uint8_t)d0;
+		return p + 1;
 	}
+	if ((d2 = p[2] - (unsigned)'0') > 9) {
+		*out = (uint8_t)(d0 * 10 + d1);
+		return p + 2;
+	}
+	v = d0 * 100 + d1 * 10 + d2;
+	if (v > 255)
+		return NULL;
 	*out = (uint8_t)v;
-	return p;
-}
-
-static inline const char *addr_quad_dot(const char *p, const char *end)
-{
-	return p && p != end && *p == '.' ? p + 1 : NULL;
+	return p + 3;
 }
 
 /*
  * The dotted quad at the start of s[0..n), as inet_pton(AF_INET) takes
  * them. Returns its length, 0 when there is none; whatever follows is the
  * caller's to judge (a digit after a third digit or a "0" ends no quad).
+ * A quad is 7 to 15 bytes: the first 16 (or all n) are copied, with
+ * overlapping word loads, into a buffer of NULs, which end a part as the
+ * end of s would; the parts then need no test of the end.
  */
 static size_t addr_quad_span(const char *s, size_t n, uint8_t b[4])
 {
-	const char *p = s, *end = s + n;
+	unsigned char buf[24] = { 0 };
+	const unsigned char *p = buf;
+	uint64_t lo, hi;
+	uint32_t l4, h4;
 
-	p = addr_quad_part(p, end, &b[0]);
-	p = addr_quad_dot(p, end);
-	p = p ? addr_quad_part(p, end, &b[1]) : NULL;
-	p = addr_quad_dot(p, end);
-	p = p ? addr_quad_part(p, end, &b[2]) : NULL;
-	p = addr_quad_dot(p, end);
-	p = p ? addr_quad_part(p, end, &b[3]) : NULL;
-	return p ? (size_t)(p - s) : 0;
+	if (n < 7)
+		return 0;
+	if (n >= 16) {
+		memcpy(&lo, s, 8);
+		memcpy(&hi, s + 8, 8);
+		memcpy(buf, &lo, 8);
+		memcpy(buf + 8, &hi, 8);
+	} else if (n >= 8) {
+		memcpy(&lo, s, 8);
+		memcpy(&hi, s + n - 8, 8);
+		memcpy(buf + n - 8, &hi, 8);
+		memcpy(buf, &lo, 8);
+	} else {
+		memcpy(&l4, s, 4);
+		memcpy(&h4, s + n - 4, 4);
+		memcpy(buf + n - 4, &h4, 4);
+		memcpy(buf, &l4, 4);
+	}
+	if (!(p = addr_quad_part(p, &b[0])) || *p++ != '.' ||
+	    !(p = addr_quad_part(p, &b[1])) || *p++ != '.' ||
+	    !(p = addr_quad_part(p, &b[2])) || *p++ != '.' ||
+	    !(p = addr_quad_part(p, &b[3])))
+		return 0;
+	return (size_t)(p - buf);
 }
 
 /* A dotted quad filling all of s[0..n) (inet_pton(AF_INET)). */
