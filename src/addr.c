@@ -98,37 +98,46 @@ static bool addr_quad(const char *s, size_t n, uint8_t b[4])
 }
 
 /* Up to four hex digits at p, their value in *val. Returns the position
- * after them: p itself when there are none. */
-static inline const char *addr_group(const char *p, const char *end, unsigned *val)
+ * after them: p itself when there are none. p lies in a buffer that ends
+ * in NULs (no hex digit): no end to test. */
+static inline const unsigned char *addr_group(const unsigned char *p, unsigned *val)
 {
-	unsigned v, d;
+	unsigned d0 = addr_hex[p[0]], d1, d2, d3;
 
-	if (p == end || !(d = addr_hex[(unsigned char)*p]))
+	if (!d0)
 		return *val = 0, p;
-	v = d - 1;
-	if (++p == end || !(d = addr_hex[(unsigned char)*p]))
-		return *val = v, p;
-	v = v << 4 | (d - 1);
-	if (++p == end || !(d = addr_hex[(unsigned char)*p]))
-		return *val = v, p;
-	v = v << 4 | (d - 1);
-	if (++p == end || !(d = addr_hex[(unsigned char)*p]))
-		return *val = v, p;
-	*val = v << 4 | (d - 1);
-	return p + 1;
+	if (!(d1 = addr_hex[p[1]]))
+		return *val = d0 - 1, p + 1;
+	if (!(d2 = addr_hex[p[2]]))
+		return *val = (d0 - 1) << 4 | (d1 - 1), p + 2;
+	if (!(d3 = addr_hex[p[3]]))
+		return *val = (d0 - 1) << 8 | (d1 - 1) << 4 | (d2 - 1), p + 3;
+	*val = (d0 - 1) << 12 | (d1 - 1) << 8 | (d2 - 1) << 4 | (d3 - 1);
+	return p + 4;
 }
 
 /* An IPv6 address filling all of s[0..n) (inet_pton(AF_INET6)): groups of
  * one to four hex digits, at most one "::", a dotted quad as the last 32
- * bits. */
+ * bits. The text is read from a copy padded with NULs: a group ends at
+ * one as it would at the end (and at a NUL of the text, which is no
+ * part of an address either way). */
 static bool addr_six(const char *s, size_t n, uint8_t out[16])
 {
-	const char *p = s, *end = s + n;
+	unsigned char buf[ADDR_TEXT_MAX + 1 + 16] = { 0 };
+	const unsigned char *p = buf, *end = buf + n;
 	uint8_t b[16];
 	size_t pos = 0, gap = SIZE_MAX;
 
-	if (n == 0)
+	if (n == 0 || n > ADDR_TEXT_MAX)
 		return false;
+	if (n >= 16) {
+		/* sixteen bytes at a time, the last block overlapping */
+		for (size_t i = 0; i + 16 < n; i += 16)
+			memcpy(buf + i, s + i, 16);
+		memcpy(buf + n - 16, s + n - 16, 16);
+	} else {
+		memcpy(buf, s, n);
+	}
 	if (*p == ':') {
 		/* a leading colon only as the first of "::" */
 		if (n < 2 || p[1] != ':')
@@ -136,10 +145,10 @@ static bool addr_six(const char *s, size_t n, uint8_t out[16])
 		p++;
 	}
 	for (;;) {
-		const char *tok = p;
+		const unsigned char *tok = p;
 		unsigned val;
 
-		p = addr_group(p, end, &val);
+		p = addr_group(p, &val);
 		if (p == end) {
 			if (p > tok) {
 				if (pos + 2 > 16)
@@ -165,7 +174,8 @@ static bool addr_six(const char *s, size_t n, uint8_t out[16])
 			continue;
 		}
 		/* a fifth hex digit falls through to here, and fails */
-		if (*p == '.' && pos + 4 <= 16 && addr_quad(tok, (size_t)(end - tok), b + pos)) {
+		if (*p == '.' && pos + 4 <= 16 &&
+		    addr_quad((const char *)tok, (size_t)(end - tok), b + pos)) {
 			pos += 4;
 			break;
 		}
