@@ -55,9 +55,10 @@ struct correlator {
 	uint64_t trap_full[CORR_TRAP_FILTER / 64];
 	uint16_t *trap_dom;
 	size_t ntrap_dom;
-	/* when every entry a recipient could equal holds an '@' and they
-	 * make few (offset of the first '@', length) pairs, a list is
-	 * searched from its '@'s alone: trap_at holds those pairs */
+	/* when every entry a recipient could equal holds an '@' and those
+	 * that are no "@domain" make few (offset of the first '@', length)
+	 * pairs, a list is searched from its '@'s alone: trap_at holds
+	 * those pairs */
 	bool trap_at_ok;
 	uint8_t ntrap_at;
 	uint16_t trap_at[CORR_TRAP_PAIRS][2];

@@ -223,10 +223,12 @@ int correlator_set_traps(struct correlator *c, char **traps, size_t n)
 
 			full[k / 64] |= 1ULL << (k % 64);
 		}
-		if (at_ok && !corr_add_pair(at, &nat, v[nv - 1], l))
-			at_ok = false;
+		/* a domain entry equal to a whole recipient is found by the
+		 * domain search too: it needs no pair */
 		if (corr_is_domain(v[nv - 1]))
 			dom[ndom++] = (uint16_t)l;
+		else if (at_ok && !corr_add_pair(at, &nat, v[nv - 1], l))
+			at_ok = false;
 	}
 	qsort(v, nv, sizeof(*v), corr_strcmp);
 	qsort(dom, ndom, sizeof(*dom), corr_u16cmp);
@@ -324,8 +326,10 @@ static size_t corr_token_end(const char *s, size_t i, size_t len)
  * ends the recipient. The bytes around a candidate must be separators
  * (or the list's ends); the lookup compares all bytes between, and no
  * entry holds a separator, so a match is a whole recipient (or its part
- * from its last '@': a domain entry has no other). Lists of at most
- * CORR_RCPT_MAX bytes only, so that no recipient is too long.
+ * from its last '@': a domain entry has no other). A recipient equal
+ * to a domain entry is its own part from its last '@', so domain
+ * entries have no pair. Lists of at most CORR_RCPT_MAX bytes only, so
+ * that no recipient is too long.
  */
 static bool corr_trap_at(const struct correlator *c, const char *s, size_t len)
 {
