@@ -303,6 +303,36 @@ START_TEST(count_bound_links)
 }
 END_TEST
 
+/* Ids are compared word-wise for 8..16 bytes, memcmp otherwise: a
+ * difference in any byte, at every length, keeps two ids apart. */
+START_TEST(qid_every_byte)
+{
+	struct correlator c;
+	char id[QID_MAX + 1], other[QID_MAX + 1], want[128];
+	uint64_t line = 1;
+
+	mk(&c, 100000, 3600);
+	for (size_t n = 1; n <= QID_MAX; n++) {
+		for (size_t i = 0; i < n; i++)
+			id[i] = (char)('A' + (n * 7 + i * 3) % 26);
+		id[n] = '\0';
+		feed(&c, T0, line++, &pat_client, id, "203.0.113.9", NULL, NULL);
+		for (size_t i = 0; i < n; i++) {
+			memcpy(other, id, n + 1);
+			other[i] = (char)(other[i] ^ 0x20);
+			feed(&c, T0, line++, &pat_unknown, other, NULL, "x@example.org", NULL);
+			ck_assert_msg(strcmp(take(), "") == 0, "length %zu, byte %zu", n, i);
+		}
+		feed(&c, T0, line, &pat_unknown, id, NULL, "x@example.org", NULL);
+		snprintf(want, sizeof(want), "203.0.113.9 unknown-recipient unknown t=+0 line=%llu\n",
+			 (unsigned long long)line);
+		line++;
+		ck_assert_str_eq(take(), want);
+	}
+	correlator_free(&c);
+}
+END_TEST
+
 START_TEST(long_qid)
 {
 	struct correlator c;
@@ -897,6 +927,7 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tc, count_bound_events);
 	tcase_add_test(tc, count_bound_links);
 	tcase_add_test(tc, long_qid);
+	tcase_add_test(tc, qid_every_byte);
 	tcase_add_test(tc, score_same_as_strtod);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tt, trap_matching);
