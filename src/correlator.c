@@ -688,7 +688,9 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 		if (ri == NONE && s.addr_ok)
 			ri = corr_rec_new(c, qid->p, qid->len, hash, now);
 		if (ri != NONE) {
-			corr_touch(t, ri, now);
+			/* a record this line ends is deleted below: no move */
+			if (!p->qid_end)
+				corr_touch(t, ri, now);
 			if (s.addr_ok) {
 				t->rec[ri].addr = s.addr;
 				t->rec[ri].has_addr = true;
