@@ -820,6 +820,91 @@ START_TEST(trap_same_as_before_at_search)
 }
 END_TEST
 
+/* --- the parsed-address cache: addr_parse's answer, hit or miss --- */
+
+static struct sighting last;
+static unsigned nlast;
+
+static void on_last(void *ctx, const struct sighting *s)
+{
+	(void)ctx;
+	last = *s;
+	nlast++;
+}
+
+START_TEST(addr_cache_same_as_parse)
+{
+	/* texts that share a cache slot (the same length and last eight
+	 * bytes) but differ before them, valid and not, and IPv6, ports,
+	 * NULs, the lengths around the longest one cached (47) */
+	static const char *const fixed[] = {
+		"1.2.3.4:25", "9.2.3.4:25", "1.2.3.4:99", "x.2.3.4:25", "11.2.3.4", "21.2.3.4",
+		"256.1.1.1", "255.1.1.1", "2001:db8::1", "2001:db9::1", "::ffff:1.2.3.4",
+		"::fffe:1.2.3.4", "fe80::1%eth0", "fe81::1%eth0", "IPv6:2001:db8::5",
+		"1.2.3", "1.2.", "1.2", "", "0.0.0.0", "00.0.0.0",
+		"2001:db8:aaaa:bbbb:cccc:dddd:1.2.3.4%eth12345678", /* 47 */
+		"2001:db8:aaaa:bbbb:cccc:dddd:1.2.3.4%eth123456789", /* 48 */
+		"2001:db8:aaaa:bbbb:cccc:dddd:1.2.3.4%eth1234567", /* 46 */
+		"3001:db8:aaaa:bbbb:cccc:dddd:1.2.3.4%eth12345678",
+	};
+	char texts[400][64];
+	size_t lens[400], n = 0;
+	struct correlator c;
+	unsigned hits = 0;
+
+	patterns();
+	ck_assert_int_eq(correlator_init(&c, 100, 3600, on_last, NULL), 0);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++, n++) {
+		lens[n] = strlen(fixed[i]);
+		memcpy(texts[n], fixed[i], lens[n]);
+	}
+	rng_state = 99;
+	for (; n < 400; n++) {
+		static const char any[] = "0123456789..::abcdef%";
+		int k = snprintf(texts[n], sizeof(texts[n]), "%u.%u.%u.%u", rnd(4) * 64,
+				 rnd(300), rnd(3), rnd(256));
+
+		lens[n] = (size_t)k;
+		if (rnd(3) == 0)
+			lens[n] += (size_t)snprintf(texts[n] + k, sizeof(texts[n]) - (size_t)k,
+						    ":%u", rnd(70000));
+		if (rnd(4) == 0) {
+			lens[n] = rnd(60);
+			for (size_t i = 0; i < lens[n]; i++)
+				texts[n][i] = rnd(20) == 0 ? (char)rnd(256) : any[rnd(sizeof(any) - 1)];
+		}
+	}
+	for (unsigned k = 0; k < 40000; k++) {
+		size_t i = rnd(8) ? rnd(40) : rnd(400);	/* some texts often */
+		char *own = malloc(lens[i] ? lens[i] : 1);
+		struct match m;
+		struct origin o = { 0, k };
+		struct addr want;
+		bool ok;
+
+		ck_assert_ptr_nonnull(own);
+		memcpy(own, texts[i], lens[i]);
+		memset(&m, 0, sizeof(m));
+		m.pattern = &pat_reject;
+		m.cap[CAP_ADDR].p = own;
+		m.cap[CAP_ADDR].len = lens[i];
+		nlast = 0;
+		correlator_feed(&c, &m, &o, T0);
+		ck_assert_uint_eq(nlast, 1);
+		memset(&want, 0, sizeof(want));
+		ok = addr_parse(texts[i], lens[i], &want) == 0;
+		if (last.addr_ok != ok || memcmp(&last.addr, &want, sizeof(want)) != 0)
+			ck_abort_msg("text %zu \"%.*s\": %d, addr_parse %d", i, (int)lens[i],
+				     texts[i], last.addr_ok, ok);
+		ck_assert_ptr_eq(last.addr_text, own);
+		hits += ok;
+		free(own);
+	}
+	ck_assert_uint_gt(hits, 10000);
+	correlator_free(&c);
+}
+END_TEST
+
 /* --- scores --- */
 
 static bool got_score;
@@ -927,6 +1012,7 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tc, count_bound_events);
 	tcase_add_test(tc, count_bound_links);
 	tcase_add_test(tc, long_qid);
+	tcase_add_test(tc, addr_cache_same_as_parse);
 	tcase_add_test(tc, qid_every_byte);
 	tcase_add_test(tc, score_same_as_strtod);
 	suite_add_tcase(s, tc);
