@@ -4,7 +4,8 @@
  * least recently seen id (with its events) and the oldest event go first.
  * Both live in arrays that grow by doubling up to max and are reused
  * through free lists, so memory follows what is live, not the traffic.
- * Ids and events also leave after timeout seconds of silence.
+ * Ids and events also leave after timeout seconds of silence. Beside
+ * them, 64 slots of recently parsed address texts (4 KB), fixed size.
  */
 #include <stdlib.h>
 #include <string.h>
