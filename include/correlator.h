@@ -42,10 +42,12 @@ struct corr_table;
  * 256 bytes at most); a longer one is no trap. */
 #define CORR_RCPT_MAX 320
 #define CORR_TRAP_FILTER 1024	/* bits */
+#define CORR_TRAP_PAIRS 8
 
 struct correlator {
 	struct corr_table *t;
-	char **traps;		/* lower-case, sorted; "@domain" for a whole domain */
+	char **traps;		/* lower-case, sorted; "@domain" for a whole domain;
+				 * none holds a separator (no recipient could) */
 	size_t ntraps;
 	/* filters before a lookup: trap_full has a bit set for each entry's
 	 * length, first and last byte (hashed together); trap_dom lists
@@ -53,6 +55,13 @@ struct correlator {
 	uint64_t trap_full[CORR_TRAP_FILTER / 64];
 	uint16_t *trap_dom;
 	size_t ntrap_dom;
+	/* when every entry a recipient could equal holds an '@' and those
+	 * that are no "@domain" make few (offset of the first '@', length)
+	 * pairs, a list is searched from its '@'s alone: trap_at holds
+	 * those pairs */
+	bool trap_at_ok;
+	uint8_t ntrap_at;
+	uint16_t trap_at[CORR_TRAP_PAIRS][2];
 	long timeout;
 	size_t max;
 	correlator_emit_fn *emit;

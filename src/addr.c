@@ -27,50 +27,68 @@ static const uint8_t addr_hex[256] = {
 };
 
 /* One part of a dotted quad at p: 0..255 without leading zeros. Returns
- * the position after it, NULL when there is none. "01" ends after the 0. */
-static inline const char *addr_quad_part(const char *p, const char *end, uint8_t *out)
+ * the position after it, NULL when there is none. "01" ends after the 0.
+ * p lies in a buffer that ends in NULs: no end to test. */
+static inline const unsigned char *addr_quad_part(const unsigned char *p, uint8_t *out)
 {
-	unsigned v, d;
+	unsigned d0 = p[0] - (unsigned)'0', d1, d2, v;
 
-	if (p == end || (v = (unsigned char)*p - (unsigned)'0') > 9)
+	if (d0 > 9)
 		return NULL;
-	p++;
-	if (v && p != end && (d = (unsigned char)*p - (unsigned)'0') <= 9) {
-		v = v * 10 + d;
-		p++;
-		if (p != end && (d = (unsigned char)*p - (unsigned)'0') <= 9) {
-			v = v * 10 + d;
-			p++;
-			if (v > 255)
-				return NULL;
-		}
+	if (d0 == 0 || (d1 = p[1] - (unsigned)'0') > 9) {
+		*out = (uint8_t)d0;
+		return p + 1;
 	}
+	if ((d2 = p[2] - (unsigned)'0') > 9) {
+		*out = (uint8_t)(d0 * 10 + d1);
+		return p + 2;
+	}
+	v = d0 * 100 + d1 * 10 + d2;
+	if (v > 255)
+		return NULL;
 	*out = (uint8_t)v;
-	return p;
-}
-
-static inline const char *addr_quad_dot(const char *p, const char *end)
-{
-	return p && p != end && *p == '.' ? p + 1 : NULL;
+	return p + 3;
 }
 
 /*
  * The dotted quad at the start of s[0..n), as inet_pton(AF_INET) takes
  * them. Returns its length, 0 when there is none; whatever follows is the
  * caller's to judge (a digit after a third digit or a "0" ends no quad).
+ * A quad is 7 to 15 bytes: the first 16 (or all n) are copied, with
+ * overlapping word loads, into a buffer of NULs, which end a part as the
+ * end of s would; the parts then need no test of the end.
  */
 static size_t addr_quad_span(const char *s, size_t n, uint8_t b[4])
 {
-	const char *p = s, *end = s + n;
+	unsigned char buf[24] = { 0 };
+	const unsigned char *p = buf;
+	uint64_t lo, hi;
+	uint32_t l4, h4;
 
-	p = addr_quad_part(p, end, &b[0]);
-	p = addr_quad_dot(p, end);
-	p = p ? addr_quad_part(p, end, &b[1]) : NULL;
-	p = addr_quad_dot(p, end);
-	p = p ? addr_quad_part(p, end, &b[2]) : NULL;
-	p = addr_quad_dot(p, end);
-	p = p ? addr_quad_part(p, end, &b[3]) : NULL;
-	return p ? (size_t)(p - s) : 0;
+	if (n < 7)
+		return 0;
+	if (n >= 16) {
+		memcpy(&lo, s, 8);
+		memcpy(&hi, s + 8, 8);
+		memcpy(buf, &lo, 8);
+		memcpy(buf + 8, &hi, 8);
+	} else if (n >= 8) {
+		memcpy(&lo, s, 8);
+		memcpy(&hi, s + n - 8, 8);
+		memcpy(buf + n - 8, &hi, 8);
+		memcpy(buf, &lo, 8);
+	} else {
+		memcpy(&l4, s, 4);
+		memcpy(&h4, s + n - 4, 4);
+		memcpy(buf + n - 4, &h4, 4);
+		memcpy(buf, &l4, 4);
+	}
+	if (!(p = addr_quad_part(p, &b[0])) || *p++ != '.' ||
+	    !(p = addr_quad_part(p, &b[1])) || *p++ != '.' ||
+	    !(p = addr_quad_part(p, &b[2])) || *p++ != '.' ||
+	    !(p = addr_quad_part(p, &b[3])))
+		return 0;
+	return (size_t)(p - buf);
 }
 
 /* A dotted quad filling all of s[0..n) (inet_pton(AF_INET)). */
@@ -80,37 +98,46 @@ static bool addr_quad(const char *s, size_t n, uint8_t b[4])
 }
 
 /* Up to four hex digits at p, their value in *val. Returns the position
- * after them: p itself when there are none. */
-static inline const char *addr_group(const char *p, const char *end, unsigned *val)
+ * after them: p itself when there are none. p lies in a buffer that ends
+ * in NULs (no hex digit): no end to test. */
+static inline const unsigned char *addr_group(const unsigned char *p, unsigned *val)
 {
-	unsigned v, d;
+	unsigned d0 = addr_hex[p[0]], d1, d2, d3;
 
-	if (p == end || !(d = addr_hex[(unsigned char)*p]))
+	if (!d0)
 		return *val = 0, p;
-	v = d - 1;
-	if (++p == end || !(d = addr_hex[(unsigned char)*p]))
-		return *val = v, p;
-	v = v << 4 | (d - 1);
-	if (++p == end || !(d = addr_hex[(unsigned char)*p]))
-		return *val = v, p;
-	v = v << 4 | (d - 1);
-	if (++p == end || !(d = addr_hex[(unsigned char)*p]))
-		return *val = v, p;
-	*val = v << 4 | (d - 1);
-	return p + 1;
+	if (!(d1 = addr_hex[p[1]]))
+		return *val = d0 - 1, p + 1;
+	if (!(d2 = addr_hex[p[2]]))
+		return *val = (d0 - 1) << 4 | (d1 - 1), p + 2;
+	if (!(d3 = addr_hex[p[3]]))
+		return *val = (d0 - 1) << 8 | (d1 - 1) << 4 | (d2 - 1), p + 3;
+	*val = (d0 - 1) << 12 | (d1 - 1) << 8 | (d2 - 1) << 4 | (d3 - 1);
+	return p + 4;
 }
 
 /* An IPv6 address filling all of s[0..n) (inet_pton(AF_INET6)): groups of
  * one to four hex digits, at most one "::", a dotted quad as the last 32
- * bits. */
+ * bits. The text is read from a copy padded with NULs: a group ends at
+ * one as it would at the end (and at a NUL of the text, which is no
+ * part of an address either way). */
 static bool addr_six(const char *s, size_t n, uint8_t out[16])
 {
-	const char *p = s, *end = s + n;
+	unsigned char buf[ADDR_TEXT_MAX + 1 + 16] = { 0 };
+	const unsigned char *p = buf, *end = buf + n;
 	uint8_t b[16];
 	size_t pos = 0, gap = SIZE_MAX;
 
-	if (n == 0)
+	if (n == 0 || n > ADDR_TEXT_MAX)
 		return false;
+	if (n >= 16) {
+		/* sixteen bytes at a time, the last block overlapping */
+		for (size_t i = 0; i + 16 < n; i += 16)
+			memcpy(buf + i, s + i, 16);
+		memcpy(buf + n - 16, s + n - 16, 16);
+	} else {
+		memcpy(buf, s, n);
+	}
 	if (*p == ':') {
 		/* a leading colon only as the first of "::" */
 		if (n < 2 || p[1] != ':')
@@ -118,10 +145,10 @@ static bool addr_six(const char *s, size_t n, uint8_t out[16])
 		p++;
 	}
 	for (;;) {
-		const char *tok = p;
+		const unsigned char *tok = p;
 		unsigned val;
 
-		p = addr_group(p, end, &val);
+		p = addr_group(p, &val);
 		if (p == end) {
 			if (p > tok) {
 				if (pos + 2 > 16)
@@ -147,7 +174,8 @@ static bool addr_six(const char *s, size_t n, uint8_t out[16])
 			continue;
 		}
 		/* a fifth hex digit falls through to here, and fails */
-		if (*p == '.' && pos + 4 <= 16 && addr_quad(tok, (size_t)(end - tok), b + pos)) {
+		if (*p == '.' && pos + 4 <= 16 &&
+		    addr_quad((const char *)tok, (size_t)(end - tok), b + pos)) {
 			pos += 4;
 			break;
 		}

@@ -28,6 +28,16 @@ static void htab_seed_init(void)
 	htab_seed = seed | 1;
 }
 
+/* Two words folded by one 64x64->128-bit multiply (the "mum" of
+ * wyhash): one multiply for a key of 9..16 bytes (queue ids), where
+ * two rounds of htab_mix cost twice as much. */
+static uint64_t htab_mum(uint64_t a, uint64_t b)
+{
+	__extension__ unsigned __int128 m = (unsigned __int128)a * b;
+
+	return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
 /*
  * Whole words, the last one read so that it ends with the key (it may
  * overlap the one before): no byte-by-byte tail. Every byte is read and
@@ -36,15 +46,18 @@ static void htab_seed_init(void)
 uint32_t htab_hash(const void *p, size_t n)
 {
 	const unsigned char *s = p;
-	uint64_t h, w;
+	uint64_t h, w, w2;
 
 	h = htab_seed ^ (n * 0x9e3779b97f4a7c15ULL);
 	if (n > 8) {
-		for (; n > 8; n -= 8, s += 8) {
+		for (; n > 16; n -= 8, s += 8) {
 			memcpy(&w, s, 8);
 			h = htab_mix(h ^ w);
 		}
-		memcpy(&w, s + n - 8, 8);
+		memcpy(&w, s, 8);
+		memcpy(&w2, s + n - 8, 8);
+		h = htab_mum(w ^ h, w2 ^ (h >> 32 | h << 32) ^ 0xe7037ed1a0b428dbULL);
+		return (uint32_t)(h ^ (h >> 32));
 	} else if (n >= 4) {
 		uint32_t lo, hi;
 

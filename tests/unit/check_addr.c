@@ -201,6 +201,41 @@ START_TEST(same_as_inet_pton_short)
 }
 END_TEST
 
+/* Dotted quads are 7 to 15 bytes, copied whole into a padded buffer
+ * (up to 16 of them) before they are read: every length around those,
+ * with ports, leading zeros, three-digit parts over 255, and NULs. */
+START_TEST(same_as_inet_pton_quads)
+{
+	n_same = n_valid = 0;
+	same_all("0259.", 8);
+	same_all("25.", 11);
+	same_all("10.:", 9);
+	ck_assert_uint_gt(n_valid, 5000);
+	{
+		static const char *const base[] = {
+			"255.255.255.255", "255.255.255.2555", "255.255.255.255:65535",
+			"1.1.1.1", "1.1.1.10", "100.100.100.100", "100.100.100.1000",
+			"10.10.10.10:1", "1.2.3.4:5", "249.250.251.252:25",
+		};
+		char t[32];
+
+		for (size_t k = 0; k < sizeof(base) / sizeof(*base); k++) {
+			size_t n = strlen(base[k]);
+
+			for (size_t cut = 0; cut <= n; cut++)
+				same(base[k], cut);
+			for (size_t i = 0; i < n; i++) {
+				memcpy(t, base[k], n);
+				t[i] = '\0';
+				same(t, n);
+				t[i] = (char)0xb2;
+				same(t, n);
+			}
+		}
+	}
+}
+END_TEST
+
 /* A small deterministic generator: the same strings on every run. */
 static uint64_t rng_state;
 
@@ -538,6 +573,7 @@ static Suite *addr_suite(void)
 	tcase_add_test(tc, parse_ipv6);
 	tcase_add_test(tc, parse_hostile);
 	tcase_add_test(tc, same_as_inet_pton_short);
+	tcase_add_test(tc, same_as_inet_pton_quads);
 	tcase_add_test(tc, same_as_inet_pton_generated);
 	tcase_add_test(tc, same_as_inet_pton_edges);
 	tcase_add_test(tc, kinds);

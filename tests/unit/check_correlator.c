@@ -303,6 +303,36 @@ START_TEST(count_bound_links)
 }
 END_TEST
 
+/* Ids are compared word-wise for 8..16 bytes, memcmp otherwise: a
+ * difference in any byte, at every length, keeps two ids apart. */
+START_TEST(qid_every_byte)
+{
+	struct correlator c;
+	char id[QID_MAX + 1], other[QID_MAX + 1], want[128];
+	uint64_t line = 1;
+
+	mk(&c, 100000, 3600);
+	for (size_t n = 1; n <= QID_MAX; n++) {
+		for (size_t i = 0; i < n; i++)
+			id[i] = (char)('A' + (n * 7 + i * 3) % 26);
+		id[n] = '\0';
+		feed(&c, T0, line++, &pat_client, id, "203.0.113.9", NULL, NULL);
+		for (size_t i = 0; i < n; i++) {
+			memcpy(other, id, n + 1);
+			other[i] = (char)(other[i] ^ 0x20);
+			feed(&c, T0, line++, &pat_unknown, other, NULL, "x@example.org", NULL);
+			ck_assert_msg(strcmp(take(), "") == 0, "length %zu, byte %zu", n, i);
+		}
+		feed(&c, T0, line, &pat_unknown, id, NULL, "x@example.org", NULL);
+		snprintf(want, sizeof(want), "203.0.113.9 unknown-recipient unknown t=+0 line=%llu\n",
+			 (unsigned long long)line);
+		line++;
+		ck_assert_str_eq(take(), want);
+	}
+	correlator_free(&c);
+}
+END_TEST
+
 START_TEST(long_qid)
 {
 	struct correlator c;
@@ -551,6 +581,18 @@ START_TEST(trap_sightings)
 	/* an offence line with a plain recipient keeps its own class */
 	feed(&c, T0 + 8, 11, &pat_reject, NULL, "203.0.113.14", "user@example.org", NULL);
 	ck_assert_str_eq(take(), "203.0.113.14 unknown-recipient reject t=+8 line=11\n");
+	/* a context line naming its client without a queue id (amavis):
+	 * only a trap among its recipients makes it a sighting, whatever
+	 * its address */
+	feed(&c, T0 + 9, 12, &pat_from, NULL, "203.0.113.15", "user@example.org", NULL);
+	feed(&c, T0 + 9, 13, &pat_from, NULL, "999.0.113.15", "user@example.org", NULL);
+	feed(&c, T0 + 9, 14, &pat_from, NULL, "203.0.113.16", NULL, NULL);
+	ck_assert_str_eq(take(), "");
+	feed(&c, T0 + 9, 15, &pat_from, NULL, "203.0.113.17", "a@x, trap@example.org", NULL);
+	feed(&c, T0 + 9, 16, &pat_from, NULL, "999.0.113.18", "trap@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.17 spamtrap from t=+9 line=15\n"
+			 "invalid spamtrap from t=+9 line=16 text=999.0.113.18\n");
+	ck_assert_uint_eq(correlator_pending(&c), 0);
 	correlator_free(&c);
 }
 END_TEST
@@ -646,15 +688,17 @@ static size_t gen_addr(char *s, size_t at, size_t room)
 	return at;
 }
 
-START_TEST(trap_same_as_before)
+/* at_all: every entry holds an '@', so that the '@' search serves the
+ * lists of at most CORR_RCPT_MAX bytes */
+static void trap_compare(bool at_all, uint64_t seed)
 {
 	static char big[700];
 	struct correlator c;
 	struct ref_traps ref;
 	char *list[12], s[1200];
-	unsigned hits = 0, runs = 0;
+	unsigned hits = 0, runs = 0, fast = 0;
 
-	rng_state = 7;
+	rng_state = seed;
 	mk(&c, 100, 3600);
 	for (unsigned round = 0; round < 300; round++) {
 		size_t n = rnd(8);
@@ -679,8 +723,12 @@ START_TEST(trap_same_as_before)
 				break;
 			default:
 				len = gen_addr(s, 0, 200);
-				if (rnd(2))
-					memmove(s + 1, s, len++), s[0] = '@';
+				if (rnd(2) || (at_all && !memchr(s, '@', len))) {
+					size_t k = rnd(2) ? 0 : rnd((unsigned)len + 1);
+
+					memmove(s + k + 1, s + k, len++ - k);
+					s[k] = '@';
+				}
 				s[len] = '\0';
 				list[i] = strdup(s);
 				break;
@@ -688,6 +736,7 @@ START_TEST(trap_same_as_before)
 			ck_assert_ptr_nonnull(list[i]);
 		}
 		ck_assert_int_eq(correlator_set_traps(&c, list, n), 0);
+		fast += c.trap_at_ok && n > 0;
 		ref.v = list;
 		ref.n = n;
 		qsort(list, n, sizeof(*list), ref_strcmp);
@@ -748,9 +797,110 @@ START_TEST(trap_same_as_before)
 		for (size_t i = 0; i < n; i++)
 			free(list[i]);
 	}
-	/* the generator must reach both answers often */
+	/* the generator must reach both answers often, and both searches */
 	ck_assert_uint_gt(hits, runs / 20);
 	ck_assert_uint_lt(hits, runs / 2);
+	if (at_all)
+		ck_assert_uint_gt(fast, 200);
+	else
+		ck_assert_uint_lt(fast, 150);
+	correlator_free(&c);
+}
+
+START_TEST(trap_same_as_before)
+{
+	trap_compare(false, 7);
+}
+END_TEST
+
+START_TEST(trap_same_as_before_at_search)
+{
+	trap_compare(true, 11);
+	trap_compare(true, 12);
+}
+END_TEST
+
+/* --- the parsed-address cache: addr_parse's answer, hit or miss --- */
+
+static struct sighting last;
+static unsigned nlast;
+
+static void on_last(void *ctx, const struct sighting *s)
+{
+	(void)ctx;
+	last = *s;
+	nlast++;
+}
+
+START_TEST(addr_cache_same_as_parse)
+{
+	/* texts that share a cache slot (the same length and last eight
+	 * bytes) but differ before them, valid and not, and IPv6, ports,
+	 * NULs, the lengths around the longest one cached (47) */
+	static const char *const fixed[] = {
+		"1.2.3.4:25", "9.2.3.4:25", "1.2.3.4:99", "x.2.3.4:25", "11.2.3.4", "21.2.3.4",
+		"256.1.1.1", "255.1.1.1", "2001:db8::1", "2001:db9::1", "::ffff:1.2.3.4",
+		"::fffe:1.2.3.4", "fe80::1%eth0", "fe81::1%eth0", "IPv6:2001:db8::5",
+		"1.2.3", "1.2.", "1.2", "", "0.0.0.0", "00.0.0.0",
+		"2001:db8:aaaa:bbbb:cccc:dddd:1.2.3.4%eth12345678", /* 47 */
+		"2001:db8:aaaa:bbbb:cccc:dddd:1.2.3.4%eth123456789", /* 48 */
+		"2001:db8:aaaa:bbbb:cccc:dddd:1.2.3.4%eth1234567", /* 46 */
+		"3001:db8:aaaa:bbbb:cccc:dddd:1.2.3.4%eth12345678",
+	};
+	char texts[400][64];
+	size_t lens[400], n = 0;
+	struct correlator c;
+	unsigned hits = 0;
+
+	patterns();
+	ck_assert_int_eq(correlator_init(&c, 100, 3600, on_last, NULL), 0);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(*fixed); i++, n++) {
+		lens[n] = strlen(fixed[i]);
+		memcpy(texts[n], fixed[i], lens[n]);
+	}
+	rng_state = 99;
+	for (; n < 400; n++) {
+		static const char any[] = "0123456789..::abcdef%";
+		int k = snprintf(texts[n], sizeof(texts[n]), "%u.%u.%u.%u", rnd(4) * 64,
+				 rnd(300), rnd(3), rnd(256));
+
+		lens[n] = (size_t)k;
+		if (rnd(3) == 0)
+			lens[n] += (size_t)snprintf(texts[n] + k, sizeof(texts[n]) - (size_t)k,
+						    ":%u", rnd(70000));
+		if (rnd(4) == 0) {
+			lens[n] = rnd(60);
+			for (size_t i = 0; i < lens[n]; i++)
+				texts[n][i] = rnd(20) == 0 ? (char)rnd(256) : any[rnd(sizeof(any) - 1)];
+		}
+	}
+	for (unsigned k = 0; k < 40000; k++) {
+		size_t i = rnd(8) ? rnd(40) : rnd(400);	/* some texts often */
+		char *own = malloc(lens[i] ? lens[i] : 1);
+		struct match m;
+		struct origin o = { 0, k };
+		struct addr want;
+		bool ok;
+
+		ck_assert_ptr_nonnull(own);
+		memcpy(own, texts[i], lens[i]);
+		memset(&m, 0, sizeof(m));
+		m.pattern = &pat_reject;
+		m.cap[CAP_ADDR].p = own;
+		m.cap[CAP_ADDR].len = lens[i];
+		nlast = 0;
+		correlator_feed(&c, &m, &o, T0);
+		ck_assert_uint_eq(nlast, 1);
+		memset(&want, 0, sizeof(want));
+		ok = addr_parse(texts[i], lens[i], &want) == 0;
+		if (last.addr_ok != ok || memcmp(&last.addr, &want, sizeof(want)) != 0)
+			ck_abort_msg("text %zu \"%.*s\": %d, addr_parse %d", i, (int)lens[i],
+				     texts[i], last.addr_ok, ok);
+		ck_assert_ptr_eq(last.addr_text, own);
+		hits += ok;
+		free(own);
+	}
+	ck_assert_uint_gt(hits, 10000);
 	correlator_free(&c);
 }
 END_TEST
@@ -862,6 +1012,8 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tc, count_bound_events);
 	tcase_add_test(tc, count_bound_links);
 	tcase_add_test(tc, long_qid);
+	tcase_add_test(tc, addr_cache_same_as_parse);
+	tcase_add_test(tc, qid_every_byte);
 	tcase_add_test(tc, score_same_as_strtod);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tt, trap_matching);
@@ -869,6 +1021,7 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tt, traps_from_config);
 	tcase_add_test(tt, trap_sightings);
 	tcase_add_test(tt, trap_same_as_before);
+	tcase_add_test(tt, trap_same_as_before_at_search);
 	suite_add_tcase(s, tt);
 	return s;
 }
