@@ -95,4 +95,17 @@ void correlator_expire(struct correlator *c, time_t now);
 /* Events still waiting for their client. */
 size_t correlator_pending(const struct correlator *c);
 
+/*
+ * The links from queue ids to clients, for a restart (state.c keeps them
+ * across one): fn sees each, least recently seen first, and a non-zero
+ * return stops the walk. correlator_link puts one back (as a line naming
+ * both would, and at its own time); 0, or -1 (no memory, or an id no MTA
+ * writes).
+ */
+typedef int correlator_link_fn(void *ctx, const char *qid, size_t len, const struct addr *a,
+			       time_t seen);
+int correlator_walk_links(const struct correlator *c, correlator_link_fn *fn, void *ctx);
+int correlator_link(struct correlator *c, const char *qid, size_t len, const struct addr *a,
+		    time_t seen);
+
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* state: owns the durable record in state_dir: bans, ban history, offences, source positions.
+/* state: owns the durable record in state_dir: bans, ban history, offences, source positions, a stop's links.
  * An append-only log of checksummed text lines, fsync'd when it holds a ban, compacted by atomic rename.
  * It must never let a bad record cost a good one: damaged lines are dropped one by one, and said so. */
 #ifndef SPAMWRATH_STATE_H
@@ -22,11 +22,13 @@ struct state_file_pos {
 	uint64_t head;		/* hash of the file's first line: rotated or the same? */
 };
 
-/* Called while loading, once per source with a saved position. */
+/* Called while loading, once per source with a saved position, and once
+ * per queue-id link saved by the last stop (state_links). */
 struct state_positions {
 	void (*file)(void *ctx, const struct state_file_pos *p);
 	void (*journal)(void *ctx, const char *source, const char *cursor);
 	void *ctx;
+	void (*link)(void *ctx, const char *qid, size_t len, const struct addr *a, time_t seen);
 };
 
 struct state;
@@ -52,6 +54,14 @@ int state_load(struct state *s, struct judge *j, time_t now,
 /* Records what the judge decided (bans, counted offences, unbans); other
  * events are ignored. Buffered until state_flush. */
 void state_event(struct state *s, const struct judge_event *e);
+
+/*
+ * Records the correlator's links from queue ids to clients, for a stop:
+ * a message whose client= line came before it and whose verdict comes
+ * after it is still judged. They last one start (state_load hands them
+ * out, the compaction after it drops them); a kill -9 writes none.
+ */
+void state_links(struct state *s, const struct correlator *c);
 
 void state_file_pos(struct state *s, const struct state_file_pos *p);
 void state_journal_pos(struct state *s, const char *source, const char *cursor);

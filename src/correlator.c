@@ -810,3 +810,42 @@ size_t correlator_pending(const struct correlator *c)
 {
 	return c->t->waiting;
 }
+
+int correlator_walk_links(const struct correlator *c, correlator_link_fn *fn, void *ctx)
+{
+	const struct corr_table *t = c->t;
+
+	for (uint32_t i = t->lru_tail; i != NONE; i = t->rec[i].prev) {
+		const struct qrec *r = &t->rec[i];
+		int rv;
+
+		if (!r->has_addr)
+			continue;
+		rv = fn(ctx, r->qid, r->qlen, &r->addr, r->seen);
+		if (rv)
+			return rv;
+	}
+	return 0;
+}
+
+int correlator_link(struct correlator *c, const char *qid, size_t len, const struct addr *a,
+		    time_t seen)
+{
+	struct corr_table *t = c->t;
+	struct qkey k = { qid, len, 0 };
+	uint32_t ri;
+
+	if (len == 0 || len > QID_MAX)
+		return -1;
+	k.hash = htab_hash(qid, len);
+	ri = htab_find(&t->idx, k.hash, corr_eq, t, &k);
+	if (ri == NONE)
+		ri = corr_rec_new(c, qid, len, k.hash, seen);
+	if (ri == NONE)
+		return -1;
+	corr_touch(t, ri, seen);
+	t->rec[ri].addr = *a;
+	t->rec[ri].has_addr = true;
+	corr_resolve(c, ri);
+	return 0;
+}

@@ -48,6 +48,7 @@ struct daemon {
 	struct loaded *cur;	/* on the heap: the pipeline keeps &cur->ps */
 	struct pipeline pl;
 	bool pl_ready;
+	size_t nlinks;		/* queue-id links the state gave back at start */
 	struct ipset *ipset;
 	struct source **src;
 	size_t nsrc;
@@ -523,6 +524,16 @@ static void daemon_saved_file(void *ctx, const struct state_file_pos *p)
 	dm->nsaved++;
 }
 
+/* A link from the last stop: a verdict still to come names its client. */
+static void daemon_saved_link(void *ctx, const char *qid, size_t len, const struct addr *a,
+			      time_t seen)
+{
+	struct daemon *dm = ctx;
+
+	if (correlator_link(&dm->pl.c, qid, len, a, seen) == 0)
+		dm->nlinks++;
+}
+
 static void daemon_saved_journal(void *ctx, const char *source, const char *cursor)
 {
 	struct daemon *dm = ctx;
@@ -656,7 +667,10 @@ static int daemon_collect_ban(void *ctx, const struct judge_entry *e)
 static int daemon_load_state(struct daemon *dm)
 {
 	const struct config *cfg = dm->cur->cfg;
-	struct state_positions pos = { daemon_saved_file, daemon_saved_journal, dm };
+	struct state_positions pos = {
+		.file = daemon_saved_file, .journal = daemon_saved_journal, .link = daemon_saved_link,
+		.ctx = dm,
+	};
 	struct daemon_collect c = { .now = time(NULL) };
 	struct diag d = { 0 };
 	size_t added = 0;
@@ -682,8 +696,8 @@ static int daemon_load_state(struct daemon *dm)
 	free(c.v);
 	dm->active = c.n;
 	log_info("state: %zu bans in force (%zu put back into the sets, %zu were there), "
-		 "%zu addresses remembered, %zu source positions", c.n, added, c.n - added,
-		 judge_tracked(dm->pl.j), dm->nsaved);
+		 "%zu addresses remembered, %zu source positions, %zu queue ids linked",
+		 c.n, added, c.n - added, judge_tracked(dm->pl.j), dm->nsaved, dm->nlinks);
 	return 0;
 }
 
@@ -1021,6 +1035,8 @@ static void daemon_stop(struct daemon *dm)
 	if (dm->pl_ready)
 		pipeline_flush(&dm->pl);
 	if (dm->state) {
+		if (dm->pl_ready)
+			state_links(dm->state, &dm->pl.c);
 		daemon_save_positions(dm);
 		if (state_flush(dm->state) < 0)
 			log_error("state: the last records could not be written");

@@ -235,6 +235,33 @@ void state_event(struct state *s, const struct judge_event *e)
 	}
 }
 
+static int state_link_record(void *ctx, const char *qid, size_t len, const struct addr *a,
+			     time_t seen)
+{
+	struct state *s = ctx;
+	char q[QID_MAX + 1], buf[ADDR_STRLEN];
+
+	memcpy(q, qid, len);
+	q[len] = '\0';
+	return state_record(s, "link", "ssu", q, addr_format(a, buf), (uint64_t)seen) < 0;
+}
+
+void state_links(struct state *s, const struct correlator *c)
+{
+	correlator_walk_links(c, state_link_record, s);
+}
+
+/* A queue id as an MTA writes one: letters and digits. */
+static bool state_qid(const char *q, size_t len)
+{
+	if (len == 0 || len > QID_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!((q[i] >= '0' && q[i] <= '9') || ((q[i] | 0x20) >= 'a' && (q[i] | 0x20) <= 'z')))
+			return false;
+	return true;
+}
+
 /* Remembers the last position of a source (compaction writes it again)
  * and, unless loading, records it. */
 static void state_position(struct state *s, bool record, const char *source,
@@ -511,6 +538,15 @@ static const char *state_apply(struct state *s, struct state_fields *f, struct j
 		state_position(s, false, f->f[1], "journal", "ss", f->f[1], f->f[2]);
 		if (pos && pos->journal)
 			pos->journal(pos->ctx, f->f[1], f->f[2]);
+		return NULL;
+	}
+	if (strcmp(type, "link") == 0) {
+		/* not written again: a link lasts one restart */
+		if (f->n != 4 || !state_qid(f->f[1], strlen(f->f[1])) ||
+		    addr_parse_host(f->f[2], strlen(f->f[2]), &a) < 0 || state_u64(f->f[3], &u[0]))
+			return "malformed link";
+		if (pos && pos->link)
+			pos->link(pos->ctx, f->f[1], strlen(f->f[1]), &a, (time_t)u[0]);
 		return NULL;
 	}
 	if (f->n < 3 || addr_parse_net(f->f[1], strlen(f->f[1]), &a) < 0)

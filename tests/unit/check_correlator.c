@@ -148,6 +148,53 @@ START_TEST(event_then_link)
 }
 END_TEST
 
+/* What a restart carries over: every link, least recently seen first; put
+ * back, a verdict line finds its client, and expiry goes on by their times. */
+static int collect_link(void *ctx, const char *qid, size_t len, const struct addr *a,
+			time_t seen)
+{
+	struct correlator *to = ctx;
+	char b[ADDR_STRLEN];
+
+	slen += (size_t)snprintf(slog + slen, sizeof(slog) - slen, "%.*s=%s@%+ld\n", (int)len,
+				 qid, addr_format(a, b), (long)(seen - T0));
+	return correlator_link(to, qid, len, a, seen);
+}
+
+START_TEST(links_carried_over)
+{
+	struct correlator c, d;
+	struct addr a;
+
+	mk(&c, 100, 3600);
+	ck_assert_int_eq(correlator_init(&d, 100, 3600, on_sighting, NULL), 0);
+	feed(&c, T0, 1, &pat_client, "A1", "203.0.113.1", NULL, NULL);
+	feed(&c, T0 + 5, 2, &pat_client, "B2", "2001:db8::2", NULL, NULL);
+	feed(&c, T0 + 7, 3, &pat_delivery, "A1", NULL, "user@example.org", NULL);
+	feed(&c, T0 + 8, 4, &pat_unknown, "C3", NULL, "x@example.org", NULL);	/* waits */
+	ck_assert_str_eq(take(), "");
+	ck_assert_int_eq(correlator_walk_links(&c, collect_link, &d), 0);
+	/* A1 was seen last: it comes last; C3 has no client to carry */
+	ck_assert_str_eq(take(), "B2=2001:db8::2@+5\nA1=203.0.113.1@+7\n");
+	correlator_free(&c);
+
+	feed(&d, T0 + 9, 5, &pat_unknown, "A1", NULL, "y@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.1 unknown-recipient unknown t=+9 line=5\n");
+	/* B2 was seen at +5: gone after the timeout, A1 (+9) not yet */
+	correlator_expire(&d, T0 + 5 + 3600);
+	feed(&d, T0 + 5 + 3600, 6, &pat_unknown, "B2", NULL, "z@example.org", NULL);
+	feed(&d, T0 + 5 + 3600, 7, &pat_unknown, "A1", NULL, "z@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.1 unknown-recipient unknown t=+3605 line=7\n");
+	/* a link put back resolves what waits for it; ids no MTA writes are refused */
+	ck_assert_int_eq(addr_parse("198.51.100.3", 12, &a), 0);
+	ck_assert_int_eq(correlator_link(&d, "B2", 2, &a, T0 + 3606), 0);
+	ck_assert_str_eq(take(), "198.51.100.3 unknown-recipient unknown t=+3605 line=6\n");
+	ck_assert_int_eq(correlator_link(&d, "", 0, &a, T0), -1);
+	ck_assert_int_eq(correlator_link(&d, "0123456789012345678901234567890123", 34, &a, T0), -1);
+	correlator_free(&d);
+}
+END_TEST
+
 START_TEST(direct_and_invalid)
 {
 	struct correlator c;
@@ -1006,6 +1053,7 @@ static Suite *correlator_suite(void)
 
 	tcase_add_test(tc, link_then_event);
 	tcase_add_test(tc, event_then_link);
+	tcase_add_test(tc, links_carried_over);
 	tcase_add_test(tc, direct_and_invalid);
 	tcase_add_test(tc, id_reuse);
 	tcase_add_test(tc, timeout);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "names.h"
 #include "state.h"
@@ -309,7 +310,7 @@ static void on_journal(void *ctx, const char *source, const char *cursor)
 
 START_TEST(positions)
 {
-	struct state_positions pos = { on_file, on_journal, NULL };
+	struct state_positions pos = { .file = on_file, .journal = on_journal };
 	struct state_file_pos p = { "mail log", 2049, 1234, 100, 0xabcdef };
 	struct judge_rules r;
 	struct diag d = { 0 };
@@ -338,6 +339,90 @@ START_TEST(positions)
 		st = NULL;
 	}
 	ck_assert_uint_eq(d.n, 0);
+	diag_free(&d);
+}
+END_TEST
+
+/* A record with a good checksum, whatever its fields say. */
+static void append_record(const char *text)
+{
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s *%08lx\n", text,
+		 (unsigned long)crc32(0L, (const Bytef *)text, (uInt)strlen(text)));
+	append_raw(line);
+}
+
+static char links_seen[512];
+
+static void on_link(void *ctx, const char *qid, size_t len, const struct addr *a, time_t seen)
+{
+	char buf[ADDR_STRLEN];
+	size_t n = strlen(links_seen);
+
+	(void)ctx;
+	snprintf(links_seen + n, sizeof(links_seen) - n, "%.*s=%s@%lld ", (int)len, qid,
+		 addr_format(a, buf), (long long)(seen - T0));
+}
+
+static void no_sighting(void *ctx, const struct sighting *s)
+{
+	(void)ctx;
+	(void)s;
+	ck_abort_msg("a link alone made a sighting");
+}
+
+/* Links from queue ids to clients last one start: the stop writes them,
+ * the next load hands them out, its compaction drops them. */
+START_TEST(links)
+{
+	struct state_positions pos = { .link = on_link };
+	struct judge_rules r;
+	struct diag d = { 0 };
+	struct correlator c;
+	struct judge *j;
+	struct addr a;
+
+	rules(&r);
+	ck_assert_int_eq(correlator_init(&c, 100, 3600, no_sighting, NULL), 0);
+	ck_assert_int_eq(addr_parse("203.0.113.5", 11, &a), 0);
+	ck_assert_int_eq(correlator_link(&c, "4BC5D2A1F3", 10, &a, T0 + 1), 0);
+	ck_assert_int_eq(addr_parse("2001:db8::25", 12, &a), 0);
+	ck_assert_int_eq(correlator_link(&c, "4dTnLq0Zx9z3Qbc", 15, &a, T0 + 2), 0);
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	state_links(st, &c);
+	ck_assert_int_eq(state_flush(st), 0);
+	state_close(st);
+	st = NULL;
+	correlator_free(&c);
+	/* what a damaged or hand-made file may hold instead */
+	append_record("link 4BC5D2A1F3 203.0.113.5:25 1795000001");
+	append_record("link 4BC5-D2A1 203.0.113.5 1795000001");
+	append_record("link 4BC5D2A1F3 203.0.113.5");
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	j = judge_new(&r, NULL, NULL, NULL);
+	links_seen[0] = '\0';
+	ck_assert_int_eq(state_load(st, j, T0 + 10, &pos, &d), 0);
+	/* least recently seen first, as the correlator keeps them */
+	ck_assert_str_eq(links_seen, "4BC5D2A1F3=203.0.113.5@1 4dTnLq0Zx9z3Qbc=2001:db8::25@2 ");
+	ck_assert_uint_eq(d.n, 3);
+	for (size_t i = 0; i < d.n; i++)
+		ck_assert_msg(strstr(d.msgs[i], "malformed link"), "%s", d.msgs[i]);
+	diag_free(&d);
+	ck_assert_int_eq(state_compact(st, j, T0 + 10, &d), 0);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	/* the next start has none */
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	j = judge_new(&r, NULL, NULL, NULL);
+	links_seen[0] = '\0';
+	ck_assert_int_eq(state_load(st, j, T0 + 20, &pos, &d), 0);
+	ck_assert_str_eq(links_seen, "");
+	ck_assert_uint_eq(d.n, 0);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
 	diag_free(&d);
 }
 END_TEST
@@ -418,6 +503,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, unban_and_forget);
 	tcase_add_test(tc, damage);
 	tcase_add_test(tc, positions);
+	tcase_add_test(tc, links);
 	tcase_add_test(tc, one_daemon_per_directory);
 	tcase_add_test(tc, unwritable);
 	tcase_add_test(tc, compaction);
