@@ -248,9 +248,11 @@ static const char *parser_word_end(const char *s, const char *end)
 	return s;
 }
 
-/* The first ' ', '[' or ':' at or after s, or end. */
-static inline const char *parser_tag_end(const char *s, const char *end)
+/* The first ' ', '[' or ':' in the whole words (sixteen bytes with
+ * SSE2, eight without) from *at on, or NULL with *at at the bytes left. */
+static inline const char *parser_tag_end_words(const char **at, const char *end)
 {
+	const char *s = *at;
 #ifdef __SSE2__
 	/* Tags are long ("postfix/submission/smtpd"): sixteen bytes a step
 	 * where the CPU has them, and every x86-64 has. */
@@ -265,7 +267,7 @@ static inline const char *parser_tag_end(const char *s, const char *end)
 		if (m)
 			return s + __builtin_ctz(m);
 	}
-#endif
+#else
 	for (; end - s >= 8; s += 8) {
 		uint64_t x = parser_word(s);
 		uint64_t m = parser_eq(x, ' ') | parser_eq(x, '[') | parser_eq(x, ':');
@@ -273,6 +275,18 @@ static inline const char *parser_tag_end(const char *s, const char *end)
 		if (m)
 			return parser_flagged(s, m);
 	}
+#endif
+	*at = s;
+	return NULL;
+}
+
+/* The first ' ', '[' or ':' at or after s, or end. */
+static inline const char *parser_tag_end(const char *s, const char *end)
+{
+	const char *t = parser_tag_end_words(&s, end);
+
+	if (t)
+		return t;
 	while (s < end && *s != ' ' && *s != '[' && *s != ':')
 		s++;
 	return s;
@@ -850,28 +864,7 @@ static int parser_fast_exim(struct parser *p, struct logline *out)
  * then has no loop but this one, and needs no registers saved. */
 static inline const char *parser_fast_tag_end(const char *s, const char *end)
 {
-#ifdef __SSE2__
-	const __m128i sp = _mm_set1_epi8(' '), lb = _mm_set1_epi8('['), co = _mm_set1_epi8(':');
-
-	for (; end - s >= 16; s += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-		__m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, lb)),
-					  _mm_cmpeq_epi8(x, co));
-		unsigned m = (unsigned)_mm_movemask_epi8(eq);
-
-		if (m)
-			return s + __builtin_ctz(m);
-	}
-#else
-	for (; end - s >= 8; s += 8) {
-		uint64_t x = parser_word(s);
-		uint64_t m = parser_eq(x, ' ') | parser_eq(x, '[') | parser_eq(x, ':');
-
-		if (m)
-			return parser_flagged(s, m);
-	}
-#endif
-	return NULL;
+	return parser_tag_end_words(&s, end);
 }
 
 /* The 2 bytes at s, the first one lowest. */
