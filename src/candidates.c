@@ -253,23 +253,39 @@ static long list_set(struct list *l, const struct probe *v, uint32_t n)
 }
 
 /* The cached probes of list l for b1 b2, worked out on first sight. */
+static inline uint32_t pair_key(int b1, int b2)
+{
+	return 1 + (uint32_t)b1 * 257 + (uint32_t)b2;
+}
+
+/* The slot of l that holds key, or NULL with *empty (when asked for) at
+ * the empty one where it would go. */
+static inline __attribute__((always_inline)) struct pair *
+pair_find(struct list *l, uint32_t key, struct pair **empty)
+{
+	for (size_t i = (key * 2654435761u) >> 22 & (PAIR_SLOTS - 1);; i = (i + 1) & (PAIR_SLOTS - 1)) {
+		struct pair *pr = &l->pair[i];
+
+		if (pr->key == key)
+			return pr;
+		if (pr->key == 0) {
+			if (empty)
+				*empty = pr;
+			return NULL;
+		}
+	}
+}
+
 static const struct probe *list_pair(struct candidates *c, struct list *l, int b1, int b2,
 				     uint32_t *n)
 {
-	uint32_t key = 1 + (uint32_t)b1 * 257 + (uint32_t)b2;
-	size_t i = (key * 2654435761u) >> 22 & (PAIR_SLOTS - 1);
-	struct pair *pr;
+	uint32_t key = pair_key(b1, b2);
+	struct pair *pr, *empty;
 	long set;
 
-	for (;;) {
-		pr = &l->pair[i];
-		if (pr->key == key) {
-			*n = l->sets[pr->set].n;
-			return l->sets[pr->set].v;
-		}
-		if (pr->key == 0)
-			break;
-		i = (i + 1) & (PAIR_SLOTS - 1);
+	if ((pr = pair_find(l, key, &empty)) != NULL) {
+		*n = l->sets[pr->set].n;
+		return l->sets[pr->set].v;
 	}
 	if (l->used >= PAIR_SLOTS / 2) {
 		list_clear_pairs(l);
@@ -279,8 +295,8 @@ static const struct probe *list_pair(struct candidates *c, struct list *l, int b
 	set = list_set(l, c->scratch_probes, *n);
 	if (set < 0)
 		return c->scratch_probes;
-	pr->key = key;
-	pr->set = (uint32_t)set;
+	empty->key = key;
+	empty->set = (uint32_t)set;
 	l->used++;
 	return l->sets[set].v;
 }
@@ -343,28 +359,44 @@ static void tags_clear(struct candidates *c)
 	c->last = NULL;
 }
 
+/*
+ * The entry of tag (the previous line's first: logs repeat it), or NULL
+ * with *empty (when asked for) at the empty slot where it would go.
+ * is_short: the tag has at most TAG_FAST bytes and is compared without a
+ * call (a constant where inlined).
+ */
+static inline __attribute__((always_inline)) struct tagentry *
+tag_find(struct candidates *c, struct tagkey key, const char *tag, size_t len, bool is_short,
+	 struct tagentry **empty)
+{
+	if (c->last && (is_short ? tagentry_is_short(c->last, key, tag, len) :
+			tagentry_is(c->last, key, tag, len)))
+		return c->last;
+	for (size_t i = tag_hash(key, len) & (TAG_SLOTS - 1);; i = (i + 1) & (TAG_SLOTS - 1)) {
+		struct tagentry *e = &c->slot[i];
+
+		if (e->len == 0) {
+			if (empty)
+				*empty = e;
+			return NULL;
+		}
+		if (is_short ? tagentry_is_short(e, key, tag, len) : tagentry_is(e, key, tag, len))
+			return c->last = e;
+	}
+}
+
 /* The cached entry of a tag, made on first sight; NULL: the tag is too
  * long to cache, or out of memory. */
 static struct tagentry *tag_get(struct candidates *c, const char *tag, size_t len)
 {
 	struct tagkey key;
-	struct tagentry *e;
-	size_t i;
+	struct tagentry *e, *found;
 
 	if (len > TAG_MAX || len == 0)
 		return NULL;
 	key = tag_key(tag, len);
-	if (c->last && tagentry_is(c->last, key, tag, len))
-		return c->last;
-	i = tag_hash(key, len) & (TAG_SLOTS - 1);
-	for (;;) {
-		e = &c->slot[i];
-		if (e->len == 0)
-			break;
-		if (tagentry_is(e, key, tag, len))
-			return c->last = e;
-		i = (i + 1) & (TAG_SLOTS - 1);
-	}
+	if ((found = tag_find(c, key, tag, len, false, &e)) != NULL)
+		return found;
 	if (c->used >= TAG_SLOTS / 2) {
 		tags_clear(c);
 		return tag_get(c, tag, len);
@@ -409,44 +441,6 @@ candidates_work_out(struct candidates *c, const char *tag, size_t taglen, int b1
 	return c->scratch_probes;
 }
 
-/* The cached entry of a tag of 1 to TAG_FAST bytes, or NULL when it has
- * none yet. */
-static inline struct tagentry *tag_find(struct candidates *c, const char *tag, size_t len)
-{
-	struct tagkey key = tag_key(tag, len);
-	struct tagentry *e;
-	size_t i;
-
-	if (c->last && tagentry_is_short(c->last, key, tag, len))
-		return c->last;
-	i = tag_hash(key, len) & (TAG_SLOTS - 1);
-	for (;;) {
-		e = &c->slot[i];
-		if (e->len == 0)
-			return NULL;
-		if (tagentry_is_short(e, key, tag, len))
-			return c->last = e;
-		i = (i + 1) & (TAG_SLOTS - 1);
-	}
-}
-
-/* The cached pair of l for b1 b2, or NULL when it has none yet. */
-static inline const struct pair *pair_find(const struct list *l, int b1, int b2)
-{
-	uint32_t key = 1 + (uint32_t)b1 * 257 + (uint32_t)b2;
-	size_t i = (key * 2654435761u) >> 22 & (PAIR_SLOTS - 1);
-
-	for (;;) {
-		const struct pair *pr = &l->pair[i];
-
-		if (pr->key == key)
-			return pr;
-		if (pr->key == 0)
-			return NULL;
-		i = (i + 1) & (PAIR_SLOTS - 1);
-	}
-}
-
 /* Nearly every line finds its tag and pair cached: that way is kept
  * short (no call, few registers), the rest goes to candidates_work_out,
  * as do tags longer than TAG_FAST (rare: "postfix-out/submission/smtpd"). */
@@ -460,10 +454,10 @@ const struct probe *candidates_get(struct candidates *c, const char *tag, size_t
 	if (taglen == 0)
 		return NULL;
 	if (taglen <= TAG_FAST) {
-		struct tagentry *e = tag_find(c, tag, taglen);
+		struct tagentry *e = tag_find(c, tag_key(tag, taglen), tag, taglen, true, NULL);
 		const struct pair *pr;
 
-		if (e && (pr = pair_find(e->list, b1, b2)) != NULL) {
+		if (e && (pr = pair_find(e->list, pair_key(b1, b2), NULL)) != NULL) {
 			*n = e->list->sets[pr->set].n;
 			return e->list->sets[pr->set].v;
 		}
