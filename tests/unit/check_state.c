@@ -91,7 +91,9 @@ static int lookup(struct judge *j, const char *a, struct found *f)
 	return judge_walk(j, find_cb, f);
 }
 
-static struct judge *reload(time_t now, struct diag *d)
+/* A new start: the state reopened and loaded into a new judge; pos, when
+ * given, receives the positions and links. */
+static struct judge *reload_with(time_t now, const struct state_positions *pos, struct diag *d)
 {
 	struct judge_rules r;
 	struct judge *j;
@@ -101,8 +103,13 @@ static struct judge *reload(time_t now, struct diag *d)
 	ck_assert_int_eq(state_open(dir, &st, d), 0);
 	j = judge_new(&r, NULL, to_state, st);
 	ck_assert_ptr_nonnull(j);
-	ck_assert_int_eq(state_load(st, j, now, NULL, d), 0);
+	ck_assert_int_eq(state_load(st, j, now, pos, d), 0);
 	return j;
+}
+
+static struct judge *reload(time_t now, struct diag *d)
+{
+	return reload_with(now, NULL, d);
 }
 
 START_TEST(round_trip)
@@ -312,11 +319,9 @@ START_TEST(positions)
 {
 	struct state_positions pos = { .file = on_file, .journal = on_journal };
 	struct state_file_pos p = { "mail log", 2049, 1234, 100, 0xabcdef };
-	struct judge_rules r;
 	struct diag d = { 0 };
 	struct judge *j;
 
-	rules(&r);
 	ck_assert_int_eq(state_open(dir, &st, &d), 0);
 	state_file_pos(st, &p);
 	p.offset = 4096;
@@ -328,9 +333,7 @@ START_TEST(positions)
 	for (int round = 0; round < 2; round++) {	/* before and after compaction */
 		saved_offset = 0;
 		saved_source[0] = saved_cursor[0] = '\0';
-		ck_assert_int_eq(state_open(dir, &st, &d), 0);
-		j = judge_new(&r, NULL, NULL, NULL);
-		ck_assert_int_eq(state_load(st, j, T0, &pos, &d), 0);
+		j = reload_with(T0, &pos, &d);
 		ck_assert_str_eq(saved_source, "mail log");
 		ck_assert_uint_eq(saved_offset, 4096);
 		ck_assert_str_eq(saved_cursor, "journal=s=1;i=2;b=3");
@@ -377,13 +380,11 @@ static void no_sighting(void *ctx, const struct sighting *s)
 START_TEST(links)
 {
 	struct state_positions pos = { .link = on_link };
-	struct judge_rules r;
 	struct diag d = { 0 };
 	struct correlator c;
 	struct judge *j;
 	struct addr a;
 
-	rules(&r);
 	ck_assert_int_eq(correlator_init(&c, 100, 3600, no_sighting, NULL), 0);
 	ck_assert_int_eq(addr_parse("203.0.113.5", 11, &a), 0);
 	ck_assert_int_eq(correlator_link(&c, "4BC5D2A1F3", 10, &a, T0 + 1), 0);
@@ -399,10 +400,8 @@ START_TEST(links)
 	append_record("link 4BC5D2A1F3 203.0.113.5:25 1795000001");
 	append_record("link 4BC5-D2A1 203.0.113.5 1795000001");
 	append_record("link 4BC5D2A1F3 203.0.113.5");
-	ck_assert_int_eq(state_open(dir, &st, &d), 0);
-	j = judge_new(&r, NULL, NULL, NULL);
 	links_seen[0] = '\0';
-	ck_assert_int_eq(state_load(st, j, T0 + 10, &pos, &d), 0);
+	j = reload_with(T0 + 10, &pos, &d);
 	/* least recently seen first, as the correlator keeps them */
 	ck_assert_str_eq(links_seen, "4BC5D2A1F3=203.0.113.5@1 4dTnLq0Zx9z3Qbc=2001:db8::25@2 ");
 	ck_assert_uint_eq(d.n, 3);
@@ -411,13 +410,9 @@ START_TEST(links)
 	diag_free(&d);
 	ck_assert_int_eq(state_compact(st, j, T0 + 10, &d), 0);
 	judge_free(j);
-	state_close(st);
-	st = NULL;
 	/* the next start has none */
-	ck_assert_int_eq(state_open(dir, &st, &d), 0);
-	j = judge_new(&r, NULL, NULL, NULL);
 	links_seen[0] = '\0';
-	ck_assert_int_eq(state_load(st, j, T0 + 20, &pos, &d), 0);
+	j = reload_with(T0 + 20, &pos, &d);
 	ck_assert_str_eq(links_seen, "");
 	ck_assert_uint_eq(d.n, 0);
 	judge_free(j);
