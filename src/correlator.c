@@ -718,6 +718,29 @@ static bool corr_score(const struct slice *sl, double *out)
 	return end != buf && *end == '\0' && *out == *out;
 }
 
+/* The record of a queue id (hash: of the id), made when absent and
+ * create is true; NONE when absent or out of memory. Inline: every line
+ * with a queue id asks. */
+static inline __attribute__((always_inline)) uint32_t
+corr_rec_get(struct correlator *c, const char *qid, size_t len, uint32_t hash, time_t now,
+	     bool create)
+{
+	struct qkey k = { qid, len, hash };
+	uint32_t ri = htab_find(&c->t->idx, hash, corr_eq, c->t, &k);
+
+	if (ri == NONE && create)
+		ri = corr_rec_new(c, qid, len, hash, now);
+	return ri;
+}
+
+/* Record ri's client is a: the events waiting for it go out. */
+static void corr_set_client(struct correlator *c, uint32_t ri, const struct addr *a)
+{
+	c->t->rec[ri].addr = *a;
+	c->t->rec[ri].has_addr = true;
+	corr_resolve(c, ri);
+}
+
 void correlator_feed(struct correlator *c, const struct match *m, const struct origin *o,
 		     time_t now)
 {
@@ -743,21 +766,15 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 		s.addr_ok = corr_addr(t, addr->p, addr->len, &s.addr);
 
 	if (has_qid) {
-		struct qkey k = { qid->p, qid->len, htab_hash(qid->p, qid->len) };
-
-		hash = k.hash;
-		ri = htab_find(&t->idx, hash, corr_eq, t, &k);
-		if (ri == NONE && s.addr_ok)
-			ri = corr_rec_new(c, qid->p, qid->len, hash, now);
+		hash = htab_hash(qid->p, qid->len);
+		ri = corr_rec_get(c, qid->p, qid->len, hash, now, s.addr_ok);
 		if (ri != NONE) {
 			/* a record this line ends is deleted below: no move */
 			if (!p->qid_end)
 				corr_touch(t, ri, now);
 			if (s.addr_ok) {
-				t->rec[ri].addr = s.addr;
-				t->rec[ri].has_addr = true;
 				c->linked++;
-				corr_resolve(c, ri);
+				corr_set_client(c, ri, &s.addr);
 			}
 		}
 	}
@@ -831,21 +848,14 @@ int correlator_walk_links(const struct correlator *c, correlator_link_fn *fn, vo
 int correlator_link(struct correlator *c, const char *qid, size_t len, const struct addr *a,
 		    time_t seen)
 {
-	struct corr_table *t = c->t;
-	struct qkey k = { qid, len, 0 };
 	uint32_t ri;
 
 	if (len == 0 || len > QID_MAX)
 		return -1;
-	k.hash = htab_hash(qid, len);
-	ri = htab_find(&t->idx, k.hash, corr_eq, t, &k);
-	if (ri == NONE)
-		ri = corr_rec_new(c, qid, len, k.hash, seen);
+	ri = corr_rec_get(c, qid, len, htab_hash(qid, len), seen, true);
 	if (ri == NONE)
 		return -1;
-	corr_touch(t, ri, seen);
-	t->rec[ri].addr = *a;
-	t->rec[ri].has_addr = true;
-	corr_resolve(c, ri);
+	corr_touch(c->t, ri, seen);
+	corr_set_client(c, ri, a);
 	return 0;
 }
