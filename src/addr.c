@@ -240,13 +240,19 @@ static int addr_parse_slow(const char *s, size_t len, struct addr *out)
 	return 0;
 }
 
+/* Sendmail's "IPv6:" before an address, in any case. */
+static bool addr_ipv6_prefix(const char *s, size_t len)
+{
+	return len >= 5 && (s[0] | 0x20) == 'i' && (s[1] | 0x20) == 'p' && (s[2] | 0x20) == 'v' &&
+	       s[3] == '6' && s[4] == ':';
+}
+
 int addr_parse(const char *s, size_t len, struct addr *out)
 {
 	uint8_t b[4];
 	size_t i, j;
 
-	if (len >= 5 && (s[0] | 0x20) == 'i' && (s[1] | 0x20) == 'p' && (s[2] | 0x20) == 'v' &&
-	    s[3] == '6' && s[4] == ':') {
+	if (addr_ipv6_prefix(s, len)) {
 		s += 5;
 		len -= 5;
 	}
@@ -275,7 +281,7 @@ int addr_parse_host(const char *s, size_t len, struct addr *out)
 
 	/* what a log may add: a zone, Sendmail's "IPv6:", a port (a ':'
 	 * after the dots; IPv4-mapped IPv6 has them all before) */
-	if (memchr(s, '%', len) || (len >= 5 && (s[0] | 0x20) == 'i' && (s[1] | 0x20) == 'p') ||
+	if (memchr(s, '%', len) || addr_ipv6_prefix(s, len) ||
 	    (dot && memchr(dot, ':', len - (size_t)(dot - s))))
 		return -1;
 	return addr_parse(s, len, out);
