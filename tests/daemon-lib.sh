@@ -137,6 +137,33 @@ members() {
 	ip netns exec "$NS" ipset list "$1" | sed -n '/^Members:/,$p' | awk '$2 == "timeout" { print $1 }'
 }
 
+# Sets by hand, as an administrator or another tool would touch them.
+# set_create_small SET FAMILY(4|6) MAXELEM: a set spamwrathd accepts, small.
+set_create_small() {
+	if [ "$2" = 4 ]; then
+		nsx ipset create "$1" hash:ip family inet timeout 0 maxelem "$3"
+	else
+		nsx ipset create "$1" hash:net family inet6 timeout 0 maxelem "$3"
+	fi
+}
+set_destroy() { nsx ipset destroy "$1"; }
+# set_fill SET N: N members (11.0.0.0 upwards) in one batch.
+set_fill() {
+	awk -v s="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++)
+		printf "add %s 11.%d.%d.%d\n", s, int(i / 65536), int(i / 256) % 256, i % 256 }' |
+		nsx ipset restore
+}
+set_add() { nsx ipset add "$1" "$2"; }
+set_del() { nsx ipset del "$1" "$2"; }
+set_members() { members "$1"; }
+# The set an address (as list prints it) is banned into.
+set_of() {
+	case $1 in
+	*:*) echo "$SET6" ;;
+	*) echo "$SET4" ;;
+	esac
+}
+
 # spamwrathctl on the test daemon's control socket.
 ctl() {
 	"$SPAMWRATHCTL" -s "$TMP/control.sock" "$@"

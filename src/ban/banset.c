@@ -1,38 +1,176 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * What every backend shares: the choice of backend, the long bans (longer
- * than the kernel's timeout cap) re-added before their kernel entry runs
- * out, and the restore at start. The backends (backend.h) only speak to
- * the kernel.
+ * What every backend shares: the choice of backend; a record per address
+ * that needs more than one add, namely the long bans (longer than the
+ * kernel's timeout cap, re-added before their kernel entry runs out) and
+ * the kept bans (refused by the kernel, not in force, tried again); and
+ * the restore at start. The backends (backend.h) only speak to the kernel.
+ *
+ * A full set is noticed by the add it refuses and remembered: until a
+ * probe (one add a second, of a kept ban) goes in, bans of that family are
+ * kept without asking the kernel, so that a full set costs the loop no
+ * kernel call per ban.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "backend.h"
+#include "htab.h"
 #include "log.h"
+#include "names.h"
 
 /* Re-add a long ban when its kernel entry has less than this left. */
 #define BANSET_REFRESH_MARGIN 3600
+/* Refusals said one by one at a restore; the rest are counted. */
+#define BANSET_RESTORE_SAY 10
 
-struct banset_long {
+struct banset_rec {
 	struct addr a;
 	time_t until;		/* the ban's end */
-	time_t kernel_until;	/* when the kernel entry runs out */
+	time_t kernel_until;	/* in force: when its kernel entry runs out */
+	bool kept;		/* refused by the kernel: not in force */
+	bool full;		/* kept because its set was full */
+	uint32_t why;		/* kept: the reason, interned (UINT32_MAX: none) */
 };
 
 struct banset {
 	struct ban_backend *be;
 	const struct ban_ops *ops;
-	struct banset_long *longs;
-	size_t nlongs, caplongs;
+	struct banset_rec *rec;
+	size_t nrec, caprec;
+	struct htab idx;	/* address -> rec */
+	size_t kept[2];		/* kept records per family (0: IPv4, 1: IPv6) */
+	size_t kept_full[2];	/* of them, kept for a full set */
+	bool full[2];		/* the family's set is known to be full */
+	uint64_t refused;
 };
+
+static int fam(const struct addr *a)
+{
+	return a->family == 4 ? 0 : 1;
+}
 
 int ban_member_cmp(const void *x, const void *y)
 {
 	return memcmp(&((const struct ban_member *)x)->a, &((const struct ban_member *)y)->a,
 		      sizeof(struct addr));
 }
+
+/* --- the records --- */
+
+static uint32_t banset_rehash(const void *ctx, uint32_t id)
+{
+	const struct banset *b = ctx;
+
+	return htab_hash(&b->rec[id].a, sizeof(struct addr));
+}
+
+static bool banset_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct banset *b = ctx;
+
+	return memcmp(&b->rec[id].a, key, sizeof(struct addr)) == 0;
+}
+
+static struct banset_rec *banset_find(const struct banset *b, const struct addr *a)
+{
+	uint32_t i;
+
+	if (b->nrec == 0)
+		return NULL;
+	i = htab_find(&b->idx, htab_hash(a, sizeof(*a)), banset_eq, b, a);
+	return i == HTAB_NONE ? NULL : &b->rec[i];
+}
+
+/* The record of a, made when missing (not kept, no kernel timeout yet). NULL: no memory. */
+static struct banset_rec *banset_get(struct banset *b, const struct addr *a, time_t until)
+{
+	struct banset_rec *r = banset_find(b, a);
+
+	if (r) {
+		r->until = until;
+		return r;
+	}
+	if (b->nrec == b->caprec) {
+		size_t cap = b->caprec ? 2 * b->caprec : 64;
+		struct banset_rec *v = realloc(b->rec, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		b->rec = v;
+		b->caprec = cap;
+	}
+	if (htab_insert(&b->idx, htab_hash(a, sizeof(*a)), (uint32_t)b->nrec, banset_rehash, b) <
+	    0)
+		return NULL;
+	r = &b->rec[b->nrec++];
+	*r = (struct banset_rec){ .a = *a, .until = until, .why = UINT32_MAX };
+	return r;
+}
+
+static void banset_unkeep(struct banset *b, struct banset_rec *r)
+{
+	if (!r->kept)
+		return;
+	b->kept[fam(&r->a)]--;
+	if (r->full)
+		b->kept_full[fam(&r->a)]--;
+	r->kept = r->full = false;
+}
+
+static void banset_drop(struct banset *b, struct banset_rec *r)
+{
+	uint32_t i = (uint32_t)(r - b->rec), last = (uint32_t)(b->nrec - 1);
+
+	banset_unkeep(b, r);
+	htab_remove(&b->idx, htab_hash(&r->a, sizeof(r->a)), i, banset_rehash, b);
+	if (i != last) {
+		b->rec[i] = b->rec[last];
+		htab_renumber(&b->idx, htab_hash(&b->rec[i].a, sizeof(struct addr)), last, i);
+	}
+	b->nrec--;
+}
+
+/* Marks r kept, for the reason an add gave. */
+static void banset_keep(struct banset *b, struct banset_rec *r, enum ban_refusal why,
+			const char *text)
+{
+	int f = fam(&r->a);
+
+	if (!r->kept)
+		b->refused++;	/* a ban, not each try of it */
+	banset_unkeep(b, r);
+	r->kept = true;
+	r->full = why == BAN_FULL;
+	r->why = names_intern(text, strlen(text));
+	b->kept[f]++;
+	if (r->full)
+		b->kept_full[f]++;
+}
+
+/* The set of r's family refused an add for want of room: said once. */
+static void banset_now_full(struct banset *b, int f, const char *why)
+{
+	if (b->full[f])
+		return;
+	b->full[f] = true;
+	log_error("%s: set %s is full (%s): new bans are kept, not in force, and added as soon "
+		  "as it has room", b->ops->name, b->ops->set_name(b->be, f ? 6 : 4), why);
+}
+
+/* After an add that went in: a long ban keeps its record, another loses it. */
+static void banset_in(struct banset *b, struct banset_rec *r, long t, time_t now)
+{
+	banset_unkeep(b, r);
+	if (r->until - now > t)
+		r->kernel_until = now + t;
+	else
+		banset_drop(b, r);
+}
+
+/* --- open, close, reload --- */
 
 static const struct ban_ops *banset_ops_for(const struct config *c)
 {
@@ -44,7 +182,8 @@ struct banset *banset_open(const struct config *c)
 {
 	struct banset *b = calloc(1, sizeof(*b));
 
-	if (!b) {
+	if (!b || htab_init(&b->idx, 64) < 0) {
+		free(b);
 		log_error("out of memory");
 		return NULL;
 	}
@@ -63,7 +202,8 @@ void banset_close(struct banset *b)
 		return;
 	if (b->be)
 		b->ops->close(b->be);
-	free(b->longs);
+	htab_free(&b->idx);
+	free(b->rec);
 	free(b);
 }
 
@@ -80,6 +220,9 @@ int banset_prepare(struct banset *b, const struct config *nc, struct diag *d)
 void banset_commit(struct banset *b, const struct config *nc)
 {
 	b->ops->use(b->be, nc);
+	/* other sets: whether they have room is not known; the kept bans
+	 * are tried at the next tick */
+	b->full[0] = b->full[1] = false;
 }
 
 const char *banset_backend(const struct banset *b)
@@ -87,67 +230,59 @@ const char *banset_backend(const struct banset *b)
 	return b->ops->name;
 }
 
-/* --- long bans --- */
-
-static struct banset_long *banset_find_long(struct banset *b, const struct addr *a)
+const char *banset_backend_of(const struct config *c)
 {
-	for (size_t i = 0; i < b->nlongs; i++)
-		if (memcmp(&b->longs[i].a, a, sizeof(*a)) == 0)
-			return &b->longs[i];
-	return NULL;
+	return banset_ops_for(c)->name;
 }
 
-void banset_forget(struct banset *b, const struct addr *a)
+void banset_set_names(const struct config *c, const char **set4, const char **set6)
 {
-	struct banset_long *l = banset_find_long(b, a);
-
-	if (l)
-		*l = b->longs[--b->nlongs];
-}
-
-static int banset_remember_long(struct banset *b, const struct addr *a, time_t until,
-				time_t kernel_until)
-{
-	struct banset_long *l = banset_find_long(b, a);
-
-	if (!l) {
-		if (b->nlongs == b->caplongs) {
-			size_t cap = b->caplongs ? 2 * b->caplongs : 16;
-			struct banset_long *v = realloc(b->longs, cap * sizeof(*v));
-
-			if (!v)
-				return -1;
-			b->longs = v;
-			b->caplongs = cap;
-		}
-		l = &b->longs[b->nlongs++];
-		l->a = *a;
-	}
-	l->until = until;
-	l->kernel_until = kernel_until;
-	return 0;
+	*set4 = c->set4;
+	*set6 = c->set6;
 }
 
 /* --- bans --- */
 
-int banset_ban(struct banset *b, const struct addr *a, long timeout, time_t now)
+/* One add of r with what is left of it; 0, or the refusal (r kept). */
+static int banset_try(struct banset *b, struct banset_rec *r, time_t now)
 {
-	long max = b->ops->timeout_max;
-	long t = timeout > max ? max : timeout;
-	char text[ADDR_STRLEN];
+	long left = (long)(r->until - now), t = left > b->ops->timeout_max ? b->ops->timeout_max
+									      : left;
+	char why[BAN_WHY_MAX];
+	int rc;
 
 	if (t <= 0)
 		t = 1;
-	if (b->ops->add(b->be, a, t, false) < 0)
-		return -1;
-	if (timeout > max) {
-		if (banset_remember_long(b, a, now + timeout, now + t) < 0)
-			log_error("%s: out of memory: the ban of %s ends after %lds, not %lds",
-				  b->ops->name, addr_format(a, text), t, timeout);
-	} else {
-		banset_forget(b, a);
+	rc = b->ops->add(b->be, &r->a, t, why);
+	if (rc == 0) {
+		b->full[fam(&r->a)] = false;
+		banset_in(b, r, t, now);
+		return 0;
 	}
-	return 0;
+	if (rc == BAN_FULL)
+		banset_now_full(b, fam(&r->a), why);
+	banset_keep(b, r, rc, why);
+	return rc;
+}
+
+int banset_ban(struct banset *b, const struct addr *a, time_t until, time_t now)
+{
+	struct banset_rec *r = banset_get(b, a, until);
+	char text[ADDR_STRLEN];
+
+	if (!r) {
+		log_error("%s: out of memory: %s not banned", b->ops->name, addr_format(a, text));
+		return -1;
+	}
+	if (b->full[fam(a)]) {
+		char why[BAN_WHY_MAX];
+
+		/* known full: no kernel call until a probe finds room */
+		snprintf(why, sizeof(why), "set %s is full", b->ops->set_name(b->be, a->family));
+		banset_keep(b, r, BAN_FULL, why);
+		return 1;
+	}
+	return banset_try(b, r, now) == 0 ? 0 : 1;
 }
 
 int banset_unban(struct banset *b, const struct addr *a)
@@ -156,117 +291,260 @@ int banset_unban(struct banset *b, const struct addr *a)
 	return b->ops->del(b->be, a);
 }
 
-void banset_tick(struct banset *b, time_t now)
+void banset_forget(struct banset *b, const struct addr *a)
+{
+	struct banset_rec *r = banset_find(b, a);
+
+	if (r)
+		banset_drop(b, r);
+}
+
+void banset_offence(struct banset *b, const struct addr *a, time_t now)
+{
+	struct banset_rec *r;
+	char text[ADDR_STRLEN];
+
+	if (b->kept[fam(a)] == 0 || b->full[fam(a)])
+		return;
+	r = banset_find(b, a);
+	if (r && r->kept && banset_try(b, r, now) == 0)
+		log_info("%s: the ban of %s is in force now (tried again at its next offence)",
+			 b->ops->name, addr_format(a, text));
+}
+
+bool banset_in_force(const struct banset *b, const struct addr *a, const char **why)
+{
+	const struct banset_rec *r = b->kept[fam(a)] ? banset_find(b, a) : NULL;
+
+	if (!r || !r->kept)
+		return true;
+	if (why)
+		*why = r->why == UINT32_MAX ? "refused by the kernel" : names_get(r->why);
+	return false;
+}
+
+void banset_stats(const struct banset *b, struct banset_stats *st)
+{
+	st->backend = b->ops->name;
+	st->refused = b->refused;
+	for (int f = 0; f < 2; f++) {
+		st->kept[f] = b->kept[f];
+		st->full[f] = b->full[f];
+	}
+}
+
+/* --- what one tick does --- */
+
+struct banset_batch {
+	struct banset *b;
+	const struct banset_entry **v;	/* the entries handed to add_many */
+	bool *refused;
+	size_t n, said;
+	const char *what;		/* "restore" or "retry", for messages */
+};
+
+static void banset_batch_refused(void *ctx, size_t i, enum ban_refusal r, const char *why)
+{
+	struct banset_batch *bb = ctx;
+	struct banset *b = bb->b;
+	const struct addr *a = &bb->v[i]->a;
+	struct banset_rec *rec = banset_get(b, a, bb->v[i]->until);
+	char text[ADDR_STRLEN];
+
+	bb->refused[i] = true;
+	if (r == BAN_FULL) {
+		banset_now_full(b, fam(a), why);
+	} else if (bb->said++ < BANSET_RESTORE_SAY) {
+		log_error("%s: %s: the kernel refused %s: %s; kept, not in force", b->ops->name,
+			  bb->what, addr_format(a, text), why);
+	}
+	if (!rec) {
+		log_error("%s: out of memory: the ban of %s is lost", b->ops->name,
+			  addr_format(a, text));
+		return;
+	}
+	banset_keep(b, rec, r, why);
+}
+
+/* Adds the n entries of one family through add_many; refused ones are kept.
+ * The entries that went in get their long-ban records. -1: nothing tried. */
+static int banset_add_many(struct banset *b, struct banset_batch *bb, time_t now)
 {
 	long max = b->ops->timeout_max;
 
-	for (size_t i = 0; i < b->nlongs;) {
-		struct banset_long *l = &b->longs[i];
-		long left = (long)(l->until - now);
+	bb->b = b;
+	if (bb->n == 0)
+		return 0;
+	if (b->ops->add_many(b->be, bb->v, bb->n, now, banset_batch_refused, bb) < 0)
+		return -1;
+	for (size_t i = 0; i < bb->n; i++) {
+		long left = (long)(bb->v[i]->until - now);
+		struct banset_rec *r;
+
+		if (bb->refused[i])
+			continue;
+		/* looked up by address: banset_drop moves records */
+		r = left > max ? banset_get(b, &bb->v[i]->a, bb->v[i]->until)
+			       : banset_find(b, &bb->v[i]->a);
+		if (r)
+			banset_in(b, r, left > max ? max : left, now);
+	}
+	return 0;
+}
+
+static void banset_refresh(struct banset *b, time_t now)
+{
+	long max = b->ops->timeout_max;
+
+	for (size_t i = 0; i < b->nrec;) {
+		struct banset_rec *r = &b->rec[i];
+		long left = (long)(r->until - now);
 
 		if (left <= 0) {
-			*l = b->longs[--b->nlongs];
+			banset_drop(b, r);	/* the last one moved here */
 			continue;
 		}
-		if (l->kernel_until - now < BANSET_REFRESH_MARGIN) {
+		if (!r->kept && r->kernel_until - now < BANSET_REFRESH_MARGIN) {
 			long t = left > max ? max : left;
+			char why[BAN_WHY_MAX], text[ADDR_STRLEN];
 
-			if (b->ops->add(b->be, &l->a, t, false) == 0) {
-				l->kernel_until = now + t;
+			if (b->ops->add(b->be, &r->a, t, why) == 0) {
+				r->kernel_until = now + t;
 				if (t == left) {
 					/* the kernel entry now ends with the ban */
-					*l = b->longs[--b->nlongs];
+					banset_drop(b, r);
 					continue;
 				}
+			} else {
+				log_error("%s: cannot renew the long ban of %s: %s", b->ops->name,
+					  addr_format(&r->a, text), why);
 			}
 		}
 		i++;
 	}
 }
 
+/* A probe of family f: one kept ban; when it goes in, the set has room
+ * and the other kept bans of f follow in one batch. */
+static void banset_probe(struct banset *b, int f, time_t now)
+{
+	struct banset_batch bb = { .what = "retry" };
+	struct banset_rec *r = NULL;
+	size_t n = b->kept_full[f];
+
+	for (size_t i = 0; i < b->nrec && !r; i++)
+		if (b->rec[i].kept && b->rec[i].full && fam(&b->rec[i].a) == f)
+			r = &b->rec[i];
+	if (!r || banset_try(b, r, now) != 0)
+		return;
+	log_info("%s: set %s has room again: adding the %zu bans kept meanwhile", b->ops->name,
+		 b->ops->set_name(b->be, f ? 6 : 4), n);
+	n = b->kept_full[f];
+	{
+		struct banset_entry *e = calloc(n ? n : 1, sizeof(*e));
+		const struct banset_entry **v = calloc(n ? n : 1, sizeof(*v));
+		bool *refused = calloc(n ? n : 1, sizeof(*refused));
+
+		if (e && v && refused) {
+			for (size_t i = 0; i < b->nrec && bb.n < n; i++) {
+				struct banset_rec *k = &b->rec[i];
+
+				if (k->kept && k->full && fam(&k->a) == f) {
+					e[bb.n] = (struct banset_entry){ k->a, k->until };
+					v[bb.n] = &e[bb.n];
+					bb.n++;
+				}
+			}
+			bb.v = v;
+			bb.refused = refused;
+			banset_add_many(b, &bb, now);
+		}
+		free(e);
+		free(v);
+		free(refused);
+	}
+}
+
+void banset_tick(struct banset *b, time_t now)
+{
+	banset_refresh(b, now);
+	for (int f = 0; f < 2; f++)
+		if (b->kept_full[f])
+			banset_probe(b, f, now);
+}
+
 /* --- restoring at start --- */
 
 int banset_restore(struct banset *b, const struct banset_entry *v, size_t n, time_t now,
-		   size_t *added)
+		   struct banset_restored *res)
 {
 	const struct ban_ops *ops = b->ops;
-	long max = ops->timeout_max;
-	struct ban_member *m4 = NULL, *m6 = NULL;
-	const struct banset_entry **miss4, **miss6;
-	size_t n4 = 0, n6 = 0, k4 = 0, k6 = 0;
-	int rc = 0;
+	struct ban_member *m[2] = { NULL, NULL };
+	size_t nm[2] = { 0, 0 }, want[2] = { 0, 0 };
+	struct banset_batch bb[2] = { { .what = "restore" }, { .what = "restore" } };
+	int rc = -1;
 
-	size_t want4 = 0, want6 = 0, have4, have6;
-	bool all4, all6;
-
-	*added = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].until <= now)
-			continue;
-		if (v[i].a.family == 4)
-			want4++;
-		else
-			want6++;
-	}
-	miss4 = calloc(n ? n : 1, sizeof(*miss4));
-	miss6 = calloc(n ? n : 1, sizeof(*miss6));
-	if (!miss4 || !miss6 || ops->count(b->be, 4, &have4) < 0 ||
-	    ops->count(b->be, 6, &have6) < 0) {
-		rc = -1;
-		goto out;
-	}
-	/*
-	 * Reading a whole set costs more than adding it again, so the member
-	 * list is read only when it can tell something: an empty set (after
-	 * a reboot) lacks every ban, and a set holding at least as many
-	 * members as there are bans (a restart) is taken to hold them all.
-	 */
-	all4 = have4 > 0 && have4 >= want4;
-	all6 = have6 > 0 && have6 >= want6;
-	if ((have4 > 0 && !all4 && ops->list(b->be, 4, &m4, &n4) < 0) ||
-	    (have6 > 0 && !all6 && ops->list(b->be, 6, &m6, &n6) < 0)) {
-		rc = -1;
-		goto out;
+	*res = (struct banset_restored){ 0 };
+	for (size_t i = 0; i < n; i++)
+		if (v[i].until > now)
+			want[fam(&v[i].a)]++;
+	for (int f = 0; f < 2; f++) {
+		bb[f].v = calloc(want[f] ? want[f] : 1, sizeof(*bb[f].v));
+		bb[f].refused = calloc(want[f] ? want[f] : 1, sizeof(*bb[f].refused));
+		if (!bb[f].v || !bb[f].refused) {
+			log_error("%s: out of memory restoring bans", ops->name);
+			goto out;
+		}
+		/* membership, not a count: a set may hold as many others */
+		if (want[f] && ops->list(b->be, f ? 6 : 4, &m[f], &nm[f]) < 0)
+			goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct ban_member key = { .a = v[i].a };
-		bool v4 = v[i].a.family == 4;
+		int f = fam(&v[i].a);
 		const struct ban_member *hit;
 		long left = (long)(v[i].until - now);
 
 		if (left <= 0)
 			continue;
-		if (v4 ? all4 : all6) {
-			/* present, and its kernel timeout unknown: a long one is
-			 * re-added by the next banset_tick */
-			if (left > max)
-				banset_remember_long(b, &v[i].a, v[i].until, now);
-			continue;
-		}
 		/* an empty set has no array at all (bsearch wants one) */
-		hit = (v4 ? n4 : n6) == 0 ? NULL :
-			bsearch(&key, v4 ? m4 : m6, v4 ? n4 : n6, sizeof(key), ban_member_cmp);
-		if (hit) {
-			/* present: untouched; a long one is kept alive from what is left */
-			if (left > max && hit->timeout > 0)
-				banset_remember_long(b, &v[i].a, v[i].until, now + hit->timeout);
+		hit = nm[f] == 0 ? NULL : bsearch(&key, m[f], nm[f], sizeof(key), ban_member_cmp);
+		if (!hit) {
+			bb[f].v[bb[f].n++] = &v[i];
 			continue;
 		}
-		if (v4)
-			miss4[k4++] = &v[i];
-		else
-			miss6[k6++] = &v[i];
-		if (left > max)
-			banset_remember_long(b, &v[i].a, v[i].until, now + max);
+		res->present++;
+		/* present: untouched; a long one is kept alive from what is left */
+		if (left > ops->timeout_max) {
+			struct banset_rec *r = banset_get(b, &v[i].a, v[i].until);
+
+			if (r)
+				r->kernel_until = now + (hit->timeout > 0 ? hit->timeout : 0);
+		}
 	}
-	if (ops->add_many(b->be, miss4, k4, now) < 0 || ops->add_many(b->be, miss6, k6, now) < 0)
-		rc = -1;
-	else
-		*added = k4 + k6;
+	for (int f = 0; f < 2; f++) {
+		if (banset_add_many(b, &bb[f], now) < 0)
+			goto out;
+		if (bb[f].said > BANSET_RESTORE_SAY)
+			log_error("%s: restore: %zu more bans refused for other reasons than a full "
+				  "set; kept, not in force", ops->name, bb[f].said - BANSET_RESTORE_SAY);
+		for (size_t i = 0; i < bb[f].n; i++) {
+			if (bb[f].refused[i])
+				res->kept++;
+			else
+				res->added++;
+		}
+		if (b->kept_full[f])
+			log_error("%s: restore: %zu bans did not fit into set %s (full); kept, not in "
+				  "force, added as soon as it has room", ops->name, b->kept_full[f],
+				  ops->set_name(b->be, f ? 6 : 4));
+	}
+	rc = 0;
 out:
-	free(m4);
-	free(m6);
-	free(miss4);
-	free(miss6);
+	for (int f = 0; f < 2; f++) {
+		free(m[f]);
+		free(bb[f].v);
+		free(bb[f].refused);
+	}
 	return rc;
 }

@@ -25,7 +25,6 @@ struct ban_ipset {
 	struct ipset_session *ss;
 	char *set4, *set6;
 	long maxelem, default_timeout;	/* for re-creating a set destroyed under us */
-	char why[256];		/* the last add or delete's failure */
 	char *out;		/* listing text captured by ban_ipset_out */
 	size_t outlen, outcap;
 };
@@ -173,7 +172,7 @@ static int ban_ipset_create(struct ban_ipset *s, const char *name, const char *t
 	uint32_t timeout = (uint32_t)(default_timeout > BAN_IPSET_TIMEOUT_MAX ? BAN_IPSET_TIMEOUT_MAX
 							   : default_timeout);
 	uint32_t max = (uint32_t)maxelem;
-	char why[256];
+	char why[BAN_WHY_MAX];
 
 	if (ban_ipset_reset(s) < 0)
 		return -1;
@@ -205,7 +204,7 @@ static int ban_ipset_check_one(struct ban_ipset *s, const char *name, const char
 			   uint8_t family, long maxelem)
 {
 	const char *fam = family == NFPROTO_IPV4 ? "inet" : "inet6";
-	char why[256], got_type[64] = "", got_family[16] = "", got_max[32] = "", tbuf[32];
+	char why[BAN_WHY_MAX], got_type[64] = "", got_family[16] = "", got_max[32] = "", tbuf[32];
 	const char *header, *p;
 
 	if (ban_ipset_reset(s) < 0)
@@ -293,18 +292,19 @@ static int ban_ipset_ensure(struct ban_backend *be, const struct config *c)
 	return 0;
 }
 
-/* An add or delete; a failure is logged unless quiet (the caller may still recover). */
-static int ban_ipset_adt(struct ban_ipset *s, enum ipset_cmd cmd, const struct addr *a, long timeout,
-		     bool quiet)
+/* An add or delete of one element; a failure's reason goes to why. */
+static int ban_ipset_adt(struct ban_ipset *s, enum ipset_cmd cmd, const struct addr *a,
+			 long timeout, char why[BAN_WHY_MAX])
 {
 	const char *set = a->family == 4 ? s->set4 : s->set6;
 	uint8_t family = a->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
 	uint8_t cidr = a->prefix;
 	uint32_t t = (uint32_t)timeout;
-	char *why = s->why, text[ADDR_STRLEN];
 
-	if (ban_ipset_reset(s) < 0)
+	if (ban_ipset_reset(s) < 0) {
+		snprintf(why, BAN_WHY_MAX, "no netlink session to the kernel");
 		return -1;
+	}
 	if (ipset_session_data_set(s->ss, IPSET_SETNAME, set) < 0 ||
 	    !ipset_type_get(s->ss, cmd) ||
 	    ipset_session_data_set(s->ss, IPSET_OPT_FAMILY, &family) < 0 ||
@@ -312,66 +312,84 @@ static int ban_ipset_adt(struct ban_ipset *s, enum ipset_cmd cmd, const struct a
 	    (a->prefix < addr_width(a) && ipset_session_data_set(s->ss, IPSET_OPT_CIDR, &cidr) < 0) ||
 	    (cmd == IPSET_CMD_ADD && ipset_session_data_set(s->ss, IPSET_OPT_TIMEOUT, &t) < 0) ||
 	    ipset_cmd(s->ss, cmd, 0) < 0) {
-		ban_ipset_reason(s, why, sizeof(s->why));
-		if (quiet)
-			return -1;
-		log_error("ipset: cannot %s %s %s %s: %s", cmd == IPSET_CMD_ADD ? "add" : "delete",
-			  addr_format(a, text), cmd == IPSET_CMD_ADD ? "to" : "from", set, why);
+		ban_ipset_reason(s, why, BAN_WHY_MAX);
 		return -1;
 	}
 	return 0;
 }
 
+/* What a failed add's message means. libipset passes on no errno: its
+ * message texts (errcode.c) are what it gives. */
+static enum ban_refusal ban_ipset_refusal(const char *why)
+{
+	return strstr(why, "is full") ? BAN_FULL : BAN_REFUSED;
+}
+
+static bool ban_ipset_gone(const char *why)
+{
+	return strstr(why, "The set with the given name does not exist") != NULL;
+}
 
 /*
- * The add failed: when the set is gone (destroyed by hand), creates it
- * again and adds once more, so a ban is not lost to a stray
- * `ipset destroy`. 1 added, 0 not (the set exists: the first error
- * stands), -1 failed again.
+ * The add failed because the set is gone (destroyed by hand): creates it
+ * again and adds once more, so a ban is not lost to a stray `ipset
+ * destroy`. Only then is the set looked at: listing even a header costs
+ * the kernel a walk of a large set.
  */
-static int ban_ipset_recreate(struct ban_ipset *s, const struct addr *a, long t)
+static int ban_ipset_recreate(struct ban_ipset *s, const struct addr *a, long t,
+			      char why[BAN_WHY_MAX])
 {
 	bool v4 = a->family == 4;
 	const char *name = v4 ? s->set4 : s->set6;
-	int r = ban_ipset_check_one(s, name, v4 ? "hash:ip" : "hash:net",
-				    v4 ? NFPROTO_IPV4 : NFPROTO_IPV6, s->maxelem);
+	const char *type = v4 ? "hash:ip" : "hash:net";
+	uint8_t family = v4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
 
-	if (r != 1)
-		return 0;
+	if (ban_ipset_check_one(s, name, type, family, s->maxelem) != 1)
+		return BAN_REFUSED;
 	log_warn("ipset: set %s disappeared; creating it again", name);
-	if (ban_ipset_create(s, name, v4 ? "hash:ip" : "hash:net", v4 ? NFPROTO_IPV4 : NFPROTO_IPV6,
-			     s->maxelem, s->default_timeout) < 0 ||
-	    ban_ipset_adt(s, IPSET_CMD_ADD, a, t, false) < 0)
-		return -1;
-	return 1;
+	if (ban_ipset_create(s, name, type, family, s->maxelem, s->default_timeout) < 0) {
+		snprintf(why, BAN_WHY_MAX, "set %s is gone and cannot be created again", name);
+		return BAN_REFUSED;
+	}
+	return ban_ipset_adt(s, IPSET_CMD_ADD, a, t, why) == 0 ? 0 : ban_ipset_refusal(why);
 }
 
-static int ban_ipset_add(struct ban_backend *be, const struct addr *a, long timeout, bool quiet)
+static int ban_ipset_add(struct ban_backend *be, const struct addr *a, long timeout,
+			 char why[BAN_WHY_MAX])
 {
 	struct ban_ipset *s = ban_ipset_of(be);
-	char why[256], text[ADDR_STRLEN];
-	int r;
 
-	if (ban_ipset_adt(s, IPSET_CMD_ADD, a, timeout, true) == 0)
+	if (ban_ipset_adt(s, IPSET_CMD_ADD, a, timeout, why) == 0)
 		return 0;
-	snprintf(why, sizeof(why), "%s", s->why);
-	r = ban_ipset_recreate(s, a, timeout);
-	if (r == 0 && !quiet)
-		log_error("ipset: cannot add %s to %s: %s", addr_format(a, text),
-			  a->family == 4 ? s->set4 : s->set6, why);
-	return r > 0 ? 0 : -1;
+	if (ban_ipset_gone(why))
+		return ban_ipset_recreate(s, a, timeout, why);
+	return ban_ipset_refusal(why);
 }
 
 static int ban_ipset_del(struct ban_backend *be, const struct addr *a)
 {
+	struct ban_ipset *s = ban_ipset_of(be);
+	char why[BAN_WHY_MAX], text[ADDR_STRLEN];
+
 	/* with IPSET_ENV_EXIST (always set) deleting an absent entry succeeds */
-	return ban_ipset_adt(ban_ipset_of(be), IPSET_CMD_DEL, a, 0, false);
+	if (ban_ipset_adt(s, IPSET_CMD_DEL, a, 0, why) == 0)
+		return 0;
+	log_error("ipset: cannot delete %s from %s: %s", addr_format(a, text),
+		  a->family == 4 ? s->set4 : s->set6, why);
+	return -1;
+}
+
+static const char *ban_ipset_set_name(const struct ban_backend *be, int family)
+{
+	const struct ban_ipset *s = (const struct ban_ipset *)be;
+
+	return family == 4 ? s->set4 : s->set6;
 }
 
 /* Runs a listing of set into s->out (the header alone when header_only). */
 static int ban_ipset_list_text(struct ban_ipset *s, const char *set, bool header_only)
 {
-	char why[256];
+	char why[BAN_WHY_MAX];
 
 	if (ban_ipset_reset(s) < 0)
 		return -1;
@@ -436,56 +454,90 @@ static int ban_ipset_list(struct ban_backend *be, int family, struct ban_member 
 	return 0;
 }
 
-/* The number of members of a set, from its header. */
-static int ban_ipset_count(struct ban_backend *be, int family, size_t *n)
+/* Queues the add of e (its line number: lineno) in the session's batch. */
+static int ban_ipset_queue(struct ban_ipset *s, const struct banset_entry *e, time_t now,
+			   uint32_t lineno)
 {
-	struct ban_ipset *s = ban_ipset_of(be);
-	const char *p;
+	const struct addr *a = &e->a;
+	uint8_t family = a->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
+	uint8_t cidr = a->prefix;
+	long left = (long)(e->until - now);
+	uint32_t t = (uint32_t)(left > BAN_IPSET_TIMEOUT_MAX ? BAN_IPSET_TIMEOUT_MAX :
+				left < 1 ? 1 : left);
 
-	if (ban_ipset_list_text(s, family == 4 ? s->set4 : s->set6, true) < 0)
+	if (ipset_session_data_set(s->ss, IPSET_SETNAME, a->family == 4 ? s->set4 : s->set6) < 0 ||
+	    !ipset_type_get(s->ss, IPSET_CMD_ADD) ||
+	    ipset_session_data_set(s->ss, IPSET_OPT_FAMILY, &family) < 0 ||
+	    ipset_session_data_set(s->ss, IPSET_OPT_IP, a->bytes) < 0 ||
+	    (a->prefix < addr_width(a) && ipset_session_data_set(s->ss, IPSET_OPT_CIDR, &cidr) < 0) ||
+	    ipset_session_data_set(s->ss, IPSET_OPT_TIMEOUT, &t) < 0)
 		return -1;
-	p = s->out ? strstr(s->out, "Number of entries: ") : NULL;
-	*n = p ? (size_t)strtoul(p + strlen("Number of entries: "), NULL, 10) : 0;
-	return 0;
+	return ipset_cmd(s->ss, IPSET_CMD_ADD, lineno);
 }
 
-/* Adds the k entries of v (one family, all missing) as one batch. */
+/*
+ * The element a failed batch stopped at: libipset prefixes the kernel's
+ * reason with "Error in line N: " (the line number we gave the add), and
+ * the kernel stops a batch at its first failure, with every earlier
+ * element in. why gets the reason alone. The element, or n when unknown.
+ */
+static size_t ban_ipset_failed_at(const char *msg, size_t from, size_t n, char why[BAN_WHY_MAX])
+{
+	unsigned long line;
+	char *end;
+	const char *p = strstr(msg, "Error in line ");
+
+	snprintf(why, BAN_WHY_MAX, "%s", msg);
+	if (!p)
+		return n;
+	line = strtoul(p + strlen("Error in line "), &end, 10);
+	if (end[0] == ':' && end[1] == ' ')
+		snprintf(why, BAN_WHY_MAX, "%s", end + 2);
+	return line >= from + 1 && line <= n ? line - 1 : n;
+}
+
+/*
+ * Adds v[0..n) in batches: libipset gathers the adds of one commit into
+ * few netlink messages (a line number on each makes it do so). When the
+ * kernel refuses one, the batch resumes after it; when the set is full,
+ * the rest of it is refused without asking.
+ */
 static int ban_ipset_add_many(struct ban_backend *be, const struct banset_entry *const *v,
-			      size_t k, time_t now)
+			      size_t n, time_t now, ban_refused_fn *refused, void *ctx)
 {
 	struct ban_ipset *s = ban_ipset_of(be);
-	char why[256], text[ADDR_STRLEN];
+	char msg[BAN_WHY_MAX], why[BAN_WHY_MAX];
+	size_t from = 0;
 
-	if (k == 0)
-		return 0;
-	if (ban_ipset_reset(s) < 0)
-		return -1;
-	for (size_t i = 0; i < k; i++) {
-		const struct addr *a = &v[i]->a;
-		const char *set = a->family == 4 ? s->set4 : s->set6;
-		uint8_t family = a->family == 4 ? NFPROTO_IPV4 : NFPROTO_IPV6;
-		uint8_t cidr = a->prefix;
-		long left = (long)(v[i]->until - now);
-		uint32_t t = (uint32_t)(left > BAN_IPSET_TIMEOUT_MAX ? BAN_IPSET_TIMEOUT_MAX : left);
+	while (from < n) {
+		size_t i, at;
+		int rc = 0;
 
-		/* a line number makes libipset gather the adds into few messages */
-		if (ipset_session_data_set(s->ss, IPSET_SETNAME, set) < 0 ||
-		    !ipset_type_get(s->ss, IPSET_CMD_ADD) ||
-		    ipset_session_data_set(s->ss, IPSET_OPT_FAMILY, &family) < 0 ||
-		    ipset_session_data_set(s->ss, IPSET_OPT_IP, a->bytes) < 0 ||
-		    (a->prefix < addr_width(a) &&
-		     ipset_session_data_set(s->ss, IPSET_OPT_CIDR, &cidr) < 0) ||
-		    ipset_session_data_set(s->ss, IPSET_OPT_TIMEOUT, &t) < 0 ||
-		    ipset_cmd(s->ss, IPSET_CMD_ADD, (uint32_t)i + 1) < 0) {
-			log_error("ipset: cannot restore %s: %s", addr_format(a, text),
-				  ban_ipset_reason(s, why, sizeof(why)));
+		if (ban_ipset_reset(s) < 0)
 			return -1;
+		for (i = from; i < n && rc == 0; i++)
+			rc = ban_ipset_queue(s, v[i], now, (uint32_t)i + 1);
+		if (rc == 0)
+			rc = ipset_commit(s->ss);
+		if (rc == 0)
+			return 0;
+		at = ban_ipset_failed_at(ban_ipset_reason(s, msg, sizeof(msg)), from, n, why);
+		if (at == n) {
+			/* not one element's fault: nothing is known to be in */
+			log_error("ipset: adding %zu bans failed: %s", n - from, why);
+			if (from == 0)
+				return -1;
+			for (i = from; i < n; i++)
+				refused(ctx, i, BAN_REFUSED, why);
+			return 0;
 		}
-	}
-	if (ipset_commit(s->ss) < 0) {
-		log_error("ipset: restoring %zu bans failed: %s", k,
-			  ban_ipset_reason(s, why, sizeof(why)));
-		return -1;
+		refused(ctx, at, ban_ipset_refusal(why), why);
+		if (ban_ipset_refusal(why) == BAN_FULL) {
+			for (i = at + 1; i < n; i++)
+				refused(ctx, i, BAN_FULL, why);
+			return 0;
+		}
+		from = at + 1;
 	}
 	return 0;
 }
@@ -497,9 +549,9 @@ const struct ban_ops ban_ipset_ops = {
 	.close = ban_ipset_close,
 	.ensure = ban_ipset_ensure,
 	.use = ban_ipset_use,
+	.set_name = ban_ipset_set_name,
 	.add = ban_ipset_add,
 	.del = ban_ipset_del,
-	.count = ban_ipset_count,
 	.list = ban_ipset_list,
 	.add_many = ban_ipset_add_many,
 };

@@ -343,7 +343,8 @@ static int ctl_list(const char *sock, bool json)
 	} else if (json) {
 		printf("%s\n", r.lines[0]);
 	} else {
-		size_t n = json_object_array_length(o);
+		size_t n = json_object_array_length(o), out = 0;
+		const char *backend = NULL;
 
 		printf("%-28s %-10s %-18s %-32s %8s %7s\n", "ADDRESS", "LEFT", "CLASS", "PATTERN",
 		       "OFFENCES", "EARLIER");
@@ -351,13 +352,26 @@ static int ctl_list(const char *sock, bool json)
 			struct json_object *b = json_object_array_get_idx(o, i), *v;
 			long left = json_object_object_get_ex(b, "remaining", &v) ?
 				(long)json_object_get_int64(v) : 0;
+			bool in = !json_object_object_get_ex(b, "in_force", &v) ||
+				  json_object_get_boolean(v);
 
-			printf("%-28s %-10s %-18s %-32s %8s %7s\n", ctl_get(b, "address"),
+			printf("%-28s %-10s %-18s %-32s %8s %7s", ctl_get(b, "address"),
 			       duration_format(left, dbuf, sizeof(dbuf)), ctl_get(b, "class"),
 			       ctl_get(b, "pattern"), ctl_get(b, "offences"),
 			       ctl_get(b, "earlier_bans"));
+			if (!in)
+				printf("  not in force: %s", ctl_get(b, "not_in_force"));
+			printf("\n");
+			out += !in;
+			if (!backend && json_object_object_get_ex(b, "backend", &v))
+				backend = json_object_get_string(v);
 		}
-		printf("%zu active ban%s\n", n, n == 1 ? "" : "s");
+		printf("%zu active ban%s", n, n == 1 ? "" : "s");
+		if (backend)
+			printf(" (backend %s)", backend);
+		if (out)
+			printf(", %zu not in force", out);
+		printf("\n");
 	}
 	json_object_put(o);
 	ctlclient_reply_free(&r);

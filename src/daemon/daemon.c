@@ -57,7 +57,9 @@ struct daemon {
 	time_t started;
 	unsigned ticks;
 	size_t active;		/* bans in force, as of the last count */
-	uint64_t ban_errors;
+	uint64_t ban_errors;	/* bans lost for want of memory (the kernel's refusals: banset) */
+	int last_ban_rc;	/* of the last banset_ban, for the control socket */
+	char ctl_why[320];	/* a reply's reason that needs composing */
 	uint64_t reloads, reload_failures;
 	char *status;		/* last STATUS= sent */
 	/* durable state (not in dry runs) and the control socket */
@@ -99,6 +101,8 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		.pattern = names_get(e->pattern), .source = source, .duration = e->duration,
 	};
 	char where[64] = "";
+	const char *why = "";
+	int rc;
 
 	if (left > e->duration)
 		left = e->duration;	/* a line stamped in the future */
@@ -118,11 +122,22 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		dm->active++;
 		return;
 	}
-	if (banset_ban(dm->ban, &e->addr, left, now) < 0) {
+	rc = banset_ban(dm->ban, &e->addr, now + left, now);
+	dm->last_ban_rc = rc;
+	if (rc < 0) {
 		dm->ban_errors++;
 		return;		/* the reason is logged */
 	}
 	dm->active++;
+	if (rc > 0) {
+		banset_in_force(dm->ban, &e->addr, &why);
+		log_event(LOG_EV_BAN, LOG_WARNING, &f, "ban %s for %s: %s (pattern %s, %u offence%s, "
+			  "%u earlier ban%s, source %s%s), not in force (%s): kept, and added as soon "
+			  "as the kernel takes it", addr, dur, f.cls, f.pattern, e->offences,
+			  e->offences == 1 ? "" : "s", e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", source, where, why);
+		return;
+	}
 	log_event(LOG_EV_BAN, LOG_NOTICE, &f, "ban %s for %s: %s (pattern %s, %u offence%s, "
 		  "%u earlier ban%s, source %s%s)", addr, dur, f.cls, f.pattern, e->offences,
 		  e->offences == 1 ? "" : "s", e->earlier_bans, e->earlier_bans == 1 ? "" : "s",
@@ -145,8 +160,12 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		state_event(dm->state, e);
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
-	case JUDGE_IGNORED:
+		/* an offence while banned: a ban the kernel refused is tried again */
+		if (dm->ban && !e->counted)
+			banset_offence(dm->ban, &e->addr, time(NULL));
 		break;		/* counted by the pipeline; never a log line each */
+	case JUDGE_IGNORED:
+		break;
 	case JUDGE_BAN:
 		daemon_on_ban(dm, e);
 		break;
@@ -273,19 +292,30 @@ static struct source **daemon_open_sources(struct daemon *dm, const struct confi
 
 /* --- status and timers ----------------------------------------------- */
 
+/* Bans the judge holds that the kernel refused (kept by banset). */
+static size_t daemon_kept(const struct daemon *dm)
+{
+	struct banset_stats bs;
+
+	if (!dm->ban)
+		return 0;
+	banset_stats(dm->ban, &bs);
+	return bs.kept[0] + bs.kept[1];
+}
+
 static void daemon_status(struct daemon *dm)
 {
 	const struct pipeline_stats *st = &dm->pl.st;
 	char *s = NULL;
-	char errs[48] = "";
+	char errs[64] = "";
+	size_t kept = daemon_kept(dm);
 
-	if (dm->ban_errors)
-		snprintf(errs, sizeof(errs), ", %llu failed ipset adds",
-			 (unsigned long long)dm->ban_errors);
+	if (kept)
+		snprintf(errs, sizeof(errs), ", %zu not in force (refused by the kernel)", kept);
 	if (asprintf(&s, "%s%llu lines, %llu offences, %llu bans, %zu active%s",
 		     dm->dry_run ? "dry run: " : "", (unsigned long long)st->lines,
-		     (unsigned long long)st->offences, (unsigned long long)st->bans, dm->active,
-		     errs) < 0)
+		     (unsigned long long)st->offences, (unsigned long long)st->bans,
+		     dm->active > kept ? dm->active - kept : 0, errs) < 0)
 		return;
 	if (dm->status && strcmp(dm->status, s) == 0) {
 		free(s);
@@ -670,7 +700,8 @@ static int daemon_load_state(struct daemon *dm)
 	};
 	struct daemon_collect c = { .now = time(NULL) };
 	struct diag d = { 0 };
-	size_t added = 0;
+	struct banset_restored r = { 0 };
+	char kept[64] = "";
 	int rc;
 
 	rc = state_open(cfg->state_dir, &dm->state, &d);
@@ -686,15 +717,18 @@ static int daemon_load_state(struct daemon *dm)
 		log_error("state: out of memory restoring bans");
 		return -1;
 	}
-	if (c.n && banset_restore(dm->ban, c.v, c.n, c.now, &added) < 0) {
+	if (c.n && banset_restore(dm->ban, c.v, c.n, c.now, &r) < 0) {
 		free(c.v);
 		return -1;
 	}
 	free(c.v);
 	dm->active = c.n;
-	log_info("state: %zu bans in force (%zu put back into the sets, %zu were there), "
+	if (r.kept)
+		snprintf(kept, sizeof(kept), ", %zu not in force (see above)", r.kept);
+	log_info("state: %zu bans in force (%zu put back into the sets, %zu were there)%s, "
 		 "%zu addresses remembered, %zu source positions, %zu queue ids linked",
-		 c.n, added, c.n - added, judge_tracked(dm->pl.j), dm->nsaved, dm->nlinks);
+		 r.added + r.present, r.added, r.present, kept, judge_tracked(dm->pl.j),
+		 dm->nsaved, dm->nlinks);
 	return 0;
 }
 
@@ -753,6 +787,41 @@ static int daemon_count_ban(void *ctx, const struct judge_entry *e)
 	return 0;
 }
 
+/* The ban backend's part of status: the backend and its sets, the bans
+ * in force in each, those the kernel refused, full sets, refusals. */
+static void daemon_status_bans(struct daemon *dm, struct json_object *o,
+			       const struct daemon_count *cnt)
+{
+	const struct config *cfg = dm->cur->cfg;
+	struct banset_stats bs = { .refused = 0 };
+	struct json_object *v, *full = json_object_new_array();
+	const char *set[2];
+
+	if (dm->ban)
+		banset_stats(dm->ban, &bs);
+	banset_set_names(cfg, &set[0], &set[1]);
+	jsonout_add(o, "backend", json_object_new_string(banset_backend_of(cfg)));
+	v = json_object_new_object();
+	jsonout_add(v, "set4", jsonout_cstring(set[0]));
+	jsonout_add(v, "set6", jsonout_cstring(set[1]));
+	jsonout_add(o, "sets", v);
+	v = json_object_new_object();
+	jsonout_add(v, set[0], json_object_new_int64((int64_t)(cnt->v4 - bs.kept[0])));
+	jsonout_add(v, set[1], json_object_new_int64((int64_t)(cnt->v6 - bs.kept[1])));
+	jsonout_add(o, "active_bans", v);
+	v = json_object_new_object();
+	for (int f = 0; f < 2; f++) {
+		jsonout_add(v, set[f], json_object_new_int64((int64_t)bs.kept[f]));
+		if (bs.full[f])
+			json_object_array_add(full, jsonout_cstring(set[f]));
+	}
+	jsonout_add(o, "bans_not_in_force", v);
+	jsonout_add(o, "full_sets", full);
+	/* the name is older than the second backend: refusals of either */
+	jsonout_add(o, "ipset_errors", json_object_new_int64((int64_t)(bs.refused +
+								      dm->ban_errors)));
+}
+
 static struct json_object *daemon_ctl_status(void *ctx)
 {
 	struct daemon *dm = ctx;
@@ -789,13 +858,9 @@ static struct json_object *daemon_ctl_status(void *ctx)
 	jsonout_add(o, "ignored", json_object_new_int64((int64_t)st->ignored));
 	jsonout_add(o, "bans", json_object_new_int64((int64_t)st->bans));
 	judge_walk(dm->pl.j, daemon_count_ban, &cnt);
-	v = json_object_new_object();
-	jsonout_add(v, cfg->set4, json_object_new_int64((int64_t)cnt.v4));
-	jsonout_add(v, cfg->set6, json_object_new_int64((int64_t)cnt.v6));
-	jsonout_add(o, "active_bans", v);
+	daemon_status_bans(dm, o, &cnt);
 	jsonout_add(o, "tracked", json_object_new_int64((int64_t)judge_tracked(dm->pl.j)));
 	jsonout_add(o, "waiting", json_object_new_int64((int64_t)correlator_pending(&dm->pl.c)));
-	jsonout_add(o, "ipset_errors", json_object_new_int64((int64_t)dm->ban_errors));
 	if (dm->state) {
 		struct state_stats ss;
 
@@ -824,6 +889,8 @@ static struct json_object *daemon_ctl_status(void *ctx)
 struct daemon_list {
 	struct json_object *a;
 	time_t now;
+	const struct banset *ban;	/* NULL in a dry run */
+	const char *backend, *set[2];
 };
 
 static int daemon_list_ban(void *ctx, const struct judge_entry *e)
@@ -831,6 +898,8 @@ static int daemon_list_ban(void *ctx, const struct judge_entry *e)
 	struct daemon_list *l = ctx;
 	struct json_object *o;
 	char buf[ADDR_STRLEN];
+	const char *why;
+	bool in_force;
 
 	if (e->ban_until <= l->now)
 		return 0;
@@ -843,13 +912,23 @@ static int daemon_list_ban(void *ctx, const struct judge_entry *e)
 	jsonout_add(o, "pattern", jsonout_cstring(names_get(e->ban_pattern)));
 	jsonout_add(o, "offences", json_object_new_int64(e->ban_offences));
 	jsonout_add(o, "earlier_bans", json_object_new_int64(e->nbans ? e->nbans - 1 : 0));
+	jsonout_add(o, "backend", json_object_new_string(l->backend));
+	jsonout_add(o, "set", jsonout_cstring(l->set[e->addr.family == 4 ? 0 : 1]));
+	why = "dry run";
+	in_force = l->ban && banset_in_force(l->ban, &e->addr, &why);
+	jsonout_add(o, "in_force", json_object_new_boolean(in_force));
+	if (!in_force)
+		jsonout_add(o, "not_in_force", jsonout_cstring(why));
 	return json_object_array_add(l->a, o) < 0 ? -1 : 0;
 }
 
 static struct json_object *daemon_ctl_list(void *ctx)
 {
 	struct daemon *dm = ctx;
-	struct daemon_list l = { json_object_new_array(), time(NULL) };
+	struct daemon_list l = { json_object_new_array(), time(NULL), dm->ban,
+				 banset_backend_of(dm->cur->cfg), { NULL, NULL } };
+
+	banset_set_names(dm->cur->cfg, &l.set[0], &l.set[1]);
 
 	if (l.a && judge_walk(dm->pl.j, daemon_list_ban, &l) != 0) {
 		json_object_put(l.a);
@@ -862,15 +941,26 @@ static int daemon_ctl_ban(void *ctx, const struct addr *a, long duration, const 
 			  const char **why)
 {
 	struct daemon *dm = ctx;
-	uint64_t errors = dm->ban_errors;
 	uint32_t r = reason ? names_intern(reason, strlen(reason)) : 0;
+	const char *kernel = "";
 
 	if (r == UINT32_MAX)
 		r = 0;	/* the pool of names is full: the ban shows as "manual" */
+	dm->last_ban_rc = 0;
 	if (judge_ban(dm->pl.j, a, time(NULL), duration, r, why) < 0)
 		return -1;
-	if (dm->ban_errors != errors) {
-		*why = "the judge banned it, but the ipset add failed (see the journal)";
+	if (dm->last_ban_rc < 0) {
+		*why = "the judge banned it, but it could not be kept (out of memory; see the journal)";
+		return -1;
+	}
+	if (dm->last_ban_rc > 0) {
+		struct addr key;
+
+		judge_key(dm->pl.j, a, &key);
+		banset_in_force(dm->ban, &key, &kernel);
+		snprintf(dm->ctl_why, sizeof(dm->ctl_why), "banned, but not in force: %s (kept, "
+			 "and added as soon as the kernel takes it)", kernel);
+		*why = dm->ctl_why;
 		return -1;
 	}
 	return 0;

@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * mkstate DIR COUNT SECONDS: writes a state with COUNT running bans of
- * SECONDS each (addresses 10.0.0.0 upwards, every eighth an IPv6 /64),
- * through the same state module the daemon uses. For the restore tests
- * and the benchmarks.
+ * mkstate DIR COUNT SECONDS [ADDRESS...]: writes a state with COUNT
+ * running bans of SECONDS each (addresses 10.0.0.0 upwards, every eighth
+ * an IPv6 /64), then one for each ADDRESS given (as written: "0.0.0.0",
+ * "2001:db8::/64"), through the same state module the daemon uses. For
+ * the restore tests and the benchmarks.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "names.h"
@@ -19,8 +21,8 @@ int main(int argc, char **argv)
 	long n, secs;
 	time_t now = time(NULL);
 
-	if (argc != 4 || (n = atol(argv[2])) < 0 || (secs = atol(argv[3])) <= 0) {
-		fprintf(stderr, "usage: mkstate DIR COUNT SECONDS\n");
+	if (argc < 4 || (n = atol(argv[2])) < 0 || (secs = atol(argv[3])) <= 0) {
+		fprintf(stderr, "usage: mkstate DIR COUNT SECONDS [ADDRESS...]\n");
 		return 2;
 	}
 	if (state_open(argv[1], &s, &d) < 0) {
@@ -56,6 +58,19 @@ int main(int argc, char **argv)
 		state_event(s, &e);
 		if (i % 10000 == 9999 && state_flush(s) < 0)
 			return 1;
+	}
+	for (int i = 4; i < argc; i++) {
+		struct judge_event e = {
+			.kind = JUDGE_BAN, .cls = CLASS_UNKNOWN_RECIPIENT, .time = now,
+			.duration = secs, .offences = 1,
+			.pattern = names_intern("mkstate", 7),
+		};
+
+		if (addr_parse_net(argv[i], strlen(argv[i]), &e.addr) < 0) {
+			fprintf(stderr, "mkstate: \"%s\" is not an address\n", argv[i]);
+			return 2;
+		}
+		state_event(s, &e);
 	}
 	if (state_flush(s) < 0)
 		return 1;

@@ -1,0 +1,42 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Issue 17.3: a full set of a million members costs the loop nothing per
+# ban. It is noticed once, said once, and remembered: 4,000 offenders are
+# judged at once, while the control socket keeps answering, and SIGTERM still ends
+# the daemon at once. (Each refused add that reads the set again costs
+# tens of milliseconds at this size: 4,000 of them would take a minute or more.)
+. "$(dirname "$0")/../lib.sh"
+. "$top_srcdir/tests/daemon-lib.sh"
+command -v jq >/dev/null || fail "jq is missing: apt-get install jq"
+
+N=1000000
+write_file_conf </dev/null
+set_create_small "$SET4" 4 "$N"
+set_fill "$SET4" "$N"
+start_daemon
+stamp=$(stamp)
+awk -v s="$stamp" 'BEGIN { for (i = 0; i < 4000; i++)
+	printf "%s mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[10.200.%d.%d]: 550 5.1.1 <n@example.org>: Recipient address rejected: User unknown in local recipient table; from=<s@b.example> to=<n@example.org> proto=ESMTP helo=<b>\n", s, int(i / 256), i % 256 }' >>"$log"
+# The generous limit stands for "at once": the old behaviour took minutes.
+deadline=$(( $(date +%s) + 15 ))
+until timeout 5 "$SPAMWRATHCTL" -s "$TMP/control.sock" status --json 2>/dev/null |
+	jq -e '.bans == 4000' >/dev/null; do
+	[ "$(date +%s)" -lt "$deadline" ] ||
+		{ ctl status; fail "4,000 bans into a full set were not judged within 15 s"; }
+	sleep 0.2
+done
+ctl status --json >"$TMP/status"
+jq -e '.bans_not_in_force["'"$SET4"'"] == 4000 and .full_sets == ["'"$SET4"'"]' "$TMP/status" \
+	>/dev/null || { cat "$TMP/status"; fail "status does not show the 4,000 as not in force"; }
+n=$(grep -c "set $SET4 is full (" "$DAEMON_ERR" || true)
+[ "$n" = 1 ] ||
+	{ grep "is full" "$DAEMON_ERR" | head; fail "the full set was not said exactly once"; }
+kill -TERM "$DAEMON_PID"
+i=0
+while daemon_alive; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || fail "SIGTERM did not stop spamwrathd within 5 s"
+	sleep 0.1
+done
+wait "$DAEMON_PID" || fail "spamwrathd exited with an error after SIGTERM"
+echo "ban-full-stall: ok"

@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Issue 17.1: a restore with a record the kernel refuses (ban 0.0.0.0:
+# "Null-valued element"), or into a set too small for every ban, does not
+# stop spamwrathd from starting: what fits goes in, the rest is said (how
+# many did not fit and where, or what the kernel said), kept and shown as
+# not in force.
+. "$(dirname "$0")/../lib.sh"
+. "$top_srcdir/tests/daemon-lib.sh"
+command -v jq >/dev/null || fail "jq is missing: apt-get install jq"
+
+mkstate="$top_builddir/tests/tools/mkstate"
+[ -x "$mkstate" ] || fail "$mkstate is not built"
+write_file_conf </dev/null
+
+# Every ban listed in force is in its set, every other one is not.
+check_list() {
+	ctl list --json >"$TMP/list" || fail "list failed"
+	for a in $(jq -r '.[] | select(.in_force) | .address' "$TMP/list"); do
+		in_set "$(set_of "$a")" "$a" || fail "$a is listed in force but is not in its set"
+	done
+	for a in $(jq -r '.[] | select(.in_force == false) | .address' "$TMP/list"); do
+		[ "$a" = 0.0.0.0 ] || ! in_set "$(set_of "$a")" "$a" ||
+			fail "$a is listed not in force but is in its set"
+	done
+}
+
+# 40 bans (35 IPv4 from 10.0.0.0, 5 IPv6 /64s) and 0.0.0.0, written by hand.
+"$mkstate" "$TMP/state" 40 86400 0.0.0.0 || fail "mkstate failed"
+start_daemon
+daemon_alive || fail "spamwrathd did not stay up"
+grep -q "the kernel refused 0.0.0.0: .*Null-valued element" "$DAEMON_ERR" ||
+	{ cat "$DAEMON_ERR"; fail "the log does not say why 0.0.0.0 was refused"; }
+grep -q "state: 40 bans in force (40 put back into the sets, 0 were there), 1 not in force" "$DAEMON_ERR" ||
+	{ cat "$DAEMON_ERR"; fail "the summary is not what it should be"; }
+ctl list --json | jq -e '.[] | select(.address == "0.0.0.0") | .in_force == false
+	and (.not_in_force | test("Null-valued"))' >/dev/null || fail "list shows 0.0.0.0 in force"
+check_list
+stop_daemon
+
+# set4 made by hand for 16 members: the first 16 go in, 19 do not.
+set_destroy "$SET4"
+set_destroy "$SET6"
+rm -rf "$TMP/state"
+"$mkstate" "$TMP/state" 40 86400 || fail "mkstate failed"
+set_create_small "$SET4" 4 16
+start_daemon
+daemon_alive || fail "spamwrathd did not stay up"
+grep -q "restore: 19 bans did not fit into set $SET4 (full)" "$DAEMON_ERR" ||
+	{ cat "$DAEMON_ERR"; fail "the log does not say how many did not fit, and where"; }
+grep -q "state: 21 bans in force (21 put back into the sets, 0 were there), 19 not in force" "$DAEMON_ERR" ||
+	{ cat "$DAEMON_ERR"; fail "the summary is not what it should be"; }
+[ "$(set_members "$SET4" | wc -l)" = 16 ] || fail "set4 is not filled up to its size"
+[ "$(set_members "$SET6" | wc -l)" = 5 ] || fail "set6 lacks bans it had room for"
+ctl status --json >"$TMP/status" || fail "status failed"
+jq -e '.active_bans["'"$SET4"'"] == 16 and .bans_not_in_force["'"$SET4"'"] == 19
+	and .active_bans["'"$SET6"'"] == 5 and .bans_not_in_force["'"$SET6"'"] == 0
+	and .full_sets == ["'"$SET4"'"] and .ipset_errors == 19' "$TMP/status" >/dev/null ||
+	{ cat "$TMP/status"; fail "status does not tell the bans in force from the others"; }
+check_list
+stop_daemon
+echo "ban-restore-full: ok"
