@@ -784,7 +784,9 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 		s.origin = *o;
 		s.cls = cls;
 		s.pattern = p->name;
-		s.weight = p->weight;
+		/* a trap among the recipients is a whole offence, whatever
+		 * the line weighs as its own class (0: a temporary reject) */
+		s.weight = cls == p->cls ? p->weight : WEIGHT_ONE;
 		s.addr_text = addr->p;
 		s.addr_len = addr->len;
 		s.score = 0;
