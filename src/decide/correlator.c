@@ -772,7 +772,9 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 			/* a record this line ends is deleted below: no move */
 			if (!p->qid_end)
 				corr_touch(t, ri, now);
-			if (s.addr_ok) {
+			/* loopback (amavis without XFORWARD) names no client:
+			 * it must not replace the one a queue id has */
+			if (s.addr_ok && addr_kind(&s.addr) == ADDR_UNICAST) {
 				c->linked++;
 				corr_set_client(c, ri, &s.addr);
 			}
