@@ -36,11 +36,6 @@
 
 /* --- the judge's sink ------------------------------------------------ */
 
-static const char *daemon_class(enum class_id c)
-{
-	return c == CLASS_COUNT ? "manual" : class_name(c);
-}
-
 static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 {
 	char addr[ADDR_STRLEN], dur[32];
@@ -48,7 +43,7 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	long left = (long)(e->time + e->duration - now);
 	const char *source = e->s ? names_get(e->s->origin.source) : "manual";
 	struct log_fields f = {
-		.address = addr_format(&e->addr, addr), .cls = daemon_class(e->cls),
+		.address = addr_format(&e->addr, addr), .cls = class_name(e->cls),
 		.pattern = names_get(e->pattern), .source = source, .duration = e->duration,
 	};
 	char where[64] = "";
@@ -87,7 +82,7 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 	struct daemon *dm = ctx;
 	char addr[ADDR_STRLEN];
 	struct log_fields f = {
-		.address = addr_format(&e->addr, addr), .cls = daemon_class(e->cls),
+		.address = addr_format(&e->addr, addr), .cls = class_name(e->cls),
 		.pattern = names_get(e->pattern), .duration = -1,
 	};
 

@@ -97,7 +97,7 @@ static struct json_object *daemon_ctl_status(void *ctx)
 	jsonout_add(o, "stale", json_object_new_int64((int64_t)st->stale));
 	v = json_object_new_object();
 	jsonout_add(v, "total", json_object_new_int64((int64_t)st->offences));
-	for (int c = 0; c <= CLASS_COUNT; c++)
+	for (int c = 0; c < CLASS_COUNT; c++)
 		if (st->by_class[c])
 			jsonout_add(v, class_name((enum class_id)c),
 				    json_object_new_int64((int64_t)st->by_class[c]));
