@@ -12,9 +12,9 @@
 
 #include <systemd/sd-event.h>
 
+#include "banset.h"
 #include "control.h"
 #include "daemon.h"
-#include "ipset.h"
 #include "loader.h"
 #include "pipeline.h"
 #include "positions.h"
@@ -30,7 +30,7 @@ struct daemon {
 	struct pipeline pl;
 	bool pl_ready;
 	size_t nlinks;		/* queue-id links the state gave back at start */
-	struct ipset *ipset;
+	struct banset *ban;	/* NULL in a dry run */
 	struct source **src;
 	size_t nsrc;
 	struct resolver *res;
