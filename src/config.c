@@ -198,11 +198,13 @@ static int loader_set_duration(const struct loader *L, const char *key, long *ds
 {
 	const char *v = loader_str(L, key);
 	long s;
+	int r;
 
 	if (!v)
 		return 0;
-	if (duration_parse(v, &s) < 0 || s <= 0) {
-		loader_error(L, key, 0, "\"%s\" is not a duration (90s, 15m, 12h, 7d or seconds)", v);
+	r = duration_parse(v, &s);
+	if (r < 0 || s <= 0) {
+		loader_error(L, key, 0, "\"%s\" is %s", v, duration_error(r == -2 ? r : -1));
 		return -1;
 	}
 	*dst = s;

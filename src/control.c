@@ -157,6 +157,7 @@ static void control_ban(struct client *cl, char *args)
 	long duration = 0;
 	struct addr a;
 	char msg[256], abuf[ADDR_STRLEN];
+	int r;
 
 	if (!addr || addr_parse_host(addr, strlen(addr), &a) < 0) {
 		client_reply(cl, 400, true, "usage: ban ADDRESS [for=DURATION] [reason=TEXT]");
@@ -178,7 +179,12 @@ static void control_ban(struct client *cl, char *args)
 			client_reply(cl, 400, true, "ban: unknown argument (for=DURATION, reason=TEXT)");
 			return;
 		}
-		if (duration_parse(w + 4, &duration) < 0 || duration <= 0) {
+		r = duration_parse(w + 4, &duration);
+		if (r == -2) {
+			client_reply(cl, 400, true, "for=: " DURATION_TOO_LONG);
+			return;
+		}
+		if (r < 0 || duration <= 0) {
 			client_reply(cl, 400, true, "for=: not a duration (90s, 15m, 12h, 7d)");
 			return;
 		}

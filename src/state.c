@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "duration.h"
 #include "names.h"
 #include "state.h"
 
@@ -62,6 +63,8 @@ struct state {
 	struct state_pos *pos;
 	size_t npos;
 	struct state_stats st;
+	size_t refused;		/* records the judge's rules refused, this load */
+	char why[ADDR_STRLEN + 80];	/* the last refusal, for its message */
 };
 
 /* --- writing records --- */
@@ -510,6 +513,27 @@ static int state_class_id(const char *name, enum class_id *out)
 	return -1;
 }
 
+/* A moment a record may name: not beyond DURATION_MAX from now (a clock
+ * set back cannot reach that far), and inside the judge's uint32 seconds. */
+static bool state_time_ok(uint64_t t, time_t now)
+{
+	return t <= UINT32_MAX && t <= (uint64_t)now + DURATION_MAX;
+}
+
+/* True, with the reason in s->why, when the rules in force now would not
+ * ban this address: the record goes, as a new ban would be refused. */
+static bool state_refused(struct state *s, struct judge *j, const struct addr *a)
+{
+	const char *why = judge_refuses(j, a);
+	char buf[ADDR_STRLEN];
+
+	if (!why)
+		return false;
+	snprintf(s->why, sizeof(s->why), "%s: %s", addr_format(a, buf), why);
+	s->refused++;
+	return true;
+}
+
 /* Applies one record. NULL, or why it was not usable. */
 static const char *state_apply(struct state *s, struct state_fields *f, struct judge *j,
 			       time_t now, const struct state_positions *pos)
@@ -557,6 +581,12 @@ static const char *state_apply(struct state *s, struct state_fields *f, struct j
 		if (f->n != 7 || state_u64(f->f[2], &u[0]) || state_u64(f->f[3], &u[1]) ||
 		    state_u64(f->f[6], &u[2]) || state_class_id(f->f[4], &c) < 0)
 			return "malformed ban";
+		if (!state_time_ok(u[0], now) ||
+		    (u[1] && (u[1] < u[0] || u[1] - u[0] > DURATION_MAX ||
+			      u[1] > (uint64_t)now + DURATION_MAX)))
+			return "ban times out of range (a ban lasts at most " DURATION_MAX_TEXT ")";
+		if (state_refused(s, j, &a))
+			return s->why;
 		return judge_restore_ban(j, &a, (time_t)u[0], (time_t)u[1], c,
 					 names_intern(f->f[5], strlen(f->f[5])), (unsigned)u[2],
 					 now) < 0 ? "out of memory" : NULL;
@@ -565,6 +595,10 @@ static const char *state_apply(struct state *s, struct state_fields *f, struct j
 		if (f->n != 4 || state_u64(f->f[2], &u[0]) || state_u64(f->f[3], &u[1]) ||
 		    u[1] > UINT32_MAX)
 			return "malformed offence";
+		if (!state_time_ok(u[0], now))
+			return "offence time out of range";
+		if (state_refused(s, j, &a))
+			return s->why;
 		return judge_restore_offence(j, &a, (time_t)u[0], (uint32_t)u[1], now) < 0 ?
 			"out of memory" : NULL;
 	}
@@ -639,9 +673,10 @@ int state_load(struct state *s, struct judge *j, time_t now,
 	}
 	free(buf);
 	if (dropped > 10)
-		diag_warn(d, path, 0, "%zu damaged records dropped in all; every good one kept",
-			  dropped);
+		diag_warn(d, path, 0, "%zu records dropped in all (%zu of them refused by the rules "
+			  "in force); every good one kept", dropped, s->refused);
 	s->st.dropped = dropped;
+	s->st.refused = s->refused;
 	/* a damaged file is made whole at once; a sound one can wait for
 	 * state_compact after the start (it does not delay READY=1) */
 	if (dropped || state_wants_compaction(s))

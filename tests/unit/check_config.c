@@ -296,6 +296,13 @@ START_TEST(bad_duration)
 	ERR("correlate_timeout = -5m\n",
 	    "DIR/spamwrath.conf:1: correlate_timeout: \"-5m\" is not a duration (90s, 15m, 12h, "
 	    "7d or seconds)\n");
+	/* past the cap (issue 17, item 6): said so, not "not a duration" */
+	ERR("bantime_max = 9223372036854775807s\n",
+	    "DIR/spamwrath.conf:1: bantime_max: \"9223372036854775807s\" is longer than 3650d, "
+	    "the longest span spamwrath takes\n");
+	ERR("bantime_max = 3651d\n",
+	    "DIR/spamwrath.conf:1: bantime_max: \"3651d\" is longer than 3650d, the longest span "
+	    "spamwrath takes\n");
 }
 END_TEST
 

@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "ctlclient.h"
+#include "duration.h"
 #include "judge.h"
 #include "names.h"
 #include "unit.h"
@@ -128,6 +129,12 @@ static void client_script(void)
 	CHILD_CHECK(22, request("ban not-an-address", &r) == 0 && r.code == 400);
 	ctlclient_reply_free(&r);
 	CHILD_CHECK(23, request("ban 203.0.113.6 for=soon", &r) == 0 && r.code == 400);
+	ctlclient_reply_free(&r);
+	/* past the cap on durations: refused, not wrapped (issue 17, item 6) */
+	CHILD_CHECK(25, request("ban 203.0.113.7 for=9223372036854775807s", &r) == 0 &&
+		    r.code == 400 && strstr(r.lines[0], "longer than " DURATION_MAX_TEXT));
+	ctlclient_reply_free(&r);
+	CHILD_CHECK(26, request("ban 203.0.113.7 for=3651d", &r) == 0 && r.code == 400);
 	ctlclient_reply_free(&r);
 	CHILD_CHECK(24, request("status", &r) == 0 && strstr(r.lines[0], "\"tracked\":1"));
 	ctlclient_reply_free(&r);

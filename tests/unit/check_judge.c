@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "duration.h"
 #include "judge.h"
 #include "names.h"
 #include "unit.h"
@@ -630,6 +632,11 @@ START_TEST(manual_ban)
 	ck_assert_str_eq(take(), "ban 203.0.113.10 manual by-hand d=86400 n=0 e=1\n");
 	ck_assert_int_eq(judge_ban(j, &a, T0 + 36 * H, 600, 0, &why), 0);
 	ck_assert_str_eq(take(), "ban 203.0.113.10 manual manual d=600 n=0 e=2\n");
+	/* past DURATION_MAX: refused, nothing emitted (issue 17, item 6) */
+	ck_assert_int_eq(judge_ban(j, &a, T0 + 36 * H, LONG_MAX, 0, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "longer than"));
+	ck_assert_int_eq(judge_ban(j, &a, T0 + 36 * H, DURATION_MAX + 1, 0, &why), -1);
+	ck_assert_str_eq(take(), "");
 	ck_assert_uint_eq(judge_active_bans(j, T0 + 36 * H + 599), 1);
 	ck_assert_uint_eq(judge_active_bans(j, T0 + 36 * H + 600), 0);
 	/* an IPv6 address is banned as its /64 */
