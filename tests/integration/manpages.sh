@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The manual pages render without a single groff warning, and document
-# what the code accepts: every configuration key of src/config.c in
+# what the code accepts: every configuration key of src/config/config.c in
 # spamwrath.conf(5), every pattern key and class in spamwrath-patterns(5),
 # every long option of the programs in their pages.
 . "$(dirname "$0")/../lib.sh"
@@ -46,21 +46,21 @@ cfg_names() {	# file table
 
 missing=0
 keys=0
-tables=$(sed -n 's/^static cfg_opt_t \(config_[a-z_]*\)\[\].*/\1/p' "$top_srcdir/src/config.c")
-[ -n "$tables" ] || fail "no cfg_opt_t tables found in src/config.c"
+tables=$(sed -n 's/^static cfg_opt_t \(config_[a-z_]*\)\[\].*/\1/p' "$top_srcdir/src/config/config.c")
+[ -n "$tables" ] || fail "no cfg_opt_t tables found in src/config/config.c"
 for t in $tables; do
-	for k in $(cfg_names "$top_srcdir/src/config.c" "$t"); do
+	for k in $(cfg_names "$top_srcdir/src/config/config.c" "$t"); do
 		keys=$((keys + 1))
 		documented spamwrath.conf.5 "$k" && continue
-		echo "spamwrath.conf(5) does not document $k (src/config.c, $t)" >&2
+		echo "spamwrath.conf(5) does not document $k (src/config/config.c, $t)" >&2
 		missing=$((missing + 1))
 	done
 done
-[ "$keys" -gt 20 ] || fail "only $keys keys found in src/config.c: the extraction is broken"
-echo "$keys configuration keys in src/config.c"
+[ "$keys" -gt 20 ] || fail "only $keys keys found in src/config/config.c: the extraction is broken"
+echo "$keys configuration keys in src/config/config.c"
 
-pkeys=$(cfg_names "$top_srcdir/src/pattern.c" pattern_opts)
-[ -n "$pkeys" ] || fail "no pattern keys found in src/pattern.c"
+pkeys=$(cfg_names "$top_srcdir/src/match/pattern.c" pattern_opts)
+[ -n "$pkeys" ] || fail "no pattern keys found in src/match/pattern.c"
 for k in $pkeys; do
 	documented spamwrath-patterns.5 "$k" && continue
 	echo "spamwrath-patterns(5) does not document pattern key $k" >&2
@@ -69,8 +69,8 @@ done
 
 # Classes and named groups, from their tables in the code; "manual" is the
 # class of bans made with spamwrathctl ban, not a pattern class.
-classes=$(sed -n 's/^.*\[CLASS_[A-Z_]*\] = { "\([a-z-]*\)".*/\1/p' "$top_srcdir/src/class.c" | grep -vx manual)
-groups=$(sed -n 's/^.*\[CAP_[A-Z_]*\] = "\([a-z]*\)".*/\1/p' "$top_srcdir/src/pattern.c")
+classes=$(sed -n 's/^.*\[CLASS_[A-Z_]*\] = { "\([a-z-]*\)".*/\1/p' "$top_srcdir/src/core/class.c" | grep -vx manual)
+groups=$(sed -n 's/^.*\[CAP_[A-Z_]*\] = "\([a-z]*\)".*/\1/p' "$top_srcdir/src/match/pattern.c")
 [ -n "$classes" ] && [ -n "$groups" ] || fail "no classes or groups found in the code"
 for k in $classes $groups; do
 	pat=$(printf '%s' "$k" | sed 's/-/\\\\-/g')
@@ -83,9 +83,10 @@ done
 long_opts() {	# source file
 	sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", [a-z_]*_argument,.*/\1/p' "$1" | sort -u
 }
-for prog in spamwrathd spamwrathctl; do
+for prog in daemon/spamwrathd ctl/spamwrathctl; do
 	opts=$(long_opts "$top_srcdir/src/$prog.c")
 	[ -n "$opts" ] || fail "no options found in src/$prog.c"
+	prog=${prog#*/}
 	for o in $opts; do
 		pat=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
 		grep -q -- "\\\\-\\\\-$pat" "$man/$prog.8" && continue
