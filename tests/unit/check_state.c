@@ -543,6 +543,121 @@ START_TEST(restore_times)
 }
 END_TEST
 
+/* A file's whole text, or "" when it cannot be read. */
+static const char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+
+	if (fp) {
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* state_dir as sshd's StrictModes would have it (issue 17, item 8): a
+ * directory that another user owns or may write is refused, at start,
+ * before anything in it is opened. */
+START_TEST(dir_modes)
+{
+	struct diag d = { 0 };
+	char sub[300];
+
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chmod(sub, 0777), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[0], "writable by others (mode 0777)"), "%s", d.msgs[0]);
+	ck_assert_int_eq(chmod(sub, 0770), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[1], "writable by its group"), "%s", d.msgs[1]);
+	/* a directory above it open to others, without the sticky bit */
+	ck_assert_int_eq(chmod(sub, 0750), 0);
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[2], "a directory above it is writable by others"), "%s",
+		      d.msgs[2]);
+	/* ... with it, as /tmp: fine */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), 0);
+	state_close(st);
+	st = NULL;
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(sub, 65534, 65534), 0);
+		ck_assert_int_eq(state_open(sub, &st, &d), -1);
+		ck_assert_msg(strstr(d.msgs[3], "owned by uid 65534"), "%s", d.msgs[3]);
+		ck_assert_uint_eq(d.errors, 4);
+	}
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
+/* Names planted in the state directory are not followed (issue 17, item
+ * 8): a symlink as the state or the lock is refused and its target left
+ * alone; one as the temporary file is replaced, not written through; a
+ * FIFO or a second name of another file is refused, without blocking. */
+START_TEST(planted_names)
+{
+	static const char *const names[] = { "spamwrath.lock", "spamwrath.state" };
+	struct diag d = { 0 };
+	struct judge_rules r;
+	struct judge *j;
+	char sub[300], victim[300], lnk[400], created[300];
+	struct stat sb;
+
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(created, sizeof(created), "%s/created", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	for (size_t i = 0; i < 2; i++) {
+		FILE *fp = fopen(victim, "w");
+
+		ck_assert_ptr_nonnull(fp);
+		fputs("precious\n", fp);
+		fclose(fp);
+		snprintf(lnk, sizeof(lnk), "%s/%s", sub, names[i]);
+		ck_assert_int_eq(symlink(victim, lnk), 0);
+		ck_assert_int_eq(state_open(sub, &st, &d), -1);
+		ck_assert_msg(strstr(d.msgs[d.n - 1], "a symlink"), "%s", d.msgs[d.n - 1]);
+		ck_assert_str_eq(slurp(victim), "precious\n");
+		ck_assert_int_eq(unlink(lnk), 0);
+	}
+	/* the temporary file: planted, pointing at a file to create */
+	snprintf(lnk, sizeof(lnk), "%s/spamwrath.state.tmp", sub);
+	ck_assert_int_eq(symlink(created, lnk), 0);
+	rules(&r);
+	ck_assert_int_eq(state_open(sub, &st, &d), 0);
+	j = judge_new(&r, NULL, to_state, st);
+	offend(j, "203.0.113.1", CLASS_SPAM, T0);
+	ck_assert_int_eq(state_compact(st, j, T0, &d), 0);
+	ck_assert_int_ne(lstat(created, &sb), 0);
+	ck_assert_int_ne(lstat(lnk, &sb), 0);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	/* a FIFO, and a hard link to a file elsewhere */
+	snprintf(lnk, sizeof(lnk), "%s/spamwrath.lock", sub);
+	ck_assert_int_eq(unlink(lnk), 0);
+	ck_assert_int_eq(mkfifo(lnk, 0600), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[d.n - 1], "not a regular file"), "%s", d.msgs[d.n - 1]);
+	ck_assert_int_eq(unlink(lnk), 0);
+	snprintf(lnk, sizeof(lnk), "%s/spamwrath.state", sub);
+	ck_assert_int_eq(unlink(lnk), 0);
+	ck_assert_int_eq(link(victim, lnk), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[d.n - 1], "one name"), "%s", d.msgs[d.n - 1]);
+	ck_assert_str_eq(slurp(victim), "precious\n");
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(one_daemon_per_directory)
 {
 	struct state *other;
@@ -622,6 +737,8 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, links);
 	tcase_add_test(tc, restore_refused);
 	tcase_add_test(tc, restore_times);
+	tcase_add_test(tc, dir_modes);
+	tcase_add_test(tc, planted_names);
 	tcase_add_test(tc, one_daemon_per_directory);
 	tcase_add_test(tc, unwritable);
 	tcase_add_test(tc, compaction);
