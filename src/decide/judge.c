@@ -531,9 +531,7 @@ static void judge_ignore(struct judge *j, const struct sighting *s, const struct
 	judge_emit(j, &e);
 }
 
-/* Why an address can never be banned, or NULL. */
-static const char *judge_never(const struct judge *j, const struct addr *a,
-			       const struct addr *key)
+static const char *judge_kind(const struct addr *a)
 {
 	switch (addr_kind(a)) {
 	case ADDR_LOOPBACK:
@@ -545,7 +543,21 @@ static const char *judge_never(const struct judge *j, const struct addr *a,
 	case ADDR_UNICAST:
 		break;
 	}
-	return j->wl ? whitelist_check(j->wl, key) : NULL;
+	return NULL;
+}
+
+/* Why an address can never be banned, or NULL. The key is checked too:
+ * it is what the set gets, and [::2]'s /64 is ::/64, which holds ::1. */
+static const char *judge_never(const struct judge *j, const struct addr *a,
+			       const struct addr *key)
+{
+	const char *why = judge_kind(a);
+
+	if (!why)
+		why = judge_kind(key);
+	if (!why && j->wl)
+		why = whitelist_check(j->wl, key);
+	return why;
 }
 
 const char *judge_refuses(const struct judge *j, const struct addr *key)

@@ -516,6 +516,9 @@ START_TEST(never_banned)
 	see(j, T0, "192.0.2.77", CLASS_VIRUS);
 	/* the /64 around a client holds a whitelisted host: not banned */
 	see(j, T0, "2001:db8:99::bad", CLASS_VIRUS);
+	/* [::2]'s /64 is ::/64, which holds :: and ::1 (found by fuzzing) */
+	see(j, T0, "::2", CLASS_VIRUS);
+	see(j, T0, "::1.2.3.4", CLASS_VIRUS);
 	ck_assert_str_eq(take(), "ignored 127.0.0.1 virus loopback\n"
 			 "ignored 127.255.0.9 virus loopback\n"
 			 "ignored ::/64 virus loopback\n"
@@ -528,7 +531,9 @@ START_TEST(never_banned)
 			 "ignored - virus invalid-address\n"
 			 "ignored - virus invalid-address\n"
 			 "ignored 192.0.2.77 virus whitelist\n"
-			 "ignored 2001:db8:99::/64 virus whitelist\n");
+			 "ignored 2001:db8:99::/64 virus whitelist\n"
+			 "ignored ::/64 virus unspecified\n"
+			 "ignored ::/64 virus unspecified\n");
 	ck_assert_uint_eq(judge_tracked(j), 0);
 	ck_assert_uint_eq(judge_active_bans(j, T0), 0);
 	judge_free(j);
