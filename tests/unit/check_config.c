@@ -489,6 +489,43 @@ START_TEST(bad_ipset_names)
 }
 END_TEST
 
+/* What `spamwrathd -t` must not pass (issue 17, item 10): a file that
+ * ends inside a section (libconfuse takes the end as its "}", so a
+ * truncated file passed for a whole one), a set name the kernel would cut
+ * (IPSET_MAXNAMELEN) and a socket path longer than sun_path takes. */
+START_TEST(limits_and_truncation)
+{
+	char name[64], path[200], text[400];
+
+	ERR("findtime = 1h\nsource maillog {\n  file = \"/var/log/mail.log\"\n",
+	    "DIR/spamwrath.conf:2: section \"source maillog\" is never closed: the file ends "
+	    "before its \"}\"\n");
+	ERR("ipset {\n  set4 = \"x\"\n  set6 = \"y\"\n",
+	    "DIR/spamwrath.conf:1: section \"ipset\" is never closed: the file ends before its "
+	    "\"}\"\n");
+	ERR("source a {\n  file = \"x\"\n  journal = { \"A=b\" }\n",
+	    "DIR/spamwrath.conf:1: section \"source a\" is never closed: the file ends before "
+	    "its \"}\"\n");
+	memset(name, 'a', 32);
+	name[32] = '\0';
+	snprintf(text, sizeof(text), "ipset {\n  set4 = \"%s\"\n}\n", name);
+	ERR(text, "DIR/spamwrath.conf:2: set4: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is 32 bytes "
+	    "long, more than the 31 that the kernel takes for a set's name\n");
+	name[31] = '\0';
+	snprintf(text, sizeof(text), "ipset {\n  set6 = \"%s\"\n}\n", name);
+	config_free(load_ok(put_main(text)));
+	memset(path, 'p', 120);
+	path[0] = '/';
+	path[108] = '\0';
+	snprintf(text, sizeof(text), "control_socket = \"%s\"\n", path);
+	ck_assert_ptr_nonnull(strstr(load_err(put_main(text)), "is 108 bytes long, more than the "
+				     "107 that a Unix socket's path may have"));
+	path[107] = '\0';
+	snprintf(text, sizeof(text), "control_socket = \"%s\"\n", path);
+	config_free(load_ok(put_main(text)));
+}
+END_TEST
+
 START_TEST(errors_everywhere)
 {
 	/* all errors of a file are reported, in order; a broken main file
@@ -664,6 +701,7 @@ static Suite *config_suite(void)
 	tcase_add_test(te, bad_sources);
 	tcase_add_test(te, bad_bantime_max);
 	tcase_add_test(te, bad_ipset_names);
+	tcase_add_test(te, limits_and_truncation);
 	tcase_add_test(te, errors_everywhere);
 	tcase_add_test(te, unreadable);
 	suite_add_tcase(s, te);
