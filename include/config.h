@@ -13,6 +13,10 @@
 #include "class.h"
 #include "diag.h"
 
+/* The longest nftables table or set name the configuration takes (the
+ * kernel's limit is 255). */
+#define CONFIG_NFT_NAME_MAX 63
+
 struct class_conf {
 	bool enabled;
 	uint32_t weight;	/* thousandths */
@@ -58,9 +62,12 @@ struct config {
 	size_t nspamtraps;
 	bool ignore_self;
 
+	char *backend;		/* "ipset" or "nftables" */
 	char *set4, *set6;
 	unsigned ipv4_prefix, ipv6_prefix;
 	long ipset_maxelem;
+	char *nft_table, *nft_set4, *nft_set6;	/* in family inet */
+	long nft_size;
 
 	/* Read by spamwrath-firewall through spamwrathd --get, not by the daemon. */
 	char **fw_ports;	/* "25" or "6000:6010", at most 15 multiport slots */

@@ -39,6 +39,7 @@
 enum config_section {
 	SEC_TOP,		/* struct config */
 	SEC_IPSET,		/* struct config, keys written ipset.KEY */
+	SEC_NFTABLES,		/* struct config, keys written nftables.KEY */
 	SEC_FIREWALL,		/* struct config, keys written firewall.KEY */
 	SEC_SOURCE,		/* struct source_conf, one per title */
 	SEC_CLASS,		/* struct class_conf, one per class name */
@@ -51,6 +52,7 @@ static const struct {
 } config_sections[SEC_COUNT] = {
 	[SEC_TOP] = { NULL, CFGF_NONE },
 	[SEC_IPSET] = { "ipset", CFGF_NONE },
+	[SEC_NFTABLES] = { "nftables", CFGF_NONE },
 	[SEC_FIREWALL] = { "firewall", CFGF_NONE },
 	[SEC_SOURCE] = { "source", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
 	[SEC_CLASS] = { "class", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
@@ -575,6 +577,8 @@ static const struct config_row config_rows[] = {
 	{ "correlate_timeout", SEC_TOP, &type_duration, TOP(correlate_timeout), .def = "1h" },
 	{ "correlate_max", SEC_TOP, &type_size, TOP(correlate_max), RANGE(100, 10000000),
 	  .def = "100000" },
+	{ "backend", SEC_TOP, &type_word, TOP(backend), .what = "ipset, nftables",
+	  .def = "ipset" },
 
 	{ "set4", SEC_IPSET, &type_str, TOP(set4), .def = "spamwrath4",
 	  .maxlen = CONFIG_SET_NAME_MAX, .what = "the kernel takes for a set's name" },
@@ -586,6 +590,15 @@ static const struct config_row config_rows[] = {
 	{ "ipv6_prefix", SEC_IPSET, &type_unsigned, TOP(ipv6_prefix), RANGE(32, 128),
 	  .def = "64" },
 	{ "maxelem", SEC_IPSET, &type_long, TOP(ipset_maxelem), RANGE(1024, 1L << 28),
+	  .def = "1048576" },
+
+	{ "table", SEC_NFTABLES, &type_str, TOP(nft_table), .def = "spamwrath",
+	  .maxlen = CONFIG_NFT_NAME_MAX, .what = "spamwrath takes for an nftables name" },
+	{ "set4", SEC_NFTABLES, &type_str, TOP(nft_set4), .def = "banned4",
+	  .maxlen = CONFIG_NFT_NAME_MAX, .what = "spamwrath takes for an nftables name" },
+	{ "set6", SEC_NFTABLES, &type_str, TOP(nft_set6), .def = "banned6",
+	  .maxlen = CONFIG_NFT_NAME_MAX, .what = "spamwrath takes for an nftables name" },
+	{ "size", SEC_NFTABLES, &type_long, TOP(nft_size), RANGE(1024, 1L << 28),
 	  .def = "1048576" },
 
 	/* ports: "25" unless a file names some (config_firewall_ports). */
@@ -621,12 +634,23 @@ struct config_origin {
 	char *at[CONFIG_NROWS];
 };
 
-/* Where key (of an untitled section) was last set, else NULL. */
+/* Where key (of an untitled section: "findtime", or "nftables.set4" where
+ * two sections have the name) was last set, else NULL. */
 static const char *config_where(const struct config *c, const char *key)
 {
-	for (size_t i = 0; i < CONFIG_NROWS; i++)
-		if (config_rows[i].sec < SEC_SOURCE && strcmp(config_rows[i].name, key) == 0)
+	const char *dot = strchr(key, '.');
+	size_t n = dot ? (size_t)(dot - key) : 0;
+
+	for (size_t i = 0; i < CONFIG_NROWS; i++) {
+		const struct config_row *r = &config_rows[i];
+		const char *sec = config_sections[r->sec].name;
+
+		if (r->sec >= SEC_SOURCE)
+			continue;
+		if (dot ? sec && strncmp(sec, key, n) == 0 && sec[n] == '\0' &&
+			  strcmp(r->name, dot + 1) == 0 : strcmp(r->name, key) == 0)
 			return c->origin->at[i];
+	}
 	return NULL;
 }
 
@@ -875,6 +899,39 @@ static const char *config_where2(const struct config *c, const char *first, cons
 	return w;
 }
 
+/* An nftables table or set name: what nft's own syntax takes unquoted, so
+ * that an administrator's rules and spamwrath-firewall can name it. */
+static bool config_nft_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		return false;
+	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}
+
+static int config_nft_names(const struct config *c, struct diag *d)
+{
+	static const char *const keys[] = { "nftables.table", "nftables.set4", "nftables.set6" };
+	const char *v[] = { c->nft_table, c->nft_set4, c->nft_set6 };
+	int rc = 0;
+
+	for (size_t i = 0; i < 3; i++) {
+		if (config_nft_name_ok(v[i]))
+			continue;
+		diag_error(d, config_where2(c, keys[i], keys[i]), 0,
+			   "nftables: %s: \"%s\" is not a name nft takes unquoted (a letter, "
+			   "then letters, digits, _ or -)", keys[i] + 9, v[i]);
+		rc = -1;
+	}
+	if (rc == 0 && strcmp(c->nft_set4, c->nft_set6) == 0) {
+		diag_error(d, config_where2(c, "nftables.set4", "nftables.set6"), 0,
+			   "nftables: set4 and set6 are both \"%s\"", c->nft_set4);
+		rc = -1;
+	}
+	return rc;
+}
+
 /* Rules that involve several keys, checked once every file is in. */
 static int config_validate(struct config *c, struct diag *d)
 {
@@ -891,6 +948,8 @@ static int config_validate(struct config *c, struct diag *d)
 			   "ipset: set4 and set6 are both \"%s\"", c->set4);
 		rc = -1;
 	}
+	if (config_nft_names(c, d) < 0)
+		rc = -1;
 	for (size_t i = 0; i < c->nsources; i++) {
 		const struct source_conf *s = &c->sources[i];
 		bool journal = s->njournal > 0 || s->journal_dir;

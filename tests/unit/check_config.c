@@ -114,6 +114,11 @@ START_TEST(builtin_defaults)
 	ck_assert_uint_eq(c->ipv4_prefix, 32);
 	ck_assert_uint_eq(c->ipv6_prefix, 64);
 	ck_assert_int_eq(c->ipset_maxelem, 1048576);
+	ck_assert_str_eq(c->backend, "ipset");
+	ck_assert_str_eq(c->nft_table, "spamwrath");
+	ck_assert_str_eq(c->nft_set4, "banned4");
+	ck_assert_str_eq(c->nft_set6, "banned6");
+	ck_assert_int_eq(c->nft_size, 1048576);
 	ck_assert_uint_eq(c->nsources, 0);
 	ck_assert_uint_eq(c->max_line, 65536);
 	ck_assert_uint_eq(c->max_tracked, 1000000);
@@ -489,6 +494,32 @@ START_TEST(bad_ipset_names)
 }
 END_TEST
 
+/* The nftables backend: its names are what nft takes unquoted, its two
+ * sets differ, and the backend is one of the two. */
+START_TEST(nftables_section)
+{
+	struct config *c = load_ok(put_main("backend = NFTables\nnftables {\n  table = \"mail-bans\"\n"
+				   "  set4 = \"v4\"\n  set6 = \"v6\"\n  size = 4096\n}\n"));
+
+	ck_assert_str_eq(c->backend, "nftables");
+	ck_assert_str_eq(c->nft_table, "mail-bans");
+	ck_assert_str_eq(c->nft_set4, "v4");
+	ck_assert_str_eq(c->nft_set6, "v6");
+	ck_assert_int_eq(c->nft_size, 4096);
+	config_free(c);
+	ERR("backend = firewalld\n",
+	    "DIR/spamwrath.conf:1: backend: \"firewalld\" is none of ipset, nftables\n");
+	ERR("nftables {\n  set4 = \"x\"\n  set6 = \"x\"\n}\n",
+	    "DIR/spamwrath.conf:3: nftables: set4 and set6 are both \"x\"\n");
+	ERR("nftables {\n  table = \"my table\"\n}\n",
+	    "DIR/spamwrath.conf:2: nftables: table: \"my table\" is not a name nft takes unquoted "
+	    "(a letter, then letters, digits, _ or -)\n");
+	ERR("\n\nnftables {\n  set6 = \"6bans\"\n}\n",
+	    "DIR/spamwrath.conf:4: nftables: set6: \"6bans\" is not a name nft takes unquoted "
+	    "(a letter, then letters, digits, _ or -)\n");
+}
+END_TEST
+
 /* What `spamwrathd -t` must not pass (issue 17, item 10): a file that
  * ends inside a section (libconfuse takes the end as its "}", so a
  * truncated file passed for a whole one), a set name the kernel would cut
@@ -701,6 +732,7 @@ static Suite *config_suite(void)
 	tcase_add_test(te, bad_sources);
 	tcase_add_test(te, bad_bantime_max);
 	tcase_add_test(te, bad_ipset_names);
+	tcase_add_test(te, nftables_section);
 	tcase_add_test(te, limits_and_truncation);
 	tcase_add_test(te, errors_everywhere);
 	tcase_add_test(te, unreadable);
