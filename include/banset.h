@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* banset: owns the kernel side of bans: the backend the configuration names (ipset), behind one
- * set of calls, in process over netlink; bans the kernel refused (a full set), kept and retried.
- * It must never flush or destroy a set, start on a set that would not block, nor wait on a full set. */
+/* banset: owns the kernel side of bans: the backend the configuration names (ipset or nftables)
+ * behind one set of calls, in process over netlink; bans the kernel refused are kept and retried.
+ * It must never flush or destroy a set, touch another table, start on a set that would not block,
+ * nor wait on a full set. */
 #ifndef SPAMWRATH_BANSET_H
 #define SPAMWRATH_BANSET_H
 
@@ -27,10 +28,13 @@ struct banset *banset_open(const struct config *c);
 void banset_close(struct banset *b);
 
 /*
- * A reload: makes sure the sets nc names can be used (created when
- * missing), changing nothing in use yet. 0, or -1 with the reason in d.
+ * A reload from oc to nc: makes sure the sets nc names can be used
+ * (created when missing), changing nothing in use yet. A change of
+ * backend is refused: it takes a restart (the firewall rule refers to the
+ * sets of one backend). 0, or -1 with the reason in d.
  */
-int banset_prepare(struct banset *b, const struct config *nc, struct diag *d);
+int banset_prepare(struct banset *b, const struct config *oc, const struct config *nc,
+		   struct diag *d);
 /* The reload is committed: bans from now on go to the sets of nc. */
 void banset_commit(struct banset *b, const struct config *nc);
 
@@ -59,8 +63,11 @@ void banset_offence(struct banset *b, const struct addr *a, time_t now);
  * Once a second: re-adds long bans whose kernel timeout runs out within
  * the hour, and while a set holds no room, tries one kept ban: when it
  * goes in, the others follow in one batch. At most a few kernel calls.
+ * 1 when the sets were made anew under us, empty (nftables: a ruleset
+ * flushed and loaded again), and are in use again: the caller then puts
+ * every ban back with banset_restore. Else 0.
  */
-void banset_tick(struct banset *b, time_t now);
+int banset_tick(struct banset *b, time_t now);
 
 /* A ban to put back at start: its address and its end. */
 struct banset_entry {

@@ -26,12 +26,6 @@ struct ban_backend {
 	const struct ban_ops *ops;
 };
 
-/* One member of a set as a listing gives it. */
-struct ban_member {
-	struct addr a;
-	long timeout;		/* what the kernel has left, seconds; 0 unknown */
-};
-
 /* add_many's report of element i of its array: refused (BAN_REFUSED or BAN_FULL). */
 typedef void ban_refused_fn(void *ctx, size_t i, enum ban_refusal r, const char *why);
 
@@ -53,8 +47,14 @@ struct ban_ops {
 		   char why[BAN_WHY_MAX]);
 	/* one delete, absent is no error; 0 or -1 logged */
 	int (*del)(struct ban_backend *be, const struct addr *a);
-	/* the members of the set of family 4 or 6, sorted by ban_member_cmp; 0 or -1 logged */
-	int (*list)(struct ban_backend *be, int family, struct ban_member **v, size_t *n);
+	/*
+	 * Which of the n bans of v (one family) are in their set: left[i] is
+	 * -1 for a missing one, else what the kernel has left of it, seconds
+	 * (0 unknown). From one listing, or tests in batches: never a kernel
+	 * call per ban. 0, or -1 logged.
+	 */
+	int (*present)(struct ban_backend *be, const struct banset_entry *const *v, size_t n,
+		       long *left);
 	/*
 	 * Adds the n bans of v (one family, none present) with what is left of
 	 * them at now, capped at timeout_max, in as few netlink batches as the
@@ -63,10 +63,15 @@ struct ban_ops {
 	 */
 	int (*add_many)(struct ban_backend *be, const struct banset_entry *const *v, size_t n,
 			time_t now, ban_refused_fn *refused, void *ctx);
+	/*
+	 * Optional, once a second, and cheap (no listing): 1 when a set was
+	 * made anew under us, empty (a whole ruleset flushed and loaded again),
+	 * and is in use again; else 0.
+	 */
+	int (*renewed)(struct ban_backend *be);
 };
 
 extern const struct ban_ops ban_ipset_ops;
-
-int ban_member_cmp(const void *x, const void *y);
+extern const struct ban_ops ban_nftables_ops;
 
 #endif

@@ -52,12 +52,6 @@ static int fam(const struct addr *a)
 	return a->family == 4 ? 0 : 1;
 }
 
-int ban_member_cmp(const void *x, const void *y)
-{
-	return memcmp(&((const struct ban_member *)x)->a, &((const struct ban_member *)y)->a,
-		      sizeof(struct addr));
-}
-
 /* --- the records --- */
 
 static uint32_t banset_rehash(const void *ctx, uint32_t id)
@@ -174,8 +168,7 @@ static void banset_in(struct banset *b, struct banset_rec *r, long t, time_t now
 
 static const struct ban_ops *banset_ops_for(const struct config *c)
 {
-	(void)c;
-	return &ban_ipset_ops;
+	return strcmp(c->backend, "nftables") == 0 ? &ban_nftables_ops : &ban_ipset_ops;
 }
 
 struct banset *banset_open(const struct config *c)
@@ -207,11 +200,37 @@ void banset_close(struct banset *b)
 	free(b);
 }
 
-int banset_prepare(struct banset *b, const struct config *nc, struct diag *d)
+/* Whether two configurations name the same sets of the same backend. */
+static bool banset_same(const struct config *a, const struct config *b)
 {
+	const char *a4, *a6, *b4, *b6;
+
+	banset_set_names(a, &a4, &a6);
+	banset_set_names(b, &b4, &b6);
+	return strcmp(a->backend, b->backend) == 0 && strcmp(a4, b4) == 0 &&
+	       strcmp(a6, b6) == 0 && strcmp(a->nft_table, b->nft_table) == 0;
+}
+
+int banset_prepare(struct banset *b, const struct config *oc, const struct config *nc,
+		   struct diag *d)
+{
+	const char *s4, *s6;
+
+	if (banset_same(oc, nc))
+		return 0;
+	if (banset_ops_for(nc) != b->ops) {
+		/* the firewall rule refers to the sets of one backend: moving the
+		 * bans alone would leave them without a rule */
+		diag_error(d, nc->path, 0, "backend: changing from %s to %s takes a restart "
+			   "(systemctl restart spamwrath, which puts every ban into the new sets, "
+			   "then systemctl restart spamwrath-firewall); still using %s",
+			   b->ops->name, banset_backend_of(nc), b->ops->name);
+		return -1;
+	}
 	if (b->ops->ensure(b->be, nc) < 0) {
+		banset_set_names(nc, &s4, &s6);
 		diag_error(d, nc->path, 0, "%s: sets %s/%s cannot be used (see above)", b->ops->name,
-			   nc->set4, nc->set6);
+			   s4, s6);
 		return -1;
 	}
 	return 0;
@@ -237,8 +256,10 @@ const char *banset_backend_of(const struct config *c)
 
 void banset_set_names(const struct config *c, const char **set4, const char **set6)
 {
-	*set4 = c->set4;
-	*set6 = c->set6;
+	bool nft = banset_ops_for(c) == &ban_nftables_ops;
+
+	*set4 = nft ? c->nft_set4 : c->set4;
+	*set6 = nft ? c->nft_set6 : c->set6;
 }
 
 /* --- bans --- */
@@ -465,86 +486,99 @@ static void banset_probe(struct banset *b, int f, time_t now)
 	}
 }
 
-void banset_tick(struct banset *b, time_t now)
+int banset_tick(struct banset *b, time_t now)
 {
+	if (b->ops->renewed && b->ops->renewed(b->be) > 0) {
+		b->full[0] = b->full[1] = false;
+		return 1;	/* the caller restores every ban */
+	}
 	banset_refresh(b, now);
 	for (int f = 0; f < 2; f++)
 		if (b->kept_full[f])
 			banset_probe(b, f, now);
+	return 0;
 }
 
 /* --- restoring at start --- */
 
-int banset_restore(struct banset *b, const struct banset_entry *v, size_t n, time_t now,
-		   struct banset_restored *res)
+/* The bans of v of family f still running at now, in all[] (room for them). */
+static size_t banset_running(const struct banset_entry *v, size_t n, int f, time_t now,
+			     const struct banset_entry **all)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (v[i].until > now && fam(&v[i].a) == f)
+			all[k++] = &v[i];
+	return k;
+}
+
+/*
+ * One family of a restore: which bans are in their set (membership, not a
+ * count: a set may hold as many others), then the missing ones in batches.
+ */
+static int banset_restore_family(struct banset *b, int f, const struct banset_entry *v,
+				 size_t n, time_t now, struct banset_restored *res)
 {
 	const struct ban_ops *ops = b->ops;
-	struct ban_member *m[2] = { NULL, NULL };
-	size_t nm[2] = { 0, 0 }, want[2] = { 0, 0 };
-	struct banset_batch bb[2] = { { .what = "restore" }, { .what = "restore" } };
+	struct banset_batch bb = { .what = "restore" };
+	const struct banset_entry **all = calloc(n ? n : 1, sizeof(*all));
+	long *left = calloc(n ? n : 1, sizeof(*left));
+	size_t k;
 	int rc = -1;
 
-	*res = (struct banset_restored){ 0 };
-	for (size_t i = 0; i < n; i++)
-		if (v[i].until > now)
-			want[fam(&v[i].a)]++;
-	for (int f = 0; f < 2; f++) {
-		bb[f].v = calloc(want[f] ? want[f] : 1, sizeof(*bb[f].v));
-		bb[f].refused = calloc(want[f] ? want[f] : 1, sizeof(*bb[f].refused));
-		if (!bb[f].v || !bb[f].refused) {
-			log_error("%s: out of memory restoring bans", ops->name);
-			goto out;
-		}
-		/* membership, not a count: a set may hold as many others */
-		if (want[f] && ops->list(b->be, f ? 6 : 4, &m[f], &nm[f]) < 0)
-			goto out;
+	bb.v = calloc(n ? n : 1, sizeof(*bb.v));
+	bb.refused = calloc(n ? n : 1, sizeof(*bb.refused));
+	if (!all || !left || !bb.v || !bb.refused) {
+		log_error("%s: out of memory restoring bans", ops->name);
+		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct ban_member key = { .a = v[i].a };
-		int f = fam(&v[i].a);
-		const struct ban_member *hit;
-		long left = (long)(v[i].until - now);
+	k = banset_running(v, n, f, now, all);
+	if (k && ops->present(b->be, all, k, left) < 0)
+		goto out;
+	for (size_t i = 0; i < k; i++) {
+		long rest = (long)(all[i]->until - now);
+		struct banset_rec *r;
 
-		if (left <= 0)
-			continue;
-		/* an empty set has no array at all (bsearch wants one) */
-		hit = nm[f] == 0 ? NULL : bsearch(&key, m[f], nm[f], sizeof(key), ban_member_cmp);
-		if (!hit) {
-			bb[f].v[bb[f].n++] = &v[i];
+		if (left[i] < 0) {
+			bb.v[bb.n++] = all[i];
 			continue;
 		}
 		res->present++;
 		/* present: untouched; a long one is kept alive from what is left */
-		if (left > ops->timeout_max) {
-			struct banset_rec *r = banset_get(b, &v[i].a, v[i].until);
-
-			if (r)
-				r->kernel_until = now + (hit->timeout > 0 ? hit->timeout : 0);
-		}
+		if (rest > ops->timeout_max && (r = banset_get(b, &all[i]->a, all[i]->until)))
+			r->kernel_until = now + left[i];
 	}
-	for (int f = 0; f < 2; f++) {
-		if (banset_add_many(b, &bb[f], now) < 0)
-			goto out;
-		if (bb[f].said > BANSET_RESTORE_SAY)
-			log_error("%s: restore: %zu more bans refused for other reasons than a full "
-				  "set; kept, not in force", ops->name, bb[f].said - BANSET_RESTORE_SAY);
-		for (size_t i = 0; i < bb[f].n; i++) {
-			if (bb[f].refused[i])
-				res->kept++;
-			else
-				res->added++;
-		}
-		if (b->kept_full[f])
-			log_error("%s: restore: %zu bans did not fit into set %s (full); kept, not in "
-				  "force, added as soon as it has room", ops->name, b->kept_full[f],
-				  ops->set_name(b->be, f ? 6 : 4));
+	if (banset_add_many(b, &bb, now) < 0)
+		goto out;
+	if (bb.said > BANSET_RESTORE_SAY)
+		log_error("%s: restore: %zu more bans refused for other reasons than a full set; "
+			  "kept, not in force", ops->name, bb.said - BANSET_RESTORE_SAY);
+	for (size_t i = 0; i < bb.n; i++) {
+		if (bb.refused[i])
+			res->kept++;
+		else
+			res->added++;
 	}
+	if (b->kept_full[f])
+		log_error("%s: restore: %zu bans did not fit into set %s (full); kept, not in force, "
+			  "added as soon as it has room", ops->name, b->kept_full[f],
+			  ops->set_name(b->be, f ? 6 : 4));
 	rc = 0;
 out:
-	for (int f = 0; f < 2; f++) {
-		free(m[f]);
-		free(bb[f].v);
-		free(bb[f].refused);
-	}
+	free(all);
+	free(left);
+	free(bb.v);
+	free(bb.refused);
 	return rc;
+}
+
+int banset_restore(struct banset *b, const struct banset_entry *v, size_t n, time_t now,
+		   struct banset_restored *res)
+{
+	*res = (struct banset_restored){ 0 };
+	for (int f = 0; f < 2; f++)
+		if (banset_restore_family(b, f, v, n, now, res) < 0)
+			return -1;
+	return 0;
 }

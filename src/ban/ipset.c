@@ -12,11 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <errno.h>
 #include <libipset/ipset.h>
+#include <libmnl/libmnl.h>
+#include <linux/netfilter/nfnetlink.h>
 
 #include "backend.h"
+#include "htab.h"
 #include "log.h"
 
+/* As large as the kernel makes a dump's messages (32 KiB), and some. */
+#define BAN_IPSET_DUMP_BUF (64 * 1024)
 /* The kernel's largest timeout: (UINT_MAX / 2) ms, in seconds. */
 #define BAN_IPSET_TIMEOUT_MAX 2147483L
 
@@ -386,72 +393,174 @@ static const char *ban_ipset_set_name(const struct ban_backend *be, int family)
 	return family == 4 ? s->set4 : s->set6;
 }
 
-/* Runs a listing of set into s->out (the header alone when header_only). */
-static int ban_ipset_list_text(struct ban_ipset *s, const char *set, bool header_only)
-{
-	char why[BAN_WHY_MAX];
+/* A set's members from one listing, by address. */
+struct ban_ipset_members {
+	struct addr *a;
+	long *left;
+	size_t n, cap;
+	struct htab idx;
+};
 
-	if (ban_ipset_reset(s) < 0)
-		return -1;
-	if (header_only)
-		ipset_envopt_set(s->ss, IPSET_ENV_LIST_HEADER);
-	ipset_session_output(s->ss, IPSET_LIST_PLAIN);
-	if (ipset_session_data_set(s->ss, IPSET_SETNAME, set) < 0 ||
-	    ipset_cmd(s->ss, IPSET_CMD_LIST, 0) < 0) {
-		log_error("ipset: cannot read set %s: %s", set,
-			  ban_ipset_reason(s, why, sizeof(why)));
-		return -1;
+static uint32_t ban_ipset_members_rehash(const void *ctx, uint32_t id)
+{
+	return htab_hash(&((const struct ban_ipset_members *)ctx)->a[id], sizeof(struct addr));
+}
+
+static bool ban_ipset_members_eq(const void *ctx, uint32_t id, const void *key)
+{
+	return memcmp(&((const struct ban_ipset_members *)ctx)->a[id], key,
+		      sizeof(struct addr)) == 0;
+}
+
+static int ban_ipset_members_add(struct ban_ipset_members *m, const struct addr *a, long left)
+{
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? 2 * m->cap : 1024;
+		struct addr *va = realloc(m->a, cap * sizeof(*va));
+		long *vl = va ? realloc(m->left, cap * sizeof(*vl)) : NULL;
+
+		if (va)
+			m->a = va;
+		if (!vl)
+			return -1;
+		m->left = vl;
+		m->cap = cap;
 	}
-	ipset_envopt_unset(s->ss, IPSET_ENV_LIST_HEADER);
-	ipset_session_output(s->ss, IPSET_LIST_NONE);
+	m->a[m->n] = *a;
+	m->left[m->n] = left;
+	if (htab_insert(&m->idx, htab_hash(a, sizeof(*a)), (uint32_t)m->n,
+			ban_ipset_members_rehash, m) < 0)
+		return -1;
+	m->n++;
 	return 0;
 }
 
-/* The members of a set from its plain listing ("ADDR timeout N"), sorted. */
-static int ban_ipset_list(struct ban_backend *be, int family, struct ban_member **out,
-			  size_t *n)
+/* One member of a dump: IPSET_ATTR_DATA { IP { IPADDR_IPV4|6 }, CIDR, TIMEOUT }. */
+static int ban_ipset_dump_member(const struct nlattr *data, struct ban_ipset_members *m)
+{
+	const struct nlattr *a, *b;
+	struct addr key = { .family = 0 };
+	long left = 0;
+
+	mnl_attr_for_each_nested(a, data) {
+		switch (mnl_attr_get_type(a)) {
+		case IPSET_ATTR_IP:
+			mnl_attr_for_each_nested(b, a) {
+				uint16_t len = mnl_attr_get_payload_len(b);
+
+				if (mnl_attr_get_type(b) == IPSET_ATTR_IPADDR_IPV4 && len == 4) {
+					key.family = 4;
+					key.prefix = 32;
+				} else if (mnl_attr_get_type(b) == IPSET_ATTR_IPADDR_IPV6 && len == 16) {
+					key.family = 6;
+					key.prefix = 128;
+				} else {
+					continue;
+				}
+				memcpy(key.bytes, mnl_attr_get_payload(b), len);
+			}
+			break;
+		case IPSET_ATTR_CIDR:
+			if (mnl_attr_get_payload_len(a) >= 1)
+				key.prefix = mnl_attr_get_u8(a);
+			break;
+		case IPSET_ATTR_TIMEOUT:
+			if (mnl_attr_get_payload_len(a) == 4)
+				left = (long)ntohl(mnl_attr_get_u32(a));
+			break;
+		}
+	}
+	if (key.family == 0 || key.prefix > addr_width(&key))
+		return 0;	/* not an element we could have added */
+	return ban_ipset_members_add(m, &key, left);
+}
+
+static int ban_ipset_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *a, *d;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != IPSET_ATTR_ADT)
+			continue;
+		mnl_attr_for_each_nested(d, a)
+			if (mnl_attr_get_type(d) == IPSET_ATTR_DATA &&
+			    ban_ipset_dump_member(d, data) < 0)
+				return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+/*
+ * The members of set, from the kernel's dump of it read here through
+ * libmnl: libipset would print every member as text to be parsed again,
+ * a tenth of a second for 100,000 members at each restart.
+ */
+static int ban_ipset_members_read(const char *set, struct ban_ipset_members *m)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+	char *buf = malloc(BAN_IPSET_DUMP_BUF);
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *g;
+	uint32_t seq = (uint32_t)time(NULL);
+	ssize_t r = -1;
+	int rc = MNL_CB_ERROR;
+
+	if (!nl || !buf || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto out;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_IPSET << 8) | IPSET_CMD_LIST;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->nfgen_family = NFPROTO_UNSPEC;
+	g->version = NFNETLINK_V0;
+	g->res_id = 0;
+	mnl_attr_put_u8(nlh, IPSET_ATTR_PROTOCOL, IPSET_PROTOCOL);
+	mnl_attr_put_strz(nlh, IPSET_ATTR_SETNAME, set);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		goto out;
+	while ((r = mnl_socket_recvfrom(nl, buf, BAN_IPSET_DUMP_BUF)) > 0) {
+		rc = mnl_cb_run(buf, (size_t)r, seq, mnl_socket_get_portid(nl), ban_ipset_dump_cb, m);
+		if (rc <= MNL_CB_STOP)
+			break;
+	}
+out:
+	if (rc != MNL_CB_STOP)
+		log_error("ipset: cannot list set %s: %s", set, errno ? strerror(errno) :
+			  "no answer from the kernel");
+	if (nl)
+		mnl_socket_close(nl);
+	free(buf);
+	return rc == MNL_CB_STOP ? 0 : -1;
+}
+
+/* Which bans of v are in their set: one listing of it, looked up by address. */
+static int ban_ipset_present(struct ban_backend *be, const struct banset_entry *const *v,
+			     size_t n, long *left)
 {
 	struct ban_ipset *s = ban_ipset_of(be);
-	const char *set = family == 4 ? s->set4 : s->set6;
-	struct ban_member *v = NULL;
-	size_t cap = 0;
-	char *p;
+	struct ban_ipset_members m = { .a = NULL };
+	int rc = -1;
 
-	*n = 0;
-	*out = NULL;
-	if (ban_ipset_list_text(s, set, false) < 0)
+	if (n == 0)
+		return 0;
+	if (htab_init(&m.idx, n) < 0) {	/* the set holds about as many */
+		log_error("ipset: out of memory");
 		return -1;
-	p = s->out ? strstr(s->out, "\nMembers:\n") : NULL;
-	for (p = p ? p + 10 : NULL; p && *p;) {
-		char *nl = strchr(p, '\n'), *sp, *t;
-		struct ban_member m = { .timeout = 0 };
-
-		if (nl)
-			*nl = '\0';
-		sp = strchr(p, ' ');
-		if (addr_parse_net(p, sp ? (size_t)(sp - p) : strlen(p), &m.a) == 0) {
-			t = sp ? strstr(sp, " timeout ") : NULL;
-			m.timeout = t ? strtol(t + 9, NULL, 10) : 0;
-			if (*n == cap) {
-				size_t c = cap ? 2 * cap : 1024;
-				struct ban_member *nv = realloc(v, c * sizeof(*nv));
-
-				if (!nv) {
-					free(v);
-					log_error("ipset: out of memory listing %s", set);
-					return -1;
-				}
-				v = nv;
-				cap = c;
-			}
-			v[(*n)++] = m;
-		}
-		p = nl ? nl + 1 : NULL;
 	}
-	if (*n)
-		qsort(v, *n, sizeof(*v), ban_member_cmp);
-	*out = v;
-	return 0;
+	if (ban_ipset_members_read(v[0]->a.family == 4 ? s->set4 : s->set6, &m) == 0) {
+		for (size_t i = 0; i < n; i++) {
+			uint32_t k = m.n ? htab_find(&m.idx, htab_hash(&v[i]->a, sizeof(struct addr)),
+						     ban_ipset_members_eq, &m, &v[i]->a) : HTAB_NONE;
+
+			left[i] = k == HTAB_NONE ? -1 : m.left[k];
+		}
+		rc = 0;
+	}
+	htab_free(&m.idx);
+	free(m.a);
+	free(m.left);
+	return rc;
 }
 
 /* Queues the add of e (its line number: lineno) in the session's batch. */
@@ -552,6 +661,6 @@ const struct ban_ops ban_ipset_ops = {
 	.set_name = ban_ipset_set_name,
 	.add = ban_ipset_add,
 	.del = ban_ipset_del,
-	.list = ban_ipset_list,
+	.present = ban_ipset_present,
 	.add_many = ban_ipset_add_many,
 };

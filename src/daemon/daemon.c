@@ -234,6 +234,8 @@ static struct source **daemon_open_sources(struct daemon *dm, const struct confi
 
 /* --- status and timers ----------------------------------------------- */
 
+static void daemon_sets_renewed(struct daemon *dm);
+
 /* Bans the judge holds that the kernel refused (kept by banset). */
 static size_t daemon_kept(const struct daemon *dm)
 {
@@ -276,8 +278,8 @@ static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
 	for (size_t i = 0; i < dm->nsrc; i++)
 		source_poll(dm->src[i]);
 	pipeline_tick(&dm->pl, now);
-	if (!dm->dry_run)
-		banset_tick(dm->ban, now);
+	if (!dm->dry_run && banset_tick(dm->ban, now) > 0)
+		daemon_sets_renewed(dm);
 	if (++dm->ticks % DAEMON_ACTIVE_EVERY == 0)
 		dm->active = judge_active_bans(dm->pl.j, now);
 	daemon_status(dm);
@@ -339,13 +341,9 @@ void daemon_log_diag(const struct diag *d, size_t from, bool failed)
 
 static int daemon_reload_sets(struct daemon *dm, const struct config *nc, struct diag *d)
 {
-	const struct config *oc = dm->cur->cfg;
-
 	if (dm->dry_run)
 		return 0;
-	if (strcmp(oc->set4, nc->set4) == 0 && strcmp(oc->set6, nc->set6) == 0)
-		return 0;
-	return banset_prepare(dm->ban, nc, d);
+	return banset_prepare(dm->ban, dm->cur->cfg, nc, d);
 }
 
 /* What the last reload said, for status. */
@@ -546,9 +544,43 @@ static int daemon_collect_ban(void *ctx, const struct judge_entry *e)
 }
 
 /*
- * Reads the state into the judge and puts every ban still running into
- * the sets that lack it (after a reboot: all of them, in one batch; after
- * a restart: none). The saved positions wait in dm->saved for the sources.
+ * Puts every ban the judge holds into the sets that lack it (after a
+ * reboot: all of them, in one batch; after a restart: none). 0, or -1
+ * with the reason logged.
+ */
+static int daemon_restore_bans(struct daemon *dm, struct banset_restored *r)
+{
+	struct daemon_collect c = { .now = time(NULL) };
+
+	*r = (struct banset_restored){ 0 };
+	if (judge_walk(dm->pl.j, daemon_collect_ban, &c) != 0) {
+		free(c.v);
+		log_error("out of memory restoring bans");
+		return -1;
+	}
+	if (c.n && banset_restore(dm->ban, c.v, c.n, c.now, r) < 0) {
+		free(c.v);
+		return -1;
+	}
+	free(c.v);
+	dm->active = c.n;
+	return 0;
+}
+
+/* The sets were made anew, empty, under us: every ban goes back. */
+static void daemon_sets_renewed(struct daemon *dm)
+{
+	struct banset_restored r;
+
+	if (daemon_restore_bans(dm, &r) == 0)
+		log_warn("the sets were made anew under spamwrathd (emptied): %zu bans put back, "
+			 "%zu not in force", r.added, r.kept);
+}
+
+/*
+ * Reads the state into the judge and puts every ban still running back
+ * (daemon_restore_bans). The saved positions wait in dm->saved for the
+ * sources.
  */
 static int daemon_load_state(struct daemon *dm)
 {
@@ -557,31 +589,19 @@ static int daemon_load_state(struct daemon *dm)
 		.file = daemon_saved_file, .journal = daemon_saved_journal, .link = daemon_saved_link,
 		.ctx = dm,
 	};
-	struct daemon_collect c = { .now = time(NULL) };
 	struct diag d = { 0 };
-	struct banset_restored r = { 0 };
+	struct banset_restored r;
 	char kept[64] = "";
 	int rc;
 
 	rc = state_open(cfg->state_dir, &dm->state, &d);
 	if (rc == 0)
-		rc = state_load(dm->state, dm->pl.j, c.now, &pos, &d);
+		rc = state_load(dm->state, dm->pl.j, time(NULL), &pos, &d);
 	/* damaged records are warnings: everything good was kept */
 	daemon_log_diag(&d, 0, rc < 0);
 	diag_free(&d);
-	if (rc < 0)
+	if (rc < 0 || daemon_restore_bans(dm, &r) < 0)
 		return -1;
-	if (judge_walk(dm->pl.j, daemon_collect_ban, &c) != 0) {
-		free(c.v);
-		log_error("state: out of memory restoring bans");
-		return -1;
-	}
-	if (c.n && banset_restore(dm->ban, c.v, c.n, c.now, &r) < 0) {
-		free(c.v);
-		return -1;
-	}
-	free(c.v);
-	dm->active = c.n;
 	if (r.kept)
 		snprintf(kept, sizeof(kept), ", %zu not in force (see above)", r.kept);
 	log_info("state: %zu bans in force (%zu put back into the sets, %zu were there)%s, "
@@ -728,6 +748,7 @@ static void daemon_stop(struct daemon *dm)
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon dm = { 0 };
+	const char *set4, *set6;
 	int rc = 1;
 
 	dm.config_path = o->config ? o->config : config_default_path();
@@ -737,11 +758,12 @@ int daemon_run(const struct daemon_opts *o)
 		log_event(LOG_EV_ERROR, LOG_ERR, NULL, "not started: see the reasons above");
 		goto out;
 	}
+	banset_set_names(dm.cur->cfg, &set4, &set6);
 	log_event(LOG_EV_START, LOG_NOTICE, NULL,
-		  "started%s: %s, %zu patterns from %s, %zu sources, sets %s and %s",
-		  dm.dry_run ? " in dry run (no ipset changes)" : "", dm.cur->cfg->path,
-		  dm.cur->ps.n, dm.cur->cfg->patterns_dir, dm.nsrc, dm.cur->cfg->set4,
-		  dm.cur->cfg->set6);
+		  "started%s: %s, %zu patterns from %s, %zu sources, %s sets %s and %s",
+		  dm.dry_run ? " in dry run (no set changes)" : "", dm.cur->cfg->path,
+		  dm.cur->ps.n, dm.cur->cfg->patterns_dir, dm.nsrc,
+		  banset_backend_of(dm.cur->cfg), set4, set6);
 	daemon_status(&dm);
 	sd_notify(0, "READY=1");
 	rc = sd_event_loop(dm.ev);

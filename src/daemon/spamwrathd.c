@@ -18,7 +18,7 @@ static void spamwrathd_usage(FILE *f)
 		"usage: spamwrathd [-c CONFIG] [-n|--dry-run] [-t] [--get KEY] [--list-keys] [--version]\n"
 		"                  [--help]\n"
 		"  -c, --config FILE   configuration (default %s)\n"
-		"  -n, --dry-run       judge and log, but change no ipset (needs no privileges)\n"
+		"  -n, --dry-run       judge and log, but change no set (needs no privileges)\n"
 		"  -t, --test          check the configuration and patterns, then exit\n"
 		"      --get KEY       print the effective value of a configuration key\n"
 		"                      (findtime, ipset.set4, firewall.ports...), then exit\n"
