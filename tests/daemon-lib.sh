@@ -2,14 +2,24 @@
 # Shared by the tests/integration/daemon-*.sh tests (sourced after
 # tests/lib.sh): a network namespace of the test's own, spamwrathd run in
 # it, and polling helpers. Names carry the test's pid: other engineers run
-# tests on the same machine.
+# tests on the same machine. BACKEND=nftables (from the environment) runs
+# the daemon and the set helpers below with nftables sets in table $TABLE
+# instead of ipsets.
 need_root
 command -v ip >/dev/null || skip "ip (iproute2) is not installed"
-command -v ipset >/dev/null || skip "ipset is not installed"
+BACKEND=${BACKEND:-ipset}
+case $BACKEND in
+ipset) command -v ipset >/dev/null || fail "ipset is not installed" ;;
+nftables)
+	command -v nft >/dev/null || fail "nft is not installed: apt-get install nftables"
+	command -v jq >/dev/null || fail "jq is missing: apt-get install jq" ;;
+*) fail "BACKEND=$BACKEND is neither ipset nor nftables" ;;
+esac
 
 NS="sw-$$-$(basename "$0" .sh | sed 's/^daemon-//')"
 SET4="sw$$a"
 SET6="sw$$b"
+TABLE="sw$$t"
 DAEMON_PID=""
 DAEMON_ERR="$TMP/daemon.err"
 chmod 755 "$TMP"
@@ -52,6 +62,15 @@ ipset {
     maxelem = 65536
 }
 CONF
+	[ "$BACKEND" = ipset ] || cat >>"$TMP/sw.conf" <<CONF
+backend = "$BACKEND"
+nftables {
+    table = "$TABLE"
+    set4 = "$SET4"
+    set6 = "$SET6"
+    size = 65536
+}
+CONF
 	cat >>"$TMP/sw.conf"
 }
 
@@ -84,13 +103,30 @@ daemon_alive() {
 	kill -0 "$DAEMON_PID" 2>/dev/null
 }
 
+# in_set SET ADDRESS: is the address (or network) in the set?
 in_set() {
-	ip netns exec "$NS" ipset test "$1" "$2" 2>/dev/null
+	if [ "$BACKEND" = ipset ]; then
+		ip netns exec "$NS" ipset test "$1" "$2" 2>/dev/null
+	else
+		ip netns exec "$NS" nft get element inet "$TABLE" "$1" "{ $2 }" >/dev/null 2>&1
+	fi
 }
 
-# The timeout left on a member, from `ipset list`.
+# A set's members as nft -j gives them: one "ADDRESS[/LEN] EXPIRES" per line.
+nft_members() {
+	ip netns exec "$NS" nft -j list set inet "$TABLE" "$1" | jq -r '.nftables[] | select(.set) |
+		(.set.elem // [])[] | (if type == "object" and has("elem") then . else { elem: { val: . } } end) |
+		"\(.elem.val | if type == "object" then "\(.prefix.addr)/\(.prefix.len)" else . end) \(.elem.expires // 0)"'
+}
+
+# The timeout left on a member, in seconds.
 set_timeout() {
-	ip netns exec "$NS" ipset list "$1" | awk -v a="$2" '$1 == a && $2 == "timeout" { print $3 }'
+	if [ "$BACKEND" = ipset ]; then
+		ip netns exec "$NS" ipset list "$1" |
+			awk -v a="$2" '$1 == a && $2 == "timeout" { print $3 }'
+	else
+		nft_members "$1" | awk -v a="$2" '$1 == a { print $2 }'
+	fi
 }
 
 # Waits until ADDRESS is in SET; prints how long it took (ms) from $3, a
@@ -134,28 +170,69 @@ kill9_daemon() {
 
 # Members of a set, one address per line.
 members() {
-	ip netns exec "$NS" ipset list "$1" | sed -n '/^Members:/,$p' | awk '$2 == "timeout" { print $1 }'
+	if [ "$BACKEND" = ipset ]; then
+		ip netns exec "$NS" ipset list "$1" | sed -n '/^Members:/,$p' |
+			awk '$2 == "timeout" { print $1 }'
+	else
+		nft_members "$1" | awk '{ print $1 }'
+	fi
 }
 
 # Sets by hand, as an administrator or another tool would touch them.
 # set_create_small SET FAMILY(4|6) MAXELEM: a set spamwrathd accepts, small.
 set_create_small() {
-	if [ "$2" = 4 ]; then
+	if [ "$BACKEND" = nftables ]; then
+		nsx nft add table inet "$TABLE"
+		if [ "$2" = 4 ]; then
+			nsx nft add set inet "$TABLE" "$1" "{ type ipv4_addr; flags timeout; size $3; }"
+		else
+			nsx nft add set inet "$TABLE" "$1" \
+				"{ type ipv6_addr; flags interval,timeout; size $3; }"
+		fi
+	elif [ "$2" = 4 ]; then
 		nsx ipset create "$1" hash:ip family inet timeout 0 maxelem "$3"
 	else
 		nsx ipset create "$1" hash:net family inet6 timeout 0 maxelem "$3"
 	fi
 }
-set_destroy() { nsx ipset destroy "$1"; }
+set_destroy() {
+	if [ "$BACKEND" = ipset ]; then nsx ipset destroy "$1"
+	else nsx nft delete set inet "$TABLE" "$1"; fi
+}
 # set_fill SET N: N members (11.0.0.0 upwards) in one batch.
 set_fill() {
-	awk -v s="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++)
-		printf "add %s 11.%d.%d.%d\n", s, int(i / 65536), int(i / 256) % 256, i % 256 }' |
-		nsx ipset restore
+	if [ "$BACKEND" = ipset ]; then
+		awk -v s="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i++)
+			printf "add %s 11.%d.%d.%d\n", s, int(i / 65536), int(i / 256) % 256, i % 256 }' |
+			nsx ipset restore
+	else
+		awk -v t="$TABLE" -v s="$1" -v n="$2" 'BEGIN { for (i = 0; i < n; i += 10000) {
+			printf "add element inet %s %s { ", t, s
+			for (k = i; k < i + 10000 && k < n; k++)
+				printf "%s11.%d.%d.%d", (k > i ? ", " : ""), int(k / 65536), int(k / 256) % 256, k % 256
+			printf " }\n" } }' >"$TMP/fill.nft"
+		nsx nft -f "$TMP/fill.nft"
+	fi
 }
-set_add() { nsx ipset add "$1" "$2"; }
-set_del() { nsx ipset del "$1" "$2"; }
+set_add() {
+	if [ "$BACKEND" = ipset ]; then nsx ipset add "$1" "$2"
+	else nsx nft add element inet "$TABLE" "$1" "{ $2 }"; fi
+}
+set_del() {
+	if [ "$BACKEND" = ipset ]; then nsx ipset del "$1" "$2"
+	else nsx nft delete element inet "$TABLE" "$1" "{ $2 }"; fi
+}
+# Empties a set, as a reboot does.
+set_flush() {
+	if [ "$BACKEND" = ipset ]; then nsx ipset flush "$1"
+	else nsx nft flush set inet "$TABLE" "$1"; fi
+}
 set_members() { members "$1"; }
+# True when the namespace holds no set (nftables: no table) at all.
+no_sets() {
+	if [ "$BACKEND" = ipset ]; then [ -z "$(nsx ipset list -n)" ]
+	else [ -z "$(nsx nft list tables)" ]; fi
+}
 # The set an address (as list prints it) is banned into.
 set_of() {
 	case $1 in

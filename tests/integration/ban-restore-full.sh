@@ -4,7 +4,8 @@
 # spamwrathd from starting: what fits goes in, the rest is said (how many
 # did not fit, and where), kept and shown as not in force. (A record the
 # kernel would refuse for another reason, such as ban 0.0.0.0, no longer
-# reaches it: state-refused.sh.)
+# reaches it: state-refused.sh. With nftables, one can: a /64 inside a
+# range someone else put into set6.)
 . "$(dirname "$0")/../lib.sh"
 . "$top_srcdir/tests/daemon-lib.sh"
 command -v jq >/dev/null || fail "jq is missing: apt-get install jq"
@@ -23,6 +24,26 @@ check_list() {
 		! in_set "$(set_of "$a")" "$a" || fail "$a is listed not in force but is in its set"
 	done
 }
+
+if [ "$BACKEND" = nftables ]; then
+	# A range of someone else's in set6 that holds one of our /64s: the
+	# kernel refuses that one (an interval set takes no overlap), the
+	# batch it came in is split until it alone stays out.
+	"$mkstate" "$TMP/state" 40 86400 || fail "mkstate failed"
+	set_create_small "$SET6" 6 1024
+	set_add "$SET6" 2001:db8:0:700::/56
+	start_daemon
+	grep -q "the kernel refused 2001:db8:0:700::/64: " "$DAEMON_ERR" ||
+		{ cat "$DAEMON_ERR"; fail "the log does not say why 2001:db8:0:700::/64 was refused"; }
+	grep -q "state: 39 bans in force (39 put back into the sets, 0 were there), 1 not in force" "$DAEMON_ERR" ||
+		{ cat "$DAEMON_ERR"; fail "the summary is not what it should be"; }
+	ctl list --json | jq -e '.[] | select(.address == "2001:db8:0:700::/64") | .in_force == false' \
+		>/dev/null || fail "list shows the refused /64 in force"
+	[ "$(set_members "$SET6" | wc -l)" = 5 ] || fail "set6 does not hold its range and 4 of ours"
+	stop_daemon
+	nsx nft delete table inet "$TABLE"
+	rm -rf "$TMP/state"
+fi
 
 # 40 bans (35 IPv4 from 10.0.0.0, 5 IPv6 /64s); set4 made by hand for 16
 # members: 16 of the 35 go in, 19 do not.

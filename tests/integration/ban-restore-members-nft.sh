@@ -1,0 +1,4 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-or-later
+# ban-restore-members.sh with the nftables backend.
+BACKEND=nftables exec sh "$(dirname "$0")/ban-restore-members.sh"
