@@ -23,7 +23,7 @@
 . "$top_srcdir/tests/daemon-lib.sh"
 . "$top_srcdir/tests/realmta-lib.sh"
 
-debs exim4-daemon-light exim4-base exim4-config
+debs
 need_libs /usr/sbin/exim4
 command -v dnsmasq >/dev/null || fail "dnsmasq is not installed (the README's first apt-get line installs it)"
 
@@ -168,6 +168,12 @@ innocent $MONITOR 1
 delivered() { [ "$(in_server sh -c 'cat /var/mail/alice /var/mail/bob /var/mail/trap 2>/dev/null' | grep -c '^From ')" -ge "$1" ]; }
 check - "the accepted messages reached their mailboxes" delivered 3
 verdicts "$SERVER_LOG" --program exim
+
+# one RCPT refused for its sender is one offence, though Exim writes two
+# lines ("sender verify fail for", "rejected RCPT ...: Sender verify failed")
+n=$(jq -r --arg a "$NXSENDER" 'select(.event == "offence" and .address == $a and .class == "unknown-sender") | .line' \
+	"$TMP/replay.json" | wc -l)
+check 5 "$NXSENDER: one refused RCPT, one offence (replay counts $n)" [ "$n" = 1 ]
 
 daemon_alive || fail "spamwrathd died"
 stop_daemon

@@ -8,12 +8,9 @@
 # set4 and set6. How the servers are fetched, unpacked and run without
 # being installed: tests/realmta-lib.sh.
 #
-# Postfix runs Debian's main.cf and master.cf (chroot off: the namespace
-# is its jail), with what a site adds: example.org as virtual mailbox
-# domain (alice, bob, trap), the usual HELO and sender restrictions, a
-# recipient access map refusing the spamtrap honeypot@example.org, and
-# MIMEDefang as milter. dnsmasq is its resolver: example.net exists,
-# every other name (nx.example, the clients' PTRs) does not.
+# Postfix runs Debian's main.cf and master.cf with what a site adds (see
+# postfix_up), MIMEDefang as milter; dnsmasq is its resolver: example.net
+# exists, every other name (nx.example, the clients' PTRs) does not.
 #
 # The MIMEDefang filter is written as users write theirs (Debian's own,
 # plus a reject): SpamAssassin's score beyond 15 is refused and logged
@@ -33,7 +30,7 @@
 . "$top_srcdir/tests/daemon-lib.sh"
 . "$top_srcdir/tests/realmta-lib.sh"
 
-debs postfix rsyslog mimedefang spamassassin clamav-daemon
+debs
 need_libs /usr/sbin/postconf /usr/lib/postfix/sbin/smtpd /usr/sbin/rsyslogd \
 	/usr/bin/mimedefang /usr/bin/mimedefang-multiplexor /usr/sbin/clamd
 command -v dnsmasq >/dev/null || fail "dnsmasq is not installed (the README's first apt-get line installs it)"
@@ -46,31 +43,10 @@ rsyslog_up
 SERVER_LOG=$MAILLOG
 
 # --- the users Debian's postinsts create, in the server's /etc only -------
-add_user postfix 60101
-in_server sh -c 'echo "postdrop:x:60102:" >>/etc/group'
-set_mode 2555 root:postdrop /usr/sbin/postdrop /usr/sbin/postqueue
-add_user vmail 60103
+postfix_users
 add_user defang 60104
 in_server sh -c 'sed -i "s/^\(defang:x:60104:\)\$/\1postfix/" /etc/group'
-
-# --- clamd with one signature ----------------------------------------------
-# EICAR's test string as a body signature (what ClamAV's own database calls
-# Eicar-Test-Signature): found in the decoded attachment, whatever line end.
-eicar='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
-in_server mkdir -p /var/lib/clamav /run/clamav /etc/clamav /var/log/clamav
-printf 'Eicar-Test-Signature:0:*:%s\n' "$(printf '%s' "$eicar" | od -An -tx1 | tr -d ' \n')" |
-	in_server sh -c 'cat >/var/lib/clamav/eicar.ndb'
-in_server sh -c 'cat >/etc/clamav/clamd.conf' <<'EOF'
-LocalSocket /run/clamav/clamd.ctl
-LocalSocketMode 666
-DatabaseDirectory /var/lib/clamav
-LogFile /var/log/clamav/clamav.log
-LogTime true
-ScanMail true
-Foreground false
-EOF
-in_server clamd --config-file=/etc/clamav/clamd.conf 2>"$TMP/clamd.err" ||
-	{ cat "$TMP/clamd.err" >&2; fail "clamd did not start"; }
+clamd_up
 
 # --- MIMEDefang and SpamAssassin -------------------------------------------
 in_server sh -c 'cat >>/etc/spamassassin/local.cf' <<'EOF'
@@ -139,35 +115,7 @@ in_server env HOME=/var/spool/MIMEDefang mimedefang -P /run/mimedefang/mimedefan
 	-z /var/spool/MIMEDefang -U defang -G -p /var/spool/MIMEDefang/mimedefang.sock ||
 	fail "mimedefang did not start"
 
-# --- Postfix ---------------------------------------------------------------
-in_server sh -c '
-	set -e
-	cp /usr/share/postfix/main.cf.debian /etc/postfix/main.cf
-	sed -E "/^[a-z]/ s/^(\S+\s+\S+\s+\S+\s+\S+\s+)y(\s)/\1n\2/" /usr/share/postfix/master.cf.dist >/etc/postfix/master.cf
-	for u in alice bob trap; do echo "$u@example.org example.org/$u/"; done >/etc/postfix/vmailbox
-	printf "honeypot@example.org REJECT\n" >/etc/postfix/recipient_access
-	printf "postmaster: root\n" >/etc/aliases
-	mkdir -p /var/mail/vhosts && chown vmail:vmail /var/mail/vhosts
-	chown postfix /var/lib/postfix
-	postconf -e \
-		"myhostname = mx.example.org" "mydomain = example.org" "myorigin = \$mydomain" \
-		"mydestination = \$myhostname, localhost" "alias_maps = hash:/etc/aliases" \
-		"alias_database = hash:/etc/aliases" \
-		"mynetworks = 127.0.0.0/8 [::ffff:127.0.0.0]/104 [::1]/128" \
-		"inet_interfaces = all" "inet_protocols = all" \
-		"virtual_mailbox_domains = example.org" "virtual_mailbox_base = /var/mail/vhosts" \
-		"virtual_mailbox_maps = texthash:/etc/postfix/vmailbox" \
-		"virtual_uid_maps = static:60103" "virtual_gid_maps = static:60103" \
-		"smtpd_helo_required = yes" \
-		"smtpd_helo_restrictions = reject_invalid_helo_hostname, reject_non_fqdn_helo_hostname" \
-		"smtpd_sender_restrictions = reject_non_fqdn_sender, reject_unknown_sender_domain" \
-		"smtpd_relay_restrictions = permit_mynetworks, permit_sasl_authenticated, defer_unauth_destination" \
-		"smtpd_recipient_restrictions = check_recipient_access texthash:/etc/postfix/recipient_access" \
-		"smtpd_milters = unix:/var/spool/MIMEDefang/mimedefang.sock" \
-		"milter_default_action = tempfail"
-	postalias /etc/aliases
-	postfix start' >"$TMP/postfix.out" 2>&1 || { cat "$TMP/postfix.out" >&2; fail "Postfix did not start"; }
-wait_for 20 grep -q "postfix/master.*daemon started" "$MAILLOG" || { cat "$MAILLOG" >&2; fail "Postfix did not start"; }
+postfix_up unix:/var/spool/MIMEDefang/mimedefang.sock
 
 # --- spamwrathd ------------------------------------------------------------
 # the shipped classes (conf.d/spamwrath.conf), the real patterns
@@ -194,7 +142,7 @@ for a in $LEGIT $MONITOR $UNKNOWN $TRAP_OK $TRAP_NO $NXSENDER $RELAY $HELO $GTUB
 	client_addr "$a"
 done
 gtube='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
-printf '%s\n' "$eicar" >"$TMP/eicar.com"
+printf '%s\n' "$EICAR" >"$TMP/eicar.com"
 ok() { grep -q "^<-  250 .*queued as" "$TMP/smtp.out" || { cat "$TMP/smtp.out"; return 1; }; }
 sender() { echo "--from news@example.net --helo mail.example.net"; }
 
