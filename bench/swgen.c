@@ -70,7 +70,7 @@ static const char *gen_class_name[GC_COUNT] = {
 	"relay", "helo", "dnsbl", "auth", "protocol",
 };
 
-/* class weights in thousandths (src/class.c) */
+/* class weights in thousandths (src/core/class.c) */
 static const unsigned gen_class_weight[GC_COUNT] = {
 	1000, 1000, 1000, 1000, 1000, 1000, 500, 500, 200, 250,
 };

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The manual pages render without a single groff warning, and document
-# what the code accepts: every configuration key of src/config.c in
+# what the code accepts: every configuration key of src/config/config.c in
 # spamwrath.conf(5), every pattern key and class in spamwrath-patterns(5),
 # every long option of the programs in their pages.
 . "$(dirname "$0")/../lib.sh"
@@ -31,6 +31,7 @@ for p in $pages; do
 	fi
 done
 echo "$pages render without warnings"
+missing=0
 
 # A key is documented where a .TP item or a section heading names it:
 # ".BI \"findtime = \" duration", ".SS \"ipset { ... }\"".
@@ -44,23 +45,36 @@ cfg_names() {	# file table
 		sed -n 's/.*CFG_[A-Z_]*("\([^"]*\)".*/\1/p'
 }
 
-missing=0
-keys=0
-tables=$(sed -n 's/^static cfg_opt_t \(config_[a-z_]*\)\[\].*/\1/p' "$top_srcdir/src/config.c")
-[ -n "$tables" ] || fail "no cfg_opt_t tables found in src/config.c"
-for t in $tables; do
-	for k in $(cfg_names "$top_srcdir/src/config.c" "$t"); do
-		keys=$((keys + 1))
-		documented spamwrath.conf.5 "$k" && continue
-		echo "spamwrath.conf(5) does not document $k (src/config.c, $t)" >&2
-		missing=$((missing + 1))
-	done
+# spamwrath.conf(5) documents exactly the keys of the configuration table
+# (src/config/config.c, printed by spamwrathd --list-keys): each key is an
+# item ".TP" / ".BI \"key = \"" under GLOBAL KEYS or under its section's
+# heading (.SS "ipset { ... }", .SS "source \fIname\fP { ... }"), written
+# here as the table writes it (findtime, ipset.set4, source.file).
+"$top_builddir/spamwrathd" --list-keys >"$TMP/keys.out" || fail "spamwrathd --list-keys failed"
+cut -d' ' -f1 "$TMP/keys.out" | sort >"$TMP/keys.table"
+awk '
+	/^\.SH GLOBAL KEYS/ { prefix = ""; inkeys = 1; next }
+	/^\.SH / { inkeys = 0; next }
+	/^\.SS "/ { split(substr($0, 6), w, /[ "]/); prefix = w[1] "."; inkeys = 1; next }
+	/^\.SS / { inkeys = 0; next }
+	/^\.TP/ { item = 1; next }
+	item && inkeys && /^\.BI "[a-z_0-9]+ = / { split(substr($0, 6), w, " "); print prefix w[1] }
+	{ item = 0 }
+' "$man/spamwrath.conf.5" | sort >"$TMP/keys.man"
+keys=$(wc -l <"$TMP/keys.table")
+[ "$keys" -gt 20 ] || fail "only $keys keys in spamwrathd --list-keys"
+for k in $(comm -23 "$TMP/keys.table" "$TMP/keys.man"); do
+	echo "spamwrath.conf(5) does not document $k (src/config/config.c, config_rows)" >&2
+	missing=$((missing + 1))
 done
-[ "$keys" -gt 20 ] || fail "only $keys keys found in src/config.c: the extraction is broken"
-echo "$keys configuration keys in src/config.c"
+for k in $(comm -13 "$TMP/keys.table" "$TMP/keys.man"); do
+	echo "spamwrath.conf(5) documents $k, which the configuration table lacks" >&2
+	missing=$((missing + 1))
+done
+echo "$keys configuration keys in the table, checked against spamwrath.conf(5)"
 
-pkeys=$(cfg_names "$top_srcdir/src/pattern.c" pattern_opts)
-[ -n "$pkeys" ] || fail "no pattern keys found in src/pattern.c"
+pkeys=$(cfg_names "$top_srcdir/src/match/pattern.c" pattern_opts)
+[ -n "$pkeys" ] || fail "no pattern keys found in src/match/pattern.c"
 for k in $pkeys; do
 	documented spamwrath-patterns.5 "$k" && continue
 	echo "spamwrath-patterns(5) does not document pattern key $k" >&2
@@ -69,8 +83,8 @@ done
 
 # Classes and named groups, from their tables in the code; "manual" is the
 # class of bans made with spamwrathctl ban, not a pattern class.
-classes=$(sed -n 's/^.*\[CLASS_[A-Z_]*\] = { "\([a-z-]*\)".*/\1/p' "$top_srcdir/src/class.c" | grep -vx manual)
-groups=$(sed -n 's/^.*\[CAP_[A-Z_]*\] = "\([a-z]*\)".*/\1/p' "$top_srcdir/src/pattern.c")
+classes=$(sed -n 's/^.*\[CLASS_[A-Z_]*\] = { "\([a-z-]*\)".*/\1/p' "$top_srcdir/src/core/class.c" | grep -vx manual)
+groups=$(sed -n 's/^.*\[CAP_[A-Z_]*\] = "\([a-z]*\)".*/\1/p' "$top_srcdir/src/match/pattern.c")
 [ -n "$classes" ] && [ -n "$groups" ] || fail "no classes or groups found in the code"
 for k in $classes $groups; do
 	pat=$(printf '%s' "$k" | sed 's/-/\\\\-/g')
@@ -83,9 +97,10 @@ done
 long_opts() {	# source file
 	sed -n 's/^[[:space:]]*{ "\([a-z-]*\)", [a-z_]*_argument,.*/\1/p' "$1" | sort -u
 }
-for prog in spamwrathd spamwrathctl; do
+for prog in daemon/spamwrathd ctl/spamwrathctl; do
 	opts=$(long_opts "$top_srcdir/src/$prog.c")
 	[ -n "$opts" ] || fail "no options found in src/$prog.c"
+	prog=${prog#*/}
 	for o in $opts; do
 		pat=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
 		grep -q -- "\\\\-\\\\-$pat" "$man/$prog.8" && continue
