@@ -31,11 +31,11 @@
 . "$top_srcdir/tests/realmta-lib.sh"
 
 debs
-need_libs /usr/sbin/postconf /usr/lib/postfix/sbin/smtpd /usr/sbin/rsyslogd \
-	/usr/bin/mimedefang /usr/bin/mimedefang-multiplexor /usr/sbin/clamd
 command -v dnsmasq >/dev/null || fail "dnsmasq is not installed (the README's first apt-get line installs it)"
 
 server_up
+need_libs /usr/sbin/postconf /usr/lib/postfix/sbin/smtpd /usr/sbin/rsyslogd \
+	/usr/bin/mimedefang /usr/bin/mimedefang-multiplexor /usr/sbin/clamd
 net_up
 dns_up --mx-host=example.net,mx.example.net,10 --host-record=mx.example.net,198.51.100.25 \
 	--host-record=mail.example.net,203.0.113.10 --host-record=mx.example.org,203.0.113.1
