@@ -60,7 +60,7 @@ DEB_ROOT=$DEB_CACHE/root
 # test mounts the tree (an overlay's lower layer must not change while it
 # is mounted, and the tests run side by side).
 REALMTA_DEBS="postfix rsyslog mimedefang spamassassin clamav-daemon clamav-milter
-	exim4-daemon-light exim4-base exim4-config rspamd"
+	exim4-daemon-light exim4-base exim4-config rspamd amavisd-new"
 
 # debs: fetches and unpacks $REALMTA_DEBS into $DEB_ROOT, once per cache
 # (other tests may do the same at the same time: one at a time, under a

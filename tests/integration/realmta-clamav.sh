@@ -80,8 +80,15 @@ LogRotate true
 CONF
 		for _s in "$@"; do echo "$_s"; done
 	} | in_server sh -c 'cat >/etc/clamav/clamav-milter.conf'
-	in_server clamav-milter --config-file=/etc/clamav/clamav-milter.conf 2>"$TMP/milter.err" ||
-		{ cat "$TMP/milter.err" >&2; fail "clamav-milter did not start"; }
+	# (it asks clamd at start; under load that may fail once: say so, try again)
+	_try=0
+	until in_server clamav-milter --config-file=/etc/clamav/clamav-milter.conf >"$TMP/milter.err" 2>&1; do
+		cat "$TMP/milter.err" >&2
+		in_server tail -3 /var/log/clamav/clamav-milter.log >&2 || true
+		_try=$((_try + 1))
+		[ "$_try" -lt 3 ] || fail "clamav-milter did not start"
+		sleep 1
+	done
 	wait_for 10 in_server test -S /run/clamav/clamav-milter.ctl || fail "clamav-milter made no socket"
 }
 
