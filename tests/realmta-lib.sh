@@ -427,7 +427,7 @@ verdicts() {
 	while read -r _addr _cls _it; do
 		_live=$(ban_class live "$_addr")
 		_replay=$(ban_class replay "$_addr")
-		check "$_it" "$_addr: live ($_live) and replayed ($_replay) alike" [ "$_live" = "$_replay" ]
+		check - "$_addr: live ($_live) and replayed ($_replay) alike" [ "$_live" = "$_replay" ]
 		[ "$_cls" = "?" ] && continue
 		check "$_it" "live: $_addr $_cls" [ "$_live" = "$_cls" ]
 		check "$_it" "replay: $_addr $_cls" [ "$_replay" = "$_cls" ]
