@@ -26,8 +26,14 @@ until timeout 5 "$SPAMWRATHCTL" -s "$TMP/control.sock" status --json 2>/dev/null
 	sleep 0.2
 done
 ctl status --json >"$TMP/status"
-jq -e '.bans_not_in_force["'"$SET4"'"] == 4000 and .full_sets == ["'"$SET4"'"]' "$TMP/status" \
+# (a hash:ip set counts its fill per region of its table: now and then an
+# address still finds room in a set full for the others)
+jq -e '.bans_not_in_force["'"$SET4"'"] + .active_bans["'"$SET4"'"] == 4000
+	and .bans_not_in_force["'"$SET4"'"] >= 3900 and .full_sets == ["'"$SET4"'"]' "$TMP/status" \
 	>/dev/null || { cat "$TMP/status"; fail "status does not show the 4,000 as not in force"; }
+for a in $(ctl list --json | jq -r '.[] | select(.in_force) | .address'); do
+	in_set "$SET4" "$a" || fail "$a is listed in force but is not in the set"
+done
 n=$(grep -c "set $SET4 is full (" "$DAEMON_ERR" || true)
 [ "$n" = 1 ] ||
 	{ grep "is full" "$DAEMON_ERR" | head; fail "the full set was not said exactly once"; }
