@@ -445,45 +445,74 @@ static void banset_refresh(struct banset *b, time_t now)
 	}
 }
 
-/* A probe of family f: one kept ban; when it goes in, the set has room
- * and the other kept bans of f follow in one batch. */
-static void banset_probe(struct banset *b, int f, time_t now)
+/* Adds the bans of family f kept for a full set, in batches; those that
+ * find no room stay kept. The family stays marked full meanwhile, so
+ * that refusals in the batch say nothing new. */
+static void banset_add_kept(struct banset *b, int f, time_t now)
 {
 	struct banset_batch bb = { .what = "retry" };
+	size_t n = b->kept_full[f];
+	struct banset_entry *e = calloc(n ? n : 1, sizeof(*e));
+	const struct banset_entry **v = calloc(n ? n : 1, sizeof(*v));
+	bool *refused = calloc(n ? n : 1, sizeof(*refused));
+
+	if (e && v && refused) {
+		for (size_t i = 0; i < b->nrec && bb.n < n; i++) {
+			struct banset_rec *k = &b->rec[i];
+
+			if (k->kept && k->full && fam(&k->a) == f) {
+				e[bb.n] = (struct banset_entry){ k->a, k->until };
+				v[bb.n] = &e[bb.n];
+				bb.n++;
+			}
+		}
+		bb.v = v;
+		bb.refused = refused;
+		banset_add_many(b, &bb, now);
+	}
+	free(e);
+	free(v);
+	free(refused);
+}
+
+/*
+ * A probe of family f: one kept ban. When it goes in, the others follow
+ * in one batch; the set has room again only when all of them went in
+ * (a hash:ip set counts its fill per region of its table, so an address
+ * can find room in a set that is full for most others).
+ */
+static void banset_probe(struct banset *b, int f, time_t now)
+{
 	struct banset_rec *r = NULL;
 	size_t n = b->kept_full[f];
+	long t;
+	int rc;
+	char why[BAN_WHY_MAX];
 
 	for (size_t i = 0; i < b->nrec && !r; i++)
 		if (b->rec[i].kept && b->rec[i].full && fam(&b->rec[i].a) == f)
 			r = &b->rec[i];
-	if (!r || banset_try(b, r, now) != 0)
+	if (!r)
 		return;
-	log_info("%s: set %s has room again: adding the %zu bans kept meanwhile", b->ops->name,
-		 b->ops->set_name(b->be, f ? 6 : 4), n);
-	n = b->kept_full[f];
-	{
-		struct banset_entry *e = calloc(n ? n : 1, sizeof(*e));
-		const struct banset_entry **v = calloc(n ? n : 1, sizeof(*v));
-		bool *refused = calloc(n ? n : 1, sizeof(*refused));
-
-		if (e && v && refused) {
-			for (size_t i = 0; i < b->nrec && bb.n < n; i++) {
-				struct banset_rec *k = &b->rec[i];
-
-				if (k->kept && k->full && fam(&k->a) == f) {
-					e[bb.n] = (struct banset_entry){ k->a, k->until };
-					v[bb.n] = &e[bb.n];
-					bb.n++;
-				}
-			}
-			bb.v = v;
-			bb.refused = refused;
-			banset_add_many(b, &bb, now);
-		}
-		free(e);
-		free(v);
-		free(refused);
+	t = (long)(r->until - now) > b->ops->timeout_max ? b->ops->timeout_max
+							  : (long)(r->until - now);
+	rc = b->ops->add(b->be, &r->a, t > 0 ? t : 1, why);
+	if (rc == BAN_FULL)
+		return;		/* still no room */
+	if (rc != 0) {
+		/* refused for another reason: tried at its next offence, and the
+		 * next probe takes another */
+		banset_keep(b, r, rc, why);
+		return;
 	}
+	banset_in(b, r, t, now);
+	b->full[f] = true;
+	banset_add_kept(b, f, now);
+	if (b->kept_full[f])
+		return;
+	b->full[f] = false;
+	log_info("%s: set %s has room again: the %zu bans kept meanwhile are in force",
+		 b->ops->name, b->ops->set_name(b->be, f ? 6 : 4), n);
 }
 
 int banset_tick(struct banset *b, time_t now)

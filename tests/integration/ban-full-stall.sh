@@ -26,7 +26,8 @@ until timeout 5 "$SPAMWRATHCTL" -s "$TMP/control.sock" status --json 2>/dev/null
 	sleep 0.2
 done
 ctl status --json >"$TMP/status"
-# (the kernel may squeeze in an odd one when a probe finds a moment's room)
+# (a hash:ip set counts its fill per region of its table: now and then an
+# address still finds room in a set full for the others)
 jq -e '.bans_not_in_force["'"$SET4"'"] + .active_bans["'"$SET4"'"] == 4000
 	and .bans_not_in_force["'"$SET4"'"] >= 3900 and .full_sets == ["'"$SET4"'"]' "$TMP/status" \
 	>/dev/null || { cat "$TMP/status"; fail "status does not show the 4,000 as not in force"; }
