@@ -5,11 +5,14 @@
 # inotify, real ipsets (in a network namespace of the bench's own, named
 # after its pid: other engineers use this machine), durable state in a
 # directory of its own, the control socket. Each figure starts a fresh
-# daemon with empty sets and state unless it measures a restart.
+# daemon with empty sets and state unless it measures a restart. With
+# dm_backend=nftables the daemon bans into nftables sets instead, in a
+# table of its own.
 
 dm_ns="sw-bench-$$"
 dm_set=0
 dm_pid=""
+dm_backend=ipset
 
 # Why the daemon's figures cannot be measured here, or nothing.
 dm_unavailable() {
@@ -21,6 +24,12 @@ dm_unavailable() {
 	done
 	ip netns add "$dm_ns" 2>/dev/null || { echo "cannot create a network namespace"; return; }
 	ip netns del "$dm_ns"
+}
+
+# Why the nftables backend's figures cannot be measured here, or nothing.
+dm_nft_unavailable() {
+	command -v nft >/dev/null 2>&1 || { echo "needs nft (apt-get install nftables)"; return; }
+	command -v jq >/dev/null 2>&1 || { echo "needs jq (apt-get install jq)"; return; }
 }
 
 dm_begin() {
@@ -40,6 +49,7 @@ dm_conf() {
 	dm_set=$((dm_set + 1))
 	dm_set4="swb$$n${dm_set}a"
 	dm_set6="swb$$n${dm_set}b"
+	dm_table="swb$$n${dm_set}t"
 	mkdir -p "$1"
 	: >"$1/mail.log"
 	cat >"$1/sw.conf" <<CONF
@@ -57,6 +67,15 @@ ipset {
     maxelem = 2097152
 }
 source maillog { file = "$1/mail.log" }
+CONF
+	[ "$dm_backend" = ipset ] || cat >>"$1/sw.conf" <<CONF
+backend = "$dm_backend"
+nftables {
+    table = "$dm_table"
+    set4 = "$dm_set4"
+    set6 = "$dm_set6"
+    size = 2097152
+}
 CONF
 	dm_dir=$1
 }
@@ -88,8 +107,26 @@ dm_stop() {
 }
 
 dm_destroy_sets() {
+	if [ "$dm_backend" = nftables ]; then
+		nsx nft delete table inet "$dm_table" 2>/dev/null || true
+		return
+	fi
 	nsx ipset destroy "$dm_set4" 2>/dev/null || true
 	nsx ipset destroy "$dm_set6" 2>/dev/null || true
+}
+
+# The members of set4 and set6 together.
+dm_members() {
+	if [ "$dm_backend" = nftables ]; then
+		for dm_s in "$dm_set4" "$dm_set6"; do
+			nsx nft -j list set inet "$dm_table" "$dm_s" |
+				jq '[.nftables[] | select(.set) | (.set.elem // [])[]] | length'
+		done | awk '{ n += $1 } END { print n + 0 }'
+		return
+	fi
+	for dm_s in "$dm_set4" "$dm_set6"; do
+		nsx ipset list -t "$dm_s" | sed -n 's/^Number of entries: //p'
+	done | awk '{ n += $1 } END { print n + 0 }'
 }
 
 dm_status() { "$ctl" -s "$dm_dir/control.sock" status --json; }
@@ -112,13 +149,16 @@ dm_cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }
 dm_stat() { dm_status | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
 
 # dm_distinct FILE N KIND: N lines, each from a new address 10.x.y.z;
-# KIND unknown (a surefire offence: a ban each) or auth (a failed login:
-# tracked, not banned).
+# KIND unknown (a surefire offence: a ban each), mixed (the same, every
+# eighth from an IPv6 address of a /64 of its own) or auth (a failed
+# login: tracked, not banned).
 dm_distinct() {
 	[ -s "$1" ] && [ "$(wc -l <"$1")" = "$2" ] && return 0
 	awk -v n="$2" -v kind="$3" 'BEGIN {
 		for (i = 1; i <= n; i++) {
 			a = sprintf("10.%d.%d.%d", int(i / 65536), int(i / 256) % 256, i % 256)
+			if (kind == "mixed" && i % 8 == 0)
+				a = sprintf("2001:db8:%x:%x::1", int(i / 65536) + 256, i % 65536)
 			if (kind == "auth")
 				printf "2026-11-27T08:00:00.000000+00:00 mx1 postfix/smtpd[2001]: warning: unknown[%s]: SASL LOGIN authentication failed: authentication failure, sasl_username=anna@example.org\n", a
 			else
@@ -158,7 +198,13 @@ dm_live() {
 dm_latency() {
 	dm_conf "$tmp/latency"
 	dm_start
-	nsx "$swlatency" -n "$1" -r "$2" "$dm_dir/mail.log" "$dm_set4" "$tmp/latency.ms" >"$tmp/latency.out"
+	if [ "$dm_backend" = nftables ]; then
+		nsx "$swlatency" -n "$1" -r "$2" -T "$dm_table" "$dm_dir/mail.log" "$dm_set4" \
+			"$tmp/latency.ms" >"$tmp/latency.out"
+	else
+		nsx "$swlatency" -n "$1" -r "$2" "$dm_dir/mail.log" "$dm_set4" "$tmp/latency.ms" \
+			>"$tmp/latency.out"
+	fi
 	dm_stop
 	dm_destroy_sets
 	rm -rf "$dm_dir"
@@ -218,7 +264,7 @@ dm_restore() {
 			2>>"$dm_dir/err" | sed -n 's/^ready=\([0-9.]*\).*/\1/p' >>"$tmp/reboot.runs"
 		dm_k=$((dm_k + 1))
 	done
-	dm_r_members=$(nsx ipset list -t "$dm_set4" | sed -n 's/^Number of entries: //p')
+	dm_r_members=$(dm_members)
 	dm_destroy_sets
 	rm -rf "$dm_dir"
 }

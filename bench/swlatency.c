@@ -3,13 +3,14 @@
  * swlatency: measures ban latency, from an offence line's write() to its
  * address's presence in the kernel set. It appends N Postfix "User
  * unknown" rejects, each from a new address (10.201.x.y), to LOG at RATE a
- * second, and between writes asks the kernel (libipset, `ipset test`)
- * whether the addresses written are in SET yet. Prints one latency in
- * milliseconds a line to OUT, a line "timeout" for an address not banned
- * within TIMEOUT seconds, and "written=N banned=B" on stdout. Run it in
- * the daemon's network namespace.
+ * second, and between writes asks the kernel whether the addresses
+ * written are in SET yet: the ipset SET (libipset, `ipset test`), or with
+ * -T TABLE the nftables set inet TABLE SET (libnftnl, `nft get element`).
+ * Prints one latency in milliseconds a line to OUT, a line "timeout" for
+ * an address not banned within TIMEOUT seconds, and "written=N banned=B"
+ * on stdout. Run it in the daemon's network namespace.
  *
- * usage: swlatency [-n N] [-r RATE] [-t TIMEOUT] LOG SET OUT
+ * usage: swlatency [-n N] [-r RATE] [-t TIMEOUT] [-T TABLE] LOG SET OUT
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +20,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <libipset/ipset.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter/nf_tables.h>
+
+/* libipset's nfproto.h stands in for <linux/netfilter.h> and lacks this */
+#define LAT_NFPROTO_INET 1
 
 struct pending {
 	char addr[16];
@@ -45,13 +53,64 @@ static int lat_quiet_standard(struct ipset *is, void *p)
 	return -1;
 }
 
-/* 0 when addr is in set. */
-static int lat_test(struct ipset *is, const char *set, const char *addr)
+/* Where the bans are looked for. */
+struct lat_where {
+	const char *set;
+	const char *table;	/* nftables, or NULL: ipset */
+	struct ipset *is;
+	struct mnl_socket *nl;
+	uint32_t seq;
+};
+
+/* 0 when the IPv4 address addr is in the nftables set. */
+static int lat_nft_test(struct lat_where *w, const char *addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nlmsghdr *nlh;
+	struct in_addr a;
+	ssize_t n;
+	int rc = -1;
+
+	if (!s || !e || inet_pton(AF_INET, addr, &a) != 1) {
+		if (s)
+			nftnl_set_free(s);
+		if (e)
+			nftnl_set_elem_free(e);
+		return -1;
+	}
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, LAT_NFPROTO_INET);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, w->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, w->set);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &a, sizeof(a));
+	nftnl_set_elem_add(s, e);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, LAT_NFPROTO_INET, NLM_F_ACK, ++w->seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (mnl_socket_sendto(w->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	/* the element, then an ack; or an error (ENOENT: not there) */
+	while ((n = mnl_socket_recvfrom(w->nl, buf, sizeof(buf))) > 0) {
+		int r = mnl_cb_run(buf, (size_t)n, w->seq, mnl_socket_get_portid(w->nl), NULL, NULL);
+
+		if (r <= MNL_CB_STOP) {
+			rc = r == MNL_CB_STOP ? 0 : -1;
+			break;
+		}
+	}
+	return rc;
+}
+
+/* 0 when addr is in the set. */
+static int lat_test(struct lat_where *w, const char *addr)
 {
 	char cmd[128];
 
-	snprintf(cmd, sizeof(cmd), "test %s %s", set, addr);
-	return ipset_parse_line(is, cmd);
+	if (w->table)
+		return lat_nft_test(w, addr);
+	snprintf(cmd, sizeof(cmd), "test %s %s", w->set, addr);
+	return ipset_parse_line(w->is, cmd);
 }
 
 static int lat_write(int fd, const char *addr)
@@ -74,7 +133,7 @@ static int lat_write(int fd, const char *addr)
 
 static void lat_usage(void)
 {
-	fprintf(stderr, "usage: swlatency [-n N] [-r RATE] [-t TIMEOUT] LOG SET OUT\n");
+	fprintf(stderr, "usage: swlatency [-n N] [-r RATE] [-t TIMEOUT] [-T TABLE] LOG SET OUT\n");
 	exit(2);
 }
 
@@ -83,16 +142,17 @@ int main(int argc, char **argv)
 	unsigned n = 1000, banned = 0;
 	double rate = 100, timeout = 5, t0;
 	struct pending *v;
-	struct ipset *is;
+	struct lat_where w = { .table = NULL };
 	unsigned written = 0, first = 0;
 	FILE *out;
 	int c, fd;
 
-	while ((c = getopt(argc, argv, "n:r:t:")) != -1) {
+	while ((c = getopt(argc, argv, "n:r:t:T:")) != -1) {
 		switch (c) {
 		case 'n': n = (unsigned)atoi(optarg); break;
 		case 'r': rate = atof(optarg); break;
 		case 't': timeout = atof(optarg); break;
+		case 'T': w.table = optarg; break;
 		default: lat_usage();
 		}
 	}
@@ -101,13 +161,23 @@ int main(int argc, char **argv)
 	fd = open(argv[optind], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	out = fopen(argv[optind + 2], "w");
 	v = calloc(n, sizeof(*v));
-	ipset_load_types();
-	is = ipset_init();
-	if (fd < 0 || !out || !v || !is) {
+	w.set = argv[optind + 1];
+	if (w.table) {
+		w.nl = mnl_socket_open(NETLINK_NETFILTER);
+		if (w.nl && mnl_socket_bind(w.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+			mnl_socket_close(w.nl);
+			w.nl = NULL;
+		}
+	} else {
+		ipset_load_types();
+		w.is = ipset_init();
+		if (w.is)
+			ipset_custom_printf(w.is, lat_quiet_error, lat_quiet_standard, NULL, NULL);
+	}
+	if (fd < 0 || !out || !v || (w.table ? !w.nl : !w.is)) {
 		fprintf(stderr, "swlatency: cannot start: %s\n", strerror(errno));
 		return 1;
 	}
-	ipset_custom_printf(is, lat_quiet_error, lat_quiet_standard, NULL, NULL);
 	for (unsigned i = 0; i < n; i++)
 		snprintf(v[i].addr, sizeof(v[i].addr), "10.201.%u.%u", (i + 1) / 250, (i + 1) % 250 + 1);
 	t0 = lat_now();
@@ -127,7 +197,7 @@ int main(int argc, char **argv)
 		for (unsigned i = first; i < written; i++) {
 			if (v[i].done)
 				continue;
-			if (lat_test(is, argv[optind + 1], v[i].addr) == 0) {
+			if (lat_test(&w, v[i].addr) == 0) {
 				fprintf(out, "%.3f\n", (lat_now() - v[i].written) * 1000);
 				v[i].done = 1;
 				banned++;
@@ -144,7 +214,10 @@ int main(int argc, char **argv)
 			usleep(first < written ? 20 : 50);
 	}
 	printf("written=%u banned=%u\n", written, banned);
-	ipset_fini(is);
+	if (w.is)
+		ipset_fini(w.is);
+	if (w.nl)
+		mnl_socket_close(w.nl);
 	close(fd);
 	return fclose(out) == 0 ? 0 : 1;
 }
