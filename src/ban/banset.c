@@ -47,7 +47,7 @@ struct banset {
 	uint64_t refused;
 };
 
-static int fam(const struct addr *a)
+static int banset_fam(const struct addr *a)
 {
 	return a->family == 4 ? 0 : 1;
 }
@@ -108,9 +108,9 @@ static void banset_unkeep(struct banset *b, struct banset_rec *r)
 {
 	if (!r->kept)
 		return;
-	b->kept[fam(&r->a)]--;
+	b->kept[banset_fam(&r->a)]--;
 	if (r->full)
-		b->kept_full[fam(&r->a)]--;
+		b->kept_full[banset_fam(&r->a)]--;
 	r->kept = r->full = false;
 }
 
@@ -131,7 +131,7 @@ static void banset_drop(struct banset *b, struct banset_rec *r)
 static void banset_keep(struct banset *b, struct banset_rec *r, enum ban_refusal why,
 			const char *text)
 {
-	int f = fam(&r->a);
+	int f = banset_fam(&r->a);
 
 	if (!r->kept)
 		b->refused++;	/* a ban, not each try of it */
@@ -276,12 +276,12 @@ static int banset_try(struct banset *b, struct banset_rec *r, time_t now)
 		t = 1;
 	rc = b->ops->add(b->be, &r->a, t, why);
 	if (rc == 0) {
-		b->full[fam(&r->a)] = false;
+		b->full[banset_fam(&r->a)] = false;
 		banset_in(b, r, t, now);
 		return 0;
 	}
 	if (rc == BAN_FULL)
-		banset_now_full(b, fam(&r->a), why);
+		banset_now_full(b, banset_fam(&r->a), why);
 	banset_keep(b, r, rc, why);
 	return rc;
 }
@@ -295,7 +295,7 @@ int banset_ban(struct banset *b, const struct addr *a, time_t until, time_t now)
 		log_error("%s: out of memory: %s not banned", b->ops->name, addr_format(a, text));
 		return -1;
 	}
-	if (b->full[fam(a)]) {
+	if (b->full[banset_fam(a)]) {
 		char why[BAN_WHY_MAX];
 
 		/* known full: no kernel call until a probe finds room */
@@ -325,7 +325,7 @@ void banset_offence(struct banset *b, const struct addr *a, time_t now)
 	struct banset_rec *r;
 	char text[ADDR_STRLEN];
 
-	if (b->kept[fam(a)] == 0 || b->full[fam(a)])
+	if (b->kept[banset_fam(a)] == 0 || b->full[banset_fam(a)])
 		return;
 	r = banset_find(b, a);
 	if (r && r->kept && banset_try(b, r, now) == 0)
@@ -335,7 +335,7 @@ void banset_offence(struct banset *b, const struct addr *a, time_t now)
 
 bool banset_in_force(const struct banset *b, const struct addr *a, const char **why)
 {
-	const struct banset_rec *r = b->kept[fam(a)] ? banset_find(b, a) : NULL;
+	const struct banset_rec *r = b->kept[banset_fam(a)] ? banset_find(b, a) : NULL;
 
 	if (!r || !r->kept)
 		return true;
@@ -374,7 +374,7 @@ static void banset_batch_refused(void *ctx, size_t i, enum ban_refusal r, const 
 
 	bb->refused[i] = true;
 	if (r == BAN_FULL) {
-		banset_now_full(b, fam(a), why);
+		banset_now_full(b, banset_fam(a), why);
 	} else if (bb->said++ < BANSET_RESTORE_SAY) {
 		log_error("%s: %s: the kernel refused %s: %s; kept, not in force", b->ops->name,
 			  bb->what, addr_format(a, text), why);
@@ -460,7 +460,7 @@ static void banset_add_kept(struct banset *b, int f, time_t now)
 		for (size_t i = 0; i < b->nrec && bb.n < n; i++) {
 			struct banset_rec *k = &b->rec[i];
 
-			if (k->kept && k->full && fam(&k->a) == f) {
+			if (k->kept && k->full && banset_fam(&k->a) == f) {
 				e[bb.n] = (struct banset_entry){ k->a, k->until };
 				v[bb.n] = &e[bb.n];
 				bb.n++;
@@ -490,7 +490,7 @@ static void banset_probe(struct banset *b, int f, time_t now)
 	char why[BAN_WHY_MAX];
 
 	for (size_t i = 0; i < b->nrec && !r; i++)
-		if (b->rec[i].kept && b->rec[i].full && fam(&b->rec[i].a) == f)
+		if (b->rec[i].kept && b->rec[i].full && banset_fam(&b->rec[i].a) == f)
 			r = &b->rec[i];
 	if (!r)
 		return;
@@ -537,7 +537,7 @@ static size_t banset_running(const struct banset_entry *v, size_t n, int f, time
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (v[i].until > now && fam(&v[i].a) == f)
+		if (v[i].until > now && banset_fam(&v[i].a) == f)
 			all[k++] = &v[i];
 	return k;
 }

@@ -16,7 +16,10 @@
  * an interval end (none when the network ends the address space).
  *
  * The kernel processes a batch inside the sendmsg() that carries it, so
- * when that returns every error is already queued on the socket.
+ * when that returns every error is already queued on the socket. That
+ * also answers which bans are in their sets (a restore): a batch that
+ * deletes them all, sent without its end, is checked message by message,
+ * each element it cannot find reported, and then dropped whole.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -80,10 +83,9 @@ struct ban_nft {
 	size_t nmsg;
 };
 
-/* A failed batch: its first error and the message it belongs to. */
+/* A failed batch: its first error. */
 struct ban_nft_error {
 	int err;			/* negative errno, 0: none */
-	size_t msg;			/* the failing message, counted from 0 */
 	char text[BAN_WHY_MAX];
 };
 
@@ -92,7 +94,7 @@ static struct ban_nft *ban_nft_of(struct ban_backend *be)
 	return (struct ban_nft *)be;
 }
 
-static int fam_index(int family)
+static int ban_nft_fam(int family)
 {
 	return family == 4 ? 0 : 1;
 }
@@ -191,10 +193,19 @@ static void ban_nft_error_text(const struct nlmsghdr *nlh, int err, char *buf, s
 	}
 }
 
+/* Drops what an earlier exchange left unread on the socket. */
+static void ban_nft_drain(struct ban_nft *n)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+
+	while (recv(mnl_socket_get_fd(n->nl), rbuf, sizeof(rbuf), MSG_DONTWAIT) > 0)
+		;
+}
+
 /*
- * Ends the batch and sends it. 0 when the kernel took all of it; else the
- * first error, with the message it belongs to, in *e (the kernel then
- * took none of it); -1 when it could not be sent.
+ * Ends the batch and sends it. 0 when the kernel took all of it; 1 with
+ * its first error in *e (the kernel then took none of it); -1 when it
+ * could not be sent.
  */
 static int ban_nft_send(struct ban_nft *n, struct ban_nft_error *e)
 {
@@ -226,14 +237,12 @@ static int ban_nft_send(struct ban_nft *n, struct ban_nft_error *e)
 			    nlh->nlmsg_seq - n->first_seq >= n->nmsg)
 				continue;	/* an ack, or left over from an earlier exchange */
 			e->err = err->error;
-			e->msg = nlh->nlmsg_seq - n->first_seq;
 			ban_nft_error_text(nlh, err->error, e->text, sizeof(e->text));
 		}
 	}
 	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && !e->err) {
 		/* ENOBUFS: replies were lost, the outcome is unknown */
 		e->err = -errno;
-		e->msg = 0;
 		snprintf(e->text, sizeof(e->text), "reading the kernel's reply: %s",
 			 strerror(errno));
 	}
@@ -248,6 +257,7 @@ static int ban_nft_talk(struct ban_nft *n, struct nlmsghdr *nlh, mnl_cb_t cb, vo
 	ssize_t r;
 	int rc;
 
+	ban_nft_drain(n);
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	while ((r = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf))) > 0) {
@@ -561,7 +571,7 @@ static int ban_nft_use(struct ban_backend *be, const struct config *c)
 
 static const char *ban_nft_set_name(const struct ban_backend *be, int family)
 {
-	return ((const struct ban_nft *)be)->set[fam_index(family)].name;
+	return ((const struct ban_nft *)be)->set[ban_nft_fam(family)].name;
 }
 
 /* --- elements --- */
@@ -668,7 +678,7 @@ static void ban_nft_full_why(char why[BAN_WHY_MAX])
 static int ban_nft_add_once(struct ban_nft *n, const struct addr *a, long timeout,
 			    char why[BAN_WHY_MAX])
 {
-	int f = fam_index(a->family);
+	int f = ban_nft_fam(a->family);
 	bool interval = n->set[f].interval;
 	uint64_t ms = (uint64_t)timeout * 1000;
 	struct nftnl_set *add = ban_nft_elems_of(n, f), *del = ban_nft_elems_of(n, f);
@@ -699,7 +709,7 @@ static int ban_nft_add(struct ban_backend *be, const struct addr *a, long timeou
 		       char why[BAN_WHY_MAX])
 {
 	struct ban_nft *n = ban_nft_of(be);
-	int f = fam_index(a->family);
+	int f = ban_nft_fam(a->family);
 	const char *name[2] = { n->set[0].name, n->set[1].name };
 	uint64_t handle[2];
 	int rc = ban_nft_add_once(n, a, timeout, why);
@@ -721,7 +731,7 @@ static int ban_nft_add(struct ban_backend *be, const struct addr *a, long timeou
 static int ban_nft_del(struct ban_backend *be, const struct addr *a)
 {
 	struct ban_nft *n = ban_nft_of(be);
-	int f = fam_index(a->family);
+	int f = ban_nft_fam(a->family);
 	struct nftnl_set *del = ban_nft_elems_of(n, f);
 	struct ban_nft_error e = { .err = 0 };
 	char text[ADDR_STRLEN];
@@ -821,7 +831,7 @@ static int ban_nft_test_range(struct ban_nft *n, const struct banset_entry *cons
 			      size_t lo, size_t hi, long *left)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE];
-	int f = fam_index(v[lo]->a.family);
+	int f = ban_nft_fam(v[lo]->a.family);
 	ssize_t r;
 
 	if (ban_nft_begin(n) < 0)
@@ -867,7 +877,7 @@ static int ban_nft_present(struct ban_backend *be, const struct banset_entry *co
 
 	if (n == 0)
 		return 0;
-	f = fam_index(v[0]->a.family);
+	f = ban_nft_fam(v[0]->a.family);
 	rc = ban_nft_empty(nb, f);
 	for (size_t i = 0; rc == 1 && i < n; i++)
 		left[i] = -1;
@@ -898,7 +908,7 @@ static int ban_nft_try_range(struct ban_nft_many *m, size_t lo, size_t hi,
 			     struct ban_nft_error *e)
 {
 	struct ban_nft *n = m->n;
-	int f = fam_index(m->v[lo]->a.family);
+	int f = ban_nft_fam(m->v[lo]->a.family);
 	struct nftnl_set *s = ban_nft_elems_of(n, f);
 	int rc = -1;
 
