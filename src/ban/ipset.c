@@ -4,16 +4,22 @@
  * session for the process's life. libipset has no call that returns a
  * set's creation options as data, so ban_ipset_ensure reads the terse
  * listing ("Type:", "Header:" lines), the same text `ipset list -t`
- * prints: its format is part of ipset's user interface and stable.
+ * prints: its format is part of ipset's user interface and stable. Nor
+ * does it give a set's members as data: those come from the kernel's dump
+ * itself, read through libmnl (ban_ipset_members_read).
+ *
+ * libipset reports a failure as its message text only, no errno: a full
+ * set and a missing one are told by those texts (its errcode.c).
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <arpa/inet.h>
-#include <errno.h>
 #include <libipset/ipset.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter/nfnetlink.h>
