@@ -3,7 +3,8 @@
 # Issue 17.2: a ban the kernel refused (its set is full) is not taken for
 # one in force: status and list show it as not in force and count it, a
 # further offence does not make it look banned, and it goes in as soon as
-# the set has room again.
+# the set has room again. With nftables, a ban refused for another reason
+# (an overlapping range) goes in at the address's next offence.
 . "$(dirname "$0")/../lib.sh"
 . "$top_srcdir/tests/daemon-lib.sh"
 command -v jq >/dev/null || fail "jq is missing: apt-get install jq"
@@ -48,5 +49,26 @@ ctl list --json | jq -e '[.[] | select(.in_force == false)] | length == 0' >/dev
 	fail "list still shows bans as not in force"
 t=$(set_timeout "$SET4" 203.0.113.5)
 [ "$t" -gt 3500 ] && [ "$t" -le 3600 ] || fail "the late ban got timeout $t, not what is left of 1h"
+
+if [ "$BACKEND" = nftables ]; then
+	# Refused for another reason (someone's range in set6 holds the /64):
+	# not in force, and tried again at the address's next offence.
+	set_add "$SET6" 2001:db8:0:700::/56
+	line_unknown 2001:db8:0:700::5 >>"$log"
+	wait_for 20 sh -c "grep -q 'ban 2001:db8:0:700::/64 .*not in force (it overlaps' '$DAEMON_ERR'" ||
+		{ cat "$DAEMON_ERR"; fail "the overlapping ban was not logged as not in force"; }
+	ctl list --json | jq -e '.[] | select(.address == "2001:db8:0:700::/64") | .in_force == false' \
+		>/dev/null || fail "list shows the refused /64 in force"
+	set_del "$SET6" 2001:db8:0:700::/56
+	sleep 2
+	ctl list --json | jq -e '.[] | select(.address == "2001:db8:0:700::/64") | .in_force == false' \
+		>/dev/null || fail "a ban refused for another reason was tried without an offence"
+	line_unknown 2001:db8:0:700::6 >>"$log"
+	wait_banned "$SET6" 2001:db8:0:700::/64
+	ctl list --json | jq -e '.[] | select(.address == "2001:db8:0:700::/64") | .in_force' \
+		>/dev/null || fail "list does not show the ban in force after its next offence"
+	grep -q "the ban of 2001:db8:0:700::/64 is in force now (tried again at its next offence)" \
+		"$DAEMON_ERR" || fail "the retry at the next offence was not said"
+fi
 stop_daemon
 echo "ban-kept: ok"
