@@ -407,9 +407,16 @@ struct ban_ipset_members {
 	struct htab idx;
 };
 
+/* The address's 16 bytes (htab's fast length) and its prefix: family and
+ * unused bytes follow from them. */
+static uint32_t ban_ipset_members_hash(const struct addr *a)
+{
+	return htab_hash(a->bytes, sizeof(a->bytes)) ^ (uint32_t)a->prefix * 0x9e3779b1u;
+}
+
 static uint32_t ban_ipset_members_rehash(const void *ctx, uint32_t id)
 {
-	return htab_hash(&((const struct ban_ipset_members *)ctx)->a[id], sizeof(struct addr));
+	return ban_ipset_members_hash(&((const struct ban_ipset_members *)ctx)->a[id]);
 }
 
 static bool ban_ipset_members_eq(const void *ctx, uint32_t id, const void *key)
@@ -434,7 +441,7 @@ static int ban_ipset_members_add(struct ban_ipset_members *m, const struct addr 
 	}
 	m->a[m->n] = *a;
 	m->left[m->n] = left;
-	if (htab_insert(&m->idx, htab_hash(a, sizeof(*a)), (uint32_t)m->n,
+	if (htab_insert(&m->idx, ban_ipset_members_hash(a), (uint32_t)m->n,
 			ban_ipset_members_rehash, m) < 0)
 		return -1;
 	m->n++;
@@ -556,7 +563,7 @@ static int ban_ipset_present(struct ban_backend *be, const struct banset_entry *
 	}
 	if (ban_ipset_members_read(v[0]->a.family == 4 ? s->set4 : s->set6, &m) == 0) {
 		for (size_t i = 0; i < n; i++) {
-			uint32_t k = m.n ? htab_find(&m.idx, htab_hash(&v[i]->a, sizeof(struct addr)),
+			uint32_t k = m.n ? htab_find(&m.idx, ban_ipset_members_hash(&v[i]->a),
 						     ban_ipset_members_eq, &m, &v[i]->a) : HTAB_NONE;
 
 			left[i] = k == HTAB_NONE ? -1 : m.left[k];
