@@ -15,7 +15,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "addr.h"
 #include "cfgfile.h"
 #include "config.h"
 #include "duration.h"
@@ -37,6 +39,19 @@ static cfg_opt_t config_ipset_opts[] = {
 static cfg_opt_t config_firewall_opts[] = {
 	CFG_STR_LIST("ports", NULL, CFGF_NODEFAULT),
 	CFG_STR("target", NULL, CFGF_NODEFAULT),
+	CFG_END()
+};
+
+static cfg_opt_t config_fleet_opts[] = {
+	CFG_STR("redis", NULL, CFGF_NODEFAULT),
+	CFG_STR_LIST("sentinels", NULL, CFGF_NODEFAULT),
+	CFG_STR("master_name", NULL, CFGF_NODEFAULT),
+	CFG_STR("user", NULL, CFGF_NODEFAULT),
+	CFG_STR("password_file", NULL, CFGF_NODEFAULT),
+	CFG_STR("key_file", NULL, CFGF_NODEFAULT),
+	CFG_STR("host", NULL, CFGF_NODEFAULT),
+	CFG_STR("namespace", NULL, CFGF_NODEFAULT),
+	CFG_STR("share_offences", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
 
@@ -79,6 +94,7 @@ static cfg_opt_t config_opts[] = {
 	CFG_STR("correlate_max", NULL, CFGF_NODEFAULT),
 	CFG_SEC("ipset", config_ipset_opts, CFGF_NONE),
 	CFG_SEC("firewall", config_firewall_opts, CFGF_NONE),
+	CFG_SEC("fleet", config_fleet_opts, CFGF_NONE),
 	CFG_SEC("source", config_source_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_SEC("class", config_class_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
 	CFG_END()
@@ -402,6 +418,73 @@ static bool config_check_user(char *s)
 	return true;
 }
 
+bool config_fleet_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONFIG_FLEET_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+/* "host:port", "[v6]:port", or a host alone. */
+static bool config_check_hostport(char *s)
+{
+	char host[256];
+	unsigned port;
+
+	return addr_split_port(s, 26379, host, sizeof(host), &port) == 0;
+}
+
+static int loader_fleet_name(const struct loader *L, const char *key, char **dst)
+{
+	const char *v = loader_str(L, key);
+
+	if (v && !config_fleet_name_ok(v)) {
+		loader_error(L, key, 0, "\"%s\" is not a name of 1 to %d letters, digits, '.', '_' "
+			     "or '-'", v, CONFIG_FLEET_NAME_MAX);
+		return -1;
+	}
+	return loader_set_str(L, key, dst);
+}
+
+static int loader_fleet(struct loader *L)
+{
+	struct fleet_conf *fc = &L->c->fleet;
+	const char *redis;
+	int rc = 0;
+
+	L->sec = cfg_getsec(L->f->cfg, "fleet");
+	L->secname = "fleet";
+	fc->enabled = true;
+	free(fc->where);
+	if (asprintf(&fc->where, "%s:%d", L->f->path, loader_line(L, NULL, 0)) < 0) {
+		fc->where = NULL;
+		return -1;
+	}
+	redis = loader_str(L, "redis");
+	if (redis && redis[0] != '/' && !config_check_hostport((char *)redis)) {
+		loader_error(L, "redis", 0, "\"%s\" is neither a socket path nor host:port", redis);
+		rc = -1;
+	} else {
+		rc |= loader_set_str(L, "redis", &fc->redis);
+	}
+	rc |= loader_append_list(L, "sentinels", &fc->sentinels, &fc->nsentinels,
+				 config_check_hostport, "host:port");
+	rc |= loader_set_str(L, "master_name", &fc->master_name);
+	rc |= loader_set_str(L, "user", &fc->user);
+	rc |= loader_set_path(L, "password_file", &fc->password_file);
+	rc |= loader_set_path(L, "key_file", &fc->key_file);
+	rc |= loader_fleet_name(L, "host", &fc->host);
+	rc |= loader_fleet_name(L, "namespace", &fc->ns);
+	rc |= loader_set_bool(L, "share_offences", &fc->share_offences);
+	return rc ? -1 : 0;
+}
+
 static int loader_source(struct loader *L, cfg_t *s)
 {
 	struct config *c = L->c;
@@ -571,6 +654,8 @@ static int loader_apply(struct loader *L)
 					*p = (char)(*p - 'A' + 'a');
 		}
 	}
+	if (cfgfile_has(L->f, "fleet", NULL, NULL) && loader_fleet(L) < 0)
+		rc = -1;
 	for (unsigned i = 0; i < cfg_size(root, "source"); i++)
 		if (loader_source(L, cfg_getnsec(root, "source", i)) < 0)
 			rc = -1;
@@ -589,9 +674,11 @@ static int config_defaults(struct config *c)
 	c->set4 = strdup("spamwrath4");
 	c->set6 = strdup("spamwrath6");
 	c->fw_target = strdup("auto");
+	c->fleet.ns = strdup("spamwrath");
 	if (!c->patterns_dir || !c->state_dir || !c->control_socket || !c->control_group ||
-	    !c->set4 || !c->set6 || !c->fw_target)
+	    !c->set4 || !c->set6 || !c->fw_target || !c->fleet.ns)
 		return -1;
+	c->fleet.share_offences = true;
 	c->threshold = WEIGHT_ONE;
 	c->findtime = 12 * 3600;
 	c->bantime = 12 * 3600;
@@ -686,6 +773,49 @@ static int config_firewall_ports(struct config *c, struct diag *d)
 	return 0;
 }
 
+/* This host's name, as the fleet's default host. */
+static char *config_hostname(void)
+{
+	char buf[256];
+
+	if (gethostname(buf, sizeof(buf) - 1) < 0)
+		return NULL;
+	buf[sizeof(buf) - 1] = '\0';
+	return config_fleet_name_ok(buf) ? strdup(buf) : NULL;
+}
+
+static int config_validate_fleet(struct config *c, struct diag *d)
+{
+	struct fleet_conf *fc = &c->fleet;
+	const char *where = fc->where;
+	int rc = 0;
+
+	if (!fc->enabled)
+		return 0;
+	if (!fc->redis == !fc->nsentinels) {
+		diag_error(d, where, 0, "fleet: needs redis (a socket or host:port) or sentinels, "
+			   "not both");
+		rc = -1;
+	}
+	if (fc->nsentinels && !fc->master_name) {
+		diag_error(d, where, 0, "fleet: sentinels need master_name");
+		rc = -1;
+	}
+	if (fc->user && !fc->password_file) {
+		diag_error(d, where, 0, "fleet: user needs password_file");
+		rc = -1;
+	}
+	if (!fc->key_file) {
+		diag_error(d, where, 0, "fleet: needs key_file (the fleet's shared secret)");
+		rc = -1;
+	}
+	if (!fc->host && !(fc->host = config_hostname())) {
+		diag_error(d, where, 0, "fleet: this host's name cannot serve as host: set one");
+		rc = -1;
+	}
+	return rc;
+}
+
 /* Rules that involve several keys, checked once every file is in. */
 static int config_validate(struct config *c, struct diag *d)
 {
@@ -718,7 +848,7 @@ static int config_validate(struct config *c, struct diag *d)
 			rc = -1;
 		}
 	}
-	if (config_firewall_ports(c, d) < 0)
+	if (config_firewall_ports(c, d) < 0 || config_validate_fleet(c, d) < 0)
 		rc = -1;
 	return rc;
 }
@@ -793,6 +923,15 @@ void config_free(struct config *c)
 	config_free_list(c->fw_ports, c->nfw_ports);
 	free(c->fw_ports_where);
 	free(c->fw_target);
+	free(c->fleet.redis);
+	config_free_list(c->fleet.sentinels, c->fleet.nsentinels);
+	free(c->fleet.master_name);
+	free(c->fleet.user);
+	free(c->fleet.password_file);
+	free(c->fleet.key_file);
+	free(c->fleet.host);
+	free(c->fleet.ns);
+	free(c->fleet.where);
 	for (size_t i = 0; i < c->nsources; i++) {
 		struct source_conf *s = &c->sources[i];
 
@@ -846,6 +985,15 @@ static const struct config_key config_keys[] = {
 	KEY("ipset.maxelem", KIND_LONG, ipset_maxelem),
 	LIST("firewall.ports", fw_ports, nfw_ports),
 	KEY("firewall.target", KIND_STR, fw_target),
+	KEY("fleet.redis", KIND_STR, fleet.redis),
+	LIST("fleet.sentinels", fleet.sentinels, fleet.nsentinels),
+	KEY("fleet.master_name", KIND_STR, fleet.master_name),
+	KEY("fleet.user", KIND_STR, fleet.user),
+	KEY("fleet.password_file", KIND_STR, fleet.password_file),
+	KEY("fleet.key_file", KIND_STR, fleet.key_file),
+	KEY("fleet.host", KIND_STR, fleet.host),
+	KEY("fleet.namespace", KIND_STR, fleet.ns),
+	KEY("fleet.share_offences", KIND_BOOL, fleet.share_offences),
 };
 
 int config_print(const struct config *c, const char *key, FILE *out)
@@ -860,7 +1008,8 @@ int config_print(const struct config *c, const char *key, FILE *out)
 			continue;
 		switch (k->kind) {
 		case KIND_STR:
-			fprintf(out, "%s\n", *(char *const *)v);
+			if (*(char *const *)v)	/* an unset optional key prints nothing */
+				fprintf(out, "%s\n", *(char *const *)v);
 			break;
 		case KIND_LIST: {
 			char *const *list = *(char **const *)v;
