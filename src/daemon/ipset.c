@@ -487,7 +487,7 @@ static int ipset_members(struct ipset *s, const char *set, struct ipset_member *
 	return 0;
 }
 
-/* Adds the k entries of v (one family, all missing) as one batch. */
+/* Adds the k entries of v (one family) as one batch; present ones take the new timeout. */
 static int ipset_batch(struct ipset *s, const struct ipset_entry **v, size_t k, time_t now)
 {
 	char why[256], text[ADDR_STRLEN];
@@ -628,6 +628,36 @@ out:
 	free(m6);
 	free(miss4);
 	free(miss6);
+	return rc;
+}
+
+int ipset_ban_batch(struct ipset *s, const struct ipset_entry *v, size_t n, time_t now)
+{
+	const struct ipset_entry **p4 = calloc(n ? n : 1, sizeof(*p4));
+	const struct ipset_entry **p6 = calloc(n ? n : 1, sizeof(*p6));
+	size_t k4 = 0, k6 = 0;
+	int rc = -1;
+
+	if (!p4 || !p6) {
+		log_error("ipset: out of memory adding %zu bans", n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		long left = (long)(v[i].until - now);
+
+		if (left <= 0)
+			continue;
+		if (v[i].a.family == 4)
+			p4[k4++] = &v[i];
+		else
+			p6[k6++] = &v[i];
+		if (left > IPSET_TIMEOUT_MAX)
+			ipset_remember_long(s, &v[i].a, v[i].until, now + IPSET_TIMEOUT_MAX);
+	}
+	rc = ipset_batch(s, p4, k4, now) < 0 || ipset_batch(s, p6, k6, now) < 0 ? -1 : 0;
+out:
+	free(p4);
+	free(p6);
 	return rc;
 }
 

@@ -59,6 +59,13 @@ struct ipset_entry {
 int ipset_restore(struct ipset *s, const struct ipset_entry *v, size_t n, time_t now,
 		  size_t *added);
 
+/*
+ * Adds every ban of v, present or not, with its remaining time, in one
+ * netlink batch per set (many bans at once: those read from the fleet).
+ * 0, or -1 with the reason logged.
+ */
+int ipset_ban_batch(struct ipset *s, const struct ipset_entry *v, size_t n, time_t now);
+
 /* Removes a from its set (manual unban); absent is not an error. */
 int ipset_unban(struct ipset *s, const struct addr *a);
 
