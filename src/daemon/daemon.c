@@ -25,6 +25,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "duration.h"
+#include "fleet.h"
 #include "ipset.h"
 #include "jsonout.h"
 #include "loader.h"
@@ -73,6 +74,12 @@ struct daemon {
 	time_t reload_time;
 	bool reload_ok;
 	struct json_object *reload_msgs;
+	/* the fleet (hosts sharing bans through Redis): NULL without one */
+	struct fleet *fleet;
+	bool fleet_bulk;	/* applying bans read from the fleet: into bulkv, one batch */
+	struct ipset_entry *bulkv;
+	size_t nbulk, capbulk;
+	bool unban_local;	/* the unban being made is for this host alone */
 };
 
 /* A source's position as the state recorded it, by source name. */
@@ -88,6 +95,68 @@ static const char *daemon_class(enum class_id c)
 	return c == CLASS_COUNT ? "manual" : class_name(c);
 }
 
+/* A ban read from the fleet, to add with the rest of its batch. */
+static void daemon_bulk_add(struct daemon *dm, const struct judge_event *e)
+{
+	if (dm->nbulk == dm->capbulk) {
+		size_t cap = dm->capbulk ? 2 * dm->capbulk : 1024;
+		struct ipset_entry *v = realloc(dm->bulkv, cap * sizeof(*v));
+
+		if (!v) {
+			ipset_ban(dm->ipset, &e->addr, (long)(e->time + e->duration - time(NULL)),
+				  time(NULL));
+			return;
+		}
+		dm->bulkv = v;
+		dm->capbulk = cap;
+	}
+	dm->bulkv[dm->nbulk++] = (struct ipset_entry){ e->addr, e->time + e->duration };
+}
+
+/* The fleet host that decided a ban: NULL outside a fleet. */
+static const char *daemon_origin(const struct daemon *dm, const struct judge_event *e)
+{
+	if (e->origin)
+		return names_get(e->origin);
+	return dm->fleet ? fleet_host(dm->fleet) : NULL;
+}
+
+static void daemon_log_ban(struct daemon *dm, const struct judge_event *e, struct log_fields *f,
+			   const char *dur)
+{
+	const char *source = e->s ? names_get(e->s->origin.source) : "manual";
+	char where[64] = "";
+
+	if (e->s)
+		snprintf(where, sizeof(where), " line %llu", (unsigned long long)e->s->origin.line);
+	if (e->renewed)
+		log_event(LOG_EV_BAN, LOG_NOTICE, f, "ban of %s lengthened to %s in all (%u earlier "
+			  "ban%s in the fleet%s%s)", f->address, dur, e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", e->received ? ", decided by " : "",
+			  e->received ? f->origin : "");
+	else if (e->received)
+		log_event(LOG_EV_BAN, LOG_NOTICE, f, "ban %s for %s: %s (pattern %s, %u offence%s, "
+			  "%u earlier ban%s, decided by %s)", f->address, dur, f->cls, f->pattern,
+			  e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", f->origin);
+	else
+		log_event(LOG_EV_BAN, LOG_NOTICE, f, "ban %s for %s: %s (pattern %s, %u offence%s, "
+			  "%u earlier ban%s, source %s%s)", f->address, dur, f->cls, f->pattern,
+			  e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", source, where);
+}
+
+static void daemon_publish_ban(struct daemon *dm, const struct judge_event *e)
+{
+	struct fleet_ban b = {
+		.addr = e->addr, .start = e->time, .until = e->time + e->duration, .cls = e->cls,
+		.pattern = e->pattern, .offences = e->offences, .earlier = e->earlier_bans,
+	};
+
+	if (dm->fleet && !e->received)
+		fleet_ban(dm->fleet, &b);
+}
+
 static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 {
 	char addr[ADDR_STRLEN], dur[32];
@@ -96,14 +165,12 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	const char *source = e->s ? names_get(e->s->origin.source) : "manual";
 	struct log_fields f = {
 		.address = addr_format(&e->addr, addr), .cls = daemon_class(e->cls),
-		.pattern = names_get(e->pattern), .source = source, .duration = e->duration,
+		.pattern = names_get(e->pattern), .source = e->received ? "fleet" : source,
+		.duration = e->duration, .origin = daemon_origin(dm, e),
 	};
-	char where[64] = "";
 
 	if (left > e->duration)
 		left = e->duration;	/* a line stamped in the future */
-	if (e->s)
-		snprintf(where, sizeof(where), " line %llu", (unsigned long long)e->s->origin.line);
 	duration_format(e->duration, dur, sizeof(dur));
 	if (left <= 0) {
 		log_event(LOG_EV_NOTE, LOG_INFO, &f, "ban of %s for %s already over (line of %lds "
@@ -112,21 +179,22 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	}
 	if (dm->dry_run) {
 		log_event(LOG_EV_BAN, LOG_NOTICE, &f, "would ban %s for %s: %s (pattern %s, %u "
-			  "offence%s, %u earlier ban%s, source %s%s) [dry run]", addr, dur, f.cls,
+			  "offence%s, %u earlier ban%s, source %s) [dry run]", addr, dur, f.cls,
 			  f.pattern, e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", source, where);
+			  e->earlier_bans == 1 ? "" : "s", source);
 		dm->active++;
 		return;
 	}
-	if (ipset_ban(dm->ipset, &e->addr, left, now) < 0) {
-		dm->ban_errors++;
-		return;		/* the reason is logged */
+	dm->active += !e->renewed;
+	if (dm->fleet_bulk && !e->renewed) {
+		daemon_bulk_add(dm, e);	/* many at once: one batch, one summary */
+		return;
 	}
-	dm->active++;
-	log_event(LOG_EV_BAN, LOG_NOTICE, &f, "ban %s for %s: %s (pattern %s, %u offence%s, "
-		  "%u earlier ban%s, source %s%s)", addr, dur, f.cls, f.pattern, e->offences,
-		  e->offences == 1 ? "" : "s", e->earlier_bans, e->earlier_bans == 1 ? "" : "s",
-		  source, where);
+	if (ipset_ban(dm->ipset, &e->addr, left, now) < 0)
+		dm->ban_errors++;	/* the reason is logged; the fleet still hears of it */
+	else
+		daemon_log_ban(dm, e, &f, dur);
+	daemon_publish_ban(dm, e);
 }
 
 static void daemon_on_event(void *ctx, const struct judge_event *e)
@@ -145,8 +213,11 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		state_event(dm->state, e);
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
-	case JUDGE_IGNORED:
+		if (dm->fleet && e->counted)
+			fleet_offence(dm->fleet, &e->addr, e->time, e->weight, e->cls, e->pattern);
 		break;		/* counted by the pipeline; never a log line each */
+	case JUDGE_IGNORED:
+		break;
 	case JUDGE_BAN:
 		daemon_on_ban(dm, e);
 		break;
@@ -155,8 +226,13 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 			ipset_unban(dm->ipset, &e->addr);
 		if (dm->active)
 			dm->active--;
-		log_event(LOG_EV_UNBAN, LOG_NOTICE, &f, "unban %s%s", addr,
-			  dm->dry_run ? " [dry run]" : "");
+		f.origin = e->received ? names_get(e->origin) : NULL;
+		log_event(LOG_EV_UNBAN, LOG_NOTICE, &f, "unban %s%s%s%s", addr,
+			  e->received ? ", lifted by " : "", e->received ? f.origin : "",
+			  dm->dry_run ? " [dry run]" : dm->fleet && !e->received && dm->unban_local ?
+			  " (this host only)" : "");
+		if (dm->fleet && !e->received && !dm->unban_local)
+			fleet_unban(dm->fleet, &e->addr, e->reason && strcmp(e->reason, "forget") == 0);
 		break;
 	case JUDGE_EXPIRED:
 		if (!dm->dry_run)
@@ -353,6 +429,159 @@ static int daemon_on_hourly(sd_event_source *es, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* --- the fleet ------------------------------------------------------------ */
+
+static enum fleet_verdict daemon_fleet_ban(void *ctx, const struct fleet_ban *b, bool bulk,
+					   const char **why)
+{
+	struct daemon *dm = ctx;
+	uint32_t origin = names_intern(b->origin, strlen(b->origin));
+	struct judge_foreign jf = {
+		.addr = b->addr, .start = b->start, .until = b->until, .cls = b->cls,
+		.pattern = b->pattern, .origin = origin == UINT32_MAX ? 0 : origin,
+		.offences = b->offences, .earlier = b->earlier,
+	};
+	int r;
+
+	dm->fleet_bulk = bulk;
+	r = judge_adopt(dm->pl.j, &jf, time(NULL), why);
+	dm->fleet_bulk = false;
+	if (r < 0) {
+		char a[ADDR_STRLEN];
+		struct log_fields f = { .address = addr_format(&b->addr, a), .origin = b->origin,
+					.duration = -1 };
+
+		if (strcmp(*why, "whitelist") == 0)
+			*why = "whitelisted here";
+		log_event(LOG_EV_NOTE, LOG_INFO, &f, "fleet: ban of %s decided by %s ignored: %s", a,
+			  b->origin, *why);
+		return FLEET_REFUSED;
+	}
+	return r == 1 ? FLEET_HAD : FLEET_APPLIED;
+}
+
+static bool daemon_fleet_unban(void *ctx, const struct addr *a, time_t when, bool forget,
+			       const char *by)
+{
+	struct daemon *dm = ctx;
+	uint32_t id = names_intern(by, strlen(by));
+
+	return judge_unban_received(dm->pl.j, a, time(NULL), when, forget,
+				    id == UINT32_MAX ? 0 : id) == 0;
+}
+
+/* The bans read from the fleet so far, into the sets in one batch. */
+static void daemon_fleet_flush(void *ctx)
+{
+	struct daemon *dm = ctx;
+
+	if (dm->nbulk && ipset_ban_batch(dm->ipset, dm->bulkv, dm->nbulk, time(NULL)) < 0)
+		dm->ban_errors++;
+	dm->nbulk = 0;
+}
+
+static void daemon_fleet_decided(void *ctx, const struct addr *a, time_t when,
+				 enum class_id cls, uint32_t pattern, unsigned offences,
+				 unsigned earlier)
+{
+	struct daemon *dm = ctx;
+	const char *why;
+
+	if (judge_ban_decided(dm->pl.j, a, when, cls, pattern, offences, earlier, &why) < 0) {
+		char t[ADDR_STRLEN];
+
+		log_warn("fleet: a ban of %s decided by the fleet was not made here: %s",
+			 addr_format(a, t), why);
+	}
+}
+
+static void daemon_fleet_escalate(void *ctx, const struct addr *a, unsigned earlier)
+{
+	struct daemon *dm = ctx;
+
+	judge_extend(dm->pl.j, a, time(NULL), earlier);
+}
+
+struct daemon_own {
+	fleet_own_fn *fn;
+	void *fctx;
+	time_t now;
+};
+
+static int daemon_own_ban(void *ctx, const struct judge_entry *e)
+{
+	struct daemon_own *o = ctx;
+	struct fleet_ban b = {
+		.addr = e->addr, .start = e->ban_start, .until = e->ban_until, .cls = e->ban_class,
+		.pattern = e->ban_pattern, .offences = e->ban_offences,
+		.earlier = e->nbans ? e->nbans - 1 : 0,
+	};
+
+	if (e->ban_until > o->now && !e->ban_origin)
+		o->fn(o->fctx, &b);
+	return 0;
+}
+
+static void daemon_fleet_walk_own(void *ctx, fleet_own_fn *fn, void *fctx)
+{
+	struct daemon *dm = ctx;
+	struct daemon_own o = { fn, fctx, time(NULL) };
+
+	judge_walk(dm->pl.j, daemon_own_ban, &o);
+}
+
+static size_t daemon_fleet_active(void *ctx)
+{
+	struct daemon *dm = ctx;
+
+	return dm->active;
+}
+
+static void daemon_fleet_rules(const struct config *cfg, struct fleet_rules *r)
+{
+	*r = (struct fleet_rules){
+		.threshold = cfg->threshold, .findtime = cfg->findtime,
+		.bantime_max = cfg->bantime_max, .repeat_window = cfg->repeat_window,
+	};
+}
+
+/* A fleet for cfg's section, not connected yet; NULL with the reasons logged into d. */
+static struct fleet *daemon_fleet_new(struct daemon *dm, const struct config *cfg,
+				      struct diag *d)
+{
+	static const struct fleet_ops ops = {
+		daemon_fleet_ban, daemon_fleet_unban, daemon_fleet_flush, daemon_fleet_decided,
+		daemon_fleet_escalate, daemon_fleet_walk_own, daemon_fleet_active, NULL,
+	};
+	struct fleet_ops o = ops;
+	struct fleet_rules r;
+	struct fleet *f = NULL;
+
+	o.ctx = dm;
+	daemon_fleet_rules(cfg, &r);
+	if (fleet_new(dm->ev, &cfg->fleet, &r, &o, &f, d) < 0)
+		return NULL;
+	return f;
+}
+
+static bool daemon_str_eq(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool daemon_fleet_same(const struct fleet_conf *a, const struct fleet_conf *b)
+{
+	bool same = a->enabled == b->enabled && daemon_str_eq(a->redis, b->redis) &&
+		    a->nsentinels == b->nsentinels && daemon_str_eq(a->master_name, b->master_name) &&
+		    daemon_str_eq(a->user, b->user) && daemon_str_eq(a->password_file, b->password_file) &&
+		    daemon_str_eq(a->key_file, b->key_file) && daemon_str_eq(a->host, b->host) &&
+		    daemon_str_eq(a->ns, b->ns) && a->share_offences == b->share_offences;
+
+	for (size_t i = 0; same && i < a->nsentinels; i++)
+		same = strcmp(a->sentinels[i], b->sentinels[i]) == 0;
+	return same;
+}
+
 /* --- reload ---------------------------------------------------------- */
 
 static void daemon_log_diag(const struct diag *d, size_t from, bool failed)
@@ -387,11 +616,26 @@ static void daemon_note_reload(struct daemon *dm, const struct diag *d, size_t f
 	dm->reload_ok = ok;
 }
 
+/* The fleet of a new configuration: the running one when its section is
+ * the same (*changed false), else a new one (NULL without a section).
+ * -1 when the new section's key or password cannot be read. */
+static int daemon_reload_fleet(struct daemon *dm, const struct config *nc, struct fleet **out,
+			       bool *changed, struct diag *d)
+{
+	*out = NULL;
+	*changed = !daemon_fleet_same(&dm->cur->cfg->fleet, &nc->fleet);
+	if (!*changed || !nc->fleet.enabled || dm->dry_run)
+		return 0;
+	*out = daemon_fleet_new(dm, nc, d);
+	return *out ? 0 : -1;
+}
+
 int daemon_reload(struct daemon *dm, struct diag *d)
 {
 	struct loaded *nlp = calloc(1, sizeof(*nlp));
-	bool restart_needed;
+	bool restart_needed, fleet_changed = false;
 	struct source **nsrc = NULL;
+	struct fleet *nfleet = NULL;
 	bool *reused = NULL;
 	size_t from = d->n;
 
@@ -407,6 +651,8 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		diag_error(d, dm->config_path, 0, "out of memory");
 		goto failed_loaded;
 	}
+	if (daemon_reload_fleet(dm, nlp->cfg, &nfleet, &fleet_changed, d) < 0)
+		goto failed_loaded;
 	if (daemon_reload_sets(dm, nlp->cfg) < 0) {
 		diag_error(d, nlp->cfg->path, 0, "ipset: sets %s/%s cannot be used (see above)",
 			   nlp->cfg->set4, nlp->cfg->set6);
@@ -432,6 +678,19 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	/* committed: nothing below can fail */
 	if (!dm->dry_run)
 		ipset_use(dm->ipset, nlp->cfg->set4, nlp->cfg->set6);
+	if (fleet_changed) {
+		fleet_free(dm->fleet);
+		dm->fleet = nfleet;
+		if (nfleet)
+			fleet_start(nfleet);
+		else if (dm->cur->cfg->fleet.enabled)
+			log_info("fleet: left (no fleet section any more)");
+	} else if (dm->fleet) {
+		struct fleet_rules r;
+
+		daemon_fleet_rules(nlp->cfg, &r);
+		fleet_set_rules(dm->fleet, &r);
+	}
 	for (size_t k = 0; k < dm->nsrc; k++)
 		if (!reused[k])
 			source_close(dm->src[k]);
@@ -456,6 +715,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	return 0;
 
 failed_loaded:
+	fleet_free(nfleet);
 	loader_free(nlp);
 failed:
 	free(nlp);
@@ -812,6 +1072,8 @@ static struct json_object *daemon_ctl_status(void *ctx)
 			    NULL);
 		jsonout_add(o, "state", v);
 	}
+	if (dm->fleet)
+		jsonout_add(o, "fleet", fleet_status(dm->fleet));
 	jsonout_add(o, "control_clients",
 		    json_object_new_int64(dm->ctl ? control_clients(dm->ctl) : 0));
 	if (dm->reload_time) {
@@ -827,6 +1089,7 @@ static struct json_object *daemon_ctl_status(void *ctx)
 struct daemon_list {
 	struct json_object *a;
 	time_t now;
+	const char *host;	/* in a fleet: this host's name there */
 };
 
 static int daemon_list_ban(void *ctx, const struct judge_entry *e)
@@ -846,13 +1109,17 @@ static int daemon_list_ban(void *ctx, const struct judge_entry *e)
 	jsonout_add(o, "pattern", jsonout_cstring(names_get(e->ban_pattern)));
 	jsonout_add(o, "offences", json_object_new_int64(e->ban_offences));
 	jsonout_add(o, "earlier_bans", json_object_new_int64(e->nbans ? e->nbans - 1 : 0));
+	if (e->ban_origin || l->host)
+		jsonout_add(o, "origin", jsonout_cstring(e->ban_origin ? names_get(e->ban_origin) :
+							 l->host));
 	return json_object_array_add(l->a, o) < 0 ? -1 : 0;
 }
 
 static struct json_object *daemon_ctl_list(void *ctx)
 {
 	struct daemon *dm = ctx;
-	struct daemon_list l = { json_object_new_array(), time(NULL) };
+	struct daemon_list l = { json_object_new_array(), time(NULL),
+				 dm->fleet ? fleet_host(dm->fleet) : NULL };
 
 	if (l.a && judge_walk(dm->pl.j, daemon_list_ban, &l) != 0) {
 		json_object_put(l.a);
@@ -879,11 +1146,15 @@ static int daemon_ctl_ban(void *ctx, const struct addr *a, long duration, const 
 	return 0;
 }
 
-static int daemon_ctl_unban(void *ctx, const struct addr *a, bool forget)
+static int daemon_ctl_unban(void *ctx, const struct addr *a, bool forget, bool local)
 {
 	struct daemon *dm = ctx;
+	int r;
 
-	return judge_unban(dm->pl.j, a, time(NULL), forget);
+	dm->unban_local = local;
+	r = judge_unban(dm->pl.j, a, time(NULL), forget);
+	dm->unban_local = false;
+	return r;
 }
 
 static int daemon_ctl_reload(void *ctx, struct diag *d)
@@ -925,6 +1196,28 @@ static int daemon_start_control(struct daemon *dm)
 }
 
 /* --- start and stop -------------------------------------------------- */
+
+/* Joins the fleet of the configuration (connecting goes on in the loop);
+ * a key or password that cannot be read stops the start. */
+static int daemon_start_fleet(struct daemon *dm)
+{
+	const struct config *cfg = dm->cur->cfg;
+	struct diag d = { 0 };
+
+	if (!cfg->fleet.enabled)
+		return 0;
+	if (dm->dry_run) {
+		log_info("dry run: the fleet of %s is not joined", cfg->fleet.where);
+		return 0;
+	}
+	dm->fleet = daemon_fleet_new(dm, cfg, &d);
+	daemon_log_diag(&d, 0, true);
+	diag_free(&d);
+	if (!dm->fleet)
+		return -1;
+	fleet_start(dm->fleet);
+	return 0;
+}
 
 static int daemon_setup_loop(struct daemon *dm)
 {
@@ -1026,12 +1319,17 @@ static int daemon_start(struct daemon *dm)
 	}
 	/* the state is rewritten once, after READY=1: it does not delay it */
 	dm->compact_due = dm->state != NULL;
-	return daemon_start_control(dm);
+	if (daemon_start_control(dm) < 0)
+		return -1;
+	return daemon_start_fleet(dm);
 }
 
 static void daemon_stop(struct daemon *dm)
 {
 	control_stop(dm->ctl);
+	fleet_free(dm->fleet);
+	dm->fleet = NULL;
+	free(dm->bulkv);
 	if (dm->pl_ready)
 		pipeline_flush(&dm->pl);
 	if (dm->state) {
