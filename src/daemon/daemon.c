@@ -22,11 +22,11 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "banset.h"
 #include "control.h"
 #include "daemon.h"
 #include "duration.h"
 #include "fleet.h"
-#include "ipset.h"
 #include "jsonout.h"
 #include "loader.h"
 #include "log.h"
@@ -50,7 +50,7 @@ struct daemon {
 	struct pipeline pl;
 	bool pl_ready;
 	size_t nlinks;		/* queue-id links the state gave back at start */
-	struct ipset *ipset;
+	struct banset *ban;	/* NULL in a dry run */
 	struct source **src;
 	size_t nsrc;
 	struct resolver *res;
@@ -77,7 +77,7 @@ struct daemon {
 	/* the fleet (hosts sharing bans through Redis): NULL without one */
 	struct fleet *fleet;
 	bool fleet_bulk;	/* applying bans read from the fleet: into bulkv, one batch */
-	struct ipset_entry *bulkv;
+	struct banset_entry *bulkv;
 	size_t nbulk, capbulk;
 	bool unban_local;	/* the unban being made is for this host alone */
 };
@@ -100,17 +100,17 @@ static void daemon_bulk_add(struct daemon *dm, const struct judge_event *e)
 {
 	if (dm->nbulk == dm->capbulk) {
 		size_t cap = dm->capbulk ? 2 * dm->capbulk : 1024;
-		struct ipset_entry *v = realloc(dm->bulkv, cap * sizeof(*v));
+		struct banset_entry *v = realloc(dm->bulkv, cap * sizeof(*v));
 
 		if (!v) {
-			ipset_ban(dm->ipset, &e->addr, (long)(e->time + e->duration - time(NULL)),
+			banset_ban(dm->ban, &e->addr, (long)(e->time + e->duration - time(NULL)),
 				  time(NULL));
 			return;
 		}
 		dm->bulkv = v;
 		dm->capbulk = cap;
 	}
-	dm->bulkv[dm->nbulk++] = (struct ipset_entry){ e->addr, e->time + e->duration };
+	dm->bulkv[dm->nbulk++] = (struct banset_entry){ e->addr, e->time + e->duration };
 }
 
 /* The fleet host that decided a ban: NULL outside a fleet. */
@@ -190,7 +190,7 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		daemon_bulk_add(dm, e);	/* many at once: one batch, one summary */
 		return;
 	}
-	if (ipset_ban(dm->ipset, &e->addr, left, now) < 0)
+	if (banset_ban(dm->ban, &e->addr, left, now) < 0)
 		dm->ban_errors++;	/* the reason is logged; the fleet still hears of it */
 	else
 		daemon_log_ban(dm, e, &f, dur);
@@ -223,7 +223,7 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		break;
 	case JUDGE_UNBAN:
 		if (!dm->dry_run)
-			ipset_unban(dm->ipset, &e->addr);
+			banset_unban(dm->ban, &e->addr);
 		if (dm->active)
 			dm->active--;
 		f.origin = e->received ? names_get(e->origin) : NULL;
@@ -236,7 +236,7 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		break;
 	case JUDGE_EXPIRED:
 		if (!dm->dry_run)
-			ipset_forget(dm->ipset, &e->addr);
+			banset_forget(dm->ban, &e->addr);
 		if (dm->active)
 			dm->active--;
 		log_event(LOG_EV_EXPIRY, LOG_INFO, &f, "ban of %s expired (%s, pattern %s)", addr,
@@ -381,7 +381,7 @@ static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
 		source_poll(dm->src[i]);
 	pipeline_tick(&dm->pl, now);
 	if (!dm->dry_run)
-		ipset_refresh(dm->ipset, now);
+		banset_tick(dm->ban, now);
 	if (++dm->ticks % DAEMON_ACTIVE_EVERY == 0)
 		dm->active = judge_active_bans(dm->pl.j, now);
 	daemon_status(dm);
@@ -475,7 +475,7 @@ static void daemon_fleet_flush(void *ctx)
 {
 	struct daemon *dm = ctx;
 
-	if (dm->nbulk && ipset_ban_batch(dm->ipset, dm->bulkv, dm->nbulk, time(NULL)) < 0)
+	if (dm->nbulk && banset_ban_many(dm->ban, dm->bulkv, dm->nbulk, time(NULL)) < 0)
 		dm->ban_errors++;
 	dm->nbulk = 0;
 }
@@ -594,7 +594,7 @@ static void daemon_log_diag(const struct diag *d, size_t from, bool failed)
 	}
 }
 
-static int daemon_reload_sets(struct daemon *dm, const struct config *nc)
+static int daemon_reload_sets(struct daemon *dm, const struct config *nc, struct diag *d)
 {
 	const struct config *oc = dm->cur->cfg;
 
@@ -602,7 +602,7 @@ static int daemon_reload_sets(struct daemon *dm, const struct config *nc)
 		return 0;
 	if (strcmp(oc->set4, nc->set4) == 0 && strcmp(oc->set6, nc->set6) == 0)
 		return 0;
-	return ipset_ensure(dm->ipset, nc->set4, nc->set6, nc->ipset_maxelem, nc->bantime);
+	return banset_prepare(dm->ban, nc, d);
 }
 
 /* What the last reload said, for status. */
@@ -653,11 +653,8 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	}
 	if (daemon_reload_fleet(dm, nlp->cfg, &nfleet, &fleet_changed, d) < 0)
 		goto failed_loaded;
-	if (daemon_reload_sets(dm, nlp->cfg) < 0) {
-		diag_error(d, nlp->cfg->path, 0, "ipset: sets %s/%s cannot be used (see above)",
-			   nlp->cfg->set4, nlp->cfg->set6);
+	if (daemon_reload_sets(dm, nlp->cfg, d) < 0)
 		goto failed_loaded;
-	}
 	nsrc = daemon_open_sources(dm, nlp->cfg, reused);
 	if (!nsrc) {
 		diag_error(d, nlp->cfg->path, 0, "a source cannot be opened (see above)");
@@ -677,7 +674,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	}
 	/* committed: nothing below can fail */
 	if (!dm->dry_run)
-		ipset_use(dm->ipset, nlp->cfg->set4, nlp->cfg->set6);
+		banset_commit(dm->ban, nlp->cfg);
 	if (fleet_changed) {
 		fleet_free(dm->fleet);
 		dm->fleet = nfleet;
@@ -895,7 +892,7 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 }
 
 struct daemon_collect {
-	struct ipset_entry *v;
+	struct banset_entry *v;
 	size_t n, cap;
 	time_t now;
 };
@@ -908,14 +905,14 @@ static int daemon_collect_ban(void *ctx, const struct judge_entry *e)
 		return 0;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 1024;
-		struct ipset_entry *v = realloc(c->v, cap * sizeof(*v));
+		struct banset_entry *v = realloc(c->v, cap * sizeof(*v));
 
 		if (!v)
 			return -1;
 		c->v = v;
 		c->cap = cap;
 	}
-	c->v[c->n++] = (struct ipset_entry){ e->addr, e->ban_until };
+	c->v[c->n++] = (struct banset_entry){ e->addr, e->ban_until };
 	return 0;
 }
 
@@ -949,7 +946,7 @@ static int daemon_load_state(struct daemon *dm)
 		log_error("state: out of memory restoring bans");
 		return -1;
 	}
-	if (c.n && ipset_restore(dm->ipset, c.v, c.n, c.now, &added) < 0) {
+	if (c.n && banset_restore(dm->ban, c.v, c.n, c.now, &added) < 0) {
 		free(c.v);
 		return -1;
 	}
@@ -1283,11 +1280,8 @@ static int daemon_start(struct daemon *dm)
 	if (daemon_setup_loop(dm) < 0)
 		return -1;
 	if (!dm->dry_run) {
-		dm->ipset = ipset_open();
-		if (!dm->ipset ||
-		    ipset_ensure(dm->ipset, cfg->set4, cfg->set6, cfg->ipset_maxelem,
-				 cfg->bantime) < 0 ||
-		    ipset_use(dm->ipset, cfg->set4, cfg->set6) < 0)
+		dm->ban = banset_open(cfg);
+		if (!dm->ban)
 			return -1;
 	}
 	rc = pipeline_init(&dm->pl, cfg, &dm->cur->ps, daemon_on_event, dm, &d);
@@ -1352,7 +1346,7 @@ static void daemon_stop(struct daemon *dm)
 	if (dm->cur && dm->cur->cfg)
 		loader_free(dm->cur);
 	free(dm->cur);
-	ipset_close(dm->ipset);	/* the sets and their members stay */
+	banset_close(dm->ban);	/* the sets and their members stay */
 	sd_event_source_disable_unref(dm->tick);
 	sd_event_source_disable_unref(dm->hourly);
 	sd_event_unref(dm->ev);

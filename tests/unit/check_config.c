@@ -267,6 +267,45 @@ START_TEST(shipped_file)
 }
 END_TEST
 
+/* --get knows every key of the table outside titled sections, by the
+ * name --list-keys gives it, and no other. */
+START_TEST(table_keys)
+{
+	struct config *c = load_ok(NULL);
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0, n = 0, get = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	config_list_keys(f);
+	ck_assert_int_eq(fclose(f), 0);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char key[64], type[32], *out = NULL;
+		size_t outlen = 0;
+		FILE *o = open_memstream(&out, &outlen);
+
+		ck_assert_ptr_nonnull(o);
+		ck_assert_int_eq(sscanf(line, "%63s %31s", key, type), 2);
+		n++;
+		if (strncmp(key, "source.", 7) == 0 || strncmp(key, "class.", 6) == 0) {
+			ck_assert_int_eq(config_print(c, key, o), -1);
+		} else {
+			ck_assert_msg(config_print(c, key, o) == 0, "--get %s", key);
+			get++;
+		}
+		ck_assert_int_eq(fclose(o), 0);
+		free(out);
+	}
+	ck_assert_uint_gt(n, 30);
+	ck_assert_uint_gt(get, 20);
+	ck_assert_int_eq(config_print(c, "set4", stdout), -1);
+	ck_assert_int_eq(config_print(c, "ipset.", stdout), -1);
+	ck_assert_int_eq(config_print(c, "ipsetset4", stdout), -1);
+	free(text);
+	config_free(c);
+}
+END_TEST
+
 /* --- errors: FILE:LINE: reason --- */
 
 #define ERR(text, want) ck_assert_str_eq(load_err(put_main(text)), want)
@@ -296,6 +335,13 @@ START_TEST(bad_duration)
 	ERR("correlate_timeout = -5m\n",
 	    "DIR/spamwrath.conf:1: correlate_timeout: \"-5m\" is not a duration (90s, 15m, 12h, "
 	    "7d or seconds)\n");
+	/* past the cap (issue 17, item 6): said so, not "not a duration" */
+	ERR("bantime_max = 9223372036854775807s\n",
+	    "DIR/spamwrath.conf:1: bantime_max: \"9223372036854775807s\" is longer than 3650d, "
+	    "the longest span spamwrath takes\n");
+	ERR("bantime_max = 3651d\n",
+	    "DIR/spamwrath.conf:1: bantime_max: \"3651d\" is longer than 3650d, the longest span "
+	    "spamwrath takes\n");
 }
 END_TEST
 
@@ -440,6 +486,43 @@ START_TEST(bad_ipset_names)
 	    "DIR/spamwrath.conf:3: ipset: set4 and set6 are both \"sw\"\n");
 	ERR("\nipset {\n  set6 = \"spamwrath4\"\n}\n",
 	    "DIR/spamwrath.conf:3: ipset: set4 and set6 are both \"spamwrath4\"\n");
+}
+END_TEST
+
+/* What `spamwrathd -t` must not pass (issue 17, item 10): a file that
+ * ends inside a section (libconfuse takes the end as its "}", so a
+ * truncated file passed for a whole one), a set name the kernel would cut
+ * (IPSET_MAXNAMELEN) and a socket path longer than sun_path takes. */
+START_TEST(limits_and_truncation)
+{
+	char name[64], path[200], text[400];
+
+	ERR("findtime = 1h\nsource maillog {\n  file = \"/var/log/mail.log\"\n",
+	    "DIR/spamwrath.conf:2: section \"source maillog\" is never closed: the file ends "
+	    "before its \"}\"\n");
+	ERR("ipset {\n  set4 = \"x\"\n  set6 = \"y\"\n",
+	    "DIR/spamwrath.conf:1: section \"ipset\" is never closed: the file ends before its "
+	    "\"}\"\n");
+	ERR("source a {\n  file = \"x\"\n  journal = { \"A=b\" }\n",
+	    "DIR/spamwrath.conf:1: section \"source a\" is never closed: the file ends before "
+	    "its \"}\"\n");
+	memset(name, 'a', 32);
+	name[32] = '\0';
+	snprintf(text, sizeof(text), "ipset {\n  set4 = \"%s\"\n}\n", name);
+	ERR(text, "DIR/spamwrath.conf:2: set4: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is 32 bytes "
+	    "long, more than the 31 that the kernel takes for a set's name\n");
+	name[31] = '\0';
+	snprintf(text, sizeof(text), "ipset {\n  set6 = \"%s\"\n}\n", name);
+	config_free(load_ok(put_main(text)));
+	memset(path, 'p', 120);
+	path[0] = '/';
+	path[108] = '\0';
+	snprintf(text, sizeof(text), "control_socket = \"%s\"\n", path);
+	ck_assert_ptr_nonnull(strstr(load_err(put_main(text)), "is 108 bytes long, more than the "
+				     "107 that a Unix socket's path may have"));
+	path[107] = '\0';
+	snprintf(text, sizeof(text), "control_socket = \"%s\"\n", path);
+	config_free(load_ok(put_main(text)));
 }
 END_TEST
 
@@ -608,7 +691,7 @@ START_TEST(bad_fleet)
 	    "DIR/spamwrath.conf:1: fleet: user needs password_file\n");
 	ERR("fleet {\n  redis = \"h:99999\"\n  key_file = \"/k\"\n  host = \"mx 1\"\n"
 	    "  namespace = \"a:b\"\n  sentinels = { \"h:0\" }\n}\n",
-	    "DIR/spamwrath.conf:2: redis: \"h:99999\" is neither a socket path nor host:port\n"
+	    "DIR/spamwrath.conf:2: redis: \"h:99999\" is not a Unix socket's path or host:port\n"
 	    "DIR/spamwrath.conf:6: sentinels: \"h:0\" is not host:port\n"
 	    "DIR/spamwrath.conf:4: host: \"mx 1\" is not a name of 1 to 64 letters, digits, '.', "
 	    "'_' or '-'\n"
@@ -664,6 +747,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, empty_file);
 	tcase_add_test(tc, full);
 	tcase_add_test(tc, shipped_file);
+	tcase_add_test(tc, table_keys);
 	suite_add_tcase(s, tc);
 	tcase_add_test(te, unknown_key);
 	tcase_add_test(te, bad_duration);
@@ -674,6 +758,7 @@ static Suite *config_suite(void)
 	tcase_add_test(te, bad_sources);
 	tcase_add_test(te, bad_bantime_max);
 	tcase_add_test(te, bad_ipset_names);
+	tcase_add_test(te, limits_and_truncation);
 	tcase_add_test(te, errors_everywhere);
 	tcase_add_test(te, unreadable);
 	suite_add_tcase(s, te);
