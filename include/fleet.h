@@ -32,6 +32,7 @@ struct fleet_ban {
 	uint32_t pattern;	/* interned name */
 	const char *origin;	/* the host that decided it (received bans) */
 	unsigned offences, earlier;
+	uint64_t sent_ms;	/* received bans: when the sender signed it (wall clock) */
 };
 
 enum fleet_verdict {

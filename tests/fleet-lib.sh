@@ -16,6 +16,13 @@ head -c 32 /dev/urandom | base64 >"$KEY"
 chmod 600 "$KEY"
 REDIS_SOCK="$TMP/redis.sock"
 REDIS_PID=""
+# With FLEET_ACL=yes (set before start_redis), the server takes only the ACL
+# user spamwrath, with the rights the README's "Running a fleet" gives it,
+# its password in $TMP/redis.pass; the hosts authenticate as it.
+FLEET_ACL=${FLEET_ACL:-no}
+REDIS_RIGHTS="-@all +evalsha +script|load +role +hscan +subscribe +ping +hset +hget +hdel +zadd +zscore +zrange +zrangebyscore +zremrangebyscore +zrem +zcard +exists +expire +set +get +del +publish"
+head -c 24 /dev/urandom | base64 >"$TMP/redis.pass"
+chmod 600 "$TMP/redis.pass"
 
 # wait_for TIMEOUT_SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
 wait_for() {
@@ -34,12 +41,17 @@ wait_for() {
 # keeping nothing on disk: a restart comes back empty.
 start_redis() {
 	mkdir -p "$TMP/redis"
+	if [ "$FLEET_ACL" = yes ]; then
+		# shellcheck disable=SC2086 # the rights are words
+		set -- --user default off --user spamwrath on ">$(cat "$TMP/redis.pass")" \
+			"~sw$$:*" "&sw$$:*" $REDIS_RIGHTS "$@"
+	fi
 	redis-server --port 0 --unixsocket "$REDIS_SOCK" --unixsocketperm 700 --save '' \
 		--appendonly no --dir "$TMP/redis" --logfile "$TMP/redis.log" "$@" &
 	REDIS_PID=$!
 	# killed and waited for: rm -rf $TMP must not race its writes
 	at_exit "{ kill -KILL $REDIS_PID; wait $REDIS_PID; } 2>/dev/null || true"
-	wait_for 10 redis-cli -s "$REDIS_SOCK" ping || fail "redis-server did not start"
+	wait_for 10 rcli ping || fail "redis-server did not start"
 }
 
 stop_redis() {
@@ -49,7 +61,12 @@ stop_redis() {
 }
 
 rcli() {
-	redis-cli -s "$REDIS_SOCK" "$@"
+	if [ "$FLEET_ACL" = yes ]; then
+		redis-cli -s "$REDIS_SOCK" --user spamwrath --pass "$(cat "$TMP/redis.pass")" \
+			--no-auth-warning "$@"
+	else
+		redis-cli -s "$REDIS_SOCK" "$@"
+	fi
 }
 
 # host_conf NAME: writes $TMP/NAME/sw.conf for host NAME (its own sets,
@@ -78,6 +95,7 @@ fleet {
     key_file = "$KEY"
     host = "$1"
     namespace = "sw$$"
+    $([ "$FLEET_ACL" = yes ] && echo "user = \"spamwrath\" password_file = \"$TMP/redis.pass\"")
 }
 CONF
 		cat

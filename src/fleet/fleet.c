@@ -502,7 +502,7 @@ static void fleet_apply_ban(struct fleet *f, const struct proto_msg *m, bool bul
 	struct fleet_ban b = {
 		.addr = m->addr, .start = (time_t)m->start, .until = (time_t)m->until,
 		.cls = m->cls, .pattern = pattern == UINT32_MAX ? 0 : pattern, .origin = m->origin,
-		.offences = m->offences, .earlier = m->earlier,
+		.offences = m->offences, .earlier = m->earlier, .sent_ms = m->time_ms,
 	};
 	const char *why = NULL;
 

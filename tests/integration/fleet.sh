@@ -8,8 +8,10 @@
 # repeat offenders escalate by their bans anywhere; Redis killed, the
 # hosts judge alone and nobody dies, and when it comes back empty the
 # bans made meanwhile reach the others; a host started late gets every
-# ban in force.
+# ban in force. Redis takes only an ACL user, with the rights the README
+# gives it; the hosts read its password from a file.
 . "$(dirname "$0")/../lib.sh"
+FLEET_ACL=yes
 . "$top_srcdir/tests/fleet-lib.sh"
 
 start_redis
@@ -120,4 +122,4 @@ for h in mx1 mx2 mx3 mx4; do
 	stop_host "$h"
 done
 grep -i "sanitizer\|runtime error" "$TMP"/mx*/daemon.err && fail "a sanitizer spoke"
-cat "$TMP"/mx1/daemon.err "$TMP"/mx4/daemon.err; exit 0
+exit 0
