@@ -616,7 +616,8 @@ static void fleet_republish(void *fctx, const struct fleet_ban *b)
 {
 	struct fleet *f = fctx;
 
-	if (bsearch(&b->addr, f->seen, f->nseen, sizeof(*f->seen), fleet_addr_cmp))
+	/* an empty index leaves seen NULL: bsearch and qsort want an array */
+	if (f->nseen && bsearch(&b->addr, f->seen, f->nseen, sizeof(*f->seen), fleet_addr_cmp))
 		return;
 	f->republished++;
 	fleet_ban(f, b);
@@ -627,7 +628,8 @@ static void fleet_sync_done(struct fleet *f)
 	uint64_t ms = proto_now_ms() - f->sync_start_ms;
 
 	f->ops.flush(f->ops.ctx);
-	qsort(f->seen, f->nseen, sizeof(*f->seen), fleet_addr_cmp);
+	if (f->nseen)
+		qsort(f->seen, f->nseen, sizeof(*f->seen), fleet_addr_cmp);
 	fleet_drop_queued_bans(f);
 	f->republished = 0;
 	f->ops.walk_own(f->ops.ctx, fleet_republish, f);	/* queued: the pump waits for the end */
