@@ -28,7 +28,7 @@
 struct fleet_ban {
 	struct addr addr;	/* the judge's key */
 	time_t start, until;
-	enum class_id cls;	/* CLASS_COUNT: manual */
+	enum class_id cls;	/* CLASS_MANUAL for a ban by hand */
 	uint32_t pattern;	/* interned name */
 	const char *origin;	/* the host that decided it (received bans) */
 	unsigned offences, earlier;

@@ -4,6 +4,8 @@
  * deferred reads), SIGTERM/SIGINT/SIGHUP, a one-second tick (expiry,
  * correlation timeouts, long-ban refresh, source safety polls, STATUS=),
  * an hourly whitelist refresh, and the watchdog sd-event keeps by itself.
+ * The control socket's views and commands are in daemon_control.c, the
+ * bookkeeping of the sources' saved positions in positions.c.
  *
  * A ban's kernel timeout is what is left of it at the moment it is
  * applied (its start is the offending line's time), so a ban decided on
@@ -15,26 +17,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "banset.h"
-#include "control.h"
-#include "daemon.h"
-#include "duration.h"
+#include "daemon_int.h"
 #include "fleet.h"
+#include "duration.h"
 #include "jsonout.h"
-#include "loader.h"
 #include "log.h"
 #include "names.h"
-#include "pipeline.h"
-#include "resolver.h"
-#include "source.h"
-#include "state.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define DAEMON_TICK_USEC USEC_PER_SEC
@@ -42,89 +35,11 @@
 /* judge_active_bans walks every entry: not every second. */
 #define DAEMON_ACTIVE_EVERY 10
 
-struct daemon {
-	const char *config_path;
-	bool dry_run;
-	sd_event *ev;
-	struct loaded *cur;	/* on the heap: the pipeline keeps &cur->ps */
-	struct pipeline pl;
-	bool pl_ready;
-	size_t nlinks;		/* queue-id links the state gave back at start */
-	struct banset *ban;	/* NULL in a dry run */
-	struct source **src;
-	size_t nsrc;
-	struct resolver *res;
-	sd_event_source *tick, *hourly;
-	time_t started;
-	unsigned ticks;
-	size_t active;		/* bans in force, as of the last count */
-	uint64_t ban_errors;
-	uint64_t reloads, reload_failures;
-	char *status;		/* last STATUS= sent */
-	/* durable state (not in dry runs) and the control socket */
-	struct state *state;
-	bool state_failing;	/* the last flush failed: said once, until it works */
-	struct control *ctl;
-	sd_event_source *post;
-	bool compact_due;	/* once after start, then when the log grew */
-	time_t compact_retry;	/* a failed compaction waits until then */
-	struct saved_pos *saved;	/* positions read from state, until sources open */
-	size_t nsaved;
-	/* the last reload, for status */
-	time_t reload_time;
-	bool reload_ok;
-	struct json_object *reload_msgs;
-	/* the fleet (hosts sharing bans through Redis): NULL without one */
-	struct fleet *fleet;
-	bool fleet_bulk;	/* applying bans read from the fleet: into bulkv, one batch */
-	struct banset_entry *bulkv;
-	size_t nbulk, capbulk;
-	bool unban_local;	/* the unban being made is for this host alone */
-};
-
-/* A source's position as the state recorded it, by source name. */
-struct saved_pos {
-	char *name;
-	struct source_pos pos;
-};
-
 /* --- the judge's sink ------------------------------------------------ */
 
-static const char *daemon_class(enum class_id c)
-{
-	return c == CLASS_COUNT ? "manual" : class_name(c);
-}
-
-/* A ban read from the fleet, to add with the rest of its batch. */
-static void daemon_bulk_add(struct daemon *dm, const struct judge_event *e)
-{
-	if (dm->nbulk == dm->capbulk) {
-		size_t cap = dm->capbulk ? 2 * dm->capbulk : 1024;
-		struct banset_entry *v = realloc(dm->bulkv, cap * sizeof(*v));
-
-		if (!v) {
-			banset_ban(dm->ban, &e->addr, (long)(e->time + e->duration - time(NULL)),
-				  time(NULL));
-			return;
-		}
-		dm->bulkv = v;
-		dm->capbulk = cap;
-	}
-	dm->bulkv[dm->nbulk++] = (struct banset_entry){ e->addr, e->time + e->duration };
-}
-
-/* The fleet host that decided a ban: NULL outside a fleet. */
-static const char *daemon_origin(const struct daemon *dm, const struct judge_event *e)
-{
-	if (e->origin)
-		return names_get(e->origin);
-	return dm->fleet ? fleet_host(dm->fleet) : NULL;
-}
-
-static void daemon_log_ban(struct daemon *dm, const struct judge_event *e, struct log_fields *f,
+static void daemon_log_ban(const struct judge_event *e, const struct log_fields *f,
 			   const char *dur)
 {
-	const char *source = e->s ? names_get(e->s->origin.source) : "manual";
 	char where[64] = "";
 
 	if (e->s)
@@ -143,18 +58,7 @@ static void daemon_log_ban(struct daemon *dm, const struct judge_event *e, struc
 		log_event(LOG_EV_BAN, LOG_NOTICE, f, "ban %s for %s: %s (pattern %s, %u offence%s, "
 			  "%u earlier ban%s, source %s%s)", f->address, dur, f->cls, f->pattern,
 			  e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", source, where);
-}
-
-static void daemon_publish_ban(struct daemon *dm, const struct judge_event *e)
-{
-	struct fleet_ban b = {
-		.addr = e->addr, .start = e->time, .until = e->time + e->duration, .cls = e->cls,
-		.pattern = e->pattern, .offences = e->offences, .earlier = e->earlier_bans,
-	};
-
-	if (dm->fleet && !e->received)
-		fleet_ban(dm->fleet, &b);
+			  e->earlier_bans == 1 ? "" : "s", f->source, where);
 }
 
 static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
@@ -162,11 +66,13 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	char addr[ADDR_STRLEN], dur[32];
 	time_t now = time(NULL);
 	long left = (long)(e->time + e->duration - now);
-	const char *source = e->s ? names_get(e->s->origin.source) : "manual";
 	struct log_fields f = {
-		.address = addr_format(&e->addr, addr), .cls = daemon_class(e->cls),
-		.pattern = names_get(e->pattern), .source = e->received ? "fleet" : source,
-		.duration = e->duration, .origin = daemon_origin(dm, e),
+		.address = addr_format(&e->addr, addr), .cls = class_name(e->cls),
+		.pattern = names_get(e->pattern),
+		.source = e->received ? "fleet" : e->s ? names_get(e->s->origin.source) : "manual",
+		.duration = e->duration,
+		/* in a fleet, the host that decided it */
+		.origin = e->origin ? names_get(e->origin) : dm->fleet ? fleet_host(dm->fleet) : NULL,
 	};
 
 	if (left > e->duration)
@@ -181,20 +87,20 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		log_event(LOG_EV_BAN, LOG_NOTICE, &f, "would ban %s for %s: %s (pattern %s, %u "
 			  "offence%s, %u earlier ban%s, source %s) [dry run]", addr, dur, f.cls,
 			  f.pattern, e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", source);
+			  e->earlier_bans == 1 ? "" : "s", f.source);
 		dm->active++;
 		return;
 	}
 	dm->active += !e->renewed;
 	if (dm->fleet_bulk && !e->renewed) {
-		daemon_bulk_add(dm, e);	/* many at once: one batch, one summary */
+		daemon_fleet_bulk_add(dm, e);	/* many at once: one batch, one summary */
 		return;
 	}
 	if (banset_ban(dm->ban, &e->addr, left, now) < 0)
 		dm->ban_errors++;	/* the reason is logged; the fleet still hears of it */
 	else
-		daemon_log_ban(dm, e, &f, dur);
-	daemon_publish_ban(dm, e);
+		daemon_log_ban(e, &f, dur);
+	daemon_fleet_publish(dm, e);
 }
 
 static void daemon_on_event(void *ctx, const struct judge_event *e)
@@ -202,7 +108,7 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 	struct daemon *dm = ctx;
 	char addr[ADDR_STRLEN];
 	struct log_fields f = {
-		.address = addr_format(&e->addr, addr), .cls = daemon_class(e->cls),
+		.address = addr_format(&e->addr, addr), .cls = class_name(e->cls),
 		.pattern = names_get(e->pattern), .duration = -1,
 	};
 
@@ -290,13 +196,9 @@ static struct source *daemon_open_changed(struct daemon *dm, const struct source
 			break;
 		}
 	}
-	for (size_t k = 0; !pos.valid && k < dm->nsaved; k++) {
-		/* at start: where the state says this source stopped */
-		if (strcmp(dm->saved[k].name, c->name) == 0) {
-			pos = dm->saved[k].pos;
-			memset(&dm->saved[k].pos, 0, sizeof(pos));
-		}
-	}
+	/* at start: where the state says this source stopped */
+	if (!pos.valid)
+		positions_take(&dm->saved, c->name, &pos);
 	s = source_open(dm->ev, c, max_line, pos.valid ? &pos : NULL, daemon_on_line, dm);
 	source_pos_free(&pos);
 	return s;
@@ -429,162 +331,9 @@ static int daemon_on_hourly(sd_event_source *es, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* --- the fleet ------------------------------------------------------------ */
-
-static enum fleet_verdict daemon_fleet_ban(void *ctx, const struct fleet_ban *b, bool bulk,
-					   const char **why)
-{
-	struct daemon *dm = ctx;
-	uint32_t origin = names_intern(b->origin, strlen(b->origin));
-	struct judge_foreign jf = {
-		.addr = b->addr, .start = b->start, .until = b->until, .cls = b->cls,
-		.pattern = b->pattern, .origin = origin == UINT32_MAX ? 0 : origin,
-		.offences = b->offences, .earlier = b->earlier,
-	};
-	int r;
-
-	dm->fleet_bulk = bulk;
-	r = judge_adopt(dm->pl.j, &jf, time(NULL), why);
-	dm->fleet_bulk = false;
-	if (r < 0) {
-		char a[ADDR_STRLEN];
-		struct log_fields f = { .address = addr_format(&b->addr, a), .origin = b->origin,
-					.duration = -1 };
-
-		if (strcmp(*why, "whitelist") == 0)
-			*why = "whitelisted here";
-		log_event(LOG_EV_NOTE, LOG_INFO, &f, "fleet: ban of %s decided by %s ignored: %s", a,
-			  b->origin, *why);
-		return FLEET_REFUSED;
-	}
-	return r == 1 ? FLEET_HAD : FLEET_APPLIED;
-}
-
-static bool daemon_fleet_unban(void *ctx, const struct addr *a, time_t when, bool forget,
-			       const char *by)
-{
-	struct daemon *dm = ctx;
-	uint32_t id = names_intern(by, strlen(by));
-
-	return judge_unban_received(dm->pl.j, a, time(NULL), when, forget,
-				    id == UINT32_MAX ? 0 : id) == 0;
-}
-
-/* The bans read from the fleet so far, into the sets in one batch. */
-static void daemon_fleet_flush(void *ctx)
-{
-	struct daemon *dm = ctx;
-
-	if (dm->nbulk && banset_ban_many(dm->ban, dm->bulkv, dm->nbulk, time(NULL)) < 0)
-		dm->ban_errors++;
-	dm->nbulk = 0;
-}
-
-static void daemon_fleet_decided(void *ctx, const struct addr *a, time_t when,
-				 enum class_id cls, uint32_t pattern, unsigned offences,
-				 unsigned earlier)
-{
-	struct daemon *dm = ctx;
-	const char *why;
-
-	if (judge_ban_decided(dm->pl.j, a, when, cls, pattern, offences, earlier, &why) < 0) {
-		char t[ADDR_STRLEN];
-
-		log_warn("fleet: a ban of %s decided by the fleet was not made here: %s",
-			 addr_format(a, t), why);
-	}
-}
-
-static void daemon_fleet_escalate(void *ctx, const struct addr *a, unsigned earlier)
-{
-	struct daemon *dm = ctx;
-
-	judge_extend(dm->pl.j, a, time(NULL), earlier);
-}
-
-struct daemon_own {
-	fleet_own_fn *fn;
-	void *fctx;
-	time_t now;
-};
-
-static int daemon_own_ban(void *ctx, const struct judge_entry *e)
-{
-	struct daemon_own *o = ctx;
-	struct fleet_ban b = {
-		.addr = e->addr, .start = e->ban_start, .until = e->ban_until, .cls = e->ban_class,
-		.pattern = e->ban_pattern, .offences = e->ban_offences,
-		.earlier = e->nbans ? e->nbans - 1 : 0,
-	};
-
-	if (e->ban_until > o->now && !e->ban_origin)
-		o->fn(o->fctx, &b);
-	return 0;
-}
-
-static void daemon_fleet_walk_own(void *ctx, fleet_own_fn *fn, void *fctx)
-{
-	struct daemon *dm = ctx;
-	struct daemon_own o = { fn, fctx, time(NULL) };
-
-	judge_walk(dm->pl.j, daemon_own_ban, &o);
-}
-
-static size_t daemon_fleet_active(void *ctx)
-{
-	struct daemon *dm = ctx;
-
-	return dm->active;
-}
-
-static void daemon_fleet_rules(const struct config *cfg, struct fleet_rules *r)
-{
-	*r = (struct fleet_rules){
-		.threshold = cfg->threshold, .findtime = cfg->findtime,
-		.bantime_max = cfg->bantime_max, .repeat_window = cfg->repeat_window,
-	};
-}
-
-/* A fleet for cfg's section, not connected yet; NULL with the reasons logged into d. */
-static struct fleet *daemon_fleet_new(struct daemon *dm, const struct config *cfg,
-				      struct diag *d)
-{
-	static const struct fleet_ops ops = {
-		daemon_fleet_ban, daemon_fleet_unban, daemon_fleet_flush, daemon_fleet_decided,
-		daemon_fleet_escalate, daemon_fleet_walk_own, daemon_fleet_active, NULL,
-	};
-	struct fleet_ops o = ops;
-	struct fleet_rules r;
-	struct fleet *f = NULL;
-
-	o.ctx = dm;
-	daemon_fleet_rules(cfg, &r);
-	if (fleet_new(dm->ev, &cfg->fleet, &r, &o, &f, d) < 0)
-		return NULL;
-	return f;
-}
-
-static bool daemon_str_eq(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
-static bool daemon_fleet_same(const struct fleet_conf *a, const struct fleet_conf *b)
-{
-	bool same = a->enabled == b->enabled && daemon_str_eq(a->redis, b->redis) &&
-		    a->nsentinels == b->nsentinels && daemon_str_eq(a->master_name, b->master_name) &&
-		    daemon_str_eq(a->user, b->user) && daemon_str_eq(a->password_file, b->password_file) &&
-		    daemon_str_eq(a->key_file, b->key_file) && daemon_str_eq(a->host, b->host) &&
-		    daemon_str_eq(a->ns, b->ns) && a->share_offences == b->share_offences;
-
-	for (size_t i = 0; same && i < a->nsentinels; i++)
-		same = strcmp(a->sentinels[i], b->sentinels[i]) == 0;
-	return same;
-}
-
 /* --- reload ---------------------------------------------------------- */
 
-static void daemon_log_diag(const struct diag *d, size_t from, bool failed)
+void daemon_log_diag(const struct diag *d, size_t from, bool failed)
 {
 	for (size_t i = from; i < d->n; i++) {
 		if (failed)
@@ -616,20 +365,6 @@ static void daemon_note_reload(struct daemon *dm, const struct diag *d, size_t f
 	dm->reload_ok = ok;
 }
 
-/* The fleet of a new configuration: the running one when its section is
- * the same (*changed false), else a new one (NULL without a section).
- * -1 when the new section's key or password cannot be read. */
-static int daemon_reload_fleet(struct daemon *dm, const struct config *nc, struct fleet **out,
-			       bool *changed, struct diag *d)
-{
-	*out = NULL;
-	*changed = !daemon_fleet_same(&dm->cur->cfg->fleet, &nc->fleet);
-	if (!*changed || !nc->fleet.enabled || dm->dry_run)
-		return 0;
-	*out = daemon_fleet_new(dm, nc, d);
-	return *out ? 0 : -1;
-}
-
 int daemon_reload(struct daemon *dm, struct diag *d)
 {
 	struct loaded *nlp = calloc(1, sizeof(*nlp));
@@ -651,7 +386,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		diag_error(d, dm->config_path, 0, "out of memory");
 		goto failed_loaded;
 	}
-	if (daemon_reload_fleet(dm, nlp->cfg, &nfleet, &fleet_changed, d) < 0)
+	if (daemon_fleet_prepare(dm, nlp->cfg, &nfleet, &fleet_changed, d) < 0)
 		goto failed_loaded;
 	if (daemon_reload_sets(dm, nlp->cfg, d) < 0)
 		goto failed_loaded;
@@ -675,19 +410,8 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	/* committed: nothing below can fail */
 	if (!dm->dry_run)
 		banset_commit(dm->ban, nlp->cfg);
-	if (fleet_changed) {
-		fleet_free(dm->fleet);
-		dm->fleet = nfleet;
-		if (nfleet)
-			fleet_start(nfleet);
-		else if (dm->cur->cfg->fleet.enabled)
-			log_info("fleet: left (no fleet section any more)");
-	} else if (dm->fleet) {
-		struct fleet_rules r;
-
-		daemon_fleet_rules(nlp->cfg, &r);
-		fleet_set_rules(dm->fleet, &r);
-	}
+	daemon_fleet_commit(dm, nlp->cfg, nfleet, fleet_changed);
+	nfleet = NULL;
 	for (size_t k = 0; k < dm->nsrc; k++)
 		if (!reused[k])
 			source_close(dm->src[k]);
@@ -746,39 +470,18 @@ static int daemon_on_signal(sd_event_source *es, const struct signalfd_siginfo *
 
 /* --- durable state ----------------------------------------------------- */
 
-/* The state holds every position it recorded; the last one counts. */
-static void daemon_forget_saved(struct daemon *dm, const char *name)
-{
-	for (size_t i = 0; i < dm->nsaved; i++) {
-		if (strcmp(dm->saved[i].name, name) == 0) {
-			free(dm->saved[i].name);
-			source_pos_free(&dm->saved[i].pos);
-			dm->saved[i] = dm->saved[--dm->nsaved];
-			return;
-		}
-	}
-}
-
 static void daemon_saved_file(void *ctx, const struct state_file_pos *p)
 {
 	struct daemon *dm = ctx;
-	struct saved_pos *v;
 
-	daemon_forget_saved(dm, p->source);
-	v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
+	positions_file(&dm->saved, p);
+}
 
-	if (!v || !(v[dm->nsaved].name = strdup(p->source))) {
-		if (v)
-			dm->saved = v;
-		log_error("state: out of memory keeping the position of source %s", p->source);
-		return;
-	}
-	dm->saved = v;
-	v[dm->nsaved].pos = (struct source_pos){
-		.kind = SOURCE_FILE, .valid = true, .dev = (uint64_t)p->dev,
-		.ino = (uint64_t)p->ino, .offset = p->offset, .head_hash = p->head,
-	};
-	dm->nsaved++;
+static void daemon_saved_journal(void *ctx, const char *source, const char *cursor)
+{
+	struct daemon *dm = ctx;
+
+	positions_journal(&dm->saved, source, cursor);
 }
 
 /* A link from the last stop: a verdict still to come names its client. */
@@ -789,68 +492,6 @@ static void daemon_saved_link(void *ctx, const char *qid, size_t len, const stru
 
 	if (correlator_link(&dm->pl.c, qid, len, a, seen) == 0)
 		dm->nlinks++;
-}
-
-static void daemon_saved_journal(void *ctx, const char *source, const char *cursor)
-{
-	struct daemon *dm = ctx;
-	struct saved_pos *v;
-	char *name, *cur;
-
-	daemon_forget_saved(dm, source);
-	v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
-	name = strdup(source);
-	cur = strdup(cursor);
-
-	if (!v || !name || !cur) {
-		if (v)
-			dm->saved = v;
-		free(name);
-		free(cur);
-		log_error("state: out of memory keeping the position of source %s", source);
-		return;
-	}
-	dm->saved = v;
-	v[dm->nsaved].name = name;
-	v[dm->nsaved].pos = (struct source_pos){
-		.kind = SOURCE_JOURNAL, .valid = true, .cursor = cur,
-	};
-	dm->nsaved++;
-}
-
-static void daemon_free_saved(struct daemon *dm)
-{
-	for (size_t i = 0; i < dm->nsaved; i++) {
-		free(dm->saved[i].name);
-		source_pos_free(&dm->saved[i].pos);
-	}
-	free(dm->saved);
-	dm->saved = NULL;
-	dm->nsaved = 0;
-}
-
-/* Records where each source that handed out lines since the last time
- * stands now, so that a restart resumes exactly there. */
-static void daemon_save_positions(struct daemon *dm)
-{
-	for (size_t i = 0; i < dm->nsrc; i++) {
-		struct source *src = dm->src[i];
-		struct source_pos p;
-
-		if (src->lines == src->saved_lines || source_position(src, &p) < 0 || !p.valid)
-			continue;
-		if (p.kind == SOURCE_FILE) {
-			struct state_file_pos fp = {
-				src->conf.name, (dev_t)p.dev, (ino_t)p.ino, p.offset, p.head_hash,
-			};
-
-			state_file_pos(dm->state, &fp);
-		} else if (p.cursor) {
-			state_journal_pos(dm->state, src->conf.name, p.cursor);
-		}
-		src->saved_lines = src->lines;
-		source_pos_free(&p);
-	}
 }
 
 /* After each loop iteration: what it decided goes to disk before the next
@@ -866,7 +507,7 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 		pipeline_flush(&dm->pl);
 	if (!dm->state)
 		return 0;
-	daemon_save_positions(dm);
+	positions_save(dm->state, dm->src, dm->nsrc);
 	r = state_flush(dm->state);
 	if (r < 0 && !dm->state_failing) {
 		dm->state_failing = true;
@@ -954,267 +595,11 @@ static int daemon_load_state(struct daemon *dm)
 	dm->active = c.n;
 	log_info("state: %zu bans in force (%zu put back into the sets, %zu were there), "
 		 "%zu addresses remembered, %zu source positions, %zu queue ids linked",
-		 c.n, added, c.n - added, judge_tracked(dm->pl.j), dm->nsaved, dm->nlinks);
+		 c.n, added, c.n - added, judge_tracked(dm->pl.j), dm->saved.n, dm->nlinks);
 	return 0;
-}
-
-/* --- the control socket ------------------------------------------------ */
-
-static struct json_object *daemon_source_json(struct source *src)
-{
-	struct json_object *o = json_object_new_object();
-	struct source_pos p;
-
-	jsonout_add(o, "name", jsonout_cstring(src->conf.name));
-	jsonout_add(o, "kind", json_object_new_string(src->kind == SOURCE_FILE ? "file" :
-						       "journal"));
-	if (src->conf.file)
-		jsonout_add(o, "file", jsonout_cstring(src->conf.file));
-	jsonout_add(o, "lines", json_object_new_int64((int64_t)src->lines));
-	jsonout_add(o, "catching_up", json_object_new_boolean(src->catchup));
-	if (src->kind == SOURCE_JOURNAL)
-		jsonout_add(o, "untrusted", json_object_new_int64((int64_t)src->untrusted));
-	if (source_position(src, &p) == 0 && p.valid) {
-		struct stat st;
-
-		if (src->kind == SOURCE_FILE) {
-			jsonout_add(o, "offset", json_object_new_int64((int64_t)p.offset));
-			/* lag: bytes written to the file and not read yet */
-			if (stat(src->conf.file, &st) == 0 && (uint64_t)st.st_ino == p.ino &&
-			    (uint64_t)st.st_size >= p.offset)
-				jsonout_add(o, "lag_bytes",
-					    json_object_new_int64((int64_t)((uint64_t)st.st_size -
-									    p.offset)));
-		} else if (p.cursor) {
-			jsonout_add(o, "cursor", jsonout_cstring(p.cursor));
-		}
-		source_pos_free(&p);
-	} else {
-		jsonout_add(o, "waiting", json_object_new_boolean(true));
-	}
-	return o;
-}
-
-struct daemon_count {
-	time_t now;
-	size_t v4, v6;
-};
-
-static int daemon_count_ban(void *ctx, const struct judge_entry *e)
-{
-	struct daemon_count *c = ctx;
-
-	if (e->ban_until > c->now) {
-		if (e->addr.family == 4)
-			c->v4++;
-		else
-			c->v6++;
-	}
-	return 0;
-}
-
-static struct json_object *daemon_ctl_status(void *ctx)
-{
-	struct daemon *dm = ctx;
-	const struct pipeline_stats *st = &dm->pl.st;
-	const struct config *cfg = dm->cur->cfg;
-	struct daemon_count cnt = { .now = time(NULL) };
-	struct json_object *o = json_object_new_object(), *v;
-
-	jsonout_add(o, "version", json_object_new_string(PACKAGE_VERSION));
-	jsonout_add(o, "pid", json_object_new_int64(getpid()));
-	jsonout_add(o, "started", jsonout_time(dm->started));
-	jsonout_add(o, "uptime", json_object_new_int64(cnt.now - dm->started));
-	jsonout_add(o, "dry_run", json_object_new_boolean(dm->dry_run));
-	jsonout_add(o, "config", jsonout_cstring(cfg->path));
-	jsonout_add(o, "patterns", json_object_new_int64((int64_t)dm->cur->ps.n));
-	jsonout_add(o, "patterns_jit", json_object_new_int64((int64_t)dm->cur->ps.njit));
-	jsonout_add(o, "patterns_dir", jsonout_cstring(cfg->patterns_dir));
-	v = json_object_new_array();
-	for (size_t i = 0; i < dm->nsrc; i++)
-		json_object_array_add(v, daemon_source_json(dm->src[i]));
-	jsonout_add(o, "sources", v);
-	jsonout_add(o, "lines", json_object_new_int64((int64_t)st->lines));
-	jsonout_add(o, "matched", json_object_new_int64((int64_t)st->matched));
-	jsonout_add(o, "skipped", json_object_new_int64((int64_t)st->skipped));
-	jsonout_add(o, "unparsed", json_object_new_int64((int64_t)st->unparsed));
-	jsonout_add(o, "stale", json_object_new_int64((int64_t)st->stale));
-	v = json_object_new_object();
-	jsonout_add(v, "total", json_object_new_int64((int64_t)st->offences));
-	for (int c = 0; c <= CLASS_COUNT; c++)
-		if (st->by_class[c])
-			jsonout_add(v, class_name((enum class_id)c),
-				    json_object_new_int64((int64_t)st->by_class[c]));
-	jsonout_add(o, "offences", v);
-	jsonout_add(o, "ignored", json_object_new_int64((int64_t)st->ignored));
-	jsonout_add(o, "bans", json_object_new_int64((int64_t)st->bans));
-	judge_walk(dm->pl.j, daemon_count_ban, &cnt);
-	v = json_object_new_object();
-	jsonout_add(v, cfg->set4, json_object_new_int64((int64_t)cnt.v4));
-	jsonout_add(v, cfg->set6, json_object_new_int64((int64_t)cnt.v6));
-	jsonout_add(o, "active_bans", v);
-	jsonout_add(o, "tracked", json_object_new_int64((int64_t)judge_tracked(dm->pl.j)));
-	jsonout_add(o, "waiting", json_object_new_int64((int64_t)correlator_pending(&dm->pl.c)));
-	jsonout_add(o, "ipset_errors", json_object_new_int64((int64_t)dm->ban_errors));
-	if (dm->state) {
-		struct state_stats ss;
-
-		state_stats(dm->state, &ss);
-		v = json_object_new_object();
-		jsonout_add(v, "dir", jsonout_cstring(cfg->state_dir));
-		jsonout_add(v, "bytes", json_object_new_int64((int64_t)ss.size));
-		jsonout_add(v, "fsyncs", json_object_new_int64((int64_t)ss.fsyncs));
-		jsonout_add(v, "dropped_at_start", json_object_new_int64((int64_t)ss.dropped));
-		jsonout_add(v, "error", ss.last_error ? jsonout_cstring(strerror(-ss.last_error)) :
-			    NULL);
-		jsonout_add(o, "state", v);
-	}
-	if (dm->fleet)
-		jsonout_add(o, "fleet", fleet_status(dm->fleet));
-	jsonout_add(o, "control_clients",
-		    json_object_new_int64(dm->ctl ? control_clients(dm->ctl) : 0));
-	if (dm->reload_time) {
-		v = json_object_new_object();
-		jsonout_add(v, "time", jsonout_time(dm->reload_time));
-		jsonout_add(v, "ok", json_object_new_boolean(dm->reload_ok));
-		jsonout_add(v, "messages", json_object_get(dm->reload_msgs));
-		jsonout_add(o, "last_reload", v);
-	}
-	return o;
-}
-
-struct daemon_list {
-	struct json_object *a;
-	time_t now;
-	const char *host;	/* in a fleet: this host's name there */
-};
-
-static int daemon_list_ban(void *ctx, const struct judge_entry *e)
-{
-	struct daemon_list *l = ctx;
-	struct json_object *o;
-	char buf[ADDR_STRLEN];
-
-	if (e->ban_until <= l->now)
-		return 0;
-	o = json_object_new_object();
-	jsonout_add(o, "address", jsonout_cstring(addr_format(&e->addr, buf)));
-	jsonout_add(o, "remaining", json_object_new_int64(e->ban_until - l->now));
-	jsonout_add(o, "until", jsonout_time(e->ban_until));
-	jsonout_add(o, "since", jsonout_time(e->ban_start));
-	jsonout_add(o, "class", json_object_new_string(class_name(e->ban_class)));
-	jsonout_add(o, "pattern", jsonout_cstring(names_get(e->ban_pattern)));
-	jsonout_add(o, "offences", json_object_new_int64(e->ban_offences));
-	jsonout_add(o, "earlier_bans", json_object_new_int64(e->nbans ? e->nbans - 1 : 0));
-	if (e->ban_origin || l->host)
-		jsonout_add(o, "origin", jsonout_cstring(e->ban_origin ? names_get(e->ban_origin) :
-							 l->host));
-	return json_object_array_add(l->a, o) < 0 ? -1 : 0;
-}
-
-static struct json_object *daemon_ctl_list(void *ctx)
-{
-	struct daemon *dm = ctx;
-	struct daemon_list l = { json_object_new_array(), time(NULL),
-				 dm->fleet ? fleet_host(dm->fleet) : NULL };
-
-	if (l.a && judge_walk(dm->pl.j, daemon_list_ban, &l) != 0) {
-		json_object_put(l.a);
-		return NULL;
-	}
-	return l.a;
-}
-
-static int daemon_ctl_ban(void *ctx, const struct addr *a, long duration, const char *reason,
-			  const char **why)
-{
-	struct daemon *dm = ctx;
-	uint64_t errors = dm->ban_errors;
-	uint32_t r = reason ? names_intern(reason, strlen(reason)) : 0;
-
-	if (r == UINT32_MAX)
-		r = 0;	/* the pool of names is full: the ban shows as "manual" */
-	if (judge_ban(dm->pl.j, a, time(NULL), duration, r, why) < 0)
-		return -1;
-	if (dm->ban_errors != errors) {
-		*why = "the judge banned it, but the ipset add failed (see the journal)";
-		return -1;
-	}
-	return 0;
-}
-
-static int daemon_ctl_unban(void *ctx, const struct addr *a, bool forget, bool local)
-{
-	struct daemon *dm = ctx;
-	int r;
-
-	dm->unban_local = local;
-	r = judge_unban(dm->pl.j, a, time(NULL), forget);
-	dm->unban_local = false;
-	return r;
-}
-
-static int daemon_ctl_reload(void *ctx, struct diag *d)
-{
-	return daemon_reload(ctx, d);
-}
-
-static int daemon_start_control(struct daemon *dm)
-{
-	static const struct control_ops ops = {
-		daemon_ctl_status, daemon_ctl_list, daemon_ctl_ban, daemon_ctl_unban,
-		daemon_ctl_reload, NULL,
-	};
-	const struct config *cfg = dm->cur->cfg;
-	struct control_ops o = ops;
-	struct diag d = { 0 };
-	char *dir = strdup(cfg->control_socket), *slash;
-	int rc;
-
-	o.ctx = dm;
-	/* run by hand, /run/spamwrath may not exist yet (systemd makes it) */
-	slash = dir ? strrchr(dir, '/') : NULL;
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			log_warn("control socket: cannot create %s: %s", dir, strerror(errno));
-	}
-	free(dir);
-	rc = control_start(dm->ev, cfg->control_socket, cfg->control_group, &o, &dm->ctl, &d);
-	/* a dry run goes on without it: it must run without privileges */
-	daemon_log_diag(&d, 0, rc < 0 && !dm->dry_run);
-	diag_free(&d);
-	if (rc < 0 && dm->dry_run) {
-		log_warn("control socket %s unavailable in this dry run; spamwrathctl will not "
-			 "reach it", cfg->control_socket);
-		return 0;
-	}
-	return rc;
 }
 
 /* --- start and stop -------------------------------------------------- */
-
-/* Joins the fleet of the configuration (connecting goes on in the loop);
- * a key or password that cannot be read stops the start. */
-static int daemon_start_fleet(struct daemon *dm)
-{
-	const struct config *cfg = dm->cur->cfg;
-	struct diag d = { 0 };
-
-	if (!cfg->fleet.enabled)
-		return 0;
-	if (dm->dry_run) {
-		log_info("dry run: the fleet of %s is not joined", cfg->fleet.where);
-		return 0;
-	}
-	dm->fleet = daemon_fleet_new(dm, cfg, &d);
-	daemon_log_diag(&d, 0, true);
-	diag_free(&d);
-	if (!dm->fleet)
-		return -1;
-	fleet_start(dm->fleet);
-	return 0;
-}
 
 static int daemon_setup_loop(struct daemon *dm)
 {
@@ -1298,7 +683,7 @@ static int daemon_start(struct daemon *dm)
 	if (!dm->res)
 		return -1;
 	dm->src = daemon_open_sources(dm, cfg, NULL);
-	daemon_free_saved(dm);
+	positions_free(&dm->saved);
 	if (!dm->src)
 		return -1;
 	dm->nsrc = cfg->nsources;
@@ -1313,9 +698,9 @@ static int daemon_start(struct daemon *dm)
 	}
 	/* the state is rewritten once, after READY=1: it does not delay it */
 	dm->compact_due = dm->state != NULL;
-	if (daemon_start_control(dm) < 0)
+	if (daemon_control_start(dm) < 0)
 		return -1;
-	return daemon_start_fleet(dm);
+	return daemon_fleet_start(dm);
 }
 
 static void daemon_stop(struct daemon *dm)
@@ -1329,12 +714,12 @@ static void daemon_stop(struct daemon *dm)
 	if (dm->state) {
 		if (dm->pl_ready)
 			state_links(dm->state, &dm->pl.c);
-		daemon_save_positions(dm);
+		positions_save(dm->state, dm->src, dm->nsrc);
 		if (state_flush(dm->state) < 0)
 			log_error("state: the last records could not be written");
 		state_close(dm->state);
 	}
-	daemon_free_saved(dm);
+	positions_free(&dm->saved);
 	sd_event_source_disable_unref(dm->post);
 	json_object_put(dm->reload_msgs);
 	daemon_close_sources(dm->src, dm->nsrc);

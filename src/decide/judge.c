@@ -763,7 +763,7 @@ int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
 		duration = judge_duration(j, earlier);
 	{
 		struct judge_ban_args b = {
-			.start = now, .duration = duration, .cls = CLASS_COUNT,
+			.start = now, .duration = duration, .cls = CLASS_MANUAL,
 			.pattern = reason ? reason : j->manual, .earlier = earlier,
 		};
 

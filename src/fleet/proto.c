@@ -381,8 +381,8 @@ static int proto_class(const char *s, size_t len, enum class_id *out)
 
 	if (proto_text(s, len, name, sizeof(name) - 1) < 0)
 		return -1;
-	if (strcmp(name, class_name(CLASS_COUNT)) == 0) {
-		*out = CLASS_COUNT;
+	if (strcmp(name, class_name(CLASS_MANUAL)) == 0) {
+		*out = CLASS_MANUAL;
 		return 0;
 	}
 	c = class_from_name(name);

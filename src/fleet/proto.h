@@ -56,7 +56,7 @@ struct proto_msg {
 	struct addr addr;	/* ban, unban, off */
 	/* ban */
 	uint64_t start, until;
-	enum class_id cls;	/* CLASS_COUNT: manual */
+	enum class_id cls;	/* CLASS_MANUAL for a ban by hand */
 	char pattern[PROTO_TEXT_MAX + 1];
 	char origin[PROTO_NAME_MAX + 1];
 	uint32_t offences, earlier;
