@@ -141,6 +141,41 @@ static void fleet_addr_key(const struct fleet *f, const char *what, const struct
 	snprintf(buf, FLEET_KEY_MAX, "%s:%s:%s", f->key.ns, what, addr_format(a, t));
 }
 
+/* The per-address keys every decision script takes after the index's two. */
+struct fleet_addr_keys {
+	char off[FLEET_KEY_MAX], hist[FLEET_KEY_MAX], lock[FLEET_KEY_MAX];
+};
+
+static void fleet_addr_keys(const struct fleet *f, const struct addr *a,
+			    struct fleet_addr_keys *k)
+{
+	fleet_addr_key(f, "off", a, k->off);
+	fleet_addr_key(f, "hist", a, k->hist);
+	fleet_addr_key(f, "lock", a, k->lock);
+}
+
+#define FLEET_ARGS_MAX 16
+
+/*
+ * EVALSHA of script, the first nkeys of the argc arguments its keys;
+ * argv[rec] is a signed message of reclen bytes (the others are strings).
+ * 0, or -1 when the link refused it (fn is then never called).
+ */
+static int fleet_eval(struct fleet *f, unsigned script, int nkeys, const char **argv, size_t argc,
+		      size_t rec, size_t reclen, link_reply_fn *fn, void *ctx)
+{
+	size_t lens[FLEET_ARGS_MAX];
+
+	if (argc > FLEET_ARGS_MAX)
+		return -1;
+	for (size_t i = 0; i < argc; i++)
+		lens[i] = strlen(argv[i]);
+	lens[rec] = reclen;
+	return link_eval(f->link, script, nkeys, (int)argc, argv, lens, fn, ctx);
+}
+
+#define FLEET_NARGS(v) (sizeof(v) / sizeof((v)[0]))
+
 static void fleet_reject(struct fleet *f, enum fleet_reject why)
 {
 	f->rejected[why]++;
@@ -238,10 +273,10 @@ static int fleet_send_ban(struct fleet *f, const struct fleet_out *o)
 		.earlier = o->b.earlier,
 	};
 	char rec[PROTO_MSG_MAX + 1], a[ADDR_STRLEN], start[24], until[24], earlier[24], now[24],
-	     window[24], hist[PROTO_NAME_MAX + 32], koff[FLEET_KEY_MAX], khist[FLEET_KEY_MAX],
-	     klock[FLEET_KEY_MAX];
-	size_t len;
+	     window[24], hist[PROTO_NAME_MAX + 32];
+	struct fleet_addr_keys k;
 	struct fleet_call *c;
+	size_t len;
 
 	snprintf(m.pattern, sizeof(m.pattern), "%s", names_get(o->b.pattern));
 	snprintf(m.origin, sizeof(m.origin), "%s", f->key.host);
@@ -254,24 +289,18 @@ static int fleet_send_ban(struct fleet *f, const struct fleet_out *o)
 	snprintf(now, sizeof(now), "%lld", (long long)fleet_now());
 	snprintf(window, sizeof(window), "%ld", f->r.repeat_window);
 	snprintf(hist, sizeof(hist), "%lld:%s", (long long)o->b.start, f->key.host);
-	fleet_addr_key(f, "off", &o->b.addr, koff);
-	fleet_addr_key(f, "hist", &o->b.addr, khist);
-	fleet_addr_key(f, "lock", &o->b.addr, klock);
+	fleet_addr_keys(f, &o->b.addr, &k);
+	c = fleet_call(f);
+	if (!c)
+		return -1;
+	c->o = *o;
 	{
-		const char *argv[] = { f->k_bans, f->k_expiry, koff, khist, klock,
+		const char *argv[] = { f->k_bans, f->k_expiry, k.off, k.hist, k.lock,
 				       addr_format(&o->b.addr, a), rec, start, until, earlier, now,
 				       window, f->chan, hist };
-		size_t lens[sizeof(argv) / sizeof(argv[0])];
 
-		for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
-			lens[i] = strlen(argv[i]);
-		lens[6] = len;
-		c = fleet_call(f);
-		if (!c)
-			return -1;
-		c->o = *o;
-		if (link_eval(f->link, SCRIPT_BAN, 5, (int)(sizeof(argv) / sizeof(argv[0])), argv,
-			      lens, fleet_on_ban_reply, c) < 0) {
+		if (fleet_eval(f, SCRIPT_BAN, 5, argv, FLEET_NARGS(argv), 6, len, fleet_on_ban_reply,
+			       c) < 0) {
 			free(c);
 			return -1;
 		}
@@ -308,10 +337,10 @@ static void fleet_on_unban_reply(void *ctx, const redisReply *r)
 static int fleet_send_unban(struct fleet *f, const struct fleet_out *o)
 {
 	struct proto_msg m = { .kind = PROTO_UNBAN, .addr = o->b.addr, .forget = o->forget };
-	char rec[PROTO_MSG_MAX + 1], a[ADDR_STRLEN], now[24], keep[24], koff[FLEET_KEY_MAX],
-	     khist[FLEET_KEY_MAX], klock[FLEET_KEY_MAX];
+	char rec[PROTO_MSG_MAX + 1], a[ADDR_STRLEN], now[24], keep[24];
 	time_t t = fleet_now();
 	size_t len = proto_sign(&f->key, &m, proto_now_ms(), rec, sizeof(rec));
+	struct fleet_addr_keys k;
 	struct fleet_call *c;
 
 	if (len == 0)
@@ -319,24 +348,18 @@ static int fleet_send_unban(struct fleet *f, const struct fleet_out *o)
 	snprintf(now, sizeof(now), "%lld", (long long)t);
 	/* as long as any ban begun before it could last */
 	snprintf(keep, sizeof(keep), "%lld", (long long)t + f->r.bantime_max);
-	fleet_addr_key(f, "off", &o->b.addr, koff);
-	fleet_addr_key(f, "hist", &o->b.addr, khist);
-	fleet_addr_key(f, "lock", &o->b.addr, klock);
+	fleet_addr_keys(f, &o->b.addr, &k);
+	c = fleet_call(f);
+	if (!c)
+		return -1;
+	c->o = *o;
 	{
-		const char *argv[] = { f->k_bans, f->k_expiry, koff, khist, klock,
+		const char *argv[] = { f->k_bans, f->k_expiry, k.off, k.hist, k.lock,
 				       addr_format(&o->b.addr, a), rec, now, o->forget ? "1" : "0",
 				       f->chan, keep };
-		size_t lens[sizeof(argv) / sizeof(argv[0])];
 
-		for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
-			lens[i] = strlen(argv[i]);
-		lens[6] = len;
-		c = fleet_call(f);
-		if (!c)
-			return -1;
-		c->o = *o;
-		if (link_eval(f->link, SCRIPT_UNBAN, 5, (int)(sizeof(argv) / sizeof(argv[0])), argv,
-			      lens, fleet_on_unban_reply, c) < 0) {
+		if (fleet_eval(f, SCRIPT_UNBAN, 5, argv, FLEET_NARGS(argv), 6, len,
+			       fleet_on_unban_reply, c) < 0) {
 			free(c);
 			return -1;
 		}
@@ -377,6 +400,10 @@ void fleet_unban(struct fleet *f, const struct addr *a, bool forget)
 
 /* --- offences --- */
 
+static void fleet_on_unlock_reply(void *ctx, const redisReply *r)
+{
+}
+
 /* The offences the lock came with: only those we can verify count. */
 static void fleet_decide(struct fleet *f, struct fleet_call *c, const redisReply *offs,
 			 long long earlier)
@@ -405,11 +432,11 @@ static void fleet_decide(struct fleet *f, struct fleet_call *c, const redisReply
 		return;
 	}
 	{
-		char klock[FLEET_KEY_MAX];
-		const char *argv[] = { klock, f->key.host };
+		struct fleet_addr_keys k;
+		const char *argv[] = { k.lock, f->key.host };
 
-		fleet_addr_key(f, "lock", &c->o.b.addr, klock);
-		link_eval(f->link, SCRIPT_UNLOCK, 1, 2, argv, NULL, NULL, NULL);
+		fleet_addr_keys(f, &c->o.b.addr, &k);
+		link_eval(f->link, SCRIPT_UNLOCK, 1, 2, argv, NULL, fleet_on_unlock_reply, NULL);
 	}
 }
 
@@ -432,7 +459,8 @@ void fleet_offence(struct fleet *f, const struct addr *a, time_t when, uint32_t 
 {
 	struct proto_msg m = { .kind = PROTO_OFFENCE, .addr = *a, .weight = weight, .cls = cls };
 	char rec[PROTO_MSG_MAX + 1], t[ADDR_STRLEN], now[24], w[16], thr[16], find[24],
-	     window[24], ttl[16], koff[FLEET_KEY_MAX], khist[FLEET_KEY_MAX], klock[FLEET_KEY_MAX];
+	     window[24], ttl[16];
+	struct fleet_addr_keys k;
 	struct fleet_call *c;
 	size_t len;
 
@@ -459,19 +487,14 @@ void fleet_offence(struct fleet *f, const struct addr *a, time_t when, uint32_t 
 	snprintf(find, sizeof(find), "%ld", f->r.findtime);
 	snprintf(window, sizeof(window), "%ld", f->r.repeat_window);
 	snprintf(ttl, sizeof(ttl), "%d", FLEET_LOCK_TTL);
-	fleet_addr_key(f, "off", a, koff);
-	fleet_addr_key(f, "hist", a, khist);
-	fleet_addr_key(f, "lock", a, klock);
+	fleet_addr_keys(f, a, &k);
 	{
-		const char *argv[] = { f->k_bans, f->k_expiry, koff, khist, klock, addr_format(a, t),
-				       now, rec, w, thr, find, window, f->key.host, ttl };
-		size_t lens[sizeof(argv) / sizeof(argv[0])];
+		const char *argv[] = { f->k_bans, f->k_expiry, k.off, k.hist, k.lock,
+				       addr_format(a, t), now, rec, w, thr, find, window, f->key.host,
+				       ttl };
 
-		for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
-			lens[i] = strlen(argv[i]);
-		lens[7] = len;
-		if (link_eval(f->link, SCRIPT_OFFENCE, 5, (int)(sizeof(argv) / sizeof(argv[0])), argv,
-			      lens, fleet_on_offence_reply, c) < 0) {
+		if (fleet_eval(f, SCRIPT_OFFENCE, 5, argv, FLEET_NARGS(argv), 7, len,
+			       fleet_on_offence_reply, c) < 0) {
 			free(c);
 			f->offences_dropped++;
 			return;
@@ -750,18 +773,14 @@ static void fleet_send_beat(struct fleet *f)
 	size_t len = proto_sign(&f->key, &m, proto_now_ms(), beat, sizeof(beat));
 	const char *argv[] = { f->k_hosts, f->k_hostkey, f->k_bans, f->k_expiry, f->key.host,
 			       beat, ttl, now, f->k_hostprefix, forget };
-	size_t lens[sizeof(argv) / sizeof(argv[0])];
 
 	if (len == 0)
 		return;
 	snprintf(ttl, sizeof(ttl), "%d", 3 * FLEET_BEAT_MS);
 	snprintf(now, sizeof(now), "%lld", (long long)fleet_now());
 	snprintf(forget, sizeof(forget), "%d", FLEET_HOSTS_FORGET);
-	for (size_t i = 0; i < sizeof(argv) / sizeof(argv[0]); i++)
-		lens[i] = strlen(argv[i]);
-	lens[5] = len;
-	link_eval(f->link, SCRIPT_HEARTBEAT, 4, (int)(sizeof(argv) / sizeof(argv[0])), argv, lens,
-		  fleet_on_beat_reply, f);
+	/* a beat the link refuses is simply not sent: the next one comes */
+	fleet_eval(f, SCRIPT_HEARTBEAT, 4, argv, FLEET_NARGS(argv), 5, len, fleet_on_beat_reply, f);
 }
 
 static int fleet_on_beat(sd_event_source *es, uint64_t usec, void *userdata)

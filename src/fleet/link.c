@@ -219,44 +219,47 @@ static bool link_fatal_error(const redisReply *r)
 
 /* --- contexts --- */
 
-static void link_on_connect(const redisAsyncContext *ac, int status)
+/* hiredis frees ac once its callback returns: no pointer to it may stay. */
+static void link_forget(struct link *l, const redisAsyncContext *ac)
 {
-	struct link *l = ac->data;
-
-	if (!l || status == REDIS_OK)
-		return;
-	/* hiredis frees ac when this returns */
-	if (ac == l->sen) {
-		link_set(&l->error, "%s: %s", l->where,
-			 ac->errstr ? ac->errstr : "cannot connect");
+	if (ac == l->sen)
 		l->sen = NULL;
-		((redisAsyncContext *)ac)->data = NULL;
-		link_next_sentinel(l);
-		return;
-	}
-	if (ac == l->cmd)
+	else if (ac == l->cmd)
 		l->cmd = NULL;
 	else if (ac == l->sub)
 		l->sub = NULL;
+}
+
+static void link_on_connect(const redisAsyncContext *ac, int status)
+{
+	struct link *l = ac->data;
+	bool sentinel;
+
+	if (!l || status == REDIS_OK)
+		return;
+	sentinel = ac == l->sen;
+	link_forget(l, ac);
+	if (sentinel) {
+		link_set(&l->error, "%s: %s", l->where, ac->errstr ? ac->errstr : "cannot connect");
+		((redisAsyncContext *)ac)->data = NULL;	/* its pending query: not ours now */
+		link_next_sentinel(l);
+		return;
+	}
 	link_fail(l, "%s: %s", l->where, ac->errstr ? ac->errstr : "cannot connect");
 }
 
 static void link_on_disconnect(const redisAsyncContext *ac, int status)
 {
 	struct link *l = ac->data;
+	bool sentinel;
 
 	if (!l)
 		return;
-	if (ac == l->sen) {
-		l->sen = NULL;
-		return;
-	}
-	if (ac == l->cmd)
-		l->cmd = NULL;
-	else if (ac == l->sub)
-		l->sub = NULL;
-	link_fail(l, "%s: connection lost%s%s", l->where, ac->errstr && *ac->errstr ? ": " : "",
-		  ac->errstr ? ac->errstr : "");
+	sentinel = ac == l->sen;
+	link_forget(l, ac);
+	if (!sentinel)
+		link_fail(l, "%s: connection lost%s%s", l->where,
+			  ac->errstr && *ac->errstr ? ": " : "", ac->errstr ? ac->errstr : "");
 }
 
 /* A new context to host:port or a socket path, driven by the loop. */

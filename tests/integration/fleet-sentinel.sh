@@ -74,7 +74,8 @@ wait_for 20 sh -c "ip netns exec $RD redis-cli -h $IP -p 26379 sentinel ckquorum
 wait_for 20 sh -c "ip netns exec $RD redis-cli -h $IP -p 26381 sentinel replicas spamwrath | grep -q 6380" ||
 	fail "the sentinels did not find the replica"
 
-FLEET_TARGET="sentinels = { \"$IP:26379\", \"$IP:26380\", \"$IP:26381\" } master_name = \"spamwrath\""
+# the first sentinel listed is not there: the hosts go on to the next
+FLEET_TARGET="sentinels = { \"$IP:26399\", \"$IP:26379\", \"$IP:26380\", \"$IP:26381\" } master_name = \"spamwrath\""
 sentinel_conf() {
 	host_conf "$1" </dev/null
 }
