@@ -29,6 +29,8 @@ struct parser {
 	size_t programlen;
 	time_t last;		/* time of the previous line, 0 before the first */
 	int first_year;		/* year for the first classic line, 0 = nearest now */
+	time_t boot;		/* the wall time journalctl's monotonic stamps count
+				 * from: this machine's boot (0: not known yet) */
 	/* mktime() is costly: remember the start of the last local hour. */
 	int cache_key;		/* hours since 1970 of that local hour, -1 = none */
 	time_t cache_hour;
