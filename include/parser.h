@@ -86,4 +86,9 @@ void parser_init(struct parser *p, const char *program);
 int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 		 struct logline *out);
 
+/* The program whose own log (not syslog) has lines like this one, which
+ * a source then names with program = "...": "exim", "rspamd",
+ * "clamav-milter"; NULL when it is none of those. */
+const char *parser_program_hint(const char *line, size_t len);
+
 #endif

@@ -21,6 +21,8 @@ struct replay_ctx {
 	uint32_t source;
 	uint64_t lineno;
 	time_t now;
+	uint64_t unparsed;
+	const char *hint;	/* the program the first unparsed line looks like */
 };
 
 /* The input: a file's bytes as they are, or inflated when it is gzip. */
@@ -181,9 +183,27 @@ static void replay_line(void *ctx, const char *line, size_t len, bool too_long)
 	rc->lineno++;
 	if (too_long)
 		pipeline_skip(rc->pl);
+	else if (pipeline_feed_text(rc->pl, &rc->parser, rc->source, rc->lineno, line, len,
+				    rc->now, PIPELINE_LINE) < 0 && rc->unparsed++ == 0)
+		rc->hint = parser_program_hint(line, len);
+}
+
+/* A file whose lines mostly have no header: matched by nothing, silently,
+ * unless told. Exim's mainlog without --program is the common case. */
+static void replay_tell_unparsed(const struct replay_ctx *rc, const char *path, struct diag *d)
+{
+	if (rc->unparsed * 2 <= rc->lineno)
+		return;
+	if (rc->hint)
+		diag_warn(d, path, 0, "%llu of its %llu lines have no syslog header, so no pattern "
+			  "can match them; they look like a log %s writes itself: give --program %s",
+			  (unsigned long long)rc->unparsed, (unsigned long long)rc->lineno, rc->hint,
+			  rc->hint);
 	else
-		pipeline_feed_text(rc->pl, &rc->parser, rc->source, rc->lineno, line, len, rc->now,
-				   PIPELINE_LINE);
+		diag_warn(d, path, 0, "%llu of its %llu lines have no syslog header spamwrath reads, "
+			  "so no pattern can match them; a log that a program writes itself (not "
+			  "through syslog) needs --program NAME", (unsigned long long)rc->unparsed,
+			  (unsigned long long)rc->lineno);
 }
 
 int replay_file(struct pipeline *pl, const char *path, const struct replay_opts *o,
@@ -218,6 +238,8 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 	}
 	linebuf_finish(&lb, replay_line, &rc);
 	pipeline_flush(pl);
+	if (!o->program)
+		replay_tell_unparsed(&rc, path, d);
 	linebuf_free(&lb);
 	free(buf);
 	replay_close(&in);

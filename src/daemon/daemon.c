@@ -180,9 +180,10 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	else if (l->entry)
 		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry, l->arrival,
 				   l->catchup ? PIPELINE_CATCHUP : PIPELINE_LINE);
-	else
-		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
-				   l->arrival, l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL);
+	else if (pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text,
+				    l->len, l->arrival,
+				    l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL) < 0)
+		source_unparsed(src, l->text, l->len);
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
@@ -714,6 +715,8 @@ static struct json_object *daemon_source_json(struct source *src)
 	if (src->conf.file)
 		jsonout_add(o, "file", jsonout_cstring(src->conf.file));
 	jsonout_add(o, "lines", json_object_new_int64((int64_t)src->lines));
+	if (src->kind == SOURCE_FILE)
+		jsonout_add(o, "unparsed", json_object_new_int64((int64_t)src->unparsed));
 	jsonout_add(o, "catching_up", json_object_new_boolean(src->catchup));
 	if (src->kind == SOURCE_JOURNAL)
 		jsonout_add(o, "untrusted", json_object_new_int64((int64_t)src->untrusted));

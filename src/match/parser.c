@@ -1054,3 +1054,19 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 	p->last = time;
 	return 0;
 }
+
+const char *parser_program_hint(const char *line, size_t len)
+{
+	int y, mon, day, h, m, sec;
+	struct parser p;
+	struct logline l;
+	size_t i;
+
+	if (parser_ymdhms(line, len, ' ', &y, &mon, &day, &h, &m, &sec) == 0) {
+		/* rspamd: "2026-11-27 06:44:16[.12345] #1234(proxy) <a1b2c3>; ..." */
+		i = parser_skip_fraction(line, 19, len);
+		return len - i > 2 && line[i] == ' ' && line[i + 1] == '#' ? "rspamd" : "exim";
+	}
+	parser_init(&p, "clamav-milter");
+	return parser_ctime(&p, line, len, &l) == 0 ? "clamav-milter" : NULL;
+}

@@ -4,7 +4,8 @@
 # gzip members one after the other, standard input) gives exactly what the
 # plain log gives; a truncated gzip file gives the lines before the cut and
 # an error; xz, bzip2, zstd, a journal file and other binary data are
-# refused with what they are and how to read them, and nothing is read.
+# refused with what they are and how to read them, and nothing is read. A
+# file whose lines mostly have no header says so, with the fix.
 . "$(dirname "$0")/../lib.sh"
 
 conf="$top_srcdir/tests/data/replay.conf"
@@ -71,4 +72,17 @@ printf 'BZh91 is no bzip2 header\nPK\n' >"$TMP/textlike"
 run textlike "$TMP/textlike"
 [ "$(cat "$TMP/textlike.rc")" = 0 ] && jq -s -e '.[-1].lines == 2' "$TMP/textlike.got" >/dev/null ||
 	fail "text that starts like BZh or PK was refused"
+# an Exim mainlog without --program: most lines have no header, said once
+# with the fix; with --program, and for a syslog file, nothing is said
+grep -q "no syslog header" "$TMP/plain.err" && fail "a syslog file was said to have no headers"
+run mainlog "$top_srcdir/tests/replay/exim.log"
+[ "$(grep -c "no syslog header" "$TMP/mainlog.err")" = 1 ] &&
+	grep -q "exim.log: 4 of its 5 lines have no syslog header, so no pattern can match them; they look like a log exim writes itself: give --program exim" \
+		"$TMP/mainlog.err" || { cat "$TMP/mainlog.err"; fail "the mainlog without --program"; }
+run mainlog2 --program exim "$top_srcdir/tests/replay/exim.log"
+grep -q "no syslog header" "$TMP/mainlog2.err" && fail "said with --program exim too"
+printf 'no header here\nnor here\n' >"$TMP/odd"
+run odd "$TMP/odd"
+grep -q "odd: 2 of its 2 lines have no syslog header spamwrath reads, so no pattern can match them; a log that a program writes itself (not through syslog) needs --program NAME" \
+	"$TMP/odd.err" || { cat "$TMP/odd.err"; fail "a file of unknown lines"; }
 echo "test-input: ok"
