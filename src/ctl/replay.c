@@ -12,7 +12,10 @@
 #include "replay.h"
 
 #define REPLAY_CHUNK (1u << 16)
-/* A text log has no NUL byte in its first this many bytes. */
+/* Input is binary when more than an eighth of its first REPLAY_SNIFF
+ * bytes are control characters (tab, CR and LF aside): executables,
+ * archives, journal files and UTF-16 are, a log with a stray NUL in a
+ * hostile line is not. */
 #define REPLAY_SNIFF 4096
 
 struct replay_ctx {
@@ -126,7 +129,7 @@ static ssize_t replay_first(struct replay_in *in, char *buf, struct diag *d)
 {
 	const struct replay_kind *kind;
 	ssize_t n = replay_read(in, buf, REPLAY_CHUNK, d);
-	const char *nul;
+	size_t sniff, ctl = 0;
 
 	if (n >= 2 && (unsigned char)buf[0] == 0x1f && (unsigned char)buf[1] == 0x8b) {
 		in->raw = malloc(REPLAY_CHUNK);
@@ -143,7 +146,12 @@ static ssize_t replay_first(struct replay_in *in, char *buf, struct diag *d)
 	if (n <= 0)
 		return n;
 	kind = replay_kind((const unsigned char *)buf, (size_t)n);
-	nul = memchr(buf, '\0', (size_t)n < REPLAY_SNIFF ? (size_t)n : REPLAY_SNIFF);
+	sniff = (size_t)n < REPLAY_SNIFF ? (size_t)n : REPLAY_SNIFF;
+	for (size_t i = 0; i < sniff; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		ctl += c < 0x20 && c != '\t' && c != '\n' && c != '\r';
+	}
 	if (kind && in->gz) {
 		diag_error(d, in->path, 0, "%s inside gzip, not a text log", kind->what);
 		return -1;
@@ -153,9 +161,10 @@ static ssize_t replay_first(struct replay_in *in, char *buf, struct diag *d)
 			   "test -", kind->what, kind->reader, in->path);
 		return -1;
 	}
-	if (nul) {
-		diag_error(d, in->path, 0, "binary data%s, not a text log (a NUL byte at offset %zu); "
-			   "it reads text and gzip", in->gz ? " inside gzip" : "", (size_t)(nul - buf));
+	if (ctl * 8 > sniff) {
+		diag_error(d, in->path, 0, "binary data%s, not a text log (%zu of its first %zu bytes "
+			   "are control characters); it reads text and gzip", in->gz ? " inside gzip" : "",
+			   ctl, sniff);
 		return -1;
 	}
 	return n;

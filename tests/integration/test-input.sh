@@ -56,10 +56,11 @@ printf 'BZh91AY&SY\001\002\003' >"$TMP/log.bz2"
 refused log.bz2 "bzip2-compressed, not a text log: read it with bzcat"
 printf '\050\265\057\375\044\000' >"$TMP/log.zst"
 refused log.zst "zstd-compressed"
-printf 'Nov 20 08:00:01 mx postfix/smtpd[100]: x\000\001\002' >"$TMP/binary"
-refused binary "binary data, not a text log (a NUL byte at offset 40)"
-printf 'x\000' | gzip -c >"$TMP/binary.gz"
+{ printf 'Nov 20 08:00:01 mx postfix/smtpd[100]: x\n'; head -c 100 /dev/zero; } >"$TMP/binary"
+refused binary "binary data, not a text log (100 of its first 141 bytes are control characters)"
+head -c 100 /dev/zero | gzip -c >"$TMP/binary.gz"
 refused binary.gz "binary data inside gzip, not a text log"
+# a stray NUL or two in hostile lines is still a log (tests/replay/hostile.log)
 remote=/usr/lib/systemd/systemd-journal-remote
 [ -x "$remote" ] || remote=/lib/systemd/systemd-journal-remote
 [ -x "$remote" ] || fail "systemd-journal-remote is missing: apt-get install systemd-journal-remote"
@@ -67,6 +68,8 @@ printf '__REALTIME_TIMESTAMP=1796579570123456\nMESSAGE=x\n\n' | "$remote" -o "$T
 	fail "systemd-journal-remote failed"
 refused system.journal "a systemd journal file, not a text log: read it with journalctl -o short-iso --file"
 
+run hostile "$top_srcdir/tests/replay/hostile.log"
+[ "$(cat "$TMP/hostile.rc")" = 0 ] || { cat "$TMP/hostile.err"; fail "hostile.log was refused"; }
 # a line of text that starts like one of those formats is still a line
 printf 'BZh91 is no bzip2 header\nPK\n' >"$TMP/textlike"
 run textlike "$TMP/textlike"
