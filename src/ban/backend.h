@@ -56,10 +56,12 @@ struct ban_ops {
 	/* the members of the set of family 4 or 6, sorted by ban_member_cmp; 0 or -1 logged */
 	int (*list)(struct ban_backend *be, int family, struct ban_member **v, size_t *n);
 	/*
-	 * Adds the n bans of v (one family, none present) with what is left of
-	 * them at now, capped at timeout_max, in as few netlink batches as the
-	 * kernel allows; each element it refused is reported through refused
-	 * and the others go in. 0, or -1 logged when nothing could be tried.
+	 * Adds the n bans of v (one family) with what is left of them at now,
+	 * capped at timeout_max, in as few netlink batches as the kernel
+	 * allows; a member present takes the new timeout (banset_ban_many
+	 * relies on it); each element the kernel refused is reported through
+	 * refused and the others go in. 0, or -1 logged when nothing could be
+	 * tried.
 	 */
 	int (*add_many)(struct ban_backend *be, const struct banset_entry *const *v, size_t n,
 			time_t now, ban_refused_fn *refused, void *ctx);

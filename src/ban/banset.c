@@ -504,6 +504,41 @@ void banset_tick(struct banset *b, time_t now)
 
 /* --- restoring at start --- */
 
+int banset_ban_many(struct banset *b, const struct banset_entry *v, size_t n, time_t now)
+{
+	int rc = 0;
+
+	for (int f = 0; f < 2 && rc == 0; f++) {
+		struct banset_batch bb = { .what = "fleet" };
+		char why[BAN_WHY_MAX];
+
+		bb.v = calloc(n ? n : 1, sizeof(*bb.v));
+		bb.refused = calloc(n ? n : 1, sizeof(*bb.refused));
+		if (!bb.v || !bb.refused) {
+			log_error("%s: out of memory adding %zu bans", b->ops->name, n);
+			rc = -1;
+		}
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			if (v[i].until > now && fam(&v[i].a) == f)
+				bb.v[bb.n++] = &v[i];
+		if (rc == 0 && b->full[f]) {
+			/* known full: kept without a kernel call, as by banset_ban */
+			snprintf(why, sizeof(why), "set %s is full", b->ops->set_name(b->be, f ? 6 : 4));
+			for (size_t i = 0; i < bb.n; i++) {
+				struct banset_rec *r = banset_get(b, &bb.v[i]->a, bb.v[i]->until);
+
+				if (r)
+					banset_keep(b, r, BAN_FULL, why);
+			}
+		} else if (rc == 0 && banset_add_many(b, &bb, now) < 0) {
+			rc = -1;
+		}
+		free(bb.v);
+		free(bb.refused);
+	}
+	return rc;
+}
+
 int banset_restore(struct banset *b, const struct banset_entry *v, size_t n, time_t now,
 		   struct banset_restored *res)
 {

@@ -500,7 +500,8 @@ static size_t ban_ipset_failed_at(const char *msg, size_t from, size_t n, char w
  * Adds v[0..n) in batches: libipset gathers the adds of one commit into
  * few netlink messages (a line number on each makes it do so). When the
  * kernel refuses one, the batch resumes after it; when the set is full,
- * the rest of it is refused without asking.
+ * the rest of it is refused without asking. Present ones take the new
+ * timeout (IPSET_ENV_EXIST is set).
  */
 static int ban_ipset_add_many(struct ban_backend *be, const struct banset_entry *const *v,
 			      size_t n, time_t now, ban_refused_fn *refused, void *ctx)
