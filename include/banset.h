@@ -104,6 +104,14 @@ struct banset_stats {
 
 void banset_stats(const struct banset *b, struct banset_stats *st);
 
+/*
+ * Adds every ban of v, present or not, with its remaining time, in
+ * batches per set (many at once: the bans read from the fleet); a member
+ * present takes the new timeout. What the kernel refuses is kept as by
+ * banset_ban. 0, or -1 with the reason logged when nothing could be tried.
+ */
+int banset_ban_many(struct banset *b, const struct banset_entry *v, size_t n, time_t now);
+
 /* The backend's name, as the configuration writes it ("ipset"). */
 const char *banset_backend(const struct banset *b);
 

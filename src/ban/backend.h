@@ -56,13 +56,15 @@ struct ban_ops {
 	int (*present)(struct ban_backend *be, const struct banset_entry *const *v, size_t n,
 		       long *left);
 	/*
-	 * Adds the n bans of v (one family, none present) with what is left of
-	 * them at now, capped at timeout_max, in as few netlink batches as the
-	 * kernel allows; each element it refused is reported through refused
-	 * and the others go in. 0, or -1 logged when nothing could be tried.
+	 * Adds the n bans of v (one family) with what is left of them at now,
+	 * capped at timeout_max, in as few netlink batches as the kernel
+	 * allows; with update some may be present already, and take the new
+	 * timeout (banset_ban_many relies on it); each element the kernel
+	 * refused is reported through refused and the others go in. 0, or -1
+	 * logged when nothing could be tried.
 	 */
 	int (*add_many)(struct ban_backend *be, const struct banset_entry *const *v, size_t n,
-			time_t now, ban_refused_fn *refused, void *ctx);
+			time_t now, bool update, ban_refused_fn *refused, void *ctx);
 	/*
 	 * Optional, once a second, and cheap (no listing): 1 when a set was
 	 * made anew under us, empty (a whole ruleset flushed and loaded again),

@@ -359,6 +359,7 @@ void banset_stats(const struct banset *b, struct banset_stats *st)
 struct banset_batch {
 	struct banset *b;
 	const struct banset_entry **v;	/* the entries handed to add_many */
+	bool update;			/* some may be present: they take the new timeout */
 	bool *refused;
 	size_t n, said;
 	const char *what;		/* "restore" or "retry", for messages */
@@ -396,7 +397,7 @@ static int banset_add_many(struct banset *b, struct banset_batch *bb, time_t now
 	bb->b = b;
 	if (bb->n == 0)
 		return 0;
-	if (b->ops->add_many(b->be, bb->v, bb->n, now, banset_batch_refused, bb) < 0)
+	if (b->ops->add_many(b->be, bb->v, bb->n, now, bb->update, banset_batch_refused, bb) < 0)
 		return -1;
 	for (size_t i = 0; i < bb->n; i++) {
 		long left = (long)(bb->v[i]->until - now);
@@ -450,7 +451,7 @@ static void banset_refresh(struct banset *b, time_t now)
  * that refusals in the batch say nothing new. */
 static void banset_add_kept(struct banset *b, int f, time_t now)
 {
-	struct banset_batch bb = { .what = "retry" };
+	struct banset_batch bb = { .what = "retry", .update = true };
 	size_t n = b->kept_full[f];
 	struct banset_entry *e = calloc(n ? n : 1, sizeof(*e));
 	const struct banset_entry **v = calloc(n ? n : 1, sizeof(*v));
@@ -529,6 +530,41 @@ int banset_tick(struct banset *b, time_t now)
 }
 
 /* --- restoring at start --- */
+
+int banset_ban_many(struct banset *b, const struct banset_entry *v, size_t n, time_t now)
+{
+	int rc = 0;
+
+	for (int f = 0; f < 2 && rc == 0; f++) {
+		struct banset_batch bb = { .what = "fleet", .update = true };
+		char why[BAN_WHY_MAX];
+
+		bb.v = calloc(n ? n : 1, sizeof(*bb.v));
+		bb.refused = calloc(n ? n : 1, sizeof(*bb.refused));
+		if (!bb.v || !bb.refused) {
+			log_error("%s: out of memory adding %zu bans", b->ops->name, n);
+			rc = -1;
+		}
+		for (size_t i = 0; rc == 0 && i < n; i++)
+			if (v[i].until > now && banset_fam(&v[i].a) == f)
+				bb.v[bb.n++] = &v[i];
+		if (rc == 0 && b->full[f]) {
+			/* known full: kept without a kernel call, as by banset_ban */
+			snprintf(why, sizeof(why), "set %s is full", b->ops->set_name(b->be, f ? 6 : 4));
+			for (size_t i = 0; i < bb.n; i++) {
+				struct banset_rec *r = banset_get(b, &bb.v[i]->a, bb.v[i]->until);
+
+				if (r)
+					banset_keep(b, r, BAN_FULL, why);
+			}
+		} else if (rc == 0 && banset_add_many(b, &bb, now) < 0) {
+			rc = -1;
+		}
+		free(bb.v);
+		free(bb.refused);
+	}
+	return rc;
+}
 
 /* The bans of v of family f still running at now, in all[] (room for them). */
 static size_t banset_running(const struct banset_entry *v, size_t n, int f, time_t now,

@@ -622,14 +622,17 @@ static size_t ban_ipset_failed_at(const char *msg, size_t from, size_t n, char w
  * Adds v[0..n) in batches: libipset gathers the adds of one commit into
  * few netlink messages (a line number on each makes it do so). When the
  * kernel refuses one, the batch resumes after it; when the set is full,
- * the rest of it is refused without asking.
+ * the rest of it is refused without asking. Present ones take the new
+ * timeout (IPSET_ENV_EXIST is set).
  */
 static int ban_ipset_add_many(struct ban_backend *be, const struct banset_entry *const *v,
-			      size_t n, time_t now, ban_refused_fn *refused, void *ctx)
+			      size_t n, time_t now, bool update, ban_refused_fn *refused, void *ctx)
 {
 	struct ban_ipset *s = ban_ipset_of(be);
 	char msg[BAN_WHY_MAX], why[BAN_WHY_MAX];
 	size_t from = 0;
+
+	(void)update;	/* IPSET_ENV_EXIST: a present member takes the new timeout anyway */
 
 	while (from < n) {
 		size_t i, at;

@@ -897,11 +897,28 @@ struct ban_nft_many {
 	struct ban_nft *n;
 	const struct banset_entry *const *v;
 	time_t now;
+	bool update;		/* some may be present: "add if absent, delete, add" */
 	ban_refused_fn *refused;
 	void *ctx;
 	bool full;		/* an element alone was refused for want of room */
 	char why[BAN_WHY_MAX];
 };
+
+/* Adds one chunk's elements (add: with their timeouts; del: without) to
+ * the batch: once, or as "add if absent, delete, add" to update. */
+static int ban_nft_put_chunk(struct ban_nft_many *m, struct nftnl_set *add, struct nftnl_set *del)
+{
+	struct ban_nft *n = m->n;
+
+	if (ban_nft_put_elems(n, add, NFT_MSG_NEWSETELEM, NLM_F_CREATE) < 0)
+		return -1;
+	if (!m->update)
+		return 0;
+	if (ban_nft_put_elems(n, del, NFT_MSG_DELSETELEM, 0) < 0 ||
+	    ban_nft_put_elems(n, add, NFT_MSG_NEWSETELEM, NLM_F_CREATE) < 0)
+		return -1;
+	return 0;
+}
 
 /* One batch of v[lo..hi): 0 all in, else the error (none in). */
 static int ban_nft_try_range(struct ban_nft_many *m, size_t lo, size_t hi,
@@ -909,35 +926,39 @@ static int ban_nft_try_range(struct ban_nft_many *m, size_t lo, size_t hi,
 {
 	struct ban_nft *n = m->n;
 	int f = ban_nft_fam(m->v[lo]->a.family);
-	struct nftnl_set *s = ban_nft_elems_of(n, f);
+	bool interval = n->set[f].interval;
+	struct nftnl_set *add = NULL, *del = NULL;
 	int rc = -1;
 
 	e->err = -ENOMEM;
 	snprintf(e->text, sizeof(e->text), "out of memory");
-	if (!s || ban_nft_begin(n) < 0)
+	if (ban_nft_begin(n) < 0)
 		goto out;
 	for (size_t i = lo; i < hi; i++) {
 		long left = (long)(m->v[i]->until - m->now);
 
 		if (left > BAN_NFT_TIMEOUT_MAX)
 			left = BAN_NFT_TIMEOUT_MAX;
-		if (ban_nft_elem(s, &m->v[i]->a, n->set[f].interval,
-				 (uint64_t)(left < 1 ? 1 : left) * 1000) < 0)
+		if ((!add && !(add = ban_nft_elems_of(n, f))) ||
+		    (!del && !(del = ban_nft_elems_of(n, f))) ||
+		    ban_nft_elem(add, &m->v[i]->a, interval, (uint64_t)(left < 1 ? 1 : left) * 1000) < 0 ||
+		    (m->update && ban_nft_elem(del, &m->v[i]->a, interval, 0) < 0))
 			goto out;
-		/* a message per BAN_NFT_PER_MSG bans keeps each one small */
+		/* a chunk per BAN_NFT_PER_MSG bans keeps each message small */
 		if ((i - lo + 1) % BAN_NFT_PER_MSG == 0 || i + 1 == hi) {
-			if (ban_nft_put_elems(n, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE) < 0)
+			if (ban_nft_put_chunk(m, add, del) < 0)
 				goto out;
-			nftnl_set_free(s);
-			s = i + 1 < hi ? ban_nft_elems_of(n, f) : NULL;
-			if (i + 1 < hi && !s)
-				goto out;
+			nftnl_set_free(add);
+			nftnl_set_free(del);
+			add = del = NULL;
 		}
 	}
 	rc = ban_nft_send(n, e);
 out:
-	if (s)
-		nftnl_set_free(s);
+	if (add)
+		nftnl_set_free(add);
+	if (del)
+		nftnl_set_free(del);
 	return rc == 0 ? 0 : e->err ? e->err : -EIO;
 }
 
@@ -980,10 +1001,11 @@ static int ban_nft_add_range(struct ban_nft_many *m, size_t lo, size_t hi)
 }
 
 static int ban_nft_add_many(struct ban_backend *be, const struct banset_entry *const *v,
-			    size_t n, time_t now, ban_refused_fn *refused, void *ctx)
+			    size_t n, time_t now, bool update, ban_refused_fn *refused, void *ctx)
 {
 	struct ban_nft_many m = {
-		.n = ban_nft_of(be), .v = v, .now = now, .refused = refused, .ctx = ctx,
+		.n = ban_nft_of(be), .v = v, .now = now, .update = update, .refused = refused,
+		.ctx = ctx,
 	};
 
 	if (ban_nft_add_range(&m, 0, n) < 0) {

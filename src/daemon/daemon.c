@@ -23,6 +23,7 @@
 #include <systemd/sd-event.h>
 
 #include "daemon_int.h"
+#include "fleet.h"
 #include "duration.h"
 #include "jsonout.h"
 #include "log.h"
@@ -36,24 +37,56 @@
 
 /* --- the judge's sink ------------------------------------------------ */
 
+/* A ban's log entry; kernel is the kernel's reason when it refused the
+ * ban (kept, not in force), else NULL. */
+static void daemon_log_ban(const struct judge_event *e, const struct log_fields *f,
+			   const char *dur, const char *kernel)
+{
+	char where[64] = "", *out = NULL;
+	const char *tail = "";
+	int prio = kernel ? LOG_WARNING : LOG_NOTICE;
+
+	if (e->s)
+		snprintf(where, sizeof(where), " line %llu", (unsigned long long)e->s->origin.line);
+	if (kernel && asprintf(&out, ", not in force (%s): kept, and added as soon as the kernel "
+			       "takes it", kernel) >= 0)
+		tail = out;
+	if (e->renewed)
+		log_event(LOG_EV_BAN, prio, f, "ban of %s lengthened to %s in all (%u earlier "
+			  "ban%s in the fleet%s%s)%s", f->address, dur, e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", e->received ? ", decided by " : "",
+			  e->received ? f->origin : "", tail);
+	else if (e->received)
+		log_event(LOG_EV_BAN, prio, f, "ban %s for %s: %s (pattern %s, %u offence%s, "
+			  "%u earlier ban%s, decided by %s)%s", f->address, dur, f->cls, f->pattern,
+			  e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", f->origin, tail);
+	else
+		log_event(LOG_EV_BAN, prio, f, "ban %s for %s: %s (pattern %s, %u offence%s, "
+			  "%u earlier ban%s, source %s%s)%s", f->address, dur, f->cls, f->pattern,
+			  e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", f->source, where, tail);
+	free(out);
+}
+
 static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 {
 	char addr[ADDR_STRLEN], dur[32];
 	time_t now = time(NULL);
 	long left = (long)(e->time + e->duration - now);
-	const char *source = e->s ? names_get(e->s->origin.source) : "manual";
 	struct log_fields f = {
 		.address = addr_format(&e->addr, addr), .cls = class_name(e->cls),
-		.pattern = names_get(e->pattern), .source = source, .duration = e->duration,
+		.pattern = names_get(e->pattern),
+		.source = e->received ? "fleet" : e->s ? names_get(e->s->origin.source) : "manual",
+		.duration = e->duration,
+		/* in a fleet, the host that decided it */
+		.origin = e->origin ? names_get(e->origin) : dm->fleet ? fleet_host(dm->fleet) : NULL,
 	};
-	char where[64] = "";
-	const char *why = "";
+	const char *why = NULL;
 	int rc;
 
 	if (left > e->duration)
 		left = e->duration;	/* a line stamped in the future */
-	if (e->s)
-		snprintf(where, sizeof(where), " line %llu", (unsigned long long)e->s->origin.line);
 	duration_format(e->duration, dur, sizeof(dur));
 	if (left <= 0) {
 		log_event(LOG_EV_NOTE, LOG_INFO, &f, "ban of %s for %s already over (line of %lds "
@@ -62,32 +95,27 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	}
 	if (dm->dry_run) {
 		log_event(LOG_EV_BAN, LOG_NOTICE, &f, "would ban %s for %s: %s (pattern %s, %u "
-			  "offence%s, %u earlier ban%s, source %s%s) [dry run]", addr, dur, f.cls,
+			  "offence%s, %u earlier ban%s, source %s) [dry run]", addr, dur, f.cls,
 			  f.pattern, e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", source, where);
+			  e->earlier_bans == 1 ? "" : "s", f.source);
 		dm->active++;
+		return;
+	}
+	dm->active += !e->renewed;
+	if (dm->fleet_bulk && !e->renewed) {
+		daemon_fleet_bulk_add(dm, e);	/* many at once: one batch, one summary */
 		return;
 	}
 	rc = banset_ban(dm->ban, &e->addr, now + left, now);
 	dm->last_ban_rc = rc;
 	if (rc < 0) {
-		dm->ban_errors++;
-		return;		/* the reason is logged */
+		dm->ban_errors++;	/* the reason is logged; the fleet still hears of it */
+	} else {
+		if (rc > 0)
+			banset_in_force(dm->ban, &e->addr, &why);
+		daemon_log_ban(e, &f, dur, why);
 	}
-	dm->active++;
-	if (rc > 0) {
-		banset_in_force(dm->ban, &e->addr, &why);
-		log_event(LOG_EV_BAN, LOG_WARNING, &f, "ban %s for %s: %s (pattern %s, %u offence%s, "
-			  "%u earlier ban%s, source %s%s), not in force (%s): kept, and added as soon "
-			  "as the kernel takes it", addr, dur, f.cls, f.pattern, e->offences,
-			  e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", source, where, why);
-		return;
-	}
-	log_event(LOG_EV_BAN, LOG_NOTICE, &f, "ban %s for %s: %s (pattern %s, %u offence%s, "
-		  "%u earlier ban%s, source %s%s)", addr, dur, f.cls, f.pattern, e->offences,
-		  e->offences == 1 ? "" : "s", e->earlier_bans, e->earlier_bans == 1 ? "" : "s",
-		  source, where);
+	daemon_fleet_publish(dm, e);
 }
 
 static void daemon_on_event(void *ctx, const struct judge_event *e)
@@ -106,6 +134,8 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		state_event(dm->state, e);
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
+		if (dm->fleet && e->counted)
+			fleet_offence(dm->fleet, &e->addr, e->time, e->weight, e->cls, e->pattern);
 		/* an offence while banned: a ban the kernel refused is tried again */
 		if (dm->ban && !e->counted)
 			banset_offence(dm->ban, &e->addr, time(NULL));
@@ -120,8 +150,13 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 			banset_unban(dm->ban, &e->addr);
 		if (dm->active)
 			dm->active--;
-		log_event(LOG_EV_UNBAN, LOG_NOTICE, &f, "unban %s%s", addr,
-			  dm->dry_run ? " [dry run]" : "");
+		f.origin = e->received ? names_get(e->origin) : NULL;
+		log_event(LOG_EV_UNBAN, LOG_NOTICE, &f, "unban %s%s%s%s", addr,
+			  e->received ? ", lifted by " : "", e->received ? f.origin : "",
+			  dm->dry_run ? " [dry run]" : dm->fleet && !e->received && dm->unban_local ?
+			  " (this host only)" : "");
+		if (dm->fleet && !e->received && !dm->unban_local)
+			fleet_unban(dm->fleet, &e->addr, e->reason && strcmp(e->reason, "forget") == 0);
 		break;
 	case JUDGE_EXPIRED:
 		if (!dm->dry_run)
@@ -145,9 +180,10 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	else if (l->entry)
 		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry, l->arrival,
 				   l->catchup ? PIPELINE_CATCHUP : PIPELINE_LINE);
-	else
-		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
-				   l->arrival, l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL);
+	else if (pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text,
+				    l->len, l->arrival,
+				    l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL) < 0)
+		source_unparsed(src, l->text, l->len);
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
@@ -360,8 +396,9 @@ static void daemon_note_reload(struct daemon *dm, const struct diag *d, size_t f
 int daemon_reload(struct daemon *dm, struct diag *d)
 {
 	struct loaded *nlp = calloc(1, sizeof(*nlp));
-	bool restart_needed;
+	bool restart_needed, fleet_changed = false;
 	struct source **nsrc = NULL;
+	struct fleet *nfleet = NULL;
 	bool *reused = NULL;
 	size_t from = d->n;
 
@@ -377,6 +414,8 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		diag_error(d, dm->config_path, 0, "out of memory");
 		goto failed_loaded;
 	}
+	if (daemon_fleet_prepare(dm, nlp->cfg, &nfleet, &fleet_changed, d) < 0)
+		goto failed_loaded;
 	if (daemon_reload_sets(dm, nlp->cfg, d) < 0)
 		goto failed_loaded;
 	nsrc = daemon_open_sources(dm, nlp->cfg, reused);
@@ -399,6 +438,8 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	/* committed: nothing below can fail */
 	if (!dm->dry_run)
 		banset_commit(dm->ban, nlp->cfg);
+	daemon_fleet_commit(dm, nlp->cfg, nfleet, fleet_changed);
+	nfleet = NULL;
 	for (size_t k = 0; k < dm->nsrc; k++)
 		if (!reused[k])
 			source_close(dm->src[k]);
@@ -423,6 +464,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	return 0;
 
 failed_loaded:
+	fleet_free(nfleet);
 	loader_free(nlp);
 failed:
 	free(nlp);
@@ -710,12 +752,17 @@ static int daemon_start(struct daemon *dm)
 	}
 	/* the state is rewritten once, after READY=1: it does not delay it */
 	dm->compact_due = dm->state != NULL;
-	return daemon_control_start(dm);
+	if (daemon_control_start(dm) < 0)
+		return -1;
+	return daemon_fleet_start(dm);
 }
 
 static void daemon_stop(struct daemon *dm)
 {
 	control_stop(dm->ctl);
+	fleet_free(dm->fleet);
+	dm->fleet = NULL;
+	free(dm->bulkv);
 	if (dm->pl_ready)
 		pipeline_flush(&dm->pl);
 	if (dm->state) {

@@ -27,6 +27,8 @@ static struct json_object *daemon_source_json(struct source *src)
 	if (src->conf.file)
 		jsonout_add(o, "file", jsonout_cstring(src->conf.file));
 	jsonout_add(o, "lines", json_object_new_int64((int64_t)src->lines));
+	if (src->kind == SOURCE_FILE)
+		jsonout_add(o, "unparsed", json_object_new_int64((int64_t)src->unparsed));
 	jsonout_add(o, "catching_up", json_object_new_boolean(src->catchup));
 	if (src->kind == SOURCE_JOURNAL)
 		jsonout_add(o, "untrusted", json_object_new_int64((int64_t)src->untrusted));
@@ -156,6 +158,8 @@ static struct json_object *daemon_ctl_status(void *ctx)
 			    NULL);
 		jsonout_add(o, "state", v);
 	}
+	if (dm->fleet)
+		jsonout_add(o, "fleet", fleet_status(dm->fleet));
 	jsonout_add(o, "control_clients",
 		    json_object_new_int64(dm->ctl ? control_clients(dm->ctl) : 0));
 	if (dm->reload_time) {
@@ -171,6 +175,7 @@ static struct json_object *daemon_ctl_status(void *ctx)
 struct daemon_list {
 	struct json_object *a;
 	time_t now;
+	const char *host;	/* in a fleet: this host's name there */
 	const struct banset *ban;	/* NULL in a dry run */
 	const char *backend, *set[2];
 };
@@ -194,6 +199,9 @@ static int daemon_list_ban(void *ctx, const struct judge_entry *e)
 	jsonout_add(o, "pattern", jsonout_cstring(names_get(e->ban_pattern)));
 	jsonout_add(o, "offences", json_object_new_int64(e->ban_offences));
 	jsonout_add(o, "earlier_bans", json_object_new_int64(e->nbans ? e->nbans - 1 : 0));
+	if (e->ban_origin || l->host)
+		jsonout_add(o, "origin", jsonout_cstring(e->ban_origin ? names_get(e->ban_origin) :
+							 l->host));
 	jsonout_add(o, "backend", json_object_new_string(l->backend));
 	jsonout_add(o, "set", jsonout_cstring(l->set[e->addr.family == 4 ? 0 : 1]));
 	why = "dry run";
@@ -207,7 +215,8 @@ static int daemon_list_ban(void *ctx, const struct judge_entry *e)
 static struct json_object *daemon_ctl_list(void *ctx)
 {
 	struct daemon *dm = ctx;
-	struct daemon_list l = { json_object_new_array(), time(NULL), dm->ban,
+	struct daemon_list l = { json_object_new_array(), time(NULL),
+				 dm->fleet ? fleet_host(dm->fleet) : NULL, dm->ban,
 				 banset_backend_of(dm->cur->cfg), { NULL, NULL } };
 
 	banset_set_names(dm->cur->cfg, &l.set[0], &l.set[1]);
@@ -248,11 +257,15 @@ static int daemon_ctl_ban(void *ctx, const struct addr *a, long duration, const 
 	return 0;
 }
 
-static int daemon_ctl_unban(void *ctx, const struct addr *a, bool forget)
+static int daemon_ctl_unban(void *ctx, const struct addr *a, bool forget, bool local)
 {
 	struct daemon *dm = ctx;
+	int r;
 
-	return judge_unban(dm->pl.j, a, time(NULL), forget);
+	dm->unban_local = local;
+	r = judge_unban(dm->pl.j, a, time(NULL), forget);
+	dm->unban_local = false;
+	return r;
 }
 
 static int daemon_ctl_reload(void *ctx, struct diag *d)
