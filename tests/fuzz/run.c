@@ -51,9 +51,12 @@ static unsigned run_file(const char *path)
 /* Every regular file in dir, in name order; a missing dir counts none. */
 static unsigned run_dir(const char *dir)
 {
-	struct dirent **v;
+	struct dirent **v = NULL;
 	unsigned n = 0;
 	int k = scandir(dir, &v, NULL, alphasort);
+
+	if (k < 0)
+		return 0;
 
 	for (int i = 0; i < k; i++) {
 		char path[4096];
