@@ -57,6 +57,8 @@ struct daemon {
 	time_t started;
 	unsigned ticks;
 	size_t active;		/* bans in force, as of the last count */
+	uint64_t evicted_said;	/* judge evictions logged so far */
+	time_t evicted_next;	/* the next such message waits until then */
 	uint64_t ban_errors;
 	uint64_t reloads, reload_failures;
 	char *status;		/* last STATUS= sent */
@@ -296,6 +298,26 @@ static void daemon_status(struct daemon *dm)
 	dm->status = s;
 }
 
+/*
+ * Addresses the judge forgot to stay within max_tracked: said when it
+ * starts, then at most once a minute while it goes on, with the totals,
+ * so that a max_tracked too small for the traffic does not go unseen.
+ */
+static void daemon_log_evictions(struct daemon *dm, time_t now)
+{
+	struct judge_evictions ev;
+
+	judge_evictions(dm->pl.j, &ev);
+	if (ev.addresses == dm->evicted_said || now < dm->evicted_next)
+		return;
+	log_warn("judge: max_tracked (%zu) reached: %llu addresses forgotten so far, %llu of them "
+		 "while banned (the kernel keeps those bans until they expire, but list, state "
+		 "and escalation no longer know them); raise max_tracked", dm->cur->cfg->max_tracked,
+		 (unsigned long long)ev.addresses, (unsigned long long)ev.bans);
+	dm->evicted_said = ev.addresses;
+	dm->evicted_next = now + 60;
+}
+
 static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	struct daemon *dm = userdata;
@@ -308,6 +330,7 @@ static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
 		banset_tick(dm->ban, now);
 	if (++dm->ticks % DAEMON_ACTIVE_EVERY == 0)
 		dm->active = judge_active_bans(dm->pl.j, now);
+	daemon_log_evictions(dm, now);
 	daemon_status(dm);
 	sd_event_source_set_time_relative(es, DAEMON_TICK_USEC);
 	return 0;
@@ -794,6 +817,13 @@ static struct json_object *daemon_ctl_status(void *ctx)
 	jsonout_add(v, cfg->set6, json_object_new_int64((int64_t)cnt.v6));
 	jsonout_add(o, "active_bans", v);
 	jsonout_add(o, "tracked", json_object_new_int64((int64_t)judge_tracked(dm->pl.j)));
+	{
+		struct judge_evictions ev;
+
+		judge_evictions(dm->pl.j, &ev);
+		jsonout_add(o, "evicted", json_object_new_int64((int64_t)ev.addresses));
+		jsonout_add(o, "evicted_banned", json_object_new_int64((int64_t)ev.bans));
+	}
 	jsonout_add(o, "waiting", json_object_new_int64((int64_t)correlator_pending(&dm->pl.c)));
 	jsonout_add(o, "ipset_errors", json_object_new_int64((int64_t)dm->ban_errors));
 	if (dm->state) {

@@ -89,6 +89,7 @@ struct judge {
 	uint32_t manual;	/* interned "manual" */
 	struct judge_wait wait[JUDGE_DEFER];	/* oldest first */
 	uint32_t nwait;
+	struct judge_evictions ev;
 };
 
 static uint32_t judge_rehash(const void *ctx, uint32_t id)
@@ -393,7 +394,15 @@ static void judge_evict(struct judge *j, time_t now)
 		}
 		j->hand = best;
 	}
+	j->ev.addresses++;
+	if (j->t[best].ban_until > now)
+		j->ev.bans++;
 	judge_remove(j, best);
+}
+
+void judge_evictions(const struct judge *j, struct judge_evictions *out)
+{
+	*out = j->ev;
 }
 
 static uint32_t judge_add(struct judge *j, const struct addr *key, time_t now)
