@@ -394,8 +394,8 @@ static const char *state_dir_unsafe(int dirfd, char *buf, size_t len)
 		}
 		if (!state_owner_ok(st.st_uid)) {
 			snprintf(buf, len, "%s is owned by uid %u: it must belong to root or to the user "
-				 "spamwrathd runs as", top ? "it" : "a directory above it",
-				 (unsigned)st.st_uid);
+				 "spamwrathd runs as (uid %u)", top ? "it" : "a directory above it",
+				 (unsigned)st.st_uid, (unsigned)geteuid());
 			break;
 		}
 		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (top || !(st.st_mode & S_ISVTX))) {
