@@ -914,6 +914,7 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 {
 	struct track_more *m;
 	struct track *t;
+	bool running;
 	uint32_t i;
 
 	if (until <= now && !judge_inside((uint32_t)start, j->r.repeat_window, now))
@@ -931,13 +932,18 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 		if (judge_push_ban(m, (uint32_t)start) < 0)
 			return -1;
 	}
-	if ((uint32_t)start >= t->ban_start) {
+	/* The entry's ban is the one running, if any, whatever starts the
+	 * history holds (a line stamped in the future may have started a
+	 * later one): its start, class and end must come from one record, or
+	 * the next compaction writes a ban that ends before it starts. */
+	running = until > now && until > (time_t)t->ban_until;
+	if (running || (t->ban_until <= now && (uint32_t)start >= t->ban_start)) {
 		t->ban_start = (uint32_t)start;
 		t->ban_class = (uint8_t)cls;
 		t->ban_pattern = judge_pattern16(pattern);
 		t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
 	}
-	if (until > now && until > (time_t)t->ban_until) {
+	if (running) {
 		t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
 		judge_set_banned(j, t, true);
 	}

@@ -721,6 +721,37 @@ START_TEST(load_streams)
 }
 END_TEST
 
+/* A history record that starts after the running ban (a line stamped in
+ * the future) must not lend the running ban its start: the compaction
+ * wrote "ban X LATER-START EARLIER-END", which the next start dropped as
+ * out of range, and the ban with it (found by fuzz_state). */
+START_TEST(history_after_running_ban)
+{
+	struct diag d = { 0 };
+	struct judge *j;
+	struct found f;
+	char text[200];
+
+	snprintf(text, sizeof(text), "ban 203.0.113.6 %ld 0 - - 0", T0 + 50 * 86400L);
+	append_record(text);
+	snprintf(text, sizeof(text), "ban 203.0.113.6 %ld %ld spam p 3", T0 - 100, T0 + 500);
+	append_record(text);
+	j = reload(T0, &d);
+	ck_assert_uint_eq(d.n, 0);
+	ck_assert_int_eq(state_compact(st, j, T0, &d), 0);
+	judge_free(j);
+	j = reload(T0 + 1, &d);
+	ck_assert_msg(d.n == 0, "%s", d.n ? d.msgs[0] : "");
+	ck_assert_int_eq(lookup(j, "203.0.113.6", &f), 1);
+	ck_assert_int_eq(f.until, T0 + 500);
+	ck_assert_uint_eq(f.nbans, 2);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(one_daemon_per_directory)
 {
 	struct state *other;
@@ -800,6 +831,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, links);
 	tcase_add_test(tc, restore_refused);
 	tcase_add_test(tc, restore_times);
+	tcase_add_test(tc, history_after_running_ban);
 	tcase_add_test(tc, dir_modes);
 	tcase_add_test(tc, load_streams);
 	tcase_add_test(tc, planted_names);
