@@ -40,6 +40,7 @@
 
 command -v iptables >/dev/null || fail "iptables is not installed"
 command -v swaks >/dev/null || fail "swaks is not installed (the README's first apt-get line installs it)"
+command -v dnsmasq >/dev/null || fail "dnsmasq is not installed (the README's first apt-get line installs it)"
 command -v apt-get >/dev/null || skip "apt-get is missing: the Debian packages of the servers cannot be had"
 command -v dpkg >/dev/null || skip "dpkg is missing: the Debian packages of the servers cannot be unpacked"
 grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
@@ -544,4 +545,49 @@ Foreground false
 CONF
 	in_server clamd --config-file=/etc/clamav/clamd.conf 2>"$TMP/clamd.err" ||
 		{ cat "$TMP/clamd.err" >&2; fail "clamd did not start"; }
+}
+
+# --- the end of a test ------------------------------------------------------
+
+# offences JSON ADDRESS [CLASS]: how many offences of ADDRESS (of CLASS)
+# a replay (spamwrathctl test --json) counted.
+offences() {
+	jq -r --arg a "$2" --arg c "${3:-}" \
+		'select(.event == "offence" and .address == $a and ($c == "" or .class == $c)) | .line' "$1" | wc -l
+}
+
+# one_offence ITEM ADDRESS [CLASS]: the replay of verdicts counted one
+# offence of ADDRESS (of CLASS) for its one message.
+one_offence() {
+	_n=$(offences "$TMP/replay.json" "$2" "${3:-}")
+	check "$1" "$2: one message, one offence (replay counts $_n)" [ "$_n" = 1 ]
+}
+
+# the_end NAME: spamwrathd still alive and stopping cleanly, what it said,
+# and the test's result from its checks.
+the_end() {
+	daemon_alive || fail "spamwrathd died"
+	stop_daemon
+	echo "--- spamwrathd said:"
+	sed 's/^/    /' "$DAEMON_ERR"
+	finish
+	echo "$1: ok"
+}
+
+# postfix_host_up [PROGRAM...]: the server namespace for a Postfix test:
+# its network, dnsmasq (example.net and its MX exist, with the legitimate
+# client's name mail.example.net for 203.0.113.10; nothing else does),
+# rsyslog, Postfix's users and clamd; PROGRAMs are checked for their
+# libraries besides Postfix's, rsyslog's and clamd's. Postfix itself is
+# started by postfix_up, once its milters are there.
+postfix_host_up() {
+	server_up
+	need_libs /usr/sbin/postconf /usr/lib/postfix/sbin/smtpd /usr/sbin/rsyslogd /usr/sbin/clamd "$@"
+	net_up
+	dns_up --mx-host=example.net,mx.example.net,10 --host-record=mx.example.net,198.51.100.25 \
+		--host-record=mail.example.net,203.0.113.10 --host-record=mx.example.org,203.0.113.1
+	rsyslog_up
+	SERVER_LOG=$MAILLOG
+	postfix_users
+	clamd_up
 }
