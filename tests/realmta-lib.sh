@@ -47,6 +47,7 @@ grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
 	skip "the kernel has no overlay file system"
 
 DEB_CACHE=${SPAMWRATH_DEB_CACHE:-$top_builddir/tests/debcache}
+DEB_ROOT=$DEB_CACHE/root
 
 # SW_REALMTA_KEEP=DIR keeps the servers' logs, spamwrathd's and the
 # replays' output in DIR/<test> (they are the record of what real servers
@@ -55,7 +56,6 @@ if [ -n "${SW_REALMTA_KEEP:-}" ]; then
 	_keep="$SW_REALMTA_KEEP/$(basename "$0" .sh)"
 	at_exit "mkdir -p '$_keep' && cp -r '$TMP/log' '$TMP'/*.json '$TMP'/*.conf '$TMP/daemon.err' '$_keep/' 2>/dev/null || true"
 fi
-DEB_ROOT=$DEB_CACHE/root
 
 # The packages of every realmta test. All are unpacked before the first
 # test mounts the tree (an overlay's lower layer must not change while it
@@ -78,7 +78,9 @@ debs() {
 			[ -e "$DEB_CACHE/stamps/$_p" ] || _missing="$_missing $_p"
 		done
 		[ -z "$_missing" ] && exit 0
-		rm -rf "$DEB_CACHE/dl" && mkdir "$DEB_CACHE/dl" && chmod 777 "$DEB_CACHE/dl"
+		rm -rf "$DEB_CACHE/dl" && mkdir "$DEB_CACHE/dl"
+		# apt's download sandbox user, where there is one, writes there
+		chown _apt "$DEB_CACHE/dl" 2>/dev/null || true
 		# shellcheck disable=SC2086
 		if ! (cd "$DEB_CACHE/dl" && apt-get download $_missing) >"$DEB_CACHE/dl.log" 2>&1; then
 			cat "$DEB_CACHE/dl.log" >&2
