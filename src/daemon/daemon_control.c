@@ -144,6 +144,13 @@ static struct json_object *daemon_ctl_status(void *ctx)
 	judge_walk(dm->pl.j, daemon_count_ban, &cnt);
 	daemon_status_bans(dm, o, &cnt);
 	jsonout_add(o, "tracked", json_object_new_int64((int64_t)judge_tracked(dm->pl.j)));
+	{
+		struct judge_evictions ev;
+
+		judge_evictions(dm->pl.j, &ev);
+		jsonout_add(o, "evicted", json_object_new_int64((int64_t)ev.addresses));
+		jsonout_add(o, "evicted_banned", json_object_new_int64((int64_t)ev.bans));
+	}
 	jsonout_add(o, "waiting", json_object_new_int64((int64_t)correlator_pending(&dm->pl.c)));
 	if (dm->state) {
 		struct state_stats ss;

@@ -40,6 +40,8 @@ struct daemon {
 	time_t started;
 	unsigned ticks;
 	size_t active;		/* bans in force, as of the last count */
+	uint64_t evicted_said;	/* judge evictions logged so far */
+	time_t evicted_next;	/* the next such message waits until then */
 	uint64_t ban_errors;	/* bans lost for want of memory (the kernel's refusals: banset) */
 	int last_ban_rc;	/* of the last banset_ban, for the control socket */
 	char ctl_why[320];	/* a reply's reason that needs composing */
