@@ -23,6 +23,13 @@
  * Rotation and vacuuming are sd-journal's business (it follows the
  * directory); when reading fails anyway, the journal is reopened at the
  * last cursor read.
+ *
+ * Latency: journald writes entries into the mapped file at once, but
+ * tells readers (an inotify event, through an ftruncate()) only when its
+ * post-change timer runs out, up to a quarter of a second later. So
+ * after an entry is read, the journal is also looked at every
+ * JOURNAL_POLL_USEC until JOURNAL_BUSY_USEC pass without one; a quiet
+ * journal costs no wake-up but journald's own.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -38,6 +45,10 @@
 
 /* Entries read per loop iteration before yielding to signals and timers. */
 #define JOURNAL_BUDGET 20000
+/* While entries come: how often to look for more, and for how long after
+ * the last one (microseconds). */
+#define JOURNAL_POLL_USEC 5000
+#define JOURNAL_BUSY_USEC 2000000
 
 const char *const source_mail_units[] = {
 	"postfix.service", "postfix@*.service",
@@ -60,6 +71,8 @@ struct source_journal {
 	struct source *s;
 	sd_journal *j;
 	sd_event_source *io, *defer;
+	sd_event_source *poll;	/* looks while busy: see the top */
+	uint64_t busy_until;	/* CLOCK_MONOTONIC: the last entry read + JOURNAL_BUSY_USEC */
 	char **units;		/* fnmatch globs, borrowed from the conf copy or the list above */
 	size_t nunits;
 	uid_t *uids;
@@ -376,6 +389,23 @@ static void journal_save_cursor(struct source_journal *jr)
 	}
 }
 
+/* After a read: look again soon while entries come, else rely on inotify. */
+static void journal_schedule(struct source_journal *jr, bool any)
+{
+	uint64_t now;
+
+	if (sd_event_now(jr->s->ev, CLOCK_MONOTONIC, &now) < 0)
+		return;
+	if (any)
+		jr->busy_until = now + JOURNAL_BUSY_USEC;
+	if (now >= jr->busy_until) {
+		sd_event_source_set_enabled(jr->poll, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time(jr->poll, now + JOURNAL_POLL_USEC);
+	sd_event_source_set_enabled(jr->poll, SD_EVENT_ONESHOT);
+}
+
 static void journal_read(struct source_journal *jr)
 {
 	struct source *s = jr->s;
@@ -397,6 +427,7 @@ static void journal_read(struct source_journal *jr)
 	}
 	if (any)
 		journal_save_cursor(jr);
+	journal_schedule(jr, any);
 	if (r < 0) {
 		/* vacuumed or corrupted under us: reopen at the last cursor and go on */
 		log_warn("source %s: reading the journal failed (%s); reopening it", s->conf.name,
@@ -428,6 +459,12 @@ static int journal_on_defer(sd_event_source *es, void *userdata)
 	return 0;
 }
 
+static int journal_on_poll(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	journal_read(userdata);
+	return 0;
+}
+
 int source_journal_start(struct source *s, const struct source_pos *start)
 {
 	struct source_journal *jr = calloc(1, sizeof(*jr));
@@ -449,11 +486,14 @@ int source_journal_start(struct source *s, const struct source_pos *start)
 			goto fail;
 	}
 	r = sd_event_add_defer(s->ev, &jr->defer, journal_on_defer, jr);
+	if (r >= 0)	/* accuracy 1 us: sd-event's default would be 250 ms */
+		r = sd_event_add_time(s->ev, &jr->poll, CLOCK_MONOTONIC, 0, 1, journal_on_poll, jr);
 	if (r < 0) {
 		log_error("source %s: cannot add to the event loop: %s", s->conf.name, strerror(-r));
 		goto fail;
 	}
 	sd_event_source_set_enabled(jr->defer, SD_EVENT_OFF);
+	sd_event_source_set_enabled(jr->poll, SD_EVENT_OFF);
 	if (journal_open(jr, jr->cursor) < 0)
 		goto fail;
 	sd_event_source_set_enabled(jr->defer, SD_EVENT_ONESHOT);
@@ -471,6 +511,7 @@ void source_journal_stop(struct source *s)
 		return;
 	journal_close(jr);
 	sd_event_source_disable_unref(jr->defer);
+	sd_event_source_disable_unref(jr->poll);
 	free(jr->units);
 	free(jr->uids);
 	free(jr->cursor);
