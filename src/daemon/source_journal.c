@@ -41,6 +41,7 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "names.h"
 #include "source.h"
 
 /* Entries read per loop iteration before yielding to signals and timers. */
@@ -82,6 +83,7 @@ struct source_journal {
 	size_t tagcap;
 	bool warned_untrusted;
 	char who[256];		/* whose entry was not trusted, for the warning */
+	uint32_t where;		/* SOURCE_WHERE_JOURNAL, interned */
 };
 
 static int journal_add_unit(struct source_journal *jr, char *u)
@@ -278,7 +280,9 @@ static void journal_entry(struct source_journal *jr, time_t arrival)
 	ll.taglen = taglen;
 	ll.msg = msg;
 	ll.msglen = msglen;
-	l.lineno = ++s->lines;
+	l.where = jr->where;
+	l.lineno = usec;
+	s->lines++;
 	if (msglen > s->max_line) {
 		l.too_long = true;
 		l.entry = NULL;
@@ -476,6 +480,9 @@ int source_journal_start(struct source *s, const struct source_pos *start)
 	}
 	jr->s = s;
 	s->impl = jr;
+	jr->where = names_intern(SOURCE_WHERE_JOURNAL, strlen(SOURCE_WHERE_JOURNAL));
+	if (jr->where == UINT32_MAX)
+		jr->where = NAMES_NONE;	/* the pool is full: the message names no entry */
 	if (journal_trust_init(jr) < 0) {
 		log_error("source %s: out of memory", s->conf.name);
 		goto fail;
