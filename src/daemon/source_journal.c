@@ -26,10 +26,12 @@
  *
  * Latency: journald writes entries into the mapped file at once, but
  * tells readers (an inotify event, through an ftruncate()) only when its
- * post-change timer runs out, up to a quarter of a second later. So
- * after an entry is read, the journal is also looked at every
- * JOURNAL_POLL_USEC until JOURNAL_BUSY_USEC pass without one; a quiet
- * journal costs no wake-up but journald's own.
+ * post-change timer runs out: 250 ms after the first write, with
+ * sd-event's default accuracy of 250 ms more, so 250 to 500 ms late. So
+ * the journal is also looked at: every JOURNAL_POLL_USEC while entries
+ * come (until JOURNAL_BUSY_USEC pass without one), every JOURNAL_SLOW_USEC
+ * for JOURNAL_RECENT_USEC after the last one, and after that only when
+ * journald says so: a journal quiet for long costs no wake-up.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -46,10 +48,12 @@
 
 /* Entries read per loop iteration before yielding to signals and timers. */
 #define JOURNAL_BUDGET 20000
-/* While entries come: how often to look for more, and for how long after
- * the last one (microseconds). */
+/* How often to look for entries (microseconds): while they come, and
+ * for how long after the last one; then more slowly, and for how long. */
 #define JOURNAL_POLL_USEC 5000
 #define JOURNAL_BUSY_USEC 2000000
+#define JOURNAL_SLOW_USEC 100000
+#define JOURNAL_RECENT_USEC 600000000
 
 const char *const source_mail_units[] = {
 	"postfix.service", "postfix@*.service",
@@ -73,7 +77,7 @@ struct source_journal {
 	sd_journal *j;
 	sd_event_source *io, *defer;
 	sd_event_source *poll;	/* looks while busy: see the top */
-	uint64_t busy_until;	/* CLOCK_MONOTONIC: the last entry read + JOURNAL_BUSY_USEC */
+	uint64_t last_entry;	/* CLOCK_MONOTONIC of the last read that found one, 0: none */
 	char **units;		/* fnmatch globs, borrowed from the conf copy or the list above */
 	size_t nunits;
 	uid_t *uids;
@@ -393,20 +397,22 @@ static void journal_save_cursor(struct source_journal *jr)
 	}
 }
 
-/* After a read: look again soon while entries come, else rely on inotify. */
+/* After a read: when to look again, by how long ago an entry came. */
 static void journal_schedule(struct source_journal *jr, bool any)
 {
-	uint64_t now;
+	uint64_t now, since;
 
 	if (sd_event_now(jr->s->ev, CLOCK_MONOTONIC, &now) < 0)
 		return;
 	if (any)
-		jr->busy_until = now + JOURNAL_BUSY_USEC;
-	if (now >= jr->busy_until) {
+		jr->last_entry = now;
+	since = now - jr->last_entry;
+	if (!jr->last_entry || since >= JOURNAL_RECENT_USEC) {
 		sd_event_source_set_enabled(jr->poll, SD_EVENT_OFF);
 		return;
 	}
-	sd_event_source_set_time(jr->poll, now + JOURNAL_POLL_USEC);
+	sd_event_source_set_time(jr->poll, now + (since < JOURNAL_BUSY_USEC ? JOURNAL_POLL_USEC :
+						  JOURNAL_SLOW_USEC));
 	sd_event_source_set_enabled(jr->poll, SD_EVENT_ONESHOT);
 }
 
