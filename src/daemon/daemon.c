@@ -37,17 +37,35 @@
 
 /* --- the judge's sink ------------------------------------------------ */
 
+/* Where a sighting's line is, for a message: pos then *name, as
+ * ", line 211 of" "/var/log/mail.log" or ", journal entry @1796579631.123706". */
+static void daemon_where(const struct origin *o, char *pos, size_t cap, const char **name)
+{
+	const char *w = names_get(o->where);
+
+	*name = "";
+	if (strcmp(w, SOURCE_WHERE_JOURNAL) == 0) {
+		snprintf(pos, cap, ", journal entry @%llu.%06llu",
+			 (unsigned long long)(o->line / 1000000), (unsigned long long)(o->line % 1000000));
+	} else if (*w) {
+		snprintf(pos, cap, ", line %llu of ", (unsigned long long)o->line);
+		*name = w;
+	} else {
+		snprintf(pos, cap, " line %llu", (unsigned long long)o->line);
+	}
+}
+
 /* A ban's log entry; kernel is the kernel's reason when it refused the
  * ban (kept, not in force), else NULL. */
 static void daemon_log_ban(const struct judge_event *e, const struct log_fields *f,
 			   const char *dur, const char *kernel)
 {
-	char where[64] = "", *out = NULL;
-	const char *tail = "";
+	char where[64] = "", *out = NULL;	/* numbers and words: they fit */
+	const char *name = "", *tail = "";
 	int prio = kernel ? LOG_WARNING : LOG_NOTICE;
 
 	if (e->s)
-		snprintf(where, sizeof(where), " line %llu", (unsigned long long)e->s->origin.line);
+		daemon_where(&e->s->origin, where, sizeof(where), &name);
 	if (kernel && asprintf(&out, ", not in force (%s): kept, and added as soon as the kernel "
 			       "takes it", kernel) >= 0)
 		tail = out;
@@ -63,9 +81,9 @@ static void daemon_log_ban(const struct judge_event *e, const struct log_fields 
 			  e->earlier_bans == 1 ? "" : "s", f->origin, tail);
 	else
 		log_event(LOG_EV_BAN, prio, f, "ban %s for %s: %s (pattern %s, %u offence%s, "
-			  "%u earlier ban%s, source %s%s)%s", f->address, dur, f->cls, f->pattern,
+			  "%u earlier ban%s, source %s%s%s)%s", f->address, dur, f->cls, f->pattern,
 			  e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", f->source, where, tail);
+			  e->earlier_bans == 1 ? "" : "s", f->source, where, name, tail);
 	free(out);
 }
 
@@ -82,11 +100,14 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		/* in a fleet, the host that decided it */
 		.origin = e->origin ? names_get(e->origin) : dm->fleet ? fleet_host(dm->fleet) : NULL,
 	};
-	const char *why = NULL;
+	char where[64] = "";	/* numbers and words: they fit */
+	const char *name = "", *why = NULL;
 	int rc;
 
 	if (left > e->duration)
 		left = e->duration;	/* a line stamped in the future */
+	if (e->s)
+		daemon_where(&e->s->origin, where, sizeof(where), &name);
 	duration_format(e->duration, dur, sizeof(dur));
 	if (left <= 0) {
 		log_event(LOG_EV_NOTE, LOG_INFO, &f, "ban of %s for %s already over (line of %lds "
@@ -95,9 +116,9 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	}
 	if (dm->dry_run) {
 		log_event(LOG_EV_BAN, LOG_NOTICE, &f, "would ban %s for %s: %s (pattern %s, %u "
-			  "offence%s, %u earlier ban%s, source %s) [dry run]", addr, dur, f.cls,
+			  "offence%s, %u earlier ban%s, source %s%s%s) [dry run]", addr, dur, f.cls,
 			  f.pattern, e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", f.source);
+			  e->earlier_bans == 1 ? "" : "s", f.source, where, name);
 		dm->active++;
 		return;
 	}
@@ -174,14 +195,14 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 static void daemon_on_line(void *ctx, struct source *src, const struct source_line *l)
 {
 	struct daemon *dm = ctx;
+	struct origin o = { .source = src->name_id, .where = l->where, .line = l->lineno };
 
 	if (l->too_long)
 		pipeline_skip(&dm->pl);
 	else if (l->entry)
-		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry, l->arrival,
+		pipeline_feed_line(&dm->pl, &o, l->entry, l->arrival,
 				   l->catchup ? PIPELINE_CATCHUP : PIPELINE_LINE);
-	else if (pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text,
-				    l->len, l->arrival,
+	else if (pipeline_feed_text(&dm->pl, &src->parser, &o, l->text, l->len, l->arrival,
 				    l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL) < 0)
 		source_unparsed(src, l->text, l->len);
 }
