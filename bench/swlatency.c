@@ -164,8 +164,7 @@ static int lat_syslog(const char *path)
 static void lat_usage(void)
 {
 	fprintf(stderr, "usage: swlatency [-s] [-n N] [-r RATE] [-t TIMEOUT] [-T TABLE] LOG SET "
-		"OUT
-");
+		"OUT\n");
 	exit(2);
 }
 
