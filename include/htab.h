@@ -41,6 +41,22 @@ static inline uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn
 	}
 }
 
+/*
+ * For a lookup of hash coming soon: htab_prefetch asks the cache for the
+ * slot it starts at; once that is in, htab_first names the entry there
+ * (HTAB_NONE for an empty slot), the likely answer, whose memory the
+ * caller may prefetch in turn. Neither compares keys nor changes anything.
+ */
+static inline void htab_prefetch(const struct htab *h, uint32_t hash)
+{
+	__builtin_prefetch(&h->slot[hash & h->mask]);
+}
+
+static inline uint32_t htab_first(const struct htab *h, uint32_t hash)
+{
+	return h->slot[hash & h->mask] - 1;	/* 0 (empty) becomes HTAB_NONE */
+}
+
 /* The n bytes at a and b are equal: two overlapping words for keys of
  * 8..16 bytes (queue ids), where a call to memcmp costs more than the
  * comparison; memcmp for the rest. Reads only a[0..n) and b[0..n). */

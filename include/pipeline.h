@@ -64,24 +64,35 @@ enum pipeline_clock {
 				 * counted (stale), never judged */
 };
 
-/* One raw line (no newline) from a source whose parser is p. now is the
- * clock for PIPELINE_ARRIVAL and the reference for the others. The last
- * offence or two may wait in the judge (judge_offence_later): call
- * pipeline_flush after a batch of lines. */
-void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
-			uint64_t lineno, const char *line, size_t len, time_t now,
-			enum pipeline_clock clock);
+/* Where a batch of lines comes from, and the clock they are judged by. */
+struct pipeline_source {
+	uint32_t name;		/* interned name of the source or file */
+	struct parser *parser;	/* the source's: reads its raw lines */
+	time_t now;		/* the clock for PIPELINE_ARRIVAL, the reference for the others */
+	enum pipeline_clock clock;
+};
 
-/* One line already split (a journal entry), judged by its own time. */
-void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
-			const struct logline *l, time_t now, enum pipeline_clock clock);
+/*
+ * One line: raw text (without "\n") for the source's parser, an entry a
+ * source split already (a journal entry, judged by its own time), or
+ * neither: a line longer than max_line that the source skipped.
+ */
+struct pipeline_line {
+	const char *text;
+	size_t len;
+	const struct logline *entry;
+	uint64_t lineno;
+	uint32_t matched;	/* set by pipeline_feed: the pattern's index, or PIPELINE_NO_MATCH */
+};
 
-/* Judges the offences still waiting; every event of the lines fed so far
- * has been emitted when it returns. */
-void pipeline_flush(struct pipeline *pl);
+#define PIPELINE_NO_MATCH UINT32_MAX
 
-/* A line longer than max_line that the source skipped. */
-void pipeline_skip(struct pipeline *pl);
+/* Feeds n lines of one source in order. Every event they cause has been
+ * emitted when it returns: a batch is where the judge may work a few
+ * offences ahead (judge_offence_later), so larger batches run faster,
+ * and none waits. */
+void pipeline_feed(struct pipeline *pl, const struct pipeline_source *from,
+		   struct pipeline_line *v, size_t n);
 
 /* Housekeeping at time now: expiry of links, waiting events, memory. */
 void pipeline_tick(struct pipeline *pl, time_t now);

@@ -13,6 +13,7 @@ void linebuf_init(struct linebuf *lb, size_t max)
 void linebuf_free(struct linebuf *lb)
 {
 	free(lb->buf);
+	free(lb->done);
 	memset(lb, 0, sizeof(*lb));
 }
 
@@ -40,6 +41,19 @@ static inline void linebuf_emit(const char *line, size_t len, linebuf_fn *fn, vo
 		fn(ctx, NULL, len, true);
 	else
 		fn(ctx, line, n, false);
+}
+
+/* The line just handed out from buf stays where it is; the next
+ * unfinished line goes to the other buffer. */
+static void linebuf_swap(struct linebuf *lb)
+{
+	char *b = lb->buf;
+	size_t cap = lb->cap;
+
+	lb->buf = lb->done;
+	lb->cap = lb->donecap;
+	lb->done = b;
+	lb->donecap = cap;
 }
 
 static int linebuf_hold(struct linebuf *lb, const char *p, size_t n)
@@ -100,6 +114,7 @@ int linebuf_push(struct linebuf *lb, const char *data, size_t n, linebuf_fn *fn,
 				lb->skipped = 0;
 			} else {
 				linebuf_emit(lb->buf, lb->len, fn, ctx, lb->max);
+				linebuf_swap(lb);
 			}
 			lb->len = 0;
 		} else {

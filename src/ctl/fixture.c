@@ -3,9 +3,8 @@
  * A fixture file is read whole (they are samples, not logs), split into
  * log lines and the expectations before each, then replayed through a
  * pipeline of its own so that queue ids and judge state never leak from
- * one file into the next. Which pattern matched a line is read from the
- * pipeline's per-pattern hit counters around that line: the matcher
- * stops at the first pattern, so at most one counter moves.
+ * one file into the next, as one batch: pipeline_feed says which pattern
+ * matched each line.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -425,46 +424,40 @@ static int fixture_replay(struct fixture_run *r, struct fixture_file *f, struct 
 {
 	struct pipeline pl;
 	struct parser parser;
-	uint32_t source = names_intern(f->path, strlen(f->path));
-	uint64_t *seen = calloc(r->ps->n ? r->ps->n : 1, sizeof(*seen));
-	time_t now = time(NULL);
+	struct pipeline_source from;
+	struct pipeline_line *lines = calloc(f->nent ? f->nent : 1, sizeof(*lines));
 
-	if (!seen) {
+	if (!lines) {
 		diag_error(d, f->path, 0, "out of memory");
 		return -1;
 	}
 	if (pipeline_init(&pl, r->cfg, r->ps, fixture_event, f, d) < 0) {
-		free(seen);
+		free(lines);
 		return -1;
 	}
 	if (f->have_traps && correlator_set_traps(&pl.c, f->traps, f->ntraps) < 0) {
 		diag_error(d, f->path, 0, "out of memory");
 		pipeline_free(&pl);
-		free(seen);
+		free(lines);
 		return -1;
 	}
 	parser_init(&parser, f->program ? f->program : r->program);
 	parser.first_year = f->year ? f->year : r->year;
-	for (size_t i = 0; i < f->nent; i++) {
-		struct entry *e = &f->ent[i];
-		uint64_t before = pl.st.matched;
-
-		pipeline_feed_text(&pl, &parser, source, (uint64_t)e->fileline, e->text, e->len,
-				   now, true);
-		if (pl.st.matched == before)
-			continue;
-		/* the line's pattern is the one whose counter moved */
-		for (size_t k = 0; k < r->ps->n; k++) {
-			if (pl.st.hits[k] != seen[k]) {
-				seen[k] = pl.st.hits[k];
-				e->matched = k;
-				break;
-			}
-		}
-	}
-	pipeline_flush(&pl);
+	for (size_t i = 0; i < f->nent; i++)
+		lines[i] = (struct pipeline_line){
+			.text = f->ent[i].text, .len = f->ent[i].len,
+			.lineno = (uint64_t)f->ent[i].fileline,
+		};
+	from = (struct pipeline_source){
+		.name = names_intern(f->path, strlen(f->path)), .parser = &parser,
+		.now = time(NULL), .clock = PIPELINE_LINE,
+	};
+	pipeline_feed(&pl, &from, lines, f->nent);
+	for (size_t i = 0; i < f->nent; i++)
+		if (lines[i].matched != PIPELINE_NO_MATCH)
+			f->ent[i].matched = lines[i].matched;
 	pipeline_free(&pl);
-	free(seen);
+	free(lines);
 	if (f->oom) {
 		diag_error(d, f->path, 0, "out of memory");
 		return -1;

@@ -5,43 +5,64 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "linebuf.h"
 #include "names.h"
 #include "replay.h"
 
 #define REPLAY_CHUNK (1u << 16)
 
+/* The lines of one chunk, fed to the pipeline as one batch. */
 struct replay_ctx {
 	struct pipeline *pl;
 	struct parser parser;
-	uint32_t source;
+	struct pipeline_source from;
 	uint64_t lineno;
-	time_t now;
+	struct pipeline_line *batch;
+	size_t n, cap;
 };
+
+/* Judges the lines collected so far. */
+static void replay_feed(struct replay_ctx *rc)
+{
+	pipeline_feed(rc->pl, &rc->from, rc->batch, rc->n);
+	rc->n = 0;
+}
 
 static void replay_line(void *ctx, const char *line, size_t len, bool too_long)
 {
 	struct replay_ctx *rc = ctx;
+	struct pipeline_line *l;
 
-	rc->lineno++;
-	if (too_long)
-		pipeline_skip(rc->pl);
-	else
-		pipeline_feed_text(rc->pl, &rc->parser, rc->source, rc->lineno, line, len, rc->now,
-				   PIPELINE_LINE);
+	if (rc->n == rc->cap && grow(&rc->batch, &rc->cap, rc->n + 1, sizeof(*rc->batch), 256) < 0)
+		replay_feed(rc);	/* no room: the lines so far go now */
+	if (rc->n == rc->cap) {
+		struct pipeline_line one = { too_long ? NULL : line, len, NULL, ++rc->lineno, 0 };
+
+		pipeline_feed(rc->pl, &rc->from, &one, 1);	/* and this one alone */
+		return;
+	}
+	l = &rc->batch[rc->n++];
+	l->text = too_long ? NULL : line;
+	l->len = len;
+	l->entry = NULL;
+	l->lineno = ++rc->lineno;
 }
 
 int replay_file(struct pipeline *pl, const char *path, const struct replay_opts *o,
 		struct diag *d)
 {
-	struct replay_ctx rc = { .pl = pl, .now = time(NULL) };
+	struct replay_ctx rc = { .pl = pl };
 	struct linebuf lb;
 	char *buf;
 	int fd, rv = 0;
 
-	rc.source = names_intern(path, strlen(path));
 	parser_init(&rc.parser, o->program);
 	rc.parser.first_year = o->year;
+	rc.from = (struct pipeline_source){
+		.name = names_intern(path, strlen(path)), .parser = &rc.parser, .now = time(NULL),
+		.clock = PIPELINE_LINE,
+	};
 	fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		diag_error(d, path, 0, "%s", strerror(errno));
@@ -70,11 +91,12 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 			break;
 		if (linebuf_push(&lb, buf, (size_t)n, replay_line, &rc) < 0)
 			diag_warn(d, path, 0, "out of memory: a line was skipped");
-		pipeline_flush(pl);
+		replay_feed(&rc);	/* before buf is read into again */
 	}
 	linebuf_finish(&lb, replay_line, &rc);
-	pipeline_flush(pl);
+	replay_feed(&rc);
 	linebuf_free(&lb);
+	free(rc.batch);
 	free(buf);
 	if (fd != STDIN_FILENO)
 		close(fd);

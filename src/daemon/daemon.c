@@ -122,15 +122,16 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 static void daemon_on_line(void *ctx, struct source *src, const struct source_line *l)
 {
 	struct daemon *dm = ctx;
+	struct pipeline_source from = {
+		.name = src->name_id, .parser = &src->parser, .now = l->arrival,
+		.clock = l->catchup ? PIPELINE_CATCHUP : l->entry ? PIPELINE_LINE : PIPELINE_ARRIVAL,
+	};
+	struct pipeline_line line = {
+		.text = l->too_long ? NULL : l->text, .len = l->len,
+		.entry = l->too_long ? NULL : l->entry, .lineno = l->lineno,
+	};
 
-	if (l->too_long)
-		pipeline_skip(&dm->pl);
-	else if (l->entry)
-		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry, l->arrival,
-				   l->catchup ? PIPELINE_CATCHUP : PIPELINE_LINE);
-	else
-		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
-				   l->arrival, l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL);
+	pipeline_feed(&dm->pl, &from, &line, 1);
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
@@ -461,10 +462,6 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 	struct daemon *dm = userdata;
 	int r;
 
-	/* every line read so far is judged before its position is saved,
-	 * and no ban waits for the next offence */
-	if (dm->pl_ready)
-		pipeline_flush(&dm->pl);
 	if (!dm->state)
 		return 0;
 	positions_save(dm->state, dm->src, dm->nsrc);
@@ -664,8 +661,6 @@ static int daemon_start(struct daemon *dm)
 static void daemon_stop(struct daemon *dm)
 {
 	control_stop(dm->ctl);
-	if (dm->pl_ready)
-		pipeline_flush(&dm->pl);
 	if (dm->state) {
 		if (dm->pl_ready)
 			state_links(dm->state, &dm->pl.c);

@@ -679,17 +679,17 @@ void judge_offence_later(struct judge *j, const struct sighting *s)
 		judge_pop(j);
 	if (j->nwait > 0) {
 		/* the slot asked for one sighting ago has come: its entry next */
-		uint32_t slot = j->idx.slot[j->wait[j->nwait - 1].hash & j->idx.mask];
+		uint32_t id = htab_first(&j->idx, j->wait[j->nwait - 1].hash);
 
-		if (slot)
-			__builtin_prefetch(&j->t[slot - 1]);
+		if (id != HTAB_NONE)
+			__builtin_prefetch(&j->t[id]);
 	}
 	w = &j->wait[j->nwait++];
 	w->s = *s;
 	w->s.addr_text = NULL;
 	judge_key(j, &s->addr, &w->key);
 	w->hash = htab_hash(&w->key, sizeof(w->key));
-	__builtin_prefetch(&j->idx.slot[w->hash & j->idx.mask]);
+	htab_prefetch(&j->idx, w->hash);
 }
 
 void judge_flush(struct judge *j)

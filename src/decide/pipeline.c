@@ -46,6 +46,7 @@ static void pipeline_on_judge(void *ctx, const struct judge_event *e)
 		pl->emit(pl->ctx, e);
 }
 
+/* The judge works ahead within a batch (see pipeline_feed). */
 static void pipeline_on_sighting(void *ctx, const struct sighting *s)
 {
 	struct pipeline *pl = ctx;
@@ -164,9 +165,10 @@ static void pipeline_housekeep(struct pipeline *pl, time_t now, size_t lap, size
 	judge_expire(pl->j, now, budget);
 }
 
-/* The judging part, once the line is split and its clock chosen. */
-static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
-				const struct logline *l)
+/* The judging part, once the line is split and its clock chosen: the
+ * pattern that matched, or PIPELINE_NO_MATCH. */
+static uint32_t pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
+				    const struct logline *l)
 {
 	struct origin o = { source, lineno };
 	struct match m;
@@ -175,59 +177,58 @@ static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t l
 	if (l->time >= pl->last_expire + PIPELINE_TICK)
 		pipeline_housekeep(pl, l->time, PIPELINE_LINE_LAP_TICKS, PIPELINE_LINE_SWEEP_MIN);
 	if (!matcher_match(&pl->m, l, &m))
-		return;
+		return PIPELINE_NO_MATCH;
 	pl->st.matched++;
 	pl->st.hits[m.index]++;
 	correlator_feed(&pl->c, &m, &o, l->time);
+	return (uint32_t)m.index;
 }
 
-void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
-			const struct logline *l, time_t now, enum pipeline_clock clock)
+static uint32_t pipeline_entry(struct pipeline *pl, const struct pipeline_source *from,
+			       uint64_t lineno, const struct logline *l)
 {
-	if (clock == PIPELINE_CATCHUP && l->time + pl->cfg->findtime <= now) {
+	if (from->clock == PIPELINE_CATCHUP && l->time + pl->cfg->findtime <= from->now) {
 		/* it could only make a ban that has run out, or count
 		 * towards none: the judge does not see it */
 		pl->st.lines++;
 		pl->st.stale++;
-		return;
+		return PIPELINE_NO_MATCH;
 	}
-	if (clock == PIPELINE_ARRIVAL && l->time != now) {
+	if (from->clock == PIPELINE_ARRIVAL && l->time != from->now) {
 		struct logline at = *l;
 
-		at.time = now;
-		pipeline_judge_line(pl, source, lineno, &at);
-		return;
+		at.time = from->now;
+		return pipeline_judge_line(pl, from->name, lineno, &at);
 	}
-	pipeline_judge_line(pl, source, lineno, l);
+	return pipeline_judge_line(pl, from->name, lineno, l);
 }
 
-void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
-			uint64_t lineno, const char *line, size_t len, time_t now,
-			enum pipeline_clock clock)
+static uint32_t pipeline_line(struct pipeline *pl, const struct pipeline_source *from,
+			      const struct pipeline_line *in)
 {
 	struct logline l;
 
-	if (len > pl->cfg->max_line) {
-		pipeline_skip(pl);
-		return;
+	if (in->entry)
+		return pipeline_entry(pl, from, in->lineno, in->entry);
+	if (!in->text || in->len > pl->cfg->max_line) {
+		pl->st.lines++;
+		pl->st.skipped++;
+		return PIPELINE_NO_MATCH;
 	}
-	if (parser_parse(p, line, len, now, &l) < 0) {
+	if (parser_parse(from->parser, in->text, in->len, from->now, &l) < 0) {
 		pl->st.lines++;
 		pl->st.unparsed++;
-		return;
+		return PIPELINE_NO_MATCH;
 	}
-	pipeline_feed_line(pl, source, lineno, &l, now, clock);
+	return pipeline_entry(pl, from, in->lineno, &l);
 }
 
-void pipeline_flush(struct pipeline *pl)
+void pipeline_feed(struct pipeline *pl, const struct pipeline_source *from,
+		   struct pipeline_line *v, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		v[i].matched = pipeline_line(pl, from, &v[i]);
 	judge_flush(pl->j);
-}
-
-void pipeline_skip(struct pipeline *pl)
-{
-	pl->st.lines++;
-	pl->st.skipped++;
 }
 
 void pipeline_tick(struct pipeline *pl, time_t now)
