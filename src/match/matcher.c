@@ -19,6 +19,28 @@
 
 #include "matcher.h"
 
+/*
+ * What the matcher knows of one needle. A needle only saves work on the
+ * lines that lack it; one that every line of its patterns holds (">, "
+ * of a delivery line) costs a search per line for nothing. So each
+ * needle is searched for MATCHER_NEEDLE_TRIAL lines at a time, and when
+ * nearly all held it, it is taken as present for the next
+ * MATCHER_NEEDLE_TRUST lines (their regexes decide), then tried again.
+ * No answer depends on this: it only chooses between two ways of ruling
+ * a regex out, the needle or the regex itself.
+ */
+struct matcher_needle {
+	uint32_t gen;		/* the line it was last asked about */
+	bool hit;		/* ... and whether it held it (or was trusted to) */
+	uint16_t searched;	/* lines of the current trial */
+	uint16_t missed;	/* ... that lacked it */
+	uint32_t trusted;	/* lines still to take it as present in */
+};
+
+#define MATCHER_NEEDLE_TRIAL 256
+#define MATCHER_NEEDLE_MISSES 8		/* at most this many misses in a trial ... */
+#define MATCHER_NEEDLE_TRUST 4096	/* ... earn this many lines unsearched */
+
 int matcher_init(struct matcher *m, const struct patternset *ps)
 {
 	memset(m, 0, sizeof(*m));
@@ -80,6 +102,7 @@ static bool matcher_has(struct matcher *m, const struct logline *l, uint32_t k,
 
 	if (ns->trusted) {
 		ns->trusted--;
+		m->needles_trusted++;
 		return true;
 	}
 	hit = m->find(l->msg, l->msglen, nd->s, nd->len, nd->anchor);
