@@ -5,13 +5,15 @@
  * Both live in arrays that grow by doubling up to max and are reused
  * through free lists, so memory follows what is live, not the traffic.
  * Ids and events also leave after timeout seconds of silence. Beside
- * them, 64 slots of recently parsed address texts (4 KB), fixed size.
+ * them, a fixed cache of recently parsed address texts (struct addr_cache).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "correlator.h"
 #include "htab.h"
+#include "number.h"
+#include "spamtraps.h"
 
 #define NONE UINT32_MAX
 
@@ -40,74 +42,14 @@ struct pend {
 	double score;
 };
 
-/* The last texts parsed as addresses, by their hash: an offender's
- * lines follow each other (43 % of the parses on the benchmark hit 64
- * slots, 48 % 256), and a hit costs a multiply and a compare where a
- * dotted quad costs ~120 instructions and IPv6 ~400. The text is kept
- * whole and compared whole: a hit is addr_parse's own answer. */
-#define CORR_ACACHE_BITS 6
-#define CORR_ACACHE (1u << CORR_ACACHE_BITS)
-#define CORR_ACACHE_TEXT 47	/* longer texts are parsed each time */
-
-struct corr_acache {
-	uint8_t len;		/* 0: empty */
-	bool ok;
-	char text[CORR_ACACHE_TEXT];
-	struct addr addr;
-};
-
 struct corr_table {
 	struct qrec *rec;
 	uint32_t nrec, caprec, rec_free, lru_head, lru_tail, live;
 	struct pend *pend;
 	uint32_t npend, cappend, pend_free, fifo_head, fifo_tail, waiting;
 	struct htab idx;
-	struct corr_acache acache[CORR_ACACHE];
+	struct addr_cache acache;
 };
-
-/* A slot from the text's last eight (or four) bytes, where addresses
- * differ most, and its length. Unseeded: texts made to share a slot
- * only make the cache miss, and a miss costs what no cache cost. */
-static unsigned corr_acache_slot(const char *p, size_t len)
-{
-	uint64_t w;
-
-	if (len >= 8) {
-		memcpy(&w, p + len - 8, 8);
-	} else {
-		uint32_t a, b;
-
-		/* len >= 4 here: a shorter text parses at once anyway */
-		memcpy(&a, p, 4);
-		memcpy(&b, p + len - 4, 4);
-		w = (uint64_t)a << 32 | b;
-	}
-	w = (w ^ len) * 0x9e3779b97f4a7c15ULL;
-	return (unsigned)(w >> (64 - CORR_ACACHE_BITS));
-}
-
-/* addr_parse(p, len, out) == 0, through the cache. */
-static bool corr_addr(struct corr_table *t, const char *p, size_t len, struct addr *out)
-{
-	struct corr_acache *e;
-	bool ok;
-
-	if (len < 4 || len > CORR_ACACHE_TEXT)
-		return addr_parse(p, len, out) == 0;
-	e = &t->acache[corr_acache_slot(p, len)];
-	if (e->len == len && htab_same(e->text, p, len)) {
-		if (e->ok)
-			*out = e->addr;
-		return e->ok;
-	}
-	ok = addr_parse(p, len, out) == 0;
-	e->len = (uint8_t)len;
-	memcpy(e->text, p, len);
-	e->ok = ok;
-	if (ok)
-		e->addr = *out;
-	return ok;
-}
 
 static uint32_t corr_rehash(const void *ctx, uint32_t id)
 {
@@ -157,19 +99,15 @@ void correlator_set_limits(struct correlator *c, size_t max, long timeout)
 	c->timeout = timeout;
 }
 
-static void correlator_free_traps(struct correlator *c)
+int correlator_set_traps(struct correlator *c, char **traps, size_t n)
 {
-	for (size_t i = 0; i < c->ntraps; i++)
-		free(c->traps[i]);
-	free(c->traps);
-	free(c->trap_dom);
-	c->traps = NULL;
-	c->ntraps = 0;
-	c->trap_dom = NULL;
-	c->ntrap_dom = 0;
-	memset(c->trap_full, 0, sizeof(c->trap_full));
-	c->trap_at_ok = false;
-	c->ntrap_at = 0;
+	struct spamtraps *t = NULL;
+
+	if (n > 0 && !(t = spamtraps_new(traps, n)))
+		return -1;
+	spamtraps_free(c->traps);
+	c->traps = t;
+	return 0;
 }
 
 void correlator_free(struct correlator *c)
@@ -180,271 +118,8 @@ void correlator_free(struct correlator *c)
 		htab_free(&c->t->idx);
 		free(c->t);
 	}
-	correlator_free_traps(c);
+	spamtraps_free(c->traps);
 	memset(c, 0, sizeof(*c));
-}
-
-static int corr_strcmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int corr_u16cmp(const void *a, const void *b)
-{
-	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
-}
-
-/*
- * Where a recipient of this length, first and last byte has its bit in
- * trap_full. The bytes count with bit 0x20 set: a byte and its lower
- * case agree there, so an entry that matches a recipient, whatever its
- * case, has set the same bit.
- */
-static unsigned corr_full_bit(size_t len, unsigned char first, unsigned char last)
-{
-	uint32_t x = (uint32_t)len * 0x9e3779b1u ^
-		     (uint32_t)((first | 0x20) << 8 | (last | 0x20)) * 0x85ebca6bu;
-
-	return (x ^ x >> 16) % CORR_TRAP_FILTER;
-}
-
-/* Only an entry with its one '@' in front can be a recipient's domain. */
-static bool corr_is_domain(const char *t)
-{
-	return t[0] == '@' && !strchr(t + 1, '@');
-}
-
-/* Separators of a recipient list. NUL too: strchr() used to find it in
- * its set, and a hostile line may hold one. */
-static const bool corr_sep[256] = {
-	['\0'] = true, [' '] = true, ['\t'] = true, [','] = true,
-	[';'] = true, ['<'] = true, ['>'] = true,
-};
-
-/* An entry that holds a separator can equal no recipient, nor the part
- * of one from its last '@'. */
-static bool corr_has_sep(const char *t)
-{
-	for (; *t; t++)
-		if (corr_sep[(unsigned char)*t])
-			return true;
-	return false;
-}
-
-/* Adds the (first '@', length) pair of entry t of length l; false when
- * the '@' search cannot serve: no '@', or too many pairs. */
-static bool corr_add_pair(uint16_t at[CORR_TRAP_PAIRS][2], uint8_t *n, const char *t, size_t l)
-{
-	const char *q = strchr(t, '@');
-	uint16_t k;
-
-	if (!q)
-		return false;
-	k = (uint16_t)(q - t);
-	for (uint8_t i = 0; i < *n; i++)
-		if (at[i][0] == k && at[i][1] == l)
-			return true;
-	if (*n == CORR_TRAP_PAIRS)
-		return false;
-	at[*n][0] = k;
-	at[*n][1] = (uint16_t)l;
-	(*n)++;
-	return true;
-}
-
-int correlator_set_traps(struct correlator *c, char **traps, size_t n)
-{
-	char **v = calloc(n ? n : 1, sizeof(*v));
-	uint16_t *dom = calloc(n ? n : 1, sizeof(*dom));
-	uint64_t full[sizeof(c->trap_full) / sizeof(*c->trap_full)] = { 0 };
-	uint16_t at[CORR_TRAP_PAIRS][2];
-	uint8_t nat = 0;
-	bool at_ok = true;
-	size_t ndom = 0, nv = 0;
-
-	if (!v || !dom)
-		goto fail;
-	for (size_t i = 0; i < n; i++) {
-		size_t l;
-
-		if (corr_has_sep(traps[i]))
-			continue;
-		v[nv] = strdup(traps[i]);
-		if (!v[nv]) {
-			while (nv-- > 0)
-				free(v[nv]);
-			goto fail;
-		}
-		l = strlen(v[nv]);
-		nv++;
-		if (l == 0 || l > CORR_RCPT_MAX)
-			continue;	/* no recipient is that long */
-		{
-			unsigned k = corr_full_bit(l, (unsigned char)v[nv - 1][0],
-						   (unsigned char)v[nv - 1][l - 1]);
-
-			full[k / 64] |= 1ULL << (k % 64);
-		}
-		/* a domain entry equal to a whole recipient is found by the
-		 * domain search too: it needs no pair */
-		if (corr_is_domain(v[nv - 1]))
-			dom[ndom++] = (uint16_t)l;
-		else if (at_ok && !corr_add_pair(at, &nat, v[nv - 1], l))
-			at_ok = false;
-	}
-	qsort(v, nv, sizeof(*v), corr_strcmp);
-	qsort(dom, ndom, sizeof(*dom), corr_u16cmp);
-	{
-		size_t k = 0;
-
-		for (size_t i = 0; i < ndom; i++)
-			if (k == 0 || dom[k - 1] != dom[i])
-				dom[k++] = dom[i];
-		ndom = k;
-	}
-	correlator_free_traps(c);
-	c->traps = v;
-	c->ntraps = nv;
-	c->trap_dom = dom;
-	c->ntrap_dom = ndom;
-	memcpy(c->trap_full, full, sizeof(full));
-	c->trap_at_ok = at_ok;
-	c->ntrap_at = nat;
-	memcpy(c->trap_at, at, sizeof(at));
-	return 0;
-fail:
-	free(v);
-	free(dom);
-	return -1;
-}
-
-/*
- * s[0..len) lower-cased is on the list. A domain candidate (dom) must not
- * hold a second '@': it would not be the part after the last one.
- */
-static bool corr_trap_lookup(const struct correlator *c, const char *s, size_t len, bool dom)
-{
-	char buf[CORR_RCPT_MAX + 1];
-	const char *key = buf;
-
-	for (size_t i = 0; i < len; i++) {
-		char ch = s[i];
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		else if (ch == '@' && dom && i > 0)
-			return false;
-		buf[i] = ch;
-	}
-	buf[len] = '\0';
-	return bsearch(&key, c->traps, c->ntraps, sizeof(*c->traps), corr_strcmp) != NULL;
-}
-
-/*
- * One recipient: the whole address, or the part from its last '@' on, is
- * on the list (case-insensitive). Filters come first: most recipients
- * have no entry of their length, first and last byte; and the part from
- * the last '@' is found by trying the lengths of the domain entries.
- */
-static bool corr_trap_one(const struct correlator *c, const char *p, size_t len)
-{
-	unsigned k;
-
-	if (len == 0 || len > CORR_RCPT_MAX)
-		return false;
-	k = corr_full_bit(len, (unsigned char)p[0], (unsigned char)p[len - 1]);
-	if ((c->trap_full[k / 64] >> (k % 64) & 1) && corr_trap_lookup(c, p, len, false))
-		return true;
-	for (size_t i = 0; i < c->ntrap_dom && c->trap_dom[i] <= len; i++) {
-		size_t d = c->trap_dom[i];
-
-		if (p[len - d] == '@' && corr_trap_lookup(c, p + len - d, d, true))
-			return true;
-	}
-	return false;
-}
-
-static size_t corr_token_end(const char *s, size_t i, size_t len)
-{
-	for (; i + 4 <= len; i += 4) {
-		if (corr_sep[(unsigned char)s[i]])
-			return i;
-		if (corr_sep[(unsigned char)s[i + 1]])
-			return i + 1;
-		if (corr_sep[(unsigned char)s[i + 2]])
-			return i + 2;
-		if (corr_sep[(unsigned char)s[i + 3]])
-			return i + 3;
-	}
-	while (i < len && !corr_sep[(unsigned char)s[i]])
-		i++;
-	return i;
-}
-
-/*
- * The list searched from its '@'s: every entry a recipient could equal
- * holds one, so a trap recipient's first '@' is at its entry's offset
- * from the recipient's start, and a trap domain starts at an '@' and
- * ends the recipient. The bytes around a candidate must be separators
- * (or the list's ends); the lookup compares all bytes between, and no
- * entry holds a separator, so a match is a whole recipient (or its part
- * from its last '@': a domain entry has no other). A recipient equal
- * to a domain entry is its own part from its last '@', so domain
- * entries have no pair. Lists of at most CORR_RCPT_MAX bytes only, so
- * that no recipient is too long.
- */
-static bool corr_trap_at(const struct correlator *c, const char *s, size_t len)
-{
-	const char *q = memchr(s, '@', len);
-
-	for (; q; q = memchr(q + 1, '@', (size_t)(s + len - q - 1))) {
-		size_t at = (size_t)(q - s);
-
-		for (unsigned i = 0; i < c->ntrap_at; i++) {
-			size_t k = c->trap_at[i][0], l = c->trap_at[i][1], a;
-			unsigned b;
-
-			if (at < k || at - k + l > len)
-				continue;
-			a = at - k;
-			if ((a > 0 && !corr_sep[(unsigned char)s[a - 1]]) ||
-			    (a + l < len && !corr_sep[(unsigned char)s[a + l]]))
-				continue;
-			b = corr_full_bit(l, (unsigned char)s[a], (unsigned char)s[a + l - 1]);
-			if ((c->trap_full[b / 64] >> (b % 64) & 1) &&
-			    corr_trap_lookup(c, s + a, l, false))
-				return true;
-		}
-		for (size_t i = 0; i < c->ntrap_dom && at + c->trap_dom[i] <= len; i++) {
-			size_t d = c->trap_dom[i];
-
-			if ((at + d == len || corr_sep[(unsigned char)s[at + d]]) &&
-			    corr_trap_lookup(c, q, d, true))
-				return true;
-		}
-	}
-	return false;
-}
-
-bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len)
-{
-	size_t i = 0;
-
-	if (c->ntraps == 0)
-		return false;
-	if (c->trap_at_ok && len <= CORR_RCPT_MAX)
-		return corr_trap_at(c, rcpt, len);
-	while (i < len) {
-		size_t j;
-
-		while (i < len && corr_sep[(unsigned char)rcpt[i]])
-			i++;
-		j = corr_token_end(rcpt, i, len);
-		if (j > i && corr_trap_one(c, rcpt + i, j - i))
-			return true;
-		i = j;
-	}
-	return false;
 }
 
 /* --- queue id records, in LRU order --- */
@@ -676,48 +351,6 @@ static void corr_resolve(struct correlator *c, uint32_t i)
 	}
 }
 
-/*
- * "-?[0-9]+(\.[0-9]*)?" with at most 15 digits, without strtod: m / 10^k
- * with m < 2^53 and k <= 22 is a division of two exact doubles, correctly
- * rounded like strtod's answer. Anything else is strtod's to read.
- */
-static bool corr_score_simple(const char *s, size_t n, double *out)
-{
-	static const double pow10[16] = {
-		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
-		1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-	};
-	size_t i = s[0] == '-', int_digits = 0, frac_digits = 0;
-	uint64_t m = 0;
-	double v;
-
-	for (; i < n && (unsigned char)s[i] - (unsigned)'0' <= 9; i++, int_digits++)
-		m = m * 10 + (uint64_t)(s[i] - '0');
-	if (i < n && s[i] == '.')
-		for (i++; i < n && (unsigned char)s[i] - (unsigned)'0' <= 9; i++, frac_digits++)
-			m = m * 10 + (uint64_t)(s[i] - '0');
-	if (i != n || int_digits == 0 || int_digits + frac_digits > 15)
-		return false;
-	v = (double)m / pow10[frac_digits];
-	*out = s[0] == '-' ? -v : v;
-	return true;
-}
-
-static bool corr_score(const struct slice *sl, double *out)
-{
-	char buf[32];
-	char *end;
-
-	if (!sl->p || sl->len == 0 || sl->len >= sizeof(buf))
-		return false;
-	if (corr_score_simple(sl->p, sl->len, out))
-		return true;
-	memcpy(buf, sl->p, sl->len);
-	buf[sl->len] = '\0';
-	*out = strtod(buf, &end);
-	return end != buf && *end == '\0' && *out == *out;
-}
-
 /* The record of a queue id (hash: of the id), made when absent and
  * create is true; NONE when absent or out of memory. Inline: every line
  * with a queue id asks. */
@@ -754,7 +387,7 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 	uint32_t ri = NONE, hash = 0;
 	bool has_qid = qid->p && qid->len > 0 && qid->len <= QID_MAX;
 
-	if (rcpt->p && correlator_is_trap(c, rcpt->p, rcpt->len))
+	if (rcpt->p && c->traps && spamtraps_match(c->traps, rcpt->p, rcpt->len))
 		cls = CLASS_SPAMTRAP;
 	/* a context line without a queue id links nothing and tells no one */
 	if (cls == CLASS_CONTEXT && !has_qid)
@@ -763,7 +396,7 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 	memset(&s.addr, 0, sizeof(s.addr));
 	s.addr_ok = false;
 	if (addr->p)
-		s.addr_ok = corr_addr(t, addr->p, addr->len, &s.addr);
+		s.addr_ok = addr_parse_cached(&t->acache, addr->p, addr->len, &s.addr);
 
 	if (has_qid) {
 		hash = htab_hash(qid->p, qid->len);
@@ -792,7 +425,8 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 		s.addr_text = addr->p;
 		s.addr_len = addr->len;
 		s.score = 0;
-		s.has_score = corr_score(&m->cap[CAP_SCORE], &s.score);
+		s.has_score = m->cap[CAP_SCORE].p &&
+			      number_parse(m->cap[CAP_SCORE].p, m->cap[CAP_SCORE].len, &s.score);
 		if (addr->p) {
 			c->emit(c->ctx, &s);
 		} else if (ri != NONE && t->rec[ri].has_addr) {
