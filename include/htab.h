@@ -57,23 +57,6 @@ static inline uint32_t htab_first(const struct htab *h, uint32_t hash)
 	return h->slot[hash & h->mask] - 1;	/* 0 (empty) becomes HTAB_NONE */
 }
 
-/* The n bytes at a and b are equal: two overlapping words for keys of
- * 8..16 bytes (queue ids), where a call to memcmp costs more than the
- * comparison; memcmp for the rest. Reads only a[0..n) and b[0..n). */
-static inline bool htab_same(const void *a, const void *b, size_t n)
-{
-	const unsigned char *x = a, *y = b;
-	uint64_t x0, x1, y0, y1;
-
-	if (n < 8 || n > 16)
-		return memcmp(a, b, n) == 0;
-	memcpy(&x0, x, 8);
-	memcpy(&y0, y, 8);
-	memcpy(&x1, x + n - 8, 8);
-	memcpy(&y1, y + n - 8, 8);
-	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
-}
-
 /* Adds id (not present yet); may grow. 0 or -1 (no memory). */
 int htab_insert(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);
 void htab_remove(struct htab *h, uint32_t hash, uint32_t id, htab_rehash_fn *rh, const void *ctx);

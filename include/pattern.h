@@ -40,7 +40,6 @@ struct pattern {
 	char *lead;		/* a literal every match has at a known place, or NULL: */
 	uint32_t lead_len;
 	uint32_t lead_skip;
-	uint64_t lead_a, lead_b;	/* its first and last 8 bytes (lead_len >= 8) */
 	enum literal_at lead_at;	/* see literal.h */
 	uint32_t needle;	/* index into the set's needles, or PATTERN_NO_NEEDLE */
 	pcre2_code *re;

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "htab.h"
+#include "bytes.h"
 
 /* The longest text inet_pton could accept, with a zone; anything longer
  * (a 5000-digit "address" in a forged line) is not an address at all. */
@@ -432,7 +432,7 @@ bool addr_parse_cached(struct addr_cache *c, const char *s, size_t len, struct a
 	if (len < 4 || len > ADDR_CACHE_TEXT)
 		return addr_parse(s, len, out) == 0;
 	e = &c->slot[addr_cache_slot(s, len)];
-	if (e->len == len && htab_same(e->text, s, len)) {
+	if (e->len == len && bytes_equal(e->text, s, len)) {
 		if (e->ok)
 			*out = e->addr;
 		return e->ok;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "correlator.h"
+#include "bytes.h"
 #include "htab.h"
 #include "number.h"
 #include "spamtraps.h"
@@ -66,12 +67,13 @@ struct qkey {
 
 /* The stored hash first: a probe that passes a record of another id
  * costs no comparison of bytes. */
-static bool corr_eq(const void *ctx, uint32_t id, const void *key)
+static inline __attribute__((always_inline)) bool corr_eq(const void *ctx, uint32_t id,
+							  const void *key)
 {
 	const struct qrec *r = &((const struct corr_table *)ctx)->rec[id];
 	const struct qkey *k = key;
 
-	return r->hash == k->hash && r->qlen == k->len && htab_same(r->qid, k->p, k->len);
+	return r->hash == k->hash && r->qlen == k->len && bytes_equal(r->qid, k->p, k->len);
 }
 
 int correlator_init(struct correlator *c, size_t max, long timeout,

@@ -13,9 +13,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "matcher.h"
 
@@ -115,49 +112,14 @@ static bool matcher_has(struct matcher *m, const struct logline *l, uint32_t k,
 	return hit;
 }
 
-/* [0-9A-Za-z] as bits, without a branch per byte: queue ids mix digits
- * and letters at random, which a chain of comparisons mispredicts. */
-static bool matcher_alnum(unsigned char c)
-{
-	static const uint64_t bits[4] = { 0x03ff000000000000u, 0x07fffffe07fffffeu, 0, 0 };
-
-	return (bits[c >> 6] >> (c & 63)) & 1;
-}
-
 /* The length of the message's leading run of [0-9A-Za-z] (a queue id,
  * "NOQUEUE"), measured for matcher_token. */
 static __attribute__((noinline)) size_t matcher_token_measure(struct matcher *m,
 							      const struct logline *l)
 {
-	size_t n = 0;
-
-#ifdef __SSE2__
-	/* sixteen bytes at once: a queue id is rarely longer */
-	while (n + 16 <= l->msglen) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(l->msg + n));
-		/* bytes as signed: shift each range to start at -128 */
-		__m128i d = _mm_cmplt_epi8(_mm_sub_epi8(x, _mm_set1_epi8('0' - 128)),
-					   _mm_set1_epi8(-128 + 10));
-		__m128i u = _mm_cmplt_epi8(_mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
-							_mm_set1_epi8('a' - 128)),
-					   _mm_set1_epi8(-128 + 26));
-		unsigned bad = ~(unsigned)_mm_movemask_epi8(_mm_or_si128(d, u)) & 0xffffu;
-
-		if (bad) {
-			n += (size_t)__builtin_ctz(bad);
-			goto done;
-		}
-		n += 16;
-	}
-#endif
-	while (n < l->msglen && matcher_alnum((unsigned char)l->msg[n]))
-		n++;
-#ifdef __SSE2__
-done:
-#endif
 	m->token_gen = m->gen;
-	m->token = n;
-	return n;
+	m->token = bytes_alnum_run(l->msg, l->msglen);
+	return m->token;
 }
 
 /* The leading token's length, measured once per line: most probes of a
@@ -171,26 +133,7 @@ static inline size_t matcher_token(struct matcher *m, const struct logline *l)
 
 static inline bool matcher_lead_at(const struct logline *l, size_t at, const struct probe *p)
 {
-	const char *s = l->msg + at;
-	size_t left;
-	uint64_t a, b;
-
-	if (at > l->msglen)
-		return false;
-	left = l->msglen - at;
-	if (left < 8)
-		return left >= p->lead_len && memcmp(s, p->lead, p->lead_len) == 0;
-	/* the first word rules most lines out; then the last, then between */
-	memcpy(&a, s, 8);
-	if ((a & p->lead_mask) != p->lead_a)
-		return false;
-	if (p->lead_len <= 8)
-		return true;
-	if (left < p->lead_len)
-		return false;
-	memcpy(&b, s + p->lead_len - 8, 8);
-	return b == p->lead_b &&
-	       (p->lead_len <= 16 || memcmp(s + 8, p->lead + 8, p->lead_len - 16) == 0);
+	return at <= l->msglen && bytes_key_at(&p->lead, l->msg + at, l->msglen - at);
 }
 
 /* True when the line has the pattern's lead where every match has it. */
@@ -216,7 +159,7 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const struc
 		const struct probe *p = &v[i];
 		int rc;
 
-		if (p->lead && !matcher_lead(m, l, p)) {
+		if (p->lead.p && !matcher_lead(m, l, p)) {
 			i += p->same_lead;	/* and those after it with the same lead */
 			continue;	/* a comparison rules most out */
 		}

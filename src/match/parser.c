@@ -16,10 +16,8 @@
  */
 #include <string.h>
 #include <time.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
+#include "bytes.h"
 #include "parser.h"
 
 #define DAY (24 * 3600L)
@@ -229,151 +227,22 @@ static int parser_ymdhms(const char *s, size_t len, char sep, int *y, int *mon, 
 	return parser_valid(*y, *mon, *day, *h, *m, *sec) ? 0 : -1;
 }
 
-/*
- * Word-at-a-time scanning: the envelope's runs (host, tag, pid, fraction)
- * are found eight bytes per step instead of one, as long as eight bytes
- * are left; the last few go byte by byte, so nothing past the line is read.
- */
-#define PARSER_EACH(c) (0x0101010101010101ULL * (uint8_t)(c))
-
-/* The 8 bytes at s, the first one lowest on any host: the first match in
- * the text is then the lowest flagged byte. */
-static inline uint64_t parser_word(const char *s)
-{
-	uint64_t x;
-
-	memcpy(&x, s, sizeof(x));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	x = __builtin_bswap64(x);
-#endif
-	return x;
-}
-
-/* 0x80 in the bytes of x equal to c. A byte above a flagged one may be
- * flagged wrongly (the borrow runs upward), one below never: the lowest
- * flag is exact, and the scanners look at no other. */
-static inline uint64_t parser_eq(uint64_t x, uint8_t c)
-{
-	uint64_t y = x ^ PARSER_EACH(c);
-
-	return (y - PARSER_EACH(1)) & ~y & PARSER_EACH(0x80);
-}
-
-/* 0x80 in the bytes of x that are not '0'-'9'; exact (no carry crosses
- * a byte: at most 0x7f + 0x76). */
-static inline uint64_t parser_nondigit(uint64_t x)
-{
-	uint64_t y = x ^ PARSER_EACH('0');	/* the digits become 0-9 */
-
-	return (((y & PARSER_EACH(0x7f)) + PARSER_EACH(0x76)) | y) & PARSER_EACH(0x80);
-}
-
-static inline const char *parser_flagged(const char *s, uint64_t m)
-{
-	return s + (__builtin_ctzll(m) >> 3);
-}
-
-/* The end of the run of digits at s, a word a step: the rest of a run
- * longer than parser_digits_end() looks at itself. */
-static const char *parser_digits_more(const char *s, const char *end)
-{
-	for (; end - s >= 8; s += 8) {
-		uint64_t m = parser_nondigit(parser_word(s));
-
-		if (m)
-			return parser_flagged(s, m);
-	}
-	while (s < end && *s >= '0' && *s <= '9')
-		s++;
-	return s;
-}
-
-/* The end of the run of digits at s: a pid or a fraction fits a word. */
+/* The end of the run of digits at s (a pid, a fraction): see bytes.h. */
 static inline const char *parser_digits_end(const char *s, const char *end)
 {
-	if (end - s >= 8) {
-		uint64_t m = parser_nondigit(parser_word(s));
-
-		if (m)
-			return parser_flagged(s, m);
-		s += 8;
-	}
-	return parser_digits_more(s, end);
+	return bytes_digits_end(s, end);
 }
 
 /* The first ' ' or '[' at or after s, or end. */
 static const char *parser_word_end(const char *s, const char *end)
 {
-	for (; end - s >= 8; s += 8) {
-		uint64_t x = parser_word(s), m = parser_eq(x, ' ') | parser_eq(x, '[');
-
-		if (m)
-			return parser_flagged(s, m);
-	}
-	while (s < end && *s != ' ' && *s != '[')
-		s++;
-	return s;
-}
-
-/* The first ' ', '[' or ':' in the whole words (sixteen bytes with
- * SSE2, eight without) from *at on, or NULL with *at at the bytes left. */
-static inline const char *parser_tag_end_words(const char **at, const char *end)
-{
-	const char *s = *at;
-#ifdef __SSE2__
-	/* Tags are long ("postfix/submission/smtpd"): sixteen bytes a step
-	 * where the CPU has them, and every x86-64 has. */
-	const __m128i sp = _mm_set1_epi8(' '), lb = _mm_set1_epi8('['), co = _mm_set1_epi8(':');
-
-	for (; end - s >= 16; s += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-		__m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, lb)),
-					  _mm_cmpeq_epi8(x, co));
-		unsigned m = (unsigned)_mm_movemask_epi8(eq);
-
-		if (m)
-			return s + __builtin_ctz(m);
-	}
-#else
-	for (; end - s >= 8; s += 8) {
-		uint64_t x = parser_word(s);
-		uint64_t m = parser_eq(x, ' ') | parser_eq(x, '[') | parser_eq(x, ':');
-
-		if (m)
-			return parser_flagged(s, m);
-	}
-#endif
-	*at = s;
-	return NULL;
+	return bytes_find3(s, end, ' ', '[', '[');
 }
 
 /* The first ' ', '[' or ':' at or after s, or end. */
 static inline const char *parser_tag_end(const char *s, const char *end)
 {
-	const char *t = parser_tag_end_words(&s, end);
-
-	if (t)
-		return t;
-	while (s < end && *s != ' ' && *s != '[' && *s != ':')
-		s++;
-	return s;
-}
-
-/* The first n bytes of a word (n <= 8). */
-static inline uint64_t parser_mask(size_t n)
-{
-	return n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
-}
-
-/* Whether the n bytes at a (1 <= n <= 32, at least 8 readable) are b's. */
-static inline bool parser_same(const char *a, const char *b, size_t n)
-{
-	if (n <= 8)
-		return ((parser_word(a) ^ parser_word(b)) & parser_mask(n)) == 0;
-	for (size_t i = 0; i + 8 < n; i += 8)
-		if (parser_word(a + i) != parser_word(b + i))
-			return false;
-	return parser_word(a + n - 8) == parser_word(b + n - 8);
+	return bytes_find3(s, end, ' ', '[', ':');
 }
 
 /* The end of a fraction of a second (".123", ",5") at q, or q. */
@@ -406,7 +275,7 @@ static const char *parser_host(struct parser *p, const char *s, const char *end)
 	size_t n = pm->hostlen;
 	const char *sp;
 
-	if (n && end - s >= (ptrdiff_t)(n > 8 ? n : 8) && parser_same(s, pm->host, n))
+	if (n && end - s >= (ptrdiff_t)n && bytes_equal(s, pm->host, n))
 		return s + n;
 	sp = parser_word_end(s, end);
 	if ((sp < end && *sp == '[') || (sp > s && sp[-1] == ':'))
@@ -657,8 +526,8 @@ static int parser_zone3339(struct parser *p, const char *q, const char *end, tim
 	if (q + n >= end || q[n] != ' ')
 		return -1;
 	if (n && end - q >= 8) {
-		pm->zone3339 = parser_word(q) & parser_mask(n + 1);
-		pm->zone3339_mask = parser_mask(n + 1);
+		pm->zone3339 = bytes_word(q) & bytes_mask(n + 1);
+		pm->zone3339_mask = bytes_mask(n + 1);
 		pm->zone3339_len = (uint8_t)(n + 1);
 		pm->zone3339_off = off;
 	}
@@ -681,8 +550,8 @@ static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct lo
 
 	if (len < 19)
 		return -1;
-	if (!(pm->min3339_ok && parser_word(s) == parser_word(pm->min3339) &&
-	      parser_word(s + 8) == parser_word(pm->min3339 + 8)) &&
+	if (!(pm->min3339_ok && bytes_word(s) == bytes_word(pm->min3339) &&
+	      bytes_word(s + 8) == bytes_word(pm->min3339 + 8)) &&
 	    parser_minute3339(p, s) < 0)
 		return -1;
 	if (s[16] != ':' || (sec = parser_2digits(s + 17)) < 0 || sec > 60)
@@ -691,7 +560,7 @@ static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct lo
 	q = parser_fraction_end(s + 19, end);
 	*sh = (struct parser_shape){ .sec = 17, .frac = 20, .fracend = (size_t)(q - s) };
 	if (pm->zone3339_len && end - q >= 8 &&
-	    (parser_word(q) & pm->zone3339_mask) == pm->zone3339) {
+	    (bytes_word(q) & pm->zone3339_mask) == pm->zone3339) {
 		out->time = utc - pm->zone3339_off;
 		return parser_after_stamp(p, q + pm->zone3339_len, end, out, sh);
 	}
@@ -786,37 +655,12 @@ static void parser_exim_msg(struct parser *p, struct logline *out)
  * one answer, and the long way, cached or not, the same.
  */
 
-/* The 1st to 4th sixteen bytes at s fit the template: byte - lo <= span,
- * unsigned, which is lo <= byte <= lo + span. */
+/* The 1st to 4th sixteen bytes at s fit the template. */
 static inline bool parser_fits(const struct parser *p, const char *s)
 {
 	const struct parser_memo *pm = parser_memo_c(p);
 
-#ifdef __SSE2__
-	const __m128i *lo = (const __m128i *)(const void *)pm->tpl_lo;
-	const __m128i *span = (const __m128i *)(const void *)pm->tpl_span;
-	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i out = _mm_subs_epu8(_mm_sub_epi8(x, lo[0]), span[0]);
-
-	if (pm->tpl_chunks > 1) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
-		out = _mm_or_si128(out, _mm_subs_epu8(_mm_sub_epi8(x, lo[1]), span[1]));
-	}
-	if (pm->tpl_chunks > 2) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)(s + 32));
-		out = _mm_or_si128(out, _mm_subs_epu8(_mm_sub_epi8(x, lo[2]), span[2]));
-	}
-	if (pm->tpl_chunks > 3) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)(s + 48));
-		out = _mm_or_si128(out, _mm_subs_epu8(_mm_sub_epi8(x, lo[3]), span[3]));
-	}
-	return _mm_movemask_epi8(_mm_cmpeq_epi8(out, _mm_setzero_si128())) == 0xffff;
-#else
-	for (size_t i = 0; i < pm->tpl_len; i++)
-		if ((uint8_t)((uint8_t)s[i] - pm->tpl_lo[i]) > pm->tpl_span[i])
-			return false;
-	return true;
-#endif
+	return bytes_in_ranges(s, pm->tpl_lo, pm->tpl_span, pm->tpl_chunks);
 }
 
 /* Whether a classic stamp's minute starting at t (UTC) may be a template
@@ -944,7 +788,7 @@ static int parser_fast_exim(struct parser *p, struct logline *out)
  * then has no loop but this one, and needs no registers saved. */
 static inline const char *parser_fast_tag_end(const char *s, const char *end)
 {
-	return parser_tag_end_words(&s, end);
+	return bytes_find3_blocks(&s, end, ' ', '[', ':');
 }
 
 /* The 2 bytes at s, the first one lowest. */
@@ -975,10 +819,10 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 	if (!t || t == tag || end - t < 11 || *t != '[')
 		return parser_slow(p, line, end, now, out);
 	/* a pid of one to seven digits, then "]:" inside the 11 bytes */
-	m = parser_nondigit(parser_word(t + 1));
+	m = bytes_nondigit(bytes_word(t + 1));
 	if (!m || (m & 0x80))
 		return parser_slow(p, line, end, now, out);
-	d = parser_flagged(t + 1, m);
+	d = bytes_flagged(t + 1, m);
 	if (parser_half(d) != (']' | ':' << 8))
 		return parser_slow(p, line, end, now, out);
 	d += 2 + (d[2] == ' ');

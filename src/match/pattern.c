@@ -221,10 +221,6 @@ static int pattern_set_literals(struct patternset *ps, struct pattern *p)
 	p->lead = l.lead;
 	p->lead_len = (uint32_t)l.lead_len;
 	p->lead_at = l.lead_at;
-	if (l.lead_len >= 8) {
-		memcpy(&p->lead_a, l.lead, 8);
-		memcpy(&p->lead_b, l.lead + l.lead_len - 8, 8);
-	}
 	p->lead_skip = (uint32_t)l.lead_skip;
 	if (!l.needle)
 		return 0;
