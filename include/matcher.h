@@ -5,8 +5,6 @@
 #ifndef SPAMWRATH_MATCHER_H
 #define SPAMWRATH_MATCHER_H
 
-#include "candidates.h"
-#include "needle.h"
 #include "parser.h"
 #include "pattern.h"
 
@@ -22,6 +20,7 @@ struct match {
 	struct slice cap[CAP_COUNT];
 };
 
+struct candidates;
 struct matcher_needle;
 
 struct matcher {
@@ -34,7 +33,8 @@ struct matcher {
 	struct candidates *cands;
 	uint32_t gen;		/* of the line being matched */
 	struct matcher_needle *needles;	/* one per needle of ps (matcher.c) */
-	needle_find_fn *find;	/* needle_finder(NEEDLE_BEST), chosen once */
+	/* needle.c's finder for this CPU, chosen once */
+	bool (*find)(const char *hay, size_t n, const char *s, size_t len, size_t anchor);
 	uint32_t token_gen;	/* the line whose leading token was measured */
 	size_t token;		/* ... and its length */
 	uint64_t limit_hits;	/* matches abandoned at the match limit */

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "candidates.h"
+#include "literal.h"
 
 #define TAG_SLOTS 1024
 #define TAG_MAX 63

@@ -14,7 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "candidates.h"
+#include "literal.h"
 #include "matcher.h"
+#include "needle.h"
 
 /*
  * What the matcher knows of one needle. A needle only saves work on the
