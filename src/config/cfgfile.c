@@ -11,7 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "cfgfile.h"
+
+/* Room for each fread() of a file being read whole, at least. */
+#define CFGFILE_READ_MIN 4096
 
 struct cfgloc {
 	char *sec, *title, *key;	/* key NULL: the section itself */
@@ -120,15 +124,8 @@ static int cfgfile_note(struct cfgfile *f, const char *sec, const char *title,
 {
 	struct cfgloc *l;
 
-	if (f->nlocs == f->caplocs) {
-		size_t cap = f->caplocs ? 2 * f->caplocs : 64;
-		struct cfgloc *v = realloc(f->locs, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		f->locs = v;
-		f->caplocs = cap;
-	}
+	if (grow(&f->locs, &f->caplocs, f->nlocs + 1, sizeof(*f->locs), 64) < 0)
+		return -1;
 	l = &f->locs[f->nlocs];
 	memset(l, 0, sizeof(*l));
 	l->sec = sec ? strdup(sec) : NULL;
@@ -262,17 +259,11 @@ static char *cfgfile_slurp(const char *path, size_t *len, struct diag *d)
 	for (;;) {
 		size_t r;
 
-		if (n + 4096 > cap) {
-			char *v = realloc(buf, cap ? 2 * cap : 8192);
-
-			if (!v) {
-				diag_error(d, path, 0, "out of memory");
-				free(buf);
-				fclose(fp);
-				return NULL;
-			}
-			buf = v;
-			cap = cap ? 2 * cap : 8192;
+		if (grow(&buf, &cap, n + CFGFILE_READ_MIN, 1, 8192) < 0) {
+			diag_error(d, path, 0, "out of memory");
+			free(buf);
+			fclose(fp);
+			return NULL;
 		}
 		r = fread(buf + n, 1, cap - n - 1, fp);
 		n += r;

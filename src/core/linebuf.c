@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "linebuf.h"
 
 void linebuf_init(struct linebuf *lb, size_t max)
@@ -68,21 +69,11 @@ static int linebuf_hold(struct linebuf *lb, const char *p, size_t n)
 		lb->skipped += n;
 		return 0;
 	}
-	if (lb->len + n > lb->cap) {
-		size_t cap = lb->cap ? lb->cap : 256;
-		char *v;
-
-		while (cap < lb->len + n)
-			cap *= 2;
-		v = realloc(lb->buf, cap);
-		if (!v) {
-			lb->skipped = lb->len + n;
-			lb->len = 0;
-			lb->skipping = true;
-			return -1;
-		}
-		lb->buf = v;
-		lb->cap = cap;
+	if (grow(&lb->buf, &lb->cap, lb->len + n, 1, 256) < 0) {
+		lb->skipped = lb->len + n;
+		lb->len = 0;
+		lb->skipping = true;
+		return -1;
 	}
 	memcpy(lb->buf + lb->len, p, n);
 	lb->len += n;

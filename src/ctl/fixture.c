@@ -11,12 +11,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "addr.h"
 #include "class.h"
 #include "fixture.h"
 #include "names.h"
 #include "pipeline.h"
 
+/* Room for each fread() of a fixture file, at least. */
+#define FIXTURE_READ_MIN 4096
 #define NO_PATTERN SIZE_MAX
 
 enum expect_kind {
@@ -130,17 +133,11 @@ static int fixture_read(const char *path, char **out, struct diag *d)
 	for (;;) {
 		size_t n;
 
-		if (cap - len < 4096) {
-			char *v = realloc(buf, cap ? 2 * cap : 65536);
-
-			if (!v) {
-				diag_error(d, path, 0, "out of memory");
-				free(buf);
-				fclose(fp);
-				return -1;
-			}
-			buf = v;
-			cap = cap ? 2 * cap : 65536;
+		if (grow(&buf, &cap, len + FIXTURE_READ_MIN, 1, 65536) < 0) {
+			diag_error(d, path, 0, "out of memory");
+			free(buf);
+			fclose(fp);
+			return -1;
 		}
 		n = fread(buf + len, 1, cap - len - 1, fp);
 		len += n;
@@ -328,15 +325,8 @@ static int fixture_expectation(struct fixture_file *f, int ln, char *line, struc
 			   "\"+ PATTERN\" or \"- PATTERN\"");
 		return -1;
 	}
-	if (f->npending == f->cappending) {
-		size_t cap = f->cappending ? 2 * f->cappending : 8;
-		struct expect *v = realloc(f->pending, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		f->pending = v;
-		f->cappending = cap;
-	}
+	if (grow(&f->pending, &f->cappending, f->npending + 1, sizeof(*f->pending), 8) < 0)
+		return -1;
 	f->pending[f->npending++] = e;
 	return 0;
 }
@@ -351,15 +341,8 @@ static int fixture_logline(struct fixture_file *f, int ln, const char *text, siz
 			   "(\"= none\" if it must give nothing)");
 		return -1;
 	}
-	if (f->nent == f->capent) {
-		size_t cap = f->capent ? 2 * f->capent : 64;
-		struct entry *v = realloc(f->ent, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		f->ent = v;
-		f->capent = cap;
-	}
+	if (grow(&f->ent, &f->capent, f->nent + 1, sizeof(*f->ent), 64) < 0)
+		return -1;
 	e = &f->ent[f->nent++];
 	*e = (struct entry){ .fileline = ln, .text = text, .len = len, .matched = NO_PATTERN };
 	e->exp = malloc(f->npending * sizeof(*e->exp));
@@ -424,16 +407,9 @@ static void fixture_event(void *ctx, const struct judge_event *e)
 
 	if (!s || (e->kind != JUDGE_OFFENCE && e->kind != JUDGE_IGNORED))
 		return;
-	if (f->nseen == f->capseen) {
-		size_t cap = f->capseen ? 2 * f->capseen : 64;
-
-		v = realloc(f->seen, cap * sizeof(*v));
-		if (!v) {
-			f->oom = true;
-			return;
-		}
-		f->seen = v;
-		f->capseen = cap;
+	if (grow(&f->seen, &f->capseen, f->nseen + 1, sizeof(*f->seen), 64) < 0) {
+		f->oom = true;
+		return;
 	}
 	v = &f->seen[f->nseen++];
 	v->line = s->origin.line;

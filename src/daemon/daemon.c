@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "grow.h"
 #include "daemon_int.h"
 #include "duration.h"
 #include "jsonout.h"
@@ -33,6 +34,8 @@
 #define DAEMON_RESOLVE_USEC (3600 * USEC_PER_SEC)
 /* judge_active_bans walks every entry: not every second. */
 #define DAEMON_ACTIVE_EVERY 10
+/* Seconds a failed compaction of the state waits: not once an iteration. */
+#define DAEMON_COMPACT_RETRY 60
 
 /* --- the judge's sink ------------------------------------------------ */
 
@@ -480,7 +483,7 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 
 		if (state_compact(dm->state, dm->pl.j, time(NULL), &d) < 0) {
 			daemon_log_diag(&d, 0, true);
-			dm->compact_retry = time(NULL) + 60;	/* not once per iteration */
+			dm->compact_retry = time(NULL) + DAEMON_COMPACT_RETRY;
 		} else {
 			dm->compact_due = false;
 		}
@@ -501,15 +504,8 @@ static int daemon_collect_ban(void *ctx, const struct judge_entry *e)
 
 	if (e->ban_until <= c->now)
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 1024;
-		struct banset_entry *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 1024) < 0)
+		return -1;
 	c->v[c->n++] = (struct banset_entry){ e->addr, e->ban_until };
 	return 0;
 }

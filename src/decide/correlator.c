@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "correlator.h"
 #include "bytes.h"
 #include "htab.h"
 #include "number.h"
 #include "spamtraps.h"
 
-#define NONE UINT32_MAX
 
 struct qrec {
 	char qid[QID_MAX + 1];
@@ -31,7 +31,7 @@ struct qrec {
 
 /* An event that names a queue id whose client is not known yet. */
 struct pend {
-	uint32_t rec;		/* NONE: free */
+	uint32_t rec;		/* HTAB_NONE: free */
 	uint32_t chain;		/* next event of the same queue id */
 	uint32_t prev, next;	/* FIFO of all events; next is the free link */
 	time_t queued;
@@ -86,8 +86,8 @@ int correlator_init(struct correlator *c, size_t max, long timeout,
 		c->t = NULL;
 		return -1;
 	}
-	c->t->rec_free = c->t->lru_head = c->t->lru_tail = NONE;
-	c->t->pend_free = c->t->fifo_head = c->t->fifo_tail = NONE;
+	c->t->rec_free = c->t->lru_head = c->t->lru_tail = HTAB_NONE;
+	c->t->pend_free = c->t->fifo_head = c->t->fifo_tail = HTAB_NONE;
 	c->max = max > UINT32_MAX - 1 ? UINT32_MAX - 1 : max;
 	c->timeout = timeout;
 	c->emit = emit;
@@ -130,11 +130,11 @@ static void corr_lru_unlink(struct corr_table *t, uint32_t i)
 {
 	struct qrec *r = &t->rec[i];
 
-	if (r->prev != NONE)
+	if (r->prev != HTAB_NONE)
 		t->rec[r->prev].next = r->next;
 	else
 		t->lru_head = r->next;
-	if (r->next != NONE)
+	if (r->next != HTAB_NONE)
 		t->rec[r->next].prev = r->prev;
 	else
 		t->lru_tail = r->prev;
@@ -144,12 +144,12 @@ static void corr_lru_push(struct corr_table *t, uint32_t i)
 {
 	struct qrec *r = &t->rec[i];
 
-	r->prev = NONE;
+	r->prev = HTAB_NONE;
 	r->next = t->lru_head;
-	if (t->lru_head != NONE)
+	if (t->lru_head != HTAB_NONE)
 		t->rec[t->lru_head].prev = i;
 	t->lru_head = i;
-	if (t->lru_tail == NONE)
+	if (t->lru_tail == HTAB_NONE)
 		t->lru_tail = i;
 }
 
@@ -169,15 +169,15 @@ static void corr_pend_release(struct corr_table *t, uint32_t k)
 {
 	struct pend *e = &t->pend[k];
 
-	if (e->prev != NONE)
+	if (e->prev != HTAB_NONE)
 		t->pend[e->prev].next = e->next;
 	else
 		t->fifo_head = e->next;
-	if (e->next != NONE)
+	if (e->next != HTAB_NONE)
 		t->pend[e->next].prev = e->prev;
 	else
 		t->fifo_tail = e->prev;
-	e->rec = NONE;
+	e->rec = HTAB_NONE;
 	e->next = t->pend_free;
 	t->pend_free = k;
 	t->waiting--;
@@ -188,14 +188,14 @@ static uint64_t corr_drop_chain(struct corr_table *t, uint32_t i)
 {
 	uint64_t n = 0;
 
-	for (uint32_t k = t->rec[i].head; k != NONE;) {
+	for (uint32_t k = t->rec[i].head; k != HTAB_NONE;) {
 		uint32_t next = t->pend[k].chain;
 
 		corr_pend_release(t, k);
 		k = next;
 		n++;
 	}
-	t->rec[i].head = t->rec[i].tail = NONE;
+	t->rec[i].head = t->rec[i].tail = HTAB_NONE;
 	return n;
 }
 
@@ -213,24 +213,6 @@ static void corr_rec_delete(struct correlator *c, uint32_t i, uint64_t *lost)
 	t->live--;
 }
 
-/* Doubles an array of records or events, never past max + 1 of them. */
-static int corr_grow(void **v, uint32_t *cap, size_t size, size_t max)
-{
-	uint32_t n = *cap ? 2 * *cap : 64;
-	void *nv;
-
-	if (n > max + 1)
-		n = (uint32_t)max + 1;
-	if (n <= *cap)
-		return -1;
-	nv = realloc(*v, (size_t)n * size);
-	if (!nv)
-		return -1;
-	*v = nv;
-	*cap = n;
-	return 0;
-}
-
 /* Drops the oldest waiting event, counted in *counter. It is the first of
  * its own queue id's chain, since both keep arrival order. */
 static void corr_pend_drop_oldest(struct correlator *c, uint64_t *counter)
@@ -240,8 +222,8 @@ static void corr_pend_drop_oldest(struct correlator *c, uint64_t *counter)
 	struct qrec *r = &t->rec[t->pend[k].rec];
 
 	r->head = t->pend[k].chain;
-	if (r->head == NONE)
-		r->tail = NONE;
+	if (r->head == HTAB_NONE)
+		r->tail = HTAB_NONE;
 	corr_pend_release(t, k);
 	(*counter)++;
 }
@@ -252,15 +234,16 @@ static uint32_t corr_rec_new(struct correlator *c, const char *qid, size_t len, 
 	struct corr_table *t = c->t;
 	uint32_t i;
 
-	if (t->live >= c->max && t->lru_tail != NONE)
+	if (t->live >= c->max && t->lru_tail != HTAB_NONE)
 		corr_rec_delete(c, t->lru_tail, &c->dropped);
-	if (t->rec_free != NONE) {
+	if (t->rec_free != HTAB_NONE) {
 		i = t->rec_free;
 		t->rec_free = t->rec[i].next;
 	} else {
 		if (t->nrec == t->caprec &&
-		    corr_grow((void **)&t->rec, &t->caprec, sizeof(*t->rec), c->max) < 0)
-			return NONE;
+		    grow32(&t->rec, &t->caprec, (size_t)t->nrec + 1, sizeof(*t->rec), 64,
+			   (uint32_t)c->max + 1) < 0)
+			return HTAB_NONE;
 		i = t->nrec++;
 	}
 	memset(&t->rec[i], 0, sizeof(t->rec[i]));
@@ -268,12 +251,12 @@ static uint32_t corr_rec_new(struct correlator *c, const char *qid, size_t len, 
 	t->rec[i].qlen = (uint8_t)len;
 	t->rec[i].hash = hash;
 	t->rec[i].seen = now;
-	t->rec[i].head = t->rec[i].tail = NONE;
+	t->rec[i].head = t->rec[i].tail = HTAB_NONE;
 	if (htab_insert(&t->idx, hash, i, corr_rehash, t) < 0) {
 		t->rec[i].qlen = 0;
 		t->rec[i].next = t->rec_free;
 		t->rec_free = i;
-		return NONE;
+		return HTAB_NONE;
 	}
 	corr_lru_push(t, i);
 	t->live++;
@@ -285,16 +268,17 @@ static uint32_t corr_pend_new(struct correlator *c)
 	struct corr_table *t = c->t;
 	uint32_t k;
 
-	if (t->waiting >= c->max && t->fifo_tail != NONE)
+	if (t->waiting >= c->max && t->fifo_tail != HTAB_NONE)
 		corr_pend_drop_oldest(c, &c->dropped);
-	if (t->pend_free != NONE) {
+	if (t->pend_free != HTAB_NONE) {
 		k = t->pend_free;
 		t->pend_free = t->pend[k].next;
 		return k;
 	}
 	if (t->npend == t->cappend &&
-	    corr_grow((void **)&t->pend, &t->cappend, sizeof(*t->pend), c->max) < 0)
-		return NONE;
+	    grow32(&t->pend, &t->cappend, (size_t)t->npend + 1, sizeof(*t->pend), 64,
+		   (uint32_t)c->max + 1) < 0)
+		return HTAB_NONE;
 	return t->npend++;
 }
 
@@ -305,23 +289,23 @@ static void corr_pend_add(struct correlator *c, uint32_t ri, const struct sighti
 	uint32_t k = corr_pend_new(c);
 	struct pend *e;
 
-	if (k == NONE) {
+	if (k == HTAB_NONE) {
 		c->dropped++;
 		return;
 	}
 	e = &t->pend[k];
 	*e = (struct pend){
-		.rec = ri, .chain = NONE, .prev = NONE, .next = t->fifo_head,
+		.rec = ri, .chain = HTAB_NONE, .prev = HTAB_NONE, .next = t->fifo_head,
 		.queued = now, .time = s->time, .origin = s->origin,
 		.pattern = s->pattern, .weight = s->weight, .cls = (uint8_t)s->cls,
 		.has_score = s->has_score, .score = s->score,
 	};
-	if (t->fifo_head != NONE)
+	if (t->fifo_head != HTAB_NONE)
 		t->pend[t->fifo_head].prev = k;
 	t->fifo_head = k;
-	if (t->fifo_tail == NONE)
+	if (t->fifo_tail == HTAB_NONE)
 		t->fifo_tail = k;
-	if (t->rec[ri].tail != NONE)
+	if (t->rec[ri].tail != HTAB_NONE)
 		t->pend[t->rec[ri].tail].chain = k;
 	else
 		t->rec[ri].head = k;
@@ -334,7 +318,7 @@ static void corr_resolve(struct correlator *c, uint32_t i)
 {
 	struct corr_table *t = c->t;
 
-	while (t->rec[i].head != NONE) {
+	while (t->rec[i].head != HTAB_NONE) {
 		uint32_t k = t->rec[i].head;
 		struct pend e = t->pend[k];
 		struct sighting s = {
@@ -344,8 +328,8 @@ static void corr_resolve(struct correlator *c, uint32_t i)
 		};
 
 		t->rec[i].head = e.chain;
-		if (e.chain == NONE)
-			t->rec[i].tail = NONE;
+		if (e.chain == HTAB_NONE)
+			t->rec[i].tail = HTAB_NONE;
 		corr_pend_release(t, k);
 		c->resolved++;
 		/* emit last: the callback may not re-enter, but keep state whole */
@@ -354,7 +338,7 @@ static void corr_resolve(struct correlator *c, uint32_t i)
 }
 
 /* The record of a queue id (hash: of the id), made when absent and
- * create is true; NONE when absent or out of memory. Inline: every line
+ * create is true; HTAB_NONE when absent or out of memory. Inline: every line
  * with a queue id asks. */
 static inline __attribute__((always_inline)) uint32_t
 corr_rec_get(struct correlator *c, const char *qid, size_t len, uint32_t hash, time_t now,
@@ -363,7 +347,7 @@ corr_rec_get(struct correlator *c, const char *qid, size_t len, uint32_t hash, t
 	struct qkey k = { qid, len, hash };
 	uint32_t ri = htab_find(&c->t->idx, hash, corr_eq, c->t, &k);
 
-	if (ri == NONE && create)
+	if (ri == HTAB_NONE && create)
 		ri = corr_rec_new(c, qid, len, hash, now);
 	return ri;
 }
@@ -386,7 +370,7 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 	struct corr_table *t = c->t;
 	struct sighting s;
 	enum class_id cls = p->cls;
-	uint32_t ri = NONE, hash = 0;
+	uint32_t ri = HTAB_NONE, hash = 0;
 	bool has_qid = qid->p && qid->len > 0 && qid->len <= QID_MAX;
 
 	if (rcpt->p && c->traps && spamtraps_match(c->traps, rcpt->p, rcpt->len))
@@ -403,7 +387,7 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 	if (has_qid) {
 		hash = htab_hash(qid->p, qid->len);
 		ri = corr_rec_get(c, qid->p, qid->len, hash, now, s.addr_ok);
-		if (ri != NONE) {
+		if (ri != HTAB_NONE) {
 			/* a record this line ends is deleted below: no move */
 			if (!p->qid_end)
 				corr_touch(t, ri, now);
@@ -431,14 +415,14 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 			      number_parse(m->cap[CAP_SCORE].p, m->cap[CAP_SCORE].len, &s.score);
 		if (addr->p) {
 			c->emit(c->ctx, &s);
-		} else if (ri != NONE && t->rec[ri].has_addr) {
+		} else if (ri != HTAB_NONE && t->rec[ri].has_addr) {
 			s.addr = t->rec[ri].addr;
 			s.addr_ok = true;
 			c->emit(c->ctx, &s);
 		} else if (has_qid && !p->qid_end) {
-			if (ri == NONE)
+			if (ri == HTAB_NONE)
 				ri = corr_rec_new(c, qid->p, qid->len, hash, now);
-			if (ri != NONE)
+			if (ri != HTAB_NONE)
 				corr_pend_add(c, ri, &s, now);
 			else
 				c->dropped++;
@@ -446,7 +430,7 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 			c->dropped++;	/* nothing names the client */
 		}
 	}
-	if (p->qid_end && ri != NONE)
+	if (p->qid_end && ri != HTAB_NONE)
 		corr_rec_delete(c, ri, &c->expired);
 }
 
@@ -454,12 +438,12 @@ void correlator_expire(struct correlator *c, time_t now)
 {
 	struct corr_table *t = c->t;
 
-	while (t->fifo_tail != NONE && t->pend[t->fifo_tail].queued + c->timeout <= now)
+	while (t->fifo_tail != HTAB_NONE && t->pend[t->fifo_tail].queued + c->timeout <= now)
 		corr_pend_drop_oldest(c, &c->expired);
-	while (t->lru_tail != NONE && t->rec[t->lru_tail].seen + c->timeout <= now)
+	while (t->lru_tail != HTAB_NONE && t->rec[t->lru_tail].seen + c->timeout <= now)
 		corr_rec_delete(c, t->lru_tail, &c->expired);
 	/* a lowered limit (reload) takes effect here */
-	while (t->live > c->max && t->lru_tail != NONE)
+	while (t->live > c->max && t->lru_tail != HTAB_NONE)
 		corr_rec_delete(c, t->lru_tail, &c->dropped);
 }
 
@@ -472,7 +456,7 @@ int correlator_walk_links(const struct correlator *c, correlator_link_fn *fn, vo
 {
 	const struct corr_table *t = c->t;
 
-	for (uint32_t i = t->lru_tail; i != NONE; i = t->rec[i].prev) {
+	for (uint32_t i = t->lru_tail; i != HTAB_NONE; i = t->rec[i].prev) {
 		const struct qrec *r = &t->rec[i];
 		int rv;
 
@@ -493,7 +477,7 @@ int correlator_link(struct correlator *c, const char *qid, size_t len, const str
 	if (len == 0 || len > QID_MAX)
 		return -1;
 	ri = corr_rec_get(c, qid, len, htab_hash(qid, len), seen, true);
-	if (ri == NONE)
+	if (ri == HTAB_NONE)
 		return -1;
 	corr_touch(c->t, ri, seen);
 	corr_set_client(c, ri, a);

@@ -15,13 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "duration.h"
 #include "htab.h"
 #include "judge.h"
 #include "names.h"
 
-#define NONE UINT32_MAX
 #define EVICT_SAMPLES 8
+/* Offences judge_walk hands out from the stack; more take an allocation. */
+#define JUDGE_WALK_INLINE 64
 /*
  * Sightings judge_offence_later keeps waiting. Each offence names an
  * address met at random: its index slot and then its entry are two cache
@@ -192,24 +194,16 @@ static struct track_more *judge_more(struct judge *j, struct track *t, bool crea
 	if (j->nfree) {
 		k = j->more_free[--j->nfree];
 	} else {
-		if (j->nmore >= j->capmore) {
-			uint32_t cap = j->capmore ? 2 * j->capmore : 256;
-			struct track_more **v = realloc(j->more, cap * sizeof(*v));
-			uint32_t *f;
+		/* more_free grows with more: a record freed always has room there */
+		uint32_t cap = j->capmore, capfree = j->capmore;
 
-			if (!v) {
-				free(m);
-				return NULL;
-			}
-			j->more = v;
-			f = realloc(j->more_free, cap * sizeof(*f));
-			if (!f) {
-				free(m);
-				return NULL;
-			}
-			j->more_free = f;
-			j->capmore = cap;
+		if (grow32(&j->more, &cap, (size_t)j->nmore + 1, sizeof(*j->more), 256,
+			   UINT32_MAX) < 0 ||
+		    grow32(&j->more_free, &capfree, cap, sizeof(*j->more_free), 256, UINT32_MAX) < 0) {
+			free(m);
+			return NULL;
 		}
+		j->capmore = capfree;
 		k = j->nmore++;
 	}
 	j->more[k] = m;
@@ -229,30 +223,16 @@ static void judge_drop_more(struct judge *j, struct track *t)
 
 static int judge_push_ban(struct track_more *m, uint32_t when)
 {
-	if (m->nbans == m->capbans) {
-		uint32_t cap = m->capbans ? 2 * m->capbans : 4;
-		uint32_t *v = realloc(m->bans, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		m->bans = v;
-		m->capbans = cap;
-	}
+	if (grow32(&m->bans, &m->capbans, (size_t)m->nbans + 1, sizeof(*m->bans), 4, UINT32_MAX) < 0)
+		return -1;
 	m->bans[m->nbans++] = when;
 	return 0;
 }
 
 static int judge_push_offence(struct track_more *m, uint32_t when, uint32_t weight)
 {
-	if (m->noffs == m->capoffs) {
-		uint32_t cap = m->capoffs ? 2 * m->capoffs : 4;
-		struct offrec *v = realloc(m->offs, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		m->offs = v;
-		m->capoffs = cap;
-	}
+	if (grow32(&m->offs, &m->capoffs, (size_t)m->noffs + 1, sizeof(*m->offs), 4, UINT32_MAX) < 0)
+		return -1;
 	m->offs[m->noffs++] = (struct offrec){ when, weight };
 	return 0;
 }
@@ -365,13 +345,13 @@ static uint64_t judge_random(struct judge *j)
 
 static void judge_evict(struct judge *j, time_t now)
 {
-	uint32_t best = NONE;
+	uint32_t best = HTAB_NONE;
 
 	for (int k = 0; k < EVICT_SAMPLES; k++) {
 		uint32_t i = (uint32_t)(judge_random(j) % j->n);
 		const struct track *a = &j->t[i];
 
-		if (best == NONE) {
+		if (best == HTAB_NONE) {
 			best = i;
 		} else {
 			const struct track *b = &j->t[best];
@@ -403,24 +383,18 @@ static uint32_t judge_add(struct judge *j, const struct addr *key, time_t now)
 	if (j->n >= j->r.max_tracked && j->n > 0)
 		judge_evict(j, now);
 	if (j->n == j->cap) {
-		size_t cap = j->cap ? 2 * (size_t)j->cap : 1024;
-		struct track *v;
+		/* up to max_tracked, unless a reload lowered it below what is there */
+		uint32_t max = j->r.max_tracked > j->cap && j->r.max_tracked < UINT32_MAX - 1 ?
+			       (uint32_t)j->r.max_tracked : UINT32_MAX - 1;
 
-		if (cap > j->r.max_tracked && j->r.max_tracked > j->cap)
-			cap = j->r.max_tracked;
-		if (cap > UINT32_MAX - 1)
-			cap = UINT32_MAX - 1;
-		v = realloc(j->t, cap * sizeof(*v));
-		if (!v)
-			return NONE;
-		j->t = v;
-		j->cap = (uint32_t)cap;
+		if (grow32(&j->t, &j->cap, (size_t)j->n + 1, sizeof(*j->t), 1024, max) < 0)
+			return HTAB_NONE;
 	}
 	i = j->n;
 	memset(&j->t[i], 0, sizeof(j->t[i]));
 	j->t[i].addr = *key;
 	if (htab_insert(&j->idx, htab_hash(key, sizeof(*key)), i, judge_rehash, j) < 0)
-		return NONE;
+		return HTAB_NONE;
 	j->n++;
 	return i;
 }
@@ -605,13 +579,13 @@ static void judge_decide(struct judge *j, const struct sighting *s, const struct
 		return;
 	}
 	i = judge_find_hashed(j, key, hash);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, key, now);
 	e = (struct judge_event){
 		.kind = JUDGE_OFFENCE, .s = s, .addr = *key, .cls = s->cls,
 		.pattern = s->pattern, .weight = weight, .time = now,
 	};
-	if (i == NONE) {
+	if (i == HTAB_NONE) {
 		/* out of memory: still report, but it cannot count */
 		judge_emit(j, &e);
 		return;
@@ -715,9 +689,9 @@ int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
 		return -1;
 	}
 	i = judge_find(j, &key);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, &key, now);
-	if (i == NONE) {
+	if (i == HTAB_NONE) {
 		*why = "out of memory";
 		return -1;
 	}
@@ -740,7 +714,7 @@ int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget)
 	judge_flush(j);
 	judge_key(j, a, &key);
 	i = judge_find(j, &key);
-	if (i == NONE || j->t[i].ban_until <= now)
+	if (i == HTAB_NONE || j->t[i].ban_until <= now)
 		return -1;
 	t = &j->t[i];
 	e.addr = t->addr;
@@ -801,7 +775,7 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 	for (uint32_t i = 0; i < j->n; i++) {
 		const struct track *t = &j->t[i];
 		const struct track_more *m = t->more ? j->more[t->more] : NULL;
-		uint32_t times[64], weights[64];
+		uint32_t times[JUDGE_WALK_INLINE], weights[JUDGE_WALK_INLINE];
 		struct judge_entry e = {
 			.addr = t->addr, .ban_until = t->ban_until, .ban_start = t->ban_start,
 			.ban_class = (enum class_id)t->ban_class, .ban_pattern = t->ban_pattern,
@@ -821,7 +795,7 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 		if (e.noffences) {
 			unsigned k = 0;
 
-			if (e.noffences > 64) {
+			if (e.noffences > JUDGE_WALK_INLINE) {
 				tp = malloc(e.noffences * sizeof(*tp));
 				wp = malloc(e.noffences * sizeof(*wp));
 				if (!tp || !wp) {
@@ -861,9 +835,9 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 	judge_flush(j);
 	i = judge_find(j, &e->addr);
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, &e->addr, now);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	t->ban_until = e->ban_until > UINT32_MAX ? UINT32_MAX : (uint32_t)e->ban_until;
@@ -897,7 +871,7 @@ static uint32_t judge_get(struct judge *j, const struct addr *key, time_t now)
 	judge_flush(j);
 	i = judge_find(j, key);
 
-	return i != NONE ? i : judge_add(j, key, now);
+	return i != HTAB_NONE ? i : judge_add(j, key, now);
 }
 
 int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, time_t until,
@@ -910,7 +884,7 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 	if (until <= now && !judge_inside((uint32_t)start, j->r.repeat_window, now))
 		return 0;
 	i = judge_get(j, key, now);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	if (t->ban_start && (uint32_t)start != t->ban_start) {
@@ -945,7 +919,7 @@ int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
 	if (!judge_inside((uint32_t)when, j->r.findtime, now))
 		return 0;
 	i = judge_get(j, key, now);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	return judge_off_push(j, t, (uint32_t)when, weight);
@@ -958,7 +932,7 @@ void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)
 	judge_flush(j);
 	i = judge_find(j, key);
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return;
 	j->t[i].ban_until = 0;
 	judge_set_banned(j, &j->t[i], false);

@@ -41,6 +41,14 @@ struct matcher_needle {
 #define MATCHER_NEEDLE_MISSES 8		/* at most this many misses in a trial ... */
 #define MATCHER_NEEDLE_TRUST 4096	/* ... earn this many lines unsearched */
 
+/* The JIT's stack for one match: it starts small and may grow to the
+ * most a regex may use on one line, past which the match counts as a
+ * limit hit (like MATCHER_MATCH_LIMIT), not as a crash. */
+#define MATCHER_JIT_STACK_START (32 * 1024)
+#define MATCHER_JIT_STACK_MAX (512 * 1024)
+/* The interpreter's counterpart (patterns PCRE2 cannot JIT). */
+#define MATCHER_DEPTH_LIMIT 1000
+
 int matcher_init(struct matcher *m, const struct patternset *ps)
 {
 	memset(m, 0, sizeof(*m));
@@ -49,7 +57,7 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 	m->needles = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needles));
 	m->md = pcre2_match_data_create(ps->max_capture + 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
-	m->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+	m->jstack = pcre2_jit_stack_create(MATCHER_JIT_STACK_START, MATCHER_JIT_STACK_MAX, NULL);
 	if (!m->md || !m->mctx || !m->jstack || !m->needles ||
 	    !(m->cands = candidates_new(ps, m->md, m->mctx))) {
 		matcher_free(m);
@@ -59,7 +67,7 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 	m->ovpairs = pcre2_get_ovector_count(m->md);
 	/* Bounds the work of one regex on one hostile line. */
 	pcre2_set_match_limit(m->mctx, MATCHER_MATCH_LIMIT);
-	pcre2_set_depth_limit(m->mctx, 1000);
+	pcre2_set_depth_limit(m->mctx, MATCHER_DEPTH_LIMIT);
 	pcre2_jit_stack_assign(m->mctx, NULL, m->jstack);
 	return 0;
 }
