@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* parser: owns the reading of one log line's envelope: timestamp, host, tag, message.
  * It knows RFC 3164 and RFC 3339 syslog, Exim's and clamav's own file formats, and infers years.
- * It must never copy or allocate per line, nor look inside the message text. */
+ * It must never copy or allocate per line, nor read the message text but Exim's own stamp and pid at its start. */
 #ifndef SPAMWRATH_PARSER_H
 #define SPAMWRATH_PARSER_H
 

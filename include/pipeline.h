@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pipeline: owns the wiring parser -> matcher -> correlator -> judge and the counters along it.
- * Replay and daemon feed it lines; what the judge decides leaves through one callback.
+ * The daemon, replay and the fixture checker feed it batches of lines; what the judge decides
+ * leaves through one callback, every event of a batch before the call returns.
  * It must never read a source nor act on a verdict: sources feed it, sinks act. */
 #ifndef SPAMWRATH_PIPELINE_H
 #define SPAMWRATH_PIPELINE_H

@@ -27,9 +27,9 @@
 /*
  * Sightings judge_offence_later keeps waiting. Each offence names an
  * address met at random: its index slot and then its entry are two cache
- * misses in a row, a tenth of a replay. A sighting's slot is prefetched
- * when it arrives, its entry when the next one arrives, and it is judged
- * when the one after that does: the lines in between hide both.
+ * misses in a row, which the CPU would sit out. A sighting's slot is
+ * prefetched when it arrives, its entry when the next one arrives, and it
+ * is judged when the one after that does: the lines in between hide both.
  */
 #define JUDGE_DEFER 2
 

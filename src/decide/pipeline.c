@@ -13,10 +13,9 @@
  * A replay or catch-up ticks every PIPELINE_TICK seconds of the log's
  * clock, every few thousand lines: a lap there takes 3 hours of log. What
  * a replay sweeps mostly still matters (a ban is remembered for
- * repeat_window, days), so a shorter lap only re-reads it: at 18 minutes
- * the sweep, touching every remembered address cold in cache, cost 8 % of
- * a 1M-line replay. Entries that stop mattering linger at most a lap,
- * and max_tracked bounds them all the same.
+ * repeat_window, days), so a shorter lap would only read it again, every
+ * remembered address cold in cache each time. Entries that stop mattering
+ * linger at most a lap, and max_tracked bounds them all the same.
  */
 #define PIPELINE_LAP_TICKS 18
 #define PIPELINE_SWEEP_MIN 1024
