@@ -32,6 +32,8 @@ struct parser {
 	size_t programlen;
 	time_t last;		/* time of the previous line, 0 before the first */
 	int first_year;		/* year for the first classic line, 0 = nearest now */
+	time_t boot;		/* the wall time journalctl's monotonic stamps count
+				 * from: this machine's boot (0: not known yet) */
 	uint64_t fast_lines;	/* lines whose head matched the last one's (parser.c):
 				 * a figure for tests and benchmarks */
 	/* What parser.c remembers of the lines before, to read the next ones
@@ -51,5 +53,10 @@ void parser_init(struct parser *p, const char *program);
  */
 int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 		 struct logline *out);
+
+/* The program whose own log (not syslog) has lines like this one, which
+ * a source then names with program = "...": "exim", "rspamd",
+ * "clamav-milter"; NULL when it is none of those. */
+const char *parser_program_hint(const char *line, size_t len);
 
 #endif

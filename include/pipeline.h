@@ -83,10 +83,14 @@ struct pipeline_line {
 	size_t len;
 	const struct logline *entry;
 	uint64_t lineno;
-	uint32_t matched;	/* set by pipeline_feed: the pattern's index, or PIPELINE_NO_MATCH */
+	/* set by pipeline_feed: the index of the pattern that matched, else
+	 * PIPELINE_NO_MATCH, or PIPELINE_UNPARSED when the line has no header
+	 * the parser reads (counted as unparsed) */
+	uint32_t matched;
 };
 
 #define PIPELINE_NO_MATCH UINT32_MAX
+#define PIPELINE_UNPARSED (UINT32_MAX - 1)
 
 /* Feeds n lines of one source in order. Every event they cause has been
  * emitted when it returns: a batch is where the judge may work a few

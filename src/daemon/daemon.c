@@ -135,6 +135,8 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	};
 
 	pipeline_feed(&dm->pl, &from, &line, 1);
+	if (line.matched == PIPELINE_UNPARSED)
+		source_unparsed(src, l->text, l->len);
 }
 
 static void daemon_close_sources(struct source **v, size_t n)

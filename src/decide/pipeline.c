@@ -217,7 +217,7 @@ static uint32_t pipeline_line(struct pipeline *pl, const struct pipeline_source 
 	if (parser_parse(from->parser, in->text, in->len, from->now, &l) < 0) {
 		pl->st.lines++;
 		pl->st.unparsed++;
-		return PIPELINE_NO_MATCH;
+		return PIPELINE_UNPARSED;
 	}
 	return pipeline_entry(pl, from, in->lineno, &l);
 }
