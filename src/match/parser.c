@@ -28,6 +28,9 @@
 #include "parser.h"
 
 #define DAY (24 * 3600L)
+/* The length of "YYYY-MM-DD?HH:MM:SS", the date and time every ISO-style
+ * stamp starts with; a fraction of a second may follow. */
+#define PARSER_YMDHMS 19
 
 /*
  * What a parser remembers of the lines before: each cache answers the
@@ -234,7 +237,7 @@ static int parser_hms(const char *s, int *h, int *m, int *sec)
 static int parser_ymdhms(const char *s, size_t len, char sep, int *y, int *mon, int *day,
 			 int *h, int *m, int *sec)
 {
-	if (len < 19 || s[4] != '-' || s[7] != '-' || s[10] != sep)
+	if (len < PARSER_YMDHMS || s[4] != '-' || s[7] != '-' || s[10] != sep)
 		return -1;
 	*y = parser_digits(s, 4);
 	*mon = parser_digits(s + 5, 2) - 1;
@@ -387,7 +390,7 @@ static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, tim
 
 	if (parser_ymdhms(s, len, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
 		return 0;
-	i = parser_skip_fraction(s, 19, len);
+	i = parser_skip_fraction(s, PARSER_YMDHMS, len);
 	/* an offset is at most 23:59 (RFC 3339's hours and minutes): any
 	 * other would move the time by days, so the text stays message */
 	if (i + 6 <= len && s[i] == ' ' && (s[i + 1] == '+' || s[i + 1] == '-') &&
@@ -584,7 +587,7 @@ static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct lo
 	int sec;
 	time_t utc;
 
-	if (len < 19)
+	if (len < PARSER_YMDHMS)
 		return -1;
 	if (!(pm->min3339_ok && bytes_word(s) == bytes_word(pm->min3339) &&
 	      bytes_word(s + 8) == bytes_word(pm->min3339 + 8)) &&
@@ -593,7 +596,7 @@ static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct lo
 	if (s[16] != ':' || (sec = parser_2digits(s + 17)) < 0 || sec > 60)
 		return -1;
 	utc = pm->min3339_utc + sec;
-	q = parser_fraction_end(s + 19, end);
+	q = parser_fraction_end(s + PARSER_YMDHMS, end);
 	*sh = (struct parser_shape){ .sec = 17, .frac = 20, .fracend = (size_t)(q - s) };
 	if (pm->zone3339_len && end - q >= 8 &&
 	    (bytes_word(q) & pm->zone3339_mask) == pm->zone3339) {
@@ -613,7 +616,7 @@ static int parser_isospace(struct parser *p, const char *s, size_t len, struct l
 
 	if (parser_ymdhms(s, len, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
 		return -1;
-	i = parser_skip_fraction(s, 19, len);
+	i = parser_skip_fraction(s, PARSER_YMDHMS, len);
 	if (i >= len || s[i] != ' ' || parser_after_stamp(p, s + i + 1, s + len, out, NULL) < 0 ||
 	    out->tag[out->taglen] != '[')
 		return -1;
@@ -990,7 +993,7 @@ const char *parser_program_hint(const char *line, size_t len)
 
 	if (parser_ymdhms(line, len, ' ', &y, &mon, &day, &h, &m, &sec) == 0) {
 		/* rspamd: "2026-11-27 06:44:16[.12345] #1234(proxy) <a1b2c3>; ..." */
-		i = parser_skip_fraction(line, 19, len);
+		i = parser_skip_fraction(line, PARSER_YMDHMS, len);
 		return len - i > 2 && line[i] == ' ' && line[i + 1] == '#' ? "rspamd" : "exim";
 	}
 	parser_init(&p, "clamav-milter");
