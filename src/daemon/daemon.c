@@ -146,6 +146,21 @@ static void daemon_close_sources(struct source **v, size_t n)
 	free(v);
 }
 
+/* Closes those of the n sources in v that are not running ones (dm->src),
+ * then frees v: a new set of sources given up. */
+static void daemon_close_new(struct daemon *dm, struct source **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool old = false;
+
+		for (size_t k = 0; k < dm->nsrc; k++)
+			old |= dm->src[k] == v[i];
+		if (!old)
+			source_close(v[i]);
+	}
+	free(v);
+}
+
 /*
  * A source that is new or changed. When a running, not taken over source
  * follows the same file or journal, the new one starts where it stands,
@@ -204,15 +219,7 @@ static struct source **daemon_open_sources(struct daemon *dm, const struct confi
 		if (!v[i])
 			v[i] = daemon_open_changed(dm, c, cfg->max_line, reused);
 		if (!v[i]) {
-			for (size_t k = 0; k < i; k++) {
-				bool old = false;
-
-				for (size_t m = 0; m < dm->nsrc; m++)
-					old |= dm->src[m] == v[k];
-				if (!old)
-					source_close(v[k]);
-			}
-			free(v);
+			daemon_close_new(dm, v, i);
 			if (reused)
 				memset(reused, 0, dm->nsrc * sizeof(*reused));
 			return NULL;
@@ -365,15 +372,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		goto failed_loaded;
 	}
 	if (pipeline_reload(&dm->pl, nlp->cfg, &nlp->ps, d) < 0) {
-		for (size_t i = 0; i < nlp->cfg->nsources; i++) {
-			bool old = false;
-
-			for (size_t k = 0; k < dm->nsrc; k++)
-				old |= dm->src[k] == nsrc[i];
-			if (!old)
-				source_close(nsrc[i]);
-		}
-		free(nsrc);
+		daemon_close_new(dm, nsrc, nlp->cfg->nsources);
 		goto failed_loaded;
 	}
 	/* committed: nothing below can fail */
