@@ -13,9 +13,7 @@
 
 #include "grow.h"
 #include "cfgfile.h"
-
-/* Room for each fread() of a file being read whole, at least. */
-#define CFGFILE_READ_MIN 4096
+#include "readfile.h"
 
 struct cfgloc {
 	char *sec, *title, *key;	/* key NULL: the section itself */
@@ -246,42 +244,6 @@ static void cfgfile_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	free(msg);
 }
 
-static char *cfgfile_slurp(const char *path, size_t *len, struct diag *d)
-{
-	FILE *fp = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!fp) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		size_t r;
-
-		if (grow(&buf, &cap, n + CFGFILE_READ_MIN, 1, 8192) < 0) {
-			diag_error(d, path, 0, "out of memory");
-			free(buf);
-			fclose(fp);
-			return NULL;
-		}
-		r = fread(buf + n, 1, cap - n - 1, fp);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		free(buf);
-		fclose(fp);
-		return NULL;
-	}
-	fclose(fp);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 int cfgfile_parse(struct cfgfile *f, const char *path, cfg_opt_t *opts, struct diag *d)
 {
 	struct scan sc;
@@ -291,7 +253,7 @@ int cfgfile_parse(struct cfgfile *f, const char *path, cfg_opt_t *opts, struct d
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	text = cfgfile_slurp(path, &len, d);
+	text = readfile(path, &len, d);
 	if (!text)
 		return -1;
 	if (memchr(text, '\0', len)) {

@@ -17,9 +17,8 @@
 #include "fixture.h"
 #include "names.h"
 #include "pipeline.h"
+#include "readfile.h"
 
-/* Room for each fread() of a fixture file, at least. */
-#define FIXTURE_READ_MIN 4096
 #define NO_PATTERN SIZE_MAX
 
 enum expect_kind {
@@ -118,42 +117,6 @@ static void fixture_file_free(struct fixture_file *f)
 	free(f->program);
 	free(f->seen);
 	free(f->buf);
-}
-
-static int fixture_read(const char *path, char **out, struct diag *d)
-{
-	FILE *fp = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (!fp) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		size_t n;
-
-		if (grow(&buf, &cap, len + FIXTURE_READ_MIN, 1, 65536) < 0) {
-			diag_error(d, path, 0, "out of memory");
-			free(buf);
-			fclose(fp);
-			return -1;
-		}
-		n = fread(buf + len, 1, cap - len - 1, fp);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		free(buf);
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
 }
 
 static size_t fixture_pattern(const struct patternset *ps, const char *name)
@@ -585,10 +548,11 @@ static bool fixture_judge(struct fixture_run *r, const struct fixture_file *f,
 int fixture_check_file(struct fixture_run *r, const char *path, struct diag *d)
 {
 	struct fixture_file f = { .path = path, .ps = r->ps };
-	size_t bad = 0;
+	size_t bad = 0, len;
 	int rc;
 
-	if (fixture_read(path, &f.buf, d) < 0)
+	f.buf = readfile(path, &len, d);
+	if (!f.buf)
 		return -1;
 	if (fixture_parse(&f, d) < 0 || fixture_replay(r, &f, d) < 0) {
 		fixture_file_free(&f);
