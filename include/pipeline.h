@@ -99,6 +99,45 @@ struct pipeline_line {
 void pipeline_feed(struct pipeline *pl, const struct pipeline_source *from,
 		   struct pipeline_line *v, size_t n);
 
+/*
+ * Lines collected one by one (as a reader cuts them) and fed together: the
+ * caller sets from, adds lines while their text stays valid, and feeds
+ * before it does not. unparsed, when set, hears of each line fed that had
+ * no header the parser reads. A line that finds no room (out of memory)
+ * goes at once, after the lines before it: none is lost.
+ */
+struct pipeline_batch {
+	struct pipeline_source from;
+	struct pipeline_line *v;
+	size_t n, cap;
+	void (*unparsed)(void *ctx, const struct pipeline_line *l);
+	void *ctx;
+};
+
+void pipeline_batch_feed(struct pipeline *pl, struct pipeline_batch *b);
+/* pipeline_batch_add when b is full. */
+void pipeline_batch_add_more(struct pipeline *pl, struct pipeline_batch *b, const char *text,
+			     size_t len, const struct logline *entry, uint64_t lineno);
+
+/* Inline: a replay adds every line of a file. */
+static inline void pipeline_batch_add(struct pipeline *pl, struct pipeline_batch *b,
+				      const char *text, size_t len, const struct logline *entry,
+				      uint64_t lineno)
+{
+	struct pipeline_line *l;
+
+	if (b->n == b->cap) {
+		pipeline_batch_add_more(pl, b, text, len, entry, lineno);
+		return;
+	}
+	l = &b->v[b->n++];
+	l->text = text;
+	l->len = len;
+	l->entry = entry;
+	l->lineno = lineno;
+}
+void pipeline_batch_free(struct pipeline_batch *b);
+
 /* Housekeeping at time now: expiry of links, waiting events, memory. */
 void pipeline_tick(struct pipeline *pl, time_t now);
 

@@ -7,7 +7,6 @@
 
 #include <zlib.h>
 
-#include "grow.h"
 #include "linebuf.h"
 #include "names.h"
 #include "replay.h"
@@ -23,10 +22,8 @@
 struct replay_ctx {
 	struct pipeline *pl;
 	struct parser parser;
-	struct pipeline_source from;
+	struct pipeline_batch batch;
 	uint64_t lineno;
-	struct pipeline_line *batch;
-	size_t n, cap;
 	uint64_t unparsed;
 	const char *hint;	/* the program the first unparsed line looks like */
 };
@@ -188,38 +185,19 @@ static void replay_close(struct replay_in *in)
 		close(in->fd);
 }
 
-/* Judges the lines collected so far, and notes those without a header. */
-static void replay_feed(struct replay_ctx *rc)
+static void replay_unparsed(void *ctx, const struct pipeline_line *l)
 {
-	pipeline_feed(rc->pl, &rc->from, rc->batch, rc->n);
-	for (size_t i = 0; i < rc->n; i++)
-		if (rc->batch[i].matched == PIPELINE_UNPARSED && rc->unparsed++ == 0)
-			rc->hint = parser_program_hint(rc->batch[i].text, rc->batch[i].len);
-	rc->n = 0;
+	struct replay_ctx *rc = ctx;
+
+	if (rc->unparsed++ == 0)
+		rc->hint = parser_program_hint(l->text, l->len);
 }
 
 static void replay_line(void *ctx, const char *line, size_t len, bool too_long)
 {
 	struct replay_ctx *rc = ctx;
-	struct pipeline_line *l;
 
-	if (rc->n == rc->cap && grow(&rc->batch, &rc->cap, rc->n + 1, sizeof(*rc->batch), 256) < 0)
-		replay_feed(rc);	/* no room: the lines so far go now */
-	if (rc->n == rc->cap) {
-		struct pipeline_line one = { too_long ? NULL : line, len, NULL, ++rc->lineno, 0 };
-		struct pipeline_line *saved = rc->batch;
-
-		rc->batch = &one;	/* and this one alone */
-		rc->n = 1;
-		replay_feed(rc);
-		rc->batch = saved;
-		return;
-	}
-	l = &rc->batch[rc->n++];
-	l->text = too_long ? NULL : line;
-	l->len = len;
-	l->entry = NULL;
-	l->lineno = ++rc->lineno;
+	pipeline_batch_add(rc->pl, &rc->batch, too_long ? NULL : line, len, NULL, ++rc->lineno);
 }
 
 /* A file whose lines mostly have no header: matched by nothing, silently,
@@ -251,9 +229,12 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 
 	parser_init(&rc.parser, o->program);
 	rc.parser.first_year = o->year;
-	rc.from = (struct pipeline_source){
-		.name = names_intern(path, strlen(path)), .parser = &rc.parser, .now = time(NULL),
-		.clock = PIPELINE_LINE,
+	rc.batch = (struct pipeline_batch){
+		.from = {
+			.name = names_intern(path, strlen(path)), .parser = &rc.parser,
+			.now = time(NULL), .clock = PIPELINE_LINE,
+		},
+		.unparsed = replay_unparsed, .ctx = &rc,
 	};
 	in.fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (in.fd < 0) {
@@ -271,14 +252,14 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 	for (n = replay_first(&in, buf, d); n > 0; n = replay_next(&in, buf, d)) {
 		if (linebuf_push(&lb, buf, (size_t)n, replay_line, &rc) < 0)
 			diag_warn(d, path, 0, "out of memory: a line was skipped");
-		replay_feed(&rc);	/* before buf is read into again */
+		pipeline_batch_feed(pl, &rc.batch);	/* before buf is read into again */
 	}
 	linebuf_finish(&lb, replay_line, &rc);
-	replay_feed(&rc);
+	pipeline_batch_feed(pl, &rc.batch);
 	if (!o->program)
 		replay_tell_unparsed(&rc, path, d);
 	linebuf_free(&lb);
-	free(rc.batch);
+	pipeline_batch_free(&rc.batch);
 	free(buf);
 	replay_close(&in);
 	return n < 0 ? -1 : 0;

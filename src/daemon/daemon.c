@@ -156,21 +156,37 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 
 /* --- sources --------------------------------------------------------- */
 
+static void daemon_unparsed(void *ctx, const struct pipeline_line *l)
+{
+	struct daemon *dm = ctx;
+
+	source_unparsed(dm->batch_src, l->text, l->len);
+}
+
+/* A source's lines go to the pipeline a read at a time (l NULL ends one),
+ * so that the judge can work ahead within it; lines of another source or
+ * clock start a batch of their own. */
 static void daemon_on_line(void *ctx, struct source *src, const struct source_line *l)
 {
 	struct daemon *dm = ctx;
-	struct pipeline_source from = {
-		.name = src->name_id, .parser = &src->parser, .now = l->arrival,
-		.clock = l->catchup ? PIPELINE_CATCHUP : l->entry ? PIPELINE_LINE : PIPELINE_ARRIVAL,
-	};
-	struct pipeline_line line = {
-		.text = l->too_long ? NULL : l->text, .len = l->len,
-		.entry = l->too_long ? NULL : l->entry, .lineno = l->lineno,
-	};
+	struct pipeline_batch *b = &dm->batch;
+	enum pipeline_clock clock;
 
-	pipeline_feed(&dm->pl, &from, &line, 1);
-	if (line.matched == PIPELINE_UNPARSED)
-		source_unparsed(src, l->text, l->len);
+	if (!l) {
+		pipeline_batch_feed(&dm->pl, b);
+		return;
+	}
+	clock = l->catchup ? PIPELINE_CATCHUP : l->entry ? PIPELINE_LINE : PIPELINE_ARRIVAL;
+	if (b->n && (src != dm->batch_src || clock != b->from.clock || l->arrival != b->from.now))
+		pipeline_batch_feed(&dm->pl, b);
+	if (b->n == 0) {
+		b->from = (struct pipeline_source){
+			.name = src->name_id, .parser = &src->parser, .now = l->arrival, .clock = clock,
+		};
+		dm->batch_src = src;
+	}
+	pipeline_batch_add(&dm->pl, b, l->too_long ? NULL : l->text, l->len,
+			   l->too_long ? NULL : l->entry, l->lineno);
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
@@ -663,6 +679,8 @@ static int daemon_start(struct daemon *dm)
 		if (!dm->ban)
 			return -1;
 	}
+	dm->batch.unparsed = daemon_unparsed;
+	dm->batch.ctx = dm;
 	rc = pipeline_init(&dm->pl, cfg, &dm->cur->ps, daemon_on_event, dm, &d);
 	daemon_log_diag(&d, 0, rc < 0);
 	diag_free(&d);
@@ -720,6 +738,7 @@ static void daemon_stop(struct daemon *dm)
 	resolver_free(dm->res);
 	if (dm->pl_ready)
 		pipeline_free(&dm->pl);
+	pipeline_batch_free(&dm->batch);
 	if (dm->cur && dm->cur->cfg)
 		loader_free(dm->cur);
 	free(dm->cur);

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "pipeline.h"
 
 /* Housekeeping runs when the clock has moved this far (seconds). */
@@ -229,6 +230,44 @@ void pipeline_feed(struct pipeline *pl, const struct pipeline_source *from,
 	for (size_t i = 0; i < n; i++)
 		v[i].matched = pipeline_line(pl, from, &v[i]);
 	judge_flush(pl->j);
+}
+
+/* Feeds the n lines at v as b's, and reports the unparsed ones. */
+static void pipeline_batch_run(struct pipeline *pl, struct pipeline_batch *b,
+			       struct pipeline_line *v, size_t n)
+{
+	uint64_t unparsed = pl->st.unparsed;
+
+	pipeline_feed(pl, &b->from, v, n);
+	for (size_t i = 0; b->unparsed && pl->st.unparsed != unparsed && i < n; i++)
+		if (v[i].matched == PIPELINE_UNPARSED)
+			b->unparsed(b->ctx, &v[i]);
+}
+
+void pipeline_batch_feed(struct pipeline *pl, struct pipeline_batch *b)
+{
+	pipeline_batch_run(pl, b, b->v, b->n);
+	b->n = 0;
+}
+
+void pipeline_batch_add_more(struct pipeline *pl, struct pipeline_batch *b, const char *text,
+			     size_t len, const struct logline *entry, uint64_t lineno)
+{
+	if (grow(&b->v, &b->cap, b->n + 1, sizeof(*b->v), 256) < 0) {
+		struct pipeline_line one = { text, len, entry, lineno, 0 };
+
+		pipeline_batch_feed(pl, b);
+		pipeline_batch_run(pl, b, &one, 1);
+		return;
+	}
+	pipeline_batch_add(pl, b, text, len, entry, lineno);
+}
+
+void pipeline_batch_free(struct pipeline_batch *b)
+{
+	free(b->v);
+	b->v = NULL;
+	b->n = b->cap = 0;
 }
 
 void pipeline_tick(struct pipeline *pl, time_t now)
