@@ -45,7 +45,7 @@ static int spamtraps_u16cmp(const void *a, const void *b)
 
 /*
  * Where a recipient of this length, first and last byte has its bit in
- * trap_full. The bytes count with bit 0x20 set: a byte and its lower
+ * full. The bytes count with bit 0x20 set: a byte and its lower
  * case agree there, so an entry that matches a recipient, whatever its
  * case, has set the same bit.
  */
