@@ -11,8 +11,8 @@
 /*
  * Makes the array *pv (a pointer to a T *) of *cap elements of elem bytes
  * hold at least need: doubles *cap (first when 0) until it does, then
- * reallocates. 0, or -1 (no memory, or a size past SIZE_MAX) with *pv and
- * *cap untouched.
+ * reallocates. 0, or -1 (no memory, or a size past PTRDIFF_MAX bytes) with
+ * *pv and *cap untouched.
  */
 int grow(void *pv, size_t *cap, size_t need, size_t elem, size_t first);
 

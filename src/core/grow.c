@@ -22,7 +22,8 @@ static int grow_to(void *pv, size_t n, size_t elem)
 {
 	void *v;
 
-	if (elem && n > SIZE_MAX / elem)
+	/* no object may be larger than PTRDIFF_MAX bytes */
+	if (elem && n > (size_t)PTRDIFF_MAX / elem)
 		return -1;
 	memcpy(&v, pv, sizeof(v));
 	v = realloc(v, n * elem);

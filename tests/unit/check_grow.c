@@ -29,7 +29,8 @@ START_TEST(doubles)
 }
 END_TEST
 
-/* A size past SIZE_MAX fails and leaves the array as it was. */
+/* A size no object may have fails, without asking for it, and leaves the
+ * array as it was. */
 START_TEST(overflow)
 {
 	char *v = malloc(4);
