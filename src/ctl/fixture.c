@@ -429,7 +429,7 @@ static int fixture_replay(struct fixture_run *r, struct fixture_file *f, struct 
 	};
 	pipeline_feed(&pl, &from, lines, f->nent);
 	for (size_t i = 0; i < f->nent; i++)
-		if (lines[i].matched != PIPELINE_NO_MATCH)
+		if (lines[i].matched < r->ps->n)	/* not NO_MATCH nor UNPARSED */
 			f->ent[i].matched = lines[i].matched;
 	pipeline_free(&pl);
 	free(lines);
