@@ -82,7 +82,8 @@ struct pipeline_line {
 	const char *text;
 	size_t len;
 	const struct logline *entry;
-	uint64_t lineno;
+	uint64_t lineno;	/* with where: struct origin's line */
+	uint32_t where;		/* struct origin's where (0: none) */
 	/* set by pipeline_feed: the index of the pattern that matched, else
 	 * PIPELINE_NO_MATCH, or PIPELINE_UNPARSED when the line has no header
 	 * the parser reads (counted as unparsed) */
@@ -117,23 +118,25 @@ struct pipeline_batch {
 void pipeline_batch_feed(struct pipeline *pl, struct pipeline_batch *b);
 /* pipeline_batch_add when b is full. */
 void pipeline_batch_add_more(struct pipeline *pl, struct pipeline_batch *b, const char *text,
-			     size_t len, const struct logline *entry, uint64_t lineno);
+			     size_t len, const struct logline *entry, uint32_t where,
+			     uint64_t lineno);
 
 /* Inline: a replay adds every line of a file. */
 static inline void pipeline_batch_add(struct pipeline *pl, struct pipeline_batch *b,
 				      const char *text, size_t len, const struct logline *entry,
-				      uint64_t lineno)
+				      uint32_t where, uint64_t lineno)
 {
 	struct pipeline_line *l;
 
 	if (b->n == b->cap) {
-		pipeline_batch_add_more(pl, b, text, len, entry, lineno);
+		pipeline_batch_add_more(pl, b, text, len, entry, where, lineno);
 		return;
 	}
 	l = &b->v[b->n++];
 	l->text = text;
 	l->len = len;
 	l->entry = entry;
+	l->where = where;
 	l->lineno = lineno;
 }
 void pipeline_batch_free(struct pipeline_batch *b);

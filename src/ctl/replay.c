@@ -197,7 +197,7 @@ static void replay_line(void *ctx, const char *line, size_t len, bool too_long)
 {
 	struct replay_ctx *rc = ctx;
 
-	pipeline_batch_add(rc->pl, &rc->batch, too_long ? NULL : line, len, NULL, ++rc->lineno);
+	pipeline_batch_add(rc->pl, &rc->batch, too_long ? NULL : line, len, NULL, 0, ++rc->lineno);
 }
 
 /* A file whose lines mostly have no header: matched by nothing, silently,

@@ -168,10 +168,9 @@ static void pipeline_housekeep(struct pipeline *pl, time_t now, size_t lap, size
 
 /* The judging part, once the line is split and its clock chosen: the
  * pattern that matched, or PIPELINE_NO_MATCH. */
-static uint32_t pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
+static uint32_t pipeline_judge_line(struct pipeline *pl, const struct origin *o,
 				    const struct logline *l)
 {
-	struct origin o = { source, lineno };
 	struct match m;
 
 	pl->st.lines++;
@@ -181,13 +180,15 @@ static uint32_t pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64
 		return PIPELINE_NO_MATCH;
 	pl->st.matched++;
 	pl->st.hits[m.index]++;
-	correlator_feed(&pl->c, &m, &o, l->time);
+	correlator_feed(&pl->c, &m, o, l->time);
 	return (uint32_t)m.index;
 }
 
 static uint32_t pipeline_entry(struct pipeline *pl, const struct pipeline_source *from,
-			       uint64_t lineno, const struct logline *l)
+			       const struct pipeline_line *in, const struct logline *l)
 {
+	struct origin o = { .source = from->name, .where = in->where, .line = in->lineno };
+
 	if (from->clock == PIPELINE_CATCHUP && l->time + pl->cfg->findtime <= from->now) {
 		/* it could only make a ban that has run out, or count
 		 * towards none: the judge does not see it */
@@ -199,9 +200,9 @@ static uint32_t pipeline_entry(struct pipeline *pl, const struct pipeline_source
 		struct logline at = *l;
 
 		at.time = from->now;
-		return pipeline_judge_line(pl, from->name, lineno, &at);
+		return pipeline_judge_line(pl, &o, &at);
 	}
-	return pipeline_judge_line(pl, from->name, lineno, l);
+	return pipeline_judge_line(pl, &o, l);
 }
 
 static uint32_t pipeline_line(struct pipeline *pl, const struct pipeline_source *from,
@@ -210,7 +211,7 @@ static uint32_t pipeline_line(struct pipeline *pl, const struct pipeline_source 
 	struct logline l;
 
 	if (in->entry)
-		return pipeline_entry(pl, from, in->lineno, in->entry);
+		return pipeline_entry(pl, from, in, in->entry);
 	if (!in->text || in->len > pl->cfg->max_line) {
 		pl->st.lines++;
 		pl->st.skipped++;
@@ -221,7 +222,7 @@ static uint32_t pipeline_line(struct pipeline *pl, const struct pipeline_source 
 		pl->st.unparsed++;
 		return PIPELINE_UNPARSED;
 	}
-	return pipeline_entry(pl, from, in->lineno, &l);
+	return pipeline_entry(pl, from, in, &l);
 }
 
 void pipeline_feed(struct pipeline *pl, const struct pipeline_source *from,
@@ -251,16 +252,19 @@ void pipeline_batch_feed(struct pipeline *pl, struct pipeline_batch *b)
 }
 
 void pipeline_batch_add_more(struct pipeline *pl, struct pipeline_batch *b, const char *text,
-			     size_t len, const struct logline *entry, uint64_t lineno)
+			     size_t len, const struct logline *entry, uint32_t where,
+			     uint64_t lineno)
 {
 	if (grow(&b->v, &b->cap, b->n + 1, sizeof(*b->v), 256) < 0) {
-		struct pipeline_line one = { text, len, entry, lineno, 0 };
+		struct pipeline_line one = {
+			.text = text, .len = len, .entry = entry, .lineno = lineno, .where = where,
+		};
 
 		pipeline_batch_feed(pl, b);
 		pipeline_batch_run(pl, b, &one, 1);
 		return;
 	}
-	pipeline_batch_add(pl, b, text, len, entry, lineno);
+	pipeline_batch_add(pl, b, text, len, entry, where, lineno);
 }
 
 void pipeline_batch_free(struct pipeline_batch *b)
