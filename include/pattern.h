@@ -52,6 +52,10 @@ struct pattern {
 	enum class_id cls;
 	uint32_t weight;	/* factor on the class weight, thousandths */
 	bool qid_end;		/* the line ends its queue id (Postfix "removed") */
+	bool enabled;		/* tried at all (pattern key, then enable_patterns/
+				 * disable_patterns of the configuration) */
+	bool note;		/* no offence in itself: see judge.h */
+	bool accepted;		/* context: the line shows the client's mail accepted */
 	char **programs;	/* fnmatch globs against the syslog tag */
 	size_t nprograms;
 	char *source;		/* the regex as written */
@@ -96,5 +100,13 @@ void patternset_free(struct patternset *ps);
 
 /* True when the pattern applies to lines with this tag. */
 bool pattern_wants_tag(const struct pattern *p, const char *tag);
+
+/*
+ * Turns the named patterns on (enable) or off (disable), after what their
+ * files say; where is the configuration's name for the errors. 0, or -1
+ * with a reason in d for each name no loaded pattern has.
+ */
+int patternset_choose(struct patternset *ps, char *const *enable, size_t nenable,
+		      char *const *disable, size_t ndisable, const char *where, struct diag *d);
 
 #endif

@@ -75,6 +75,8 @@ struct fixture_file {
 	char **traps;
 	size_t ntraps;
 	bool have_traps;
+	size_t *enable;		/* @enable: patterns (indexes) tried although disabled */
+	size_t nenable;
 	struct seen *seen;
 	size_t nseen, capseen;
 	bool oom;
@@ -113,6 +115,7 @@ static void fixture_file_free(struct fixture_file *f)
 	for (size_t i = 0; i < f->ntraps; i++)
 		free(f->traps[i]);
 	free(f->traps);
+	free(f->enable);
 	free(f->program);
 	free(f->seen);
 	free(f->buf);
@@ -214,6 +217,17 @@ static size_t fixture_words(char *s, char **w, size_t max)
 	return n;
 }
 
+static int fixture_pattern_word(struct fixture_file *f, int ln, const char *name, size_t *out,
+				struct diag *d)
+{
+	*out = fixture_pattern(f->ps, name);
+	if (*out == NO_PATTERN) {
+		diag_error(d, f->path, ln, "no pattern named \"%s\" is loaded", name);
+		return -1;
+	}
+	return 0;
+}
+
 static int fixture_setting(struct fixture_file *f, int ln, char *line, struct diag *d)
 {
 	char *w[64];
@@ -261,20 +275,22 @@ static int fixture_setting(struct fixture_file *f, int ln, char *line, struct di
 		}
 		return 0;
 	}
-	diag_error(d, f->path, ln, "unknown setting (@program TAG, @year YEAR, @spamtraps ADDR...)");
+	if (n >= 2 && n <= 64 && strcmp(w[0], "enable") == 0) {
+		size_t *v = realloc(f->enable, (f->nenable + n - 1) * sizeof(*v));
+
+		if (!v)
+			return -1;
+		f->enable = v;
+		for (size_t i = 1; i < n; i++)
+			if (fixture_pattern_word(f, ln, w[i], &f->enable[f->nenable++], d) < 0)
+				return -1;
+		return 0;
+	}
+	diag_error(d, f->path, ln, "unknown setting (@program TAG, @year YEAR, @spamtraps ADDR..., "
+		   "@enable PATTERN...)");
 	return -1;
 }
 
-static int fixture_pattern_word(struct fixture_file *f, int ln, const char *name, size_t *out,
-				struct diag *d)
-{
-	*out = fixture_pattern(f->ps, name);
-	if (*out == NO_PATTERN) {
-		diag_error(d, f->path, ln, "no pattern named \"%s\" is loaded", name);
-		return -1;
-	}
-	return 0;
-}
 
 /* The optional fourth word of "= ADDRESS CLASS PATTERN VERDICT". */
 static int fixture_verdict(struct fixture_file *f, int ln, const char *w, struct expect *e,
@@ -464,12 +480,29 @@ static int fixture_replay(struct fixture_run *r, struct fixture_file *f, struct 
 	uint32_t source = names_intern(f->path, strlen(f->path));
 	uint64_t *seen = calloc(r->ps->n ? r->ps->n : 1, sizeof(*seen));
 	time_t now = time(NULL);
+	int rc;
 
 	if (!seen) {
 		diag_error(d, f->path, 0, "out of memory");
 		return -1;
 	}
-	if (pipeline_init(&pl, r->cfg, r->ps, fixture_event, f, d) < 0) {
+	bool *was = calloc(f->nenable ? f->nenable : 1, sizeof(*was));
+
+	if (!was) {
+		diag_error(d, f->path, 0, "out of memory");
+		free(seen);
+		return -1;
+	}
+	/* for this file's pipeline only: the matcher reads it once, at init */
+	for (size_t i = 0; i < f->nenable; i++) {
+		was[i] = r->ps->v[f->enable[i]].enabled;
+		r->ps->v[f->enable[i]].enabled = true;
+	}
+	rc = pipeline_init(&pl, r->cfg, r->ps, fixture_event, f, d);
+	for (size_t i = f->nenable; i-- > 0;)
+		r->ps->v[f->enable[i]].enabled = was[i];
+	free(was);
+	if (rc < 0) {
 		free(seen);
 		return -1;
 	}
