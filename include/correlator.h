@@ -13,10 +13,13 @@
 #include "class.h"
 #include "matcher.h"
 
-/* Where a line came from: an interned source or file name and a line number. */
+/* Where a line came from: an interned source or file name, a line number,
+ * and the process that wrote it (its syslog pid or Exim's "[pid]"), 0
+ * when the line does not say. */
 struct origin {
 	uint32_t source;
 	uint64_t line;
+	uint32_t pid;
 };
 
 /* A matched line with its client, ready for the judge. */
@@ -32,6 +35,10 @@ struct sighting {
 	size_t addr_len;
 	bool has_score;
 	double score;
+	bool note;		/* the pattern's note = yes */
+	bool accepted;		/* no offence: mail from the client was accepted
+				 * (an accepted = yes context pattern) */
+	uint64_t qid_key;	/* the message's queue id digested, 0: none */
 };
 
 typedef void correlator_emit_fn(void *ctx, const struct sighting *s);

@@ -37,6 +37,7 @@ struct pend {
 	uint32_t pattern, weight;
 	uint8_t cls;
 	bool has_score;
+	bool note;
 	double score;
 };
 
@@ -637,7 +638,7 @@ static void corr_pend_add(struct correlator *c, uint32_t ri, const struct sighti
 		.rec = ri, .chain = NONE, .prev = NONE, .next = t->fifo_head,
 		.queued = now, .time = s->time, .origin = s->origin,
 		.pattern = s->pattern, .weight = s->weight, .cls = (uint8_t)s->cls,
-		.has_score = s->has_score, .score = s->score,
+		.has_score = s->has_score, .note = s->note, .score = s->score,
 	};
 	if (t->fifo_head != NONE)
 		t->pend[t->fifo_head].prev = k;
@@ -652,6 +653,25 @@ static void corr_pend_add(struct correlator *c, uint32_t ri, const struct sighti
 	t->waiting++;
 }
 
+/*
+ * A queue id as the judge compares messages: a fixed 64-bit digest
+ * (FNV-1a, then a final mix), never 0. Fixed, unlike htab_hash's seed, so
+ * that a replay decides the same each time; the judge compares it only
+ * together with the client's address and the class, so a collision would
+ * merge two messages of one client and class, never two clients.
+ */
+static uint64_t corr_qid_key(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
 /* The client of record i is now known: every waiting event gets it. */
 static void corr_resolve(struct correlator *c, uint32_t i)
 {
@@ -664,6 +684,7 @@ static void corr_resolve(struct correlator *c, uint32_t i)
 			.time = e.time, .origin = e.origin, .cls = (enum class_id)e.cls,
 			.pattern = e.pattern, .weight = e.weight, .addr_ok = true,
 			.addr = t->rec[i].addr, .has_score = e.has_score, .score = e.score,
+			.note = e.note, .qid_key = corr_qid_key(t->rec[i].qid, t->rec[i].qlen),
 		};
 
 		t->rec[i].head = e.chain;
@@ -741,6 +762,26 @@ static void corr_set_client(struct correlator *c, uint32_t ri, const struct addr
 	corr_resolve(c, ri);
 }
 
+/* The judge learns that mail from s's client was accepted (an accepted
+ * = yes context line): no offence, but its notes go. */
+static void corr_emit_accepted(struct correlator *c, struct sighting *s,
+			       const struct pattern *p, const struct origin *o, time_t now)
+{
+	s->time = now;
+	s->origin = *o;
+	s->cls = CLASS_CONTEXT;
+	s->pattern = p->name;
+	s->weight = 0;
+	s->addr_text = NULL;
+	s->addr_len = 0;
+	s->has_score = false;
+	s->score = 0;
+	s->note = false;
+	s->accepted = true;
+	s->qid_key = 0;
+	c->emit(c->ctx, s);
+}
+
 void correlator_feed(struct correlator *c, const struct match *m, const struct origin *o,
 		     time_t now)
 {
@@ -756,8 +797,9 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 
 	if (rcpt->p && correlator_is_trap(c, rcpt->p, rcpt->len))
 		cls = CLASS_SPAMTRAP;
-	/* a context line without a queue id links nothing and tells no one */
-	if (cls == CLASS_CONTEXT && !has_qid)
+	/* a context line without a queue id links nothing and tells no one,
+	 * unless it says the client's mail was accepted */
+	if (cls == CLASS_CONTEXT && !has_qid && !p->accepted)
 		return;
 	/* the rest of s only for a line that emits it: most are context */
 	memset(&s.addr, 0, sizeof(s.addr));
@@ -781,11 +823,17 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 		}
 	}
 
+	if (cls == CLASS_CONTEXT && p->accepted && s.addr_ok &&
+	    addr_kind(&s.addr) == ADDR_UNICAST)
+		corr_emit_accepted(c, &s, p, o, now);
 	if (cls != CLASS_CONTEXT) {
 		s.time = now;
 		s.origin = *o;
 		s.cls = cls;
 		s.pattern = p->name;
+		s.note = p->note;
+		s.accepted = false;
+		s.qid_key = has_qid ? corr_qid_key(qid->p, qid->len) : 0;
 		/* a trap among the recipients is a whole offence, whatever
 		 * the line weighs as its own class (0: a temporary reject) */
 		s.weight = cls == p->cls ? p->weight : WEIGHT_ONE;

@@ -164,11 +164,23 @@ static void pipeline_housekeep(struct pipeline *pl, time_t now, size_t lap, size
 	judge_expire(pl->j, now, budget);
 }
 
+/* The line's process id, 0 when it gives none (or one past 32 bits). */
+static uint32_t pipeline_pid(const struct logline *l)
+{
+	uint32_t pid = 0;
+
+	if (!l->pid || l->pidlen > 9)
+		return 0;
+	for (size_t i = 0; i < l->pidlen; i++)
+		pid = pid * 10 + (uint32_t)(l->pid[i] - '0');
+	return pid;
+}
+
 /* The judging part, once the line is split and its clock chosen. */
 static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
 				const struct logline *l)
 {
-	struct origin o = { source, lineno };
+	struct origin o = { source, lineno, 0 };
 	struct match m;
 
 	pl->st.lines++;
@@ -178,6 +190,8 @@ static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t l
 		return;
 	pl->st.matched++;
 	pl->st.hits[m.index]++;
+	/* only a matched line's process matters: its session (judge.h) */
+	o.pid = pipeline_pid(l);
 	correlator_feed(&pl->c, &m, &o, l->time);
 }
 

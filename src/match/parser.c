@@ -370,6 +370,8 @@ static const char *parser_tag(const char *s, const char *end, struct logline *ou
 
 		if (q == t + 1 || q == end || *q != ']')
 			return NULL;
+		out->pid = t + 1;
+		out->pidlen = (size_t)(q - t - 1);
 		t = q + 1;
 	}
 	if (t == end || *t != ':')
@@ -395,6 +397,27 @@ struct parser_shape {
 	int mon, day;
 };
 
+/*
+ * Solaris syslogd writes a message id before the message: "[ID 801593
+ * mail.info] ". It is the envelope's, not the program's: skipped.
+ */
+static void parser_solaris_id(struct logline *out)
+{
+	const char *s = out->msg, *end = s + out->msglen, *q;
+
+	if (out->msglen < 8 || memcmp(s, "[ID ", 4) != 0)
+		return;
+	q = parser_digits_end(s + 4, end);
+	if (q == s + 4 || q == end || *q != ' ')
+		return;
+	for (q++; q < end && ((*q >= 'a' && *q <= 'z') || *q == '.'); q++)
+		;
+	if (end - q < 2 || q[0] != ']' || q[1] != ' ' || !memchr(s, '.', (size_t)(q - s)))
+		return;
+	out->msglen -= (size_t)(q + 2 - s);
+	out->msg = q + 2;
+}
+
 /* After a syslog timestamp: [<fac.lvl>] [host] tag[pid]: msg */
 static int parser_after_stamp(struct parser *p, const char *s, const char *end,
 			      struct logline *out, struct parser_shape *sh)
@@ -417,6 +440,8 @@ static int parser_after_stamp(struct parser *p, const char *s, const char *end,
 		return -1;
 	out->msg = msg;
 	out->msglen = (size_t)(end - msg);
+	if (msg < end && *msg == '[')
+		parser_solaris_id(out);
 	if (sh && tag != s) {
 		sh->host = s;
 		sh->tag = tag;
@@ -424,9 +449,20 @@ static int parser_after_stamp(struct parser *p, const char *s, const char *end,
 	return 0;
 }
 
+/* Exim's "[pid]" where the line gave none before (syslog's is the same
+ * process). */
+static void parser_exim_set_pid(struct logline *out, const char *digits, size_t n)
+{
+	if (!out->pid) {
+		out->pid = digits;
+		out->pidlen = n;
+	}
+}
+
 /* Exim's own stamp: "YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm] [[pid] ]". Returns
  * the length of the prefix and the time, or 0. */
-static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, time_t *t)
+static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, time_t *t,
+				struct logline *out)
 {
 	int y, mon, day, h, m, sec;
 	size_t i;
@@ -454,6 +490,7 @@ static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, tim
 		while (j < len && s[j] >= '0' && s[j] <= '9')
 			j++;
 		if (j > i + 1 && j < len && s[j] == ']') {
+			parser_exim_set_pid(out, s + i + 1, j - i - 1);
 			i = j + 1;
 			if (i < len && s[i] == ' ')
 				i++;
@@ -463,7 +500,7 @@ static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, tim
 }
 
 /* Exim's "[pid] " prefix alone; its length or 0. */
-static size_t parser_exim_pid(const char *s, size_t len)
+static size_t parser_exim_pid(const char *s, size_t len, struct logline *out)
 {
 	size_t j = 1;
 
@@ -473,6 +510,7 @@ static size_t parser_exim_pid(const char *s, size_t len)
 		j++;
 	if (j == 1 || j + 1 >= len || s[j] != ']' || s[j + 1] != ' ')
 		return 0;
+	parser_exim_set_pid(out, s + 1, j - 1);
 	return j + 2;
 }
 
@@ -671,7 +709,7 @@ static int parser_headerless(struct parser *p, const char *s, size_t len, time_t
 		return -1;
 	out->tag = p->program;
 	out->taglen = p->programlen;
-	n = parser_exim_stamp(p, s, len, &out->time);
+	n = parser_exim_stamp(p, s, len, &out->time, out);
 	if (n == 0 && parser_ctime(p, s, len, out) == 0)
 		return 0;
 	if (n == 0)
@@ -686,10 +724,10 @@ static int parser_headerless(struct parser *p, const char *s, size_t len, time_t
 static void parser_exim_msg(struct parser *p, struct logline *out)
 {
 	time_t t;
-	size_t n = parser_exim_stamp(p, out->msg, out->msglen, &t);
+	size_t n = parser_exim_stamp(p, out->msg, out->msglen, &t, out);
 
 	if (n == 0)
-		n = parser_exim_pid(out->msg, out->msglen);
+		n = parser_exim_pid(out->msg, out->msglen, out);
 	out->msg += n;
 	out->msglen -= n;
 }
@@ -900,12 +938,14 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 	d = parser_flagged(t + 1, m);
 	if (parser_half(d) != (']' | ':' << 8))
 		return parser_slow(p, line, end, now, out);
-	d += 2 + (d[2] == ' ');
 	time = p->tpl_base + (time_t)(uint8_t)line[p->tpl_sec] * 10 + (uint8_t)line[p->tpl_sec + 1];
 	*out = (struct logline){
-		.time = time, .tag = tag, .taglen = (size_t)(t - tag), .msg = d,
-		.msglen = (size_t)(end - d),
+		.time = time, .tag = tag, .taglen = (size_t)(t - tag),
+		.msg = d + 2 + (d[2] == ' '), .msglen = (size_t)(end - d - 2 - (d[2] == ' ')),
+		.pid = t + 1, .pidlen = (size_t)(d - t - 1),
 	};
+	if (out->msglen && *out->msg == '[')
+		parser_solaris_id(out);
 	if (t - tag >= 4 && memcmp(tag, "exim", 4) == 0)
 		return parser_fast_exim(p, out);
 	p->last = time;
