@@ -15,7 +15,8 @@
 
 /* Where a line came from: an interned source or file name, a line number,
  * and the process that wrote it (its syslog pid or Exim's "[pid]"), 0
- * when the line does not say. */
+ * when the line does not say: the correlator reads it from the match for
+ * the sightings whose session matters (judge.h). */
 struct origin {
 	uint32_t source;
 	uint64_t line;
@@ -37,8 +38,10 @@ struct sighting {
 	double score;
 	bool note;		/* the pattern's note = yes */
 	bool accepted;		/* no offence: mail from the client was accepted
-				 * (an accepted = yes context pattern) */
+				 * (a context pattern's signal = accepted) */
 	uint64_t qid_key;	/* the message's queue id digested, 0: none */
+	uint64_t session;	/* the SMTP session as far as the line tells:
+				 * pid << 32 | session of that pid << 16 | port */
 };
 
 typedef void correlator_emit_fn(void *ctx, const struct sighting *s);
@@ -73,6 +76,9 @@ struct correlator {
 	size_t max;
 	correlator_emit_fn *emit;
 	void *ctx;
+	/* whether news of accepted mail is wanted (only once the judge has
+	 * seen a note: judge.h), set by whoever feeds */
+	bool want_accepted;
 	/* counters */
 	uint64_t linked, resolved, expired, dropped;
 };
@@ -91,6 +97,10 @@ void correlator_set_limits(struct correlator *c, size_t max, long timeout);
 /* True when one of the recipients in rcpt (a list separated by space,
  * comma or angle brackets) is a spamtrap. */
 bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len);
+
+/* A match of a signal = connect pattern: the line's process begins a new
+ * session (correlator_feed does the same, the long way). */
+void correlator_connect(struct correlator *c, const struct match *m);
 
 /* Feeds one match of the line at time now; emits zero or more sightings. */
 void correlator_feed(struct correlator *c, const struct match *m,

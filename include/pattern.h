@@ -29,6 +29,13 @@ enum capture {
  * group that took part in the match gives the value. */
 #define CAPTURE_MAX_GROUPS 8
 
+/* What a context line may tell besides its links (the key "signal"). */
+enum pattern_signal {
+	SIGNAL_NONE,
+	SIGNAL_ACCEPTED,	/* mail from the client was accepted: its notes go */
+	SIGNAL_CONNECT,		/* a new session of the line's process begins */
+};
+
 /* One group of a capture: the matcher reads them in this order. */
 struct capture_slot {
 	uint8_t cap;		/* enum capture */
@@ -55,7 +62,8 @@ struct pattern {
 	bool enabled;		/* tried at all (pattern key, then enable_patterns/
 				 * disable_patterns of the configuration) */
 	bool note;		/* no offence in itself: see judge.h */
-	bool accepted;		/* context: the line shows the client's mail accepted */
+	enum pattern_signal signal;	/* context: what else the line tells */
+	bool whole;		/* the regex is "^" and its lead: no need to run it */
 	char **programs;	/* fnmatch globs against the syslog tag */
 	size_t nprograms;
 	char *source;		/* the regex as written */

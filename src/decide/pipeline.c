@@ -31,6 +31,9 @@ static void pipeline_on_judge(void *ctx, const struct judge_event *e)
 	case JUDGE_OFFENCE:
 		pl->st.offences++;
 		pl->st.by_class[e->cls]++;
+		/* from the first note on, accepted mail matters (judge.h) */
+		if (e->note)
+			pl->c.want_accepted = true;
 		break;
 	case JUDGE_IGNORED:
 		pl->st.ignored++;
@@ -164,18 +167,6 @@ static void pipeline_housekeep(struct pipeline *pl, time_t now, size_t lap, size
 	judge_expire(pl->j, now, budget);
 }
 
-/* The line's process id, 0 when it gives none (or one past 32 bits). */
-static uint32_t pipeline_pid(const struct logline *l)
-{
-	uint32_t pid = 0;
-
-	if (!l->pid || l->pidlen > 9)
-		return 0;
-	for (size_t i = 0; i < l->pidlen; i++)
-		pid = pid * 10 + (uint32_t)(l->pid[i] - '0');
-	return pid;
-}
-
 /* The judging part, once the line is split and its clock chosen. */
 static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
 				const struct logline *l)
@@ -190,8 +181,11 @@ static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t l
 		return;
 	pl->st.matched++;
 	pl->st.hits[m.index]++;
-	/* only a matched line's process matters: its session (judge.h) */
-	o.pid = pipeline_pid(l);
+	/* every session has one: the short way */
+	if (m.pattern->signal == SIGNAL_CONNECT) {
+		correlator_connect(&pl->c, &m);
+		return;
+	}
 	correlator_feed(&pl->c, &m, &o, l->time);
 }
 

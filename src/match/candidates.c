@@ -129,6 +129,7 @@ static void probe_make(struct probe *pr, const struct pattern *p, uint32_t index
 		.lead_a = p->lead_a, .lead_b = p->lead_b, .lead = p->lead, .re = p->re,
 		.index = index, .needle = p->needle, .lead_len = p->lead_len,
 		.lead_skip = p->lead_skip, .lead_at = (uint8_t)p->lead_at, .jit = p->jit,
+		.whole = p->whole,
 	};
 	pr->lead_mask = UINT64_MAX;
 	if (p->lead && p->lead_len < 8) {

@@ -371,7 +371,6 @@ static const char *parser_tag(const char *s, const char *end, struct logline *ou
 		if (q == t + 1 || q == end || *q != ']')
 			return NULL;
 		out->pid = t + 1;
-		out->pidlen = (size_t)(q - t - 1);
 		t = q + 1;
 	}
 	if (t == end || *t != ':')
@@ -401,21 +400,22 @@ struct parser_shape {
  * Solaris syslogd writes a message id before the message: "[ID 801593
  * mail.info] ". It is the envelope's, not the program's: skipped.
  */
-static void parser_solaris_id(struct logline *out)
+static bool parser_solaris_id(struct logline *out)
 {
 	const char *s = out->msg, *end = s + out->msglen, *q;
 
 	if (out->msglen < 8 || memcmp(s, "[ID ", 4) != 0)
-		return;
+		return false;
 	q = parser_digits_end(s + 4, end);
 	if (q == s + 4 || q == end || *q != ' ')
-		return;
+		return false;
 	for (q++; q < end && ((*q >= 'a' && *q <= 'z') || *q == '.'); q++)
 		;
 	if (end - q < 2 || q[0] != ']' || q[1] != ' ' || !memchr(s, '.', (size_t)(q - s)))
-		return;
+		return false;
 	out->msglen -= (size_t)(q + 2 - s);
 	out->msg = q + 2;
+	return true;
 }
 
 /* After a syslog timestamp: [<fac.lvl>] [host] tag[pid]: msg */
@@ -440,8 +440,11 @@ static int parser_after_stamp(struct parser *p, const char *s, const char *end,
 		return -1;
 	out->msg = msg;
 	out->msglen = (size_t)(end - msg);
-	if (msg < end && *msg == '[')
-		parser_solaris_id(out);
+	/* a host that writes them writes them on every line: it gets no
+	 * template, so that its lines never take the fast path, which does
+	 * not look for them */
+	if (msg < end && *msg == '[' && parser_solaris_id(out))
+		sh = NULL;
 	if (sh && tag != s) {
 		sh->host = s;
 		sh->tag = tag;
@@ -451,12 +454,10 @@ static int parser_after_stamp(struct parser *p, const char *s, const char *end,
 
 /* Exim's "[pid]" where the line gave none before (syslog's is the same
  * process). */
-static void parser_exim_set_pid(struct logline *out, const char *digits, size_t n)
+static void parser_exim_set_pid(struct logline *out, const char *digits)
 {
-	if (!out->pid) {
+	if (!out->pid)
 		out->pid = digits;
-		out->pidlen = n;
-	}
 }
 
 /* Exim's own stamp: "YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm] [[pid] ]". Returns
@@ -490,7 +491,7 @@ static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, tim
 		while (j < len && s[j] >= '0' && s[j] <= '9')
 			j++;
 		if (j > i + 1 && j < len && s[j] == ']') {
-			parser_exim_set_pid(out, s + i + 1, j - i - 1);
+			parser_exim_set_pid(out, s + i + 1);
 			i = j + 1;
 			if (i < len && s[i] == ' ')
 				i++;
@@ -510,7 +511,7 @@ static size_t parser_exim_pid(const char *s, size_t len, struct logline *out)
 		j++;
 	if (j == 1 || j + 1 >= len || s[j] != ']' || s[j + 1] != ' ')
 		return 0;
-	parser_exim_set_pid(out, s + 1, j - 1);
+	parser_exim_set_pid(out, s + 1);
 	return j + 2;
 }
 
@@ -920,7 +921,7 @@ static inline unsigned parser_half(const char *s)
 int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 		 struct logline *out)
 {
-	const char *end = line + len, *tag, *t, *d;
+	const char *end = line + len, *tag, *t, *d, *msg;
 	uint64_t m;
 	time_t time;
 
@@ -938,14 +939,12 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 	d = parser_flagged(t + 1, m);
 	if (parser_half(d) != (']' | ':' << 8))
 		return parser_slow(p, line, end, now, out);
+	msg = d + 2 + (d[2] == ' ');
 	time = p->tpl_base + (time_t)(uint8_t)line[p->tpl_sec] * 10 + (uint8_t)line[p->tpl_sec + 1];
 	*out = (struct logline){
-		.time = time, .tag = tag, .taglen = (size_t)(t - tag),
-		.msg = d + 2 + (d[2] == ' '), .msglen = (size_t)(end - d - 2 - (d[2] == ' ')),
-		.pid = t + 1, .pidlen = (size_t)(d - t - 1),
+		.time = time, .tag = tag, .taglen = (size_t)(t - tag), .msg = msg,
+		.msglen = (size_t)(end - msg), .pid = t + 1,
 	};
-	if (out->msglen && *out->msg == '[')
-		parser_solaris_id(out);
 	if (t - tag >= 4 && memcmp(tag, "exim", 4) == 0)
 		return parser_fast_exim(p, out);
 	p->last = time;
