@@ -30,7 +30,7 @@ enum expect_kind {
 /* What an expected event must be besides its address and class. */
 enum expect_verdict {
 	VERDICT_ANY,		/* offence or ignored */
-	VERDICT_COUNTED,	/* "counted": an offence that joined the total or banned */
+	VERDICT_OFFENCE,	/* "offence": an offence that joined the total or banned */
 	VERDICT_IGNORED,	/* "ignored[:REASON]": the judge's ignored event */
 };
 
@@ -296,8 +296,8 @@ static int fixture_setting(struct fixture_file *f, int ln, char *line, struct di
 static int fixture_verdict(struct fixture_file *f, int ln, const char *w, struct expect *e,
 			   struct diag *d)
 {
-	if (strcmp(w, "counted") == 0) {
-		e->verdict = VERDICT_COUNTED;
+	if (strcmp(w, "offence") == 0) {
+		e->verdict = VERDICT_OFFENCE;
 		return 0;
 	}
 	if (strncmp(w, "ignored", 7) == 0 && (w[7] == '\0' || (w[7] == ':' && w[8]))) {
@@ -309,7 +309,7 @@ static int fixture_verdict(struct fixture_file *f, int ln, const char *w, struct
 		return 0;
 	}
 bad:
-	diag_error(d, f->path, ln, "\"%s\" is not \"counted\", \"ignored\" nor \"ignored:REASON\"", w);
+	diag_error(d, f->path, ln, "\"%s\" is not \"offence\", \"ignored\" nor \"ignored:REASON\"", w);
 	return -1;
 }
 
@@ -556,7 +556,7 @@ static bool fixture_event_ok(const struct expect *x, const struct seen *s)
 	switch (x->verdict) {
 	case VERDICT_ANY:
 		return true;
-	case VERDICT_COUNTED:
+	case VERDICT_OFFENCE:
 		return !s->ignored;
 	case VERDICT_IGNORED:
 		return s->ignored && (!x->reason[0] || (s->reason && !strcmp(x->reason, s->reason)));
@@ -591,7 +591,7 @@ static bool fixture_judge(struct fixture_run *r, const struct fixture_file *f,
 					e->fileline, x->addr, class_name((enum class_id)x->cls),
 					x->pattern == NO_PATTERN ? "" : " ",
 					x->pattern == NO_PATTERN ? "" : fixture_pname(f->ps, x->pattern),
-					x->verdict == VERDICT_COUNTED ? " counted" :
+					x->verdict == VERDICT_OFFENCE ? " offence" :
 					x->verdict == VERDICT_IGNORED ? " ignored" : "",
 					x->reason[0] ? ":" : "", x->reason);
 			}

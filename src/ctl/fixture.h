@@ -26,7 +26,7 @@
  *
  *   = ADDRESS CLASS [PATTERN [VERDICT]]  the line gives this event (an
  *                               offence, or an ignored event naming the
- *                               address); VERDICT "counted", "ignored" or
+ *                               address); VERDICT "offence", "ignored" or
  *                               "ignored:REASON" says which
  *   = none                      the line gives no event
  *   + PATTERN                   PATTERN matches the line (e.g. a context pattern)
