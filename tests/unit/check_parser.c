@@ -234,14 +234,17 @@ static const char *pid_of(struct parser *p, const char *line)
 {
 	static char out[32];
 	struct logline l;
+	size_t n;
 
 	if (parser_parse(p, line, strlen(line), 1795780800, &l) < 0)
 		return "unparsed";
 	if (!l.pid)
 		return "-";
-	ck_assert_uint_lt(l.pidlen, sizeof(out));
-	memcpy(out, l.pid, l.pidlen);
-	out[l.pidlen] = '\0';
+	n = strspn(l.pid, "0123456789");
+	ck_assert_uint_lt(n, sizeof(out));
+	ck_assert_int_eq(l.pid[n], ']');
+	memcpy(out, l.pid, n);
+	out[n] = '\0';
 	return out;
 }
 
