@@ -70,6 +70,7 @@ static const char *prefixes[] = {
 	"MDLOG,ABC,spam,1,203.0.113.1,",
 	"(123-01) Blocked SPAM {DiscardedInbound}, [203.0.113.1]:1 <a> -> <b>",
 	"rspamd_task_write_log: id: <",
+	"rspamd_task_write_log: id: <x>, ip: 203.0.113.1, (default: T (reject): [",
 	"Message ABC from <a> to <b> with subject ",
 	"(123-01) Blocked SPAM {",
 	"(123-01) Blocked INFECTED (",
@@ -91,7 +92,7 @@ static const char *fillers[] = {
 	", relay=[", "; from=<", "> to=<", ", ip: 203.0.113.1, ", " for ", "(host=",
 	", mail_id: x, Hits: ", " a=1", "Inbound", "{Inbound", ") {", "), ", ",<a>",
 	") [203.0.113.1] F=", ") [203.0.113.1] ", "C=QUIT", " temporarily", ": Sender ",
-	NULL
+	", forced: reject \"", ", forced: reject \"x: virus", NULL
 };
 
 /* One tag per program the shipped patterns are written for. */
