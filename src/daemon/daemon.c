@@ -128,9 +128,10 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	else if (l->entry)
 		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry, l->arrival,
 				   l->catchup ? PIPELINE_CATCHUP : PIPELINE_LINE);
-	else
-		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
-				   l->arrival, l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL);
+	else if (pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text,
+				    l->len, l->arrival,
+				    l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL) < 0)
+		source_unparsed(src, l->text, l->len);
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
