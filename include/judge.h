@@ -98,7 +98,8 @@ void judge_reconfigure(struct judge *j, const struct judge_rules *r,
  * a connect without mail) are no offence in themselves: the notes inside
  * findtime weigh together at most half the threshold, so that notes alone
  * never ban; a ban's offence count leaves them out, state never keeps
- * them, and accepted mail from the address drops those it has.
+ * them, a fleet never hears of them (summed across hosts, they could ban),
+ * and accepted mail from the address drops those it has.
  */
 #define JUDGE_MESSAGE_WINDOW 600
 #define JUDGE_SESSION_WINDOW 300
