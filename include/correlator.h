@@ -13,12 +13,20 @@
 #include "class.h"
 #include "matcher.h"
 
-/* Where a line came from: an interned source or file name, a line number,
- * and the process that wrote it (its syslog pid or Exim's "[pid]"), 0
- * when the line does not say: the correlator reads it from the match for
- * the sightings whose session matters (judge.h). */
+/*
+ * Where a line came from. Replay: source is the file's interned name and
+ * line its line number. The daemon: source is the source's name; where,
+ * interned, names the file (and from which byte its lines are counted,
+ * when not from its start) and line is that file's own line number, or
+ * where is SOURCE_WHERE_JOURNAL and line the entry's time in microseconds
+ * since 1970 (which journalctl --since/--until @SECONDS take). pid: the
+ * process that wrote the line (its syslog pid or Exim's "[pid]"), 0 when
+ * the line does not say: the correlator reads it from the match for the
+ * sightings whose session matters (judge.h).
+ */
 struct origin {
 	uint32_t source;
+	uint32_t where;		/* 0: none */
 	uint64_t line;
 	uint32_t pid;
 };
