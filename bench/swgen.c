@@ -295,6 +295,8 @@ struct item {
 	uint16_t factor;	/* IT_LINE: the pattern's weight on the class, thousandths */
 	uint16_t repeats;	/* IT_SESSION: sessions still to come */
 	uint32_t client;
+	uint32_t sess;		/* IT_LINE: its SMTP session (judge.h) */
+	uint64_t msg;		/* IT_LINE: its queue id, 0: none */
 	char *text;		/* IT_LINE: "tag[pid]: message" */
 };
 
@@ -383,17 +385,22 @@ struct session {
 	unsigned port, size;
 	unsigned factor;	/* the next line's pattern weight, thousandths */
 	bool tls;
+	uint32_t serial;	/* the session's number */
+	uint64_t qidn;		/* its queue id's number, 0: none yet */
 };
+
+static uint32_t session_serial;
 
 static uint64_t qid_counter;
 
 /* Postfix short queue ids: 11 upper-case hex digits, never repeated
  * (an odd multiplier is a bijection modulo 2^44). */
-static void session_qid(char *buf)
+static uint64_t session_qid(char *buf)
 {
 	uint64_t v = (++qid_counter * 0x5bd1e9955bd1e995ULL) & ((1ULL << 44) - 1);
 
 	snprintf(buf, 16, "%011llX", (unsigned long long)v);
+	return qid_counter;
 }
 
 static void random_token(char *buf, size_t n, const char *alphabet)
@@ -436,7 +443,12 @@ static void session_begin(struct session *s, uint64_t t, uint32_t client)
 	s->client = client;
 	s->c = &clients[client];
 	s->smtpd = "postfix/smtpd";
-	s->pid = rng_range(2000, 2099);
+	s->serial = ++session_serial;
+	/* a real smtpd serves one session at a time: a pid is not reused by
+	 * two at once (the draw stays, so that the log is the same but
+	 * for the pids) */
+	(void)rng_range(2000, 2099);
+	s->pid = 2000 + s->serial % 100;
 	s->port = rng_range(1024, 65535);
 	s->size = rng_range(1500, 90000);
 	s->tls = rng_permille(650);
@@ -453,7 +465,8 @@ static void __attribute__((format(printf, 4, 5)))
 session_line(struct session *s, int cls, int score, const char *fmt, ...)
 {
 	struct item it = { .kind = IT_LINE, .cls = (int8_t)cls, .score = (int16_t)score,
-			   .factor = (uint16_t)(s->factor ? s->factor : 1000), .client = s->client };
+			   .factor = (uint16_t)(s->factor ? s->factor : 1000), .client = s->client,
+			   .sess = 2 * s->serial };
 	va_list ap;
 	int n;
 
@@ -467,6 +480,13 @@ session_line(struct session *s, int cls, int score, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(it.text, (size_t)n + 1, fmt, ap);
 	va_end(ap);
+	/* postscreen's lines are a session of their own to the judge (by the
+	 * port), smtpd's another (by the connect line); a line naming the
+	 * queue id is of its message */
+	if (strncmp(it.text, "postfix/postscreen[", 19) == 0)
+		it.sess++;
+	if (s->qidn && strstr(it.text, s->qid))
+		it.msg = s->qidn;
 	heap_push(it);
 }
 
@@ -555,7 +575,7 @@ static void s_receive(struct session *s)
 {
 	char tok[17];
 
-	session_qid(s->qid);
+	s->qidn = session_qid(s->qid);
 	random_token(tok, sizeof(tok), lower_alnum);
 	snprintf(s->mid, sizeof(s->mid), "%s@%s", tok,
 		 strchr(s->sender, '@') ? strchr(s->sender, '@') + 1 : "example.net");
@@ -1016,9 +1036,10 @@ static void write_stats(FILE *f, uint64_t seed, uint64_t span)
 	fprintf(f, "offence_lines=%llu\nignored_lines=%llu\nbenign_lines=%llu\n",
 		(unsigned long long)model_st.offence_lines, (unsigned long long)model_st.ignored_lines,
 		(unsigned long long)(st.lines - model_st.offence_lines));
-	fprintf(f, "ignored_whitelist=%llu\nignored_score=%llu\n",
+	fprintf(f, "ignored_whitelist=%llu\nignored_score=%llu\nignored_repeat=%llu\n",
 		(unsigned long long)model_st.ignored_whitelist,
-		(unsigned long long)model_st.ignored_score);
+		(unsigned long long)model_st.ignored_score,
+		(unsigned long long)model_st.ignored_repeat);
 	for (int c = 0; c < GC_COUNT; c++)
 		fprintf(f, "offences.%s=%llu\nbans.%s=%llu\n", gen_class_name[c],
 			(unsigned long long)model_st.offences[c], gen_class_name[c],
@@ -1096,7 +1117,7 @@ int main(int argc, char **argv)
 				model_offence(st.lines, (uint32_t)(it.t / 1000000),
 					      clients[it.client].key, clients[it.client].text,
 					      clients[it.client].whitelisted, it.cls, it.factor,
-					      it.score);
+					      it.score, it.sess, it.msg);
 			if (!clients[it.client].seen) {
 				clients[it.client].seen = true;
 				if (clients[it.client].family == 4)

@@ -12,6 +12,21 @@ const char *const gen_class_name[GC_COUNT] = {
 	"relay", "helo", "dnsbl", "auth", "protocol",
 };
 
+/* class_once_per_session() and class_once_per_message() (class.h) */
+static bool gen_once_per_session(int cls)
+{
+	return cls == GC_HELO || cls == GC_DNSBL || cls == GC_PROTO || cls == GC_UNKSND;
+}
+
+static bool gen_once_per_message(int cls)
+{
+	return cls != GC_UNKREC && cls != GC_RELAY && cls != GC_AUTH;
+}
+
+/* JUDGE_MESSAGE_WINDOW, JUDGE_SESSION_WINDOW (judge.h) */
+#define MESSAGE_WINDOW 600
+#define SESSION_WINDOW 300
+
 /* class weights in thousandths (src/core/class.c) */
 static const unsigned gen_class_weight[GC_COUNT] = {
 	1000, 1000, 1000, 1000, 1000, 1000, 500, 500, 200, 250,
@@ -53,8 +68,13 @@ void *sw_grow(void *p, size_t n)
 	return v;
 }
 
+/* As the judge keeps them: weight 0 for the keys a ban kept. */
 struct offrec {
 	uint32_t time, weight;
+	uint64_t msg;		/* the message, 0: none */
+	uint32_t sess;		/* the session, if has_sess */
+	int8_t cls;
+	bool has_sess;
 };
 
 struct key {
@@ -101,7 +121,7 @@ static void model_prune(struct key *k, uint32_t now)
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < k->noffs; i++)
-		if ((uint64_t)k->offs[i].time + FINDTIME > now)
+		if ((uint64_t)k->offs[i].time + (k->offs[i].weight ? FINDTIME : MESSAGE_WINDOW) > now)
 			k->offs[n++] = k->offs[i];
 	k->noffs = n;
 	n = 0;
@@ -126,7 +146,18 @@ static void model_ban(struct key *k, uint64_t line, uint32_t now, int cls)
 	}
 	k->bans[k->nbans++] = now;
 	k->ban_until = (uint32_t)(now + d);
-	k->noffs = 0;
+	/* the running total goes, the keys stay for the repeats */
+	{
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < k->noffs; i++) {
+			if (k->offs[i].msg || k->offs[i].has_sess) {
+				k->offs[n] = k->offs[i];
+				k->offs[n++].weight = 0;
+			}
+		}
+		k->noffs = n;
+	}
 	if (!k->banned_once)
 		model_st.keys_banned++;
 	k->banned_once = true;
@@ -135,11 +166,43 @@ static void model_ban(struct key *k, uint64_t line, uint32_t now, int cls)
 	model_emit(line, EV_BAN, k->text, cls, extra);
 }
 
+static void model_push(struct key *k, struct offrec o)
+{
+	if (k->noffs == k->capoffs) {
+		k->capoffs = k->capoffs ? 2 * k->capoffs : 8;
+		k->offs = sw_grow(k->offs, k->capoffs * sizeof(*k->offs));
+	}
+	k->offs[k->noffs++] = o;
+}
+
+/* Why o repeats an offence of k (judge.h), or NULL. */
+static const char *model_repeat(const struct key *k, const struct offrec *o, uint32_t now)
+{
+	for (uint32_t i = 0; i < k->noffs; i++) {
+		const struct offrec *r = &k->offs[i];
+		uint32_t d = now > r->time ? now - r->time : r->time - now;
+
+		if (r->cls != o->cls)
+			continue;
+		if (o->msg && r->msg == o->msg && d < MESSAGE_WINDOW)
+			return "same-message";
+		if (o->has_sess && r->has_sess && r->sess == o->sess && d < SESSION_WINDOW)
+			return "same-session";
+	}
+	return NULL;
+}
+
 void model_offence(uint64_t line, uint32_t now, uint32_t key, const char *text,
-		   bool whitelisted, int cls, unsigned factor, int score)
+		   bool whitelisted, int cls, unsigned factor, int score, uint32_t sess,
+		   uint64_t msg)
 {
 	struct key *k = &keys[key];
 	unsigned w = (gen_class_weight[cls] * factor + 500) / 1000, sum = 0;
+	struct offrec o = {
+		.time = now, .weight = w, .cls = (int8_t)cls, .sess = sess,
+		.msg = gen_once_per_message(cls) ? msg : 0, .has_sess = gen_once_per_session(cls),
+	};
+	const char *why;
 	char wtext[16];
 
 	if (whitelisted) {
@@ -154,6 +217,12 @@ void model_offence(uint64_t line, uint32_t now, uint32_t key, const char *text,
 		model_emit(line, EV_IGNORED, text, cls, "score");
 		return;
 	}
+	if ((o.msg || o.has_sess) && (why = model_repeat(k, &o, now))) {
+		model_st.ignored_lines++;
+		model_st.ignored_repeat++;
+		model_emit(line, EV_IGNORED, text, cls, why);
+		return;
+	}
 	model_st.offence_lines++;
 	model_st.offences[cls]++;
 	weight_text(w, wtext, sizeof(wtext));
@@ -162,17 +231,17 @@ void model_offence(uint64_t line, uint32_t now, uint32_t key, const char *text,
 		return;		/* no second ban while one runs */
 	model_prune(k, now);
 	if (w < THRESHOLD) {
-		if (k->noffs == k->capoffs) {
-			k->capoffs = k->capoffs ? 2 * k->capoffs : 8;
-			k->offs = sw_grow(k->offs, k->capoffs * sizeof(*k->offs));
-		}
-		k->offs[k->noffs++] = (struct offrec){ now, w };
+		model_push(k, o);
 		for (uint32_t i = 0; i < k->noffs; i++)
 			sum += k->offs[i].weight;
 		if (sum < THRESHOLD)
 			return;
 	}
 	model_ban(k, line, now, cls);
+	if (w >= THRESHOLD && (o.msg || o.has_sess)) {
+		o.weight = 0;
+		model_push(k, o);	/* the key of what banned at once */
+	}
 }
 
 void model_init(FILE *out)

@@ -16,8 +16,12 @@
  * weighs its class weight times its pattern's; a ban when the weights
  * inside findtime reach the threshold; no second ban while one runs; a
  * ban clears the running total; each ban inside repeat_window doubles the
- * next (up to bantime_max); IPv6 judged per /64 (the caller's keys). Only
- * integers: a seed gives the same bytes on every machine.
+ * next (up to bantime_max); IPv6 judged per /64 (the caller's keys);
+ * include/judge.h's once per message and once per session: a repeat of a
+ * helo, dnsbl, protocol or unknown-sender offence inside one SMTP session
+ * is ignored, "same-session", and of a spam, virus or spamtrap offence of
+ * one queue id, "same-message". Only integers: a seed gives the same
+ * bytes on every machine.
  */
 #ifndef SW_MODEL_H
 #define SW_MODEL_H
@@ -48,7 +52,7 @@ extern const char *const gen_class_name[GC_COUNT];
 struct model_stats {
 	uint64_t offence_lines, ignored_lines;
 	uint64_t offences[GC_COUNT], bans[GC_COUNT];
-	uint64_t ignored_whitelist, ignored_score;
+	uint64_t ignored_whitelist, ignored_score, ignored_repeat;
 	uint64_t keys_banned;
 };
 
@@ -64,10 +68,12 @@ uint32_t model_key(const char *text);
 /*
  * One offence line (its number in the log) at time now, of the client
  * whose address is text and judged key is key; factor is the pattern's
- * weight on the class (thousandths), score in hundredths or -1.
+ * weight on the class (thousandths), score in hundredths or -1; sess the
+ * line's SMTP session, msg its queue id (0: none).
  */
 void model_offence(uint64_t line, uint32_t now, uint32_t key, const char *text,
-		   bool whitelisted, int cls, unsigned factor, int score);
+		   bool whitelisted, int cls, unsigned factor, int score, uint32_t sess,
+		   uint64_t msg);
 
 /* calloc and realloc that exit on failure: a generator has nothing to save. */
 void *sw_alloc(size_t n);

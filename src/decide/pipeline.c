@@ -31,6 +31,9 @@ static void pipeline_on_judge(void *ctx, const struct judge_event *e)
 	case JUDGE_OFFENCE:
 		pl->st.offences++;
 		pl->st.by_class[e->cls]++;
+		/* from the first note on, accepted mail matters (judge.h) */
+		if (e->note)
+			pl->c.want_accepted = true;
 		break;
 	case JUDGE_IGNORED:
 		pl->st.ignored++;
@@ -180,6 +183,11 @@ static uint32_t pipeline_judge_line(struct pipeline *pl, const struct origin *o,
 		return PIPELINE_NO_MATCH;
 	pl->st.matched++;
 	pl->st.hits[m.index]++;
+	/* every session has one: the short way */
+	if (m.pattern->signal == SIGNAL_CONNECT) {
+		correlator_connect(&pl->c, &m);
+		return (uint32_t)m.index;
+	}
 	correlator_feed(&pl->c, &m, o, l->time);
 	return (uint32_t)m.index;
 }
