@@ -25,8 +25,12 @@
  * rules the README and spamwrath.conf describe (threshold, findtime,
  * weights, bantime and its escalation, no second ban while one runs, a
  * ban clears the running total, IPv6 judged per /64, whitelist first,
- * then min_score). It uses only integers and its own random generator,
- * so a seed gives the same bytes on every machine.
+ * then min_score, and include/judge.h's once per message and once per
+ * session: a repeat of a helo, dnsbl, protocol or unknown-sender offence
+ * inside one SMTP session is ignored, "same-session", and of a spam,
+ * virus or spamtrap offence of one queue id, "same-message"). It uses
+ * only integers and its own random generator, so a seed gives the same
+ * bytes on every machine.
  *
  * usage: swgen [-s SEED] [-n LINES] [-f 3164|3339] [-o LOG] [-e EXPECTED]
  *              [-S STATS]
@@ -69,6 +73,21 @@ static const char *gen_class_name[GC_COUNT] = {
 	"unknown-recipient", "unknown-sender", "spamtrap", "spam", "virus",
 	"relay", "helo", "dnsbl", "auth", "protocol",
 };
+
+/* class_once_per_session() and class_once_per_message() (class.h) */
+static bool gen_once_per_session(int cls)
+{
+	return cls == GC_HELO || cls == GC_DNSBL || cls == GC_PROTO || cls == GC_UNKSND;
+}
+
+static bool gen_once_per_message(int cls)
+{
+	return cls != GC_UNKREC && cls != GC_RELAY && cls != GC_AUTH;
+}
+
+/* JUDGE_MESSAGE_WINDOW, JUDGE_SESSION_WINDOW (judge.h) */
+#define MESSAGE_WINDOW 600
+#define SESSION_WINDOW 300
 
 /* class weights in thousandths (src/core/class.c) */
 static const unsigned gen_class_weight[GC_COUNT] = {
@@ -160,8 +179,13 @@ struct client {
 	bool seen;
 };
 
+/* As the judge keeps them: weight 0 for the keys a ban kept. */
 struct offrec {
 	uint32_t time, weight;
+	uint64_t msg;		/* the message, 0: none */
+	uint32_t sess;		/* the session, if has_sess */
+	int8_t cls;
+	bool has_sess;
 };
 
 struct key {
@@ -373,7 +397,7 @@ enum { EV_OFFENCE, EV_IGNORED, EV_BAN };
 struct stats {
 	uint64_t lines, offence_lines, ignored_lines;
 	uint64_t offences[GC_COUNT], bans[GC_COUNT];
-	uint64_t ignored_whitelist, ignored_score;
+	uint64_t ignored_whitelist, ignored_score, ignored_repeat;
 	uint64_t sessions, benign_sessions, offence_sessions;
 	uint64_t v4_seen, v6_seen, keys_banned;
 };
@@ -395,7 +419,7 @@ static void model_prune(struct key *k, uint32_t now)
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < k->noffs; i++)
-		if ((uint64_t)k->offs[i].time + FINDTIME > now)
+		if ((uint64_t)k->offs[i].time + (k->offs[i].weight ? FINDTIME : MESSAGE_WINDOW) > now)
 			k->offs[n++] = k->offs[i];
 	k->noffs = n;
 	n = 0;
@@ -420,7 +444,18 @@ static void model_ban(struct key *k, uint64_t line, uint32_t now, int cls)
 	}
 	k->bans[k->nbans++] = now;
 	k->ban_until = (uint32_t)(now + d);
-	k->noffs = 0;
+	/* the running total goes, the keys stay for the repeats */
+	{
+		uint32_t n = 0;
+
+		for (uint32_t i = 0; i < k->noffs; i++) {
+			if (k->offs[i].msg || k->offs[i].has_sess) {
+				k->offs[n] = k->offs[i];
+				k->offs[n++].weight = 0;
+			}
+		}
+		k->noffs = n;
+	}
 	if (!k->banned_once)
 		st.keys_banned++;
 	k->banned_once = true;
@@ -429,13 +464,45 @@ static void model_ban(struct key *k, uint64_t line, uint32_t now, int cls)
 	model_emit(line, EV_BAN, k->text, cls, extra);
 }
 
+static void model_push(struct key *k, struct offrec o)
+{
+	if (k->noffs == k->capoffs) {
+		k->capoffs = k->capoffs ? 2 * k->capoffs : 8;
+		k->offs = gen_grow(k->offs, k->capoffs * sizeof(*k->offs));
+	}
+	k->offs[k->noffs++] = o;
+}
+
+/* Why o repeats an offence of k (judge.h), or NULL. */
+static const char *model_repeat(const struct key *k, const struct offrec *o, uint32_t now)
+{
+	for (uint32_t i = 0; i < k->noffs; i++) {
+		const struct offrec *r = &k->offs[i];
+		uint32_t d = now > r->time ? now - r->time : r->time - now;
+
+		if (r->cls != o->cls)
+			continue;
+		if (o->msg && r->msg == o->msg && d < MESSAGE_WINDOW)
+			return "same-message";
+		if (o->has_sess && r->has_sess && r->sess == o->sess && d < SESSION_WINDOW)
+			return "same-session";
+	}
+	return NULL;
+}
+
 /* One offence line of client c at time now; factor is the pattern's
- * weight on the class (thousandths), score in hundredths or -1. */
+ * weight on the class (thousandths), score in hundredths or -1; sess the
+ * line's SMTP session, msg its queue id (0: none). */
 static void model_offence(uint64_t line, uint32_t now, const struct client *c, int cls,
-			  unsigned factor, int score)
+			  unsigned factor, int score, uint32_t sess, uint64_t msg)
 {
 	struct key *k = &keys[c->key];
 	unsigned w = (gen_class_weight[cls] * factor + 500) / 1000, sum = 0;
+	struct offrec o = {
+		.time = now, .weight = w, .cls = (int8_t)cls, .sess = sess,
+		.msg = gen_once_per_message(cls) ? msg : 0, .has_sess = gen_once_per_session(cls),
+	};
+	const char *why;
 	char wtext[16];
 
 	if (c->whitelisted) {
@@ -450,6 +517,12 @@ static void model_offence(uint64_t line, uint32_t now, const struct client *c, i
 		model_emit(line, EV_IGNORED, c->text, cls, "score");
 		return;
 	}
+	if ((o.msg || o.has_sess) && (why = model_repeat(k, &o, now))) {
+		st.ignored_lines++;
+		st.ignored_repeat++;
+		model_emit(line, EV_IGNORED, c->text, cls, why);
+		return;
+	}
 	st.offence_lines++;
 	st.offences[cls]++;
 	weight_text(w, wtext, sizeof(wtext));
@@ -458,17 +531,17 @@ static void model_offence(uint64_t line, uint32_t now, const struct client *c, i
 		return;		/* no second ban while one runs */
 	model_prune(k, now);
 	if (w < THRESHOLD) {
-		if (k->noffs == k->capoffs) {
-			k->capoffs = k->capoffs ? 2 * k->capoffs : 8;
-			k->offs = gen_grow(k->offs, k->capoffs * sizeof(*k->offs));
-		}
-		k->offs[k->noffs++] = (struct offrec){ now, w };
+		model_push(k, o);
 		for (uint32_t i = 0; i < k->noffs; i++)
 			sum += k->offs[i].weight;
 		if (sum < THRESHOLD)
 			return;
 	}
 	model_ban(k, line, now, cls);
+	if (w >= THRESHOLD && (o.msg || o.has_sess)) {
+		o.weight = 0;
+		model_push(k, o);	/* the key of what banned at once */
+	}
 }
 
 /* --- the event queue: lines and sessions yet to come, by time --- */
@@ -484,6 +557,8 @@ struct item {
 	uint16_t factor;	/* IT_LINE: the pattern's weight on the class, thousandths */
 	uint16_t repeats;	/* IT_SESSION: sessions still to come */
 	uint32_t client;
+	uint32_t sess;		/* IT_LINE: its SMTP session (judge.h) */
+	uint64_t msg;		/* IT_LINE: its queue id, 0: none */
 	char *text;		/* IT_LINE: "tag[pid]: message" */
 };
 
@@ -572,17 +647,22 @@ struct session {
 	unsigned port, size;
 	unsigned factor;	/* the next line's pattern weight, thousandths */
 	bool tls;
+	uint32_t serial;	/* the session's number */
+	uint64_t qidn;		/* its queue id's number, 0: none yet */
 };
+
+static uint32_t session_serial;
 
 static uint64_t qid_counter;
 
 /* Postfix short queue ids: 11 upper-case hex digits, never repeated
  * (an odd multiplier is a bijection modulo 2^44). */
-static void session_qid(char *buf)
+static uint64_t session_qid(char *buf)
 {
 	uint64_t v = (++qid_counter * 0x5bd1e9955bd1e995ULL) & ((1ULL << 44) - 1);
 
 	snprintf(buf, 16, "%011llX", (unsigned long long)v);
+	return qid_counter;
 }
 
 static void random_token(char *buf, size_t n, const char *alphabet)
@@ -625,7 +705,12 @@ static void session_begin(struct session *s, uint64_t t, uint32_t client)
 	s->client = client;
 	s->c = &clients[client];
 	s->smtpd = "postfix/smtpd";
-	s->pid = rng_range(2000, 2099);
+	s->serial = ++session_serial;
+	/* a real smtpd serves one session at a time: a pid is not reused by
+	 * two at once (the draw stays, so that the log is the same but
+	 * for the pids) */
+	(void)rng_range(2000, 2099);
+	s->pid = 2000 + s->serial % 100;
 	s->port = rng_range(1024, 65535);
 	s->size = rng_range(1500, 90000);
 	s->tls = rng_permille(650);
@@ -642,7 +727,8 @@ static void __attribute__((format(printf, 4, 5)))
 session_line(struct session *s, int cls, int score, const char *fmt, ...)
 {
 	struct item it = { .kind = IT_LINE, .cls = (int8_t)cls, .score = (int16_t)score,
-			   .factor = (uint16_t)(s->factor ? s->factor : 1000), .client = s->client };
+			   .factor = (uint16_t)(s->factor ? s->factor : 1000), .client = s->client,
+			   .sess = 2 * s->serial };
 	va_list ap;
 	int n;
 
@@ -656,6 +742,13 @@ session_line(struct session *s, int cls, int score, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(it.text, (size_t)n + 1, fmt, ap);
 	va_end(ap);
+	/* postscreen's lines are a session of their own to the judge (by the
+	 * port), smtpd's another (by the connect line); a line naming the
+	 * queue id is of its message */
+	if (strncmp(it.text, "postfix/postscreen[", 19) == 0)
+		it.sess++;
+	if (s->qidn && strstr(it.text, s->qid))
+		it.msg = s->qidn;
 	heap_push(it);
 }
 
@@ -744,7 +837,7 @@ static void s_receive(struct session *s)
 {
 	char tok[17];
 
-	session_qid(s->qid);
+	s->qidn = session_qid(s->qid);
 	random_token(tok, sizeof(tok), lower_alnum);
 	snprintf(s->mid, sizeof(s->mid), "%s@%s", tok,
 		 strchr(s->sender, '@') ? strchr(s->sender, '@') + 1 : "example.net");
@@ -1205,8 +1298,9 @@ static void write_stats(FILE *f, uint64_t seed, uint64_t span)
 	fprintf(f, "offence_lines=%llu\nignored_lines=%llu\nbenign_lines=%llu\n",
 		(unsigned long long)st.offence_lines, (unsigned long long)st.ignored_lines,
 		(unsigned long long)(st.lines - st.offence_lines));
-	fprintf(f, "ignored_whitelist=%llu\nignored_score=%llu\n",
-		(unsigned long long)st.ignored_whitelist, (unsigned long long)st.ignored_score);
+	fprintf(f, "ignored_whitelist=%llu\nignored_score=%llu\nignored_repeat=%llu\n",
+		(unsigned long long)st.ignored_whitelist, (unsigned long long)st.ignored_score,
+		(unsigned long long)st.ignored_repeat);
 	for (int c = 0; c < GC_COUNT; c++)
 		fprintf(f, "offences.%s=%llu\nbans.%s=%llu\n", gen_class_name[c],
 			(unsigned long long)st.offences[c], gen_class_name[c],
@@ -1281,7 +1375,8 @@ int main(int argc, char **argv)
 			write_line(out, &it);
 			if (it.cls != GC_NONE)
 				model_offence(st.lines, (uint32_t)(it.t / 1000000),
-					      &clients[it.client], it.cls, it.factor, it.score);
+					      &clients[it.client], it.cls, it.factor, it.score,
+					      it.sess, it.msg);
 			if (!clients[it.client].seen) {
 				clients[it.client].seen = true;
 				if (clients[it.client].family == 4)

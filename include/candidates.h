@@ -25,6 +25,7 @@ struct probe {
 	uint32_t lead_skip;
 	uint8_t lead_at;	/* enum literal_at */
 	bool jit;
+	bool whole;		/* the lead is all of the regex (struct pattern) */
 	uint16_t same_lead;	/* how many probes right after this one have
 				 * the same lead: a line without it fails them too */
 };

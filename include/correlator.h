@@ -19,12 +19,16 @@
  * interned, names the file (and from which byte its lines are counted,
  * when not from its start) and line is that file's own line number, or
  * where is SOURCE_WHERE_JOURNAL and line the entry's time in microseconds
- * since 1970 (which journalctl --since/--until @SECONDS take).
+ * since 1970 (which journalctl --since/--until @SECONDS take). pid: the
+ * process that wrote the line (its syslog pid or Exim's "[pid]"), 0 when
+ * the line does not say: the correlator reads it from the match for the
+ * sightings whose session matters (judge.h).
  */
 struct origin {
 	uint32_t source;
 	uint32_t where;		/* 0: none */
 	uint64_t line;
+	uint32_t pid;
 };
 
 /* A matched line with its client, ready for the judge. */
@@ -40,6 +44,12 @@ struct sighting {
 	size_t addr_len;
 	bool has_score;
 	double score;
+	bool note;		/* the pattern's note = yes */
+	bool accepted;		/* no offence: mail from the client was accepted
+				 * (a context pattern's signal = accepted) */
+	uint64_t qid_key;	/* the message's queue id digested, 0: none */
+	uint64_t session;	/* the SMTP session as far as the line tells:
+				 * pid << 32 | session of that pid << 16 | port */
 };
 
 typedef void correlator_emit_fn(void *ctx, const struct sighting *s);
@@ -74,6 +84,9 @@ struct correlator {
 	size_t max;
 	correlator_emit_fn *emit;
 	void *ctx;
+	/* whether news of accepted mail is wanted (only once the judge has
+	 * seen a note: judge.h), set by whoever feeds */
+	bool want_accepted;
 	/* counters */
 	uint64_t linked, resolved, expired, dropped;
 };
@@ -92,6 +105,10 @@ void correlator_set_limits(struct correlator *c, size_t max, long timeout);
 /* True when one of the recipients in rcpt (a list separated by space,
  * comma or angle brackets) is a spamtrap. */
 bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len);
+
+/* A match of a signal = connect pattern: the line's process begins a new
+ * session (correlator_feed does the same, the long way). */
+void correlator_connect(struct correlator *c, const struct match *m);
 
 /* Feeds one match of the line at time now; emits zero or more sightings. */
 void correlator_feed(struct correlator *c, const struct match *m,

@@ -20,6 +20,8 @@ struct match {
 	const struct pattern *pattern;
 	size_t index;		/* of the pattern in its set */
 	struct slice cap[CAP_COUNT];
+	const char *end;	/* where the match ends in msg */
+	const char *pid;	/* the line's (struct logline), or NULL */
 };
 
 /*

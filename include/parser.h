@@ -17,6 +17,8 @@ struct logline {
 	size_t taglen;
 	const char *msg;	/* the text after "tag[pid]: " */
 	size_t msglen;
+	const char *pid;	/* the first digit of "[pid]" (syslog's, else Exim's):
+				 * digits up to ']'; NULL when the line has none */
 };
 
 /*

@@ -142,7 +142,9 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		state_event(dm->state, e);
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
-		if (dm->fleet && e->counted)
+		/* notes stay here: capped per host (judge.h), summed across
+		 * hosts they could ban alone */
+		if (dm->fleet && e->counted && !e->note)
 			fleet_offence(dm->fleet, &e->addr, e->time, e->weight, e->cls, e->pattern);
 		break;		/* counted by the pipeline; never a log line each */
 	case JUDGE_IGNORED:

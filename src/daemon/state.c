@@ -231,7 +231,7 @@ void state_event(struct state *s, const struct judge_event *e)
 		s->need_sync = true;
 		break;
 	case JUDGE_OFFENCE:
-		if (e->counted)
+		if (e->counted && !e->note)	/* notes are never kept (judge.h) */
 			state_record(s, "off", "suu", addr_format(&e->addr, a), (uint64_t)e->time,
 				     (uint64_t)e->weight);
 		break;

@@ -5,7 +5,8 @@
  * Both live in arrays that grow by doubling up to max and are reused
  * through free lists, so memory follows what is live, not the traffic.
  * Ids and events also leave after timeout seconds of silence. Beside
- * them, 64 slots of recently parsed address texts (4 KB), fixed size.
+ * them, 64 slots of recently parsed address texts (4 KB) and 4096 of the
+ * sessions processes began (32 KB), fixed size.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,9 @@ struct pend {
 	uint32_t pattern, weight;
 	uint8_t cls;
 	bool has_score;
+	bool note;
 	double score;
+	uint64_t session;
 };
 
 /* The last texts parsed as addresses, by their hash: an offender's
@@ -56,6 +59,20 @@ struct corr_acache {
 	struct addr addr;
 };
 
+/*
+ * Which session each process is in: a Postfix smtpd serves one client
+ * after another, and writes "connect from" (a signal = connect pattern)
+ * when the next begins. Slots by pid: two processes sharing one lose
+ * their count, and their sessions then look alike (counted once, the
+ * safe side).
+ */
+#define CORR_SESSIONS 4096
+
+struct corr_session {
+	uint32_t pid;
+	uint32_t gen;
+};
+
 struct corr_table {
 	struct qrec *rec;
 	uint32_t nrec, caprec, rec_free, lru_head, lru_tail, live;
@@ -63,6 +80,8 @@ struct corr_table {
 	uint32_t npend, cappend, pend_free, fifo_head, fifo_tail, waiting;
 	struct htab idx;
 	struct corr_acache acache[CORR_ACACHE];
+	struct corr_session sess[CORR_SESSIONS];
+	uint32_t sess_gen;
 };
 
 /* A slot from the text's last eight (or four) bytes, where addresses
@@ -637,7 +656,8 @@ static void corr_pend_add(struct correlator *c, uint32_t ri, const struct sighti
 		.rec = ri, .chain = NONE, .prev = NONE, .next = t->fifo_head,
 		.queued = now, .time = s->time, .origin = s->origin,
 		.pattern = s->pattern, .weight = s->weight, .cls = (uint8_t)s->cls,
-		.has_score = s->has_score, .score = s->score,
+		.has_score = s->has_score, .note = s->note, .score = s->score,
+		.session = s->session,
 	};
 	if (t->fifo_head != NONE)
 		t->pend[t->fifo_head].prev = k;
@@ -652,6 +672,25 @@ static void corr_pend_add(struct correlator *c, uint32_t ri, const struct sighti
 	t->waiting++;
 }
 
+/*
+ * A queue id as the judge compares messages: a fixed 64-bit digest
+ * (FNV-1a, then a final mix), never 0. Fixed, unlike htab_hash's seed, so
+ * that a replay decides the same each time; the judge compares it only
+ * together with the client's address and the class, so a collision would
+ * merge two messages of one client and class, never two clients.
+ */
+static uint64_t corr_qid_key(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return h ? h : 1;
+}
+
 /* The client of record i is now known: every waiting event gets it. */
 static void corr_resolve(struct correlator *c, uint32_t i)
 {
@@ -664,6 +703,9 @@ static void corr_resolve(struct correlator *c, uint32_t i)
 			.time = e.time, .origin = e.origin, .cls = (enum class_id)e.cls,
 			.pattern = e.pattern, .weight = e.weight, .addr_ok = true,
 			.addr = t->rec[i].addr, .has_score = e.has_score, .score = e.score,
+			.note = e.note, .session = e.session,
+			.qid_key = class_once_per_message((enum class_id)e.cls) ?
+				   corr_qid_key(t->rec[i].qid, t->rec[i].qlen) : 0,
 		};
 
 		t->rec[i].head = e.chain;
@@ -733,12 +775,95 @@ corr_rec_get(struct correlator *c, const char *qid, size_t len, uint32_t hash, t
 	return ri;
 }
 
+/* addr_kind(a) == ADDR_UNICAST, the common IPv4 answer inline: every
+ * line that links a queue id asks. */
+static inline bool corr_unicast(const struct addr *a)
+{
+	if (a->family == 4)
+		return a->bytes[0] != 127 && a->bytes[0] != 0 && a->bytes[0] < 224;
+	/* ::, ::1 start with 0, multicast with 0xff: ask only then */
+	return (a->bytes[0] != 0 && a->bytes[0] != 0xff) || addr_kind(a) == ADDR_UNICAST;
+}
+
 /* Record ri's client is a: the events waiting for it go out. */
 static void corr_set_client(struct correlator *c, uint32_t ri, const struct addr *a)
 {
 	c->t->rec[ri].addr = *a;
 	c->t->rec[ri].has_addr = true;
 	corr_resolve(c, ri);
+}
+
+/* The process id the match's line gives, 0 when none (or one past 32
+ * bits). The parser saw digits and then ']'. */
+static uint32_t corr_pid(const struct match *m)
+{
+	const char *q = m->pid;
+	uint64_t pid = 0;
+
+	if (!q)
+		return 0;
+	/* at most 10 digits, then ']': no overflow of 64 bits on the way */
+	for (int i = 0; i < 10 && (unsigned char)(*q - '0') <= 9; i++, q++)
+		pid = pid * 10 + (uint64_t)(*q - '0');
+	return pid <= UINT32_MAX ? (uint32_t)pid : 0;
+}
+
+/* A process begins a new session (a signal = connect line). */
+static void corr_session_start(struct corr_table *t, uint32_t pid)
+{
+	struct corr_session *e = &t->sess[pid % CORR_SESSIONS];
+
+	e->pid = pid;
+	e->gen = ++t->sess_gen;
+}
+
+/*
+ * The session of a line of process pid, whose match ends at end and whose
+ * client's address ends at addr_end: the process, its session count, and
+ * the client's port where the MTA writes one ("[addr]:port": postscreen
+ * always, Exim with +incoming_port), which tells connections of one
+ * process apart (postscreen serves them all).
+ */
+static uint64_t corr_session(const struct corr_table *t, uint32_t pid, const char *addr_end,
+			     const char *end)
+{
+	const struct corr_session *e = &t->sess[pid % CORR_SESSIONS];
+	uint32_t port = 0;
+
+	if (addr_end && end && end - addr_end > 2 && addr_end[0] == ']' && addr_end[1] == ':')
+		for (const char *q = addr_end + 2; q < end && *q >= '0' && *q <= '9' && port < 65536; q++)
+			port = port * 10 + (uint32_t)(*q - '0');
+	return (uint64_t)pid << 32 | (uint64_t)(pid && e->pid == pid ? e->gen & 0xffff : 0) << 16 |
+	       (port & 0xffff);
+}
+
+void correlator_connect(struct correlator *c, const struct match *m)
+{
+	uint32_t pid = corr_pid(m);
+
+	if (pid)
+		corr_session_start(c->t, pid);
+}
+
+/* The judge learns that mail from s's client was accepted (a signal =
+ * accepted context line): no offence, but its notes go. */
+static void corr_emit_accepted(struct correlator *c, struct sighting *s,
+			       const struct pattern *p, const struct origin *o, time_t now)
+{
+	s->time = now;
+	s->origin = *o;
+	s->cls = CLASS_CONTEXT;
+	s->pattern = p->name;
+	s->weight = 0;
+	s->addr_text = NULL;
+	s->addr_len = 0;
+	s->has_score = false;
+	s->score = 0;
+	s->note = false;
+	s->accepted = true;
+	s->qid_key = 0;
+	s->session = 0;
+	c->emit(c->ctx, s);
 }
 
 void correlator_feed(struct correlator *c, const struct match *m, const struct origin *o,
@@ -754,10 +879,15 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 	uint32_t ri = NONE, hash = 0;
 	bool has_qid = qid->p && qid->len > 0 && qid->len <= QID_MAX;
 
+	if (p->signal == SIGNAL_CONNECT) {
+		correlator_connect(c, m);
+		return;
+	}
 	if (rcpt->p && correlator_is_trap(c, rcpt->p, rcpt->len))
 		cls = CLASS_SPAMTRAP;
-	/* a context line without a queue id links nothing and tells no one */
-	if (cls == CLASS_CONTEXT && !has_qid)
+	/* a context line without a queue id links nothing and tells no one,
+	 * unless it says the client's mail was accepted */
+	if (cls == CLASS_CONTEXT && !has_qid && p->signal != SIGNAL_ACCEPTED)
 		return;
 	/* the rest of s only for a line that emits it: most are context */
 	memset(&s.addr, 0, sizeof(s.addr));
@@ -774,18 +904,32 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 				corr_touch(t, ri, now);
 			/* loopback (amavis without XFORWARD) names no client:
 			 * it must not replace the one a queue id has */
-			if (s.addr_ok && addr_kind(&s.addr) == ADDR_UNICAST) {
+			if (s.addr_ok && corr_unicast(&s.addr)) {
 				c->linked++;
 				corr_set_client(c, ri, &s.addr);
 			}
 		}
 	}
 
+	if (cls == CLASS_CONTEXT && p->signal == SIGNAL_ACCEPTED && c->want_accepted &&
+	    s.addr_ok && corr_unicast(&s.addr))
+		corr_emit_accepted(c, &s, p, o, now);
 	if (cls != CLASS_CONTEXT) {
 		s.time = now;
 		s.origin = *o;
 		s.cls = cls;
 		s.pattern = p->name;
+		s.note = p->note;
+		s.accepted = false;
+		/* the keys of judge.h, only for the classes that use them */
+		s.qid_key = has_qid && class_once_per_message(cls) ? corr_qid_key(qid->p, qid->len)
+								    : 0;
+		s.session = 0;
+		if (class_once_per_session(cls)) {
+			s.origin.pid = corr_pid(m);
+			s.session = corr_session(t, s.origin.pid,
+						 addr->p ? addr->p + addr->len : NULL, m->end);
+		}
 		/* a trap among the recipients is a whole offence, whatever
 		 * the line weighs as its own class (0: a temporary reject) */
 		s.weight = cls == p->cls ? p->weight : WEIGHT_ONE;

@@ -31,6 +31,9 @@ static void pipeline_on_judge(void *ctx, const struct judge_event *e)
 	case JUDGE_OFFENCE:
 		pl->st.offences++;
 		pl->st.by_class[e->cls]++;
+		/* from the first note on, accepted mail matters (judge.h) */
+		if (e->note)
+			pl->c.want_accepted = true;
 		break;
 	case JUDGE_IGNORED:
 		pl->st.ignored++;
@@ -178,6 +181,11 @@ static void pipeline_judge_line(struct pipeline *pl, const struct origin *o,
 		return;
 	pl->st.matched++;
 	pl->st.hits[m.index]++;
+	/* every session has one: the short way */
+	if (m.pattern->signal == SIGNAL_CONNECT) {
+		correlator_connect(&pl->c, &m);
+		return;
+	}
 	correlator_feed(&pl->c, &m, o, l->time);
 }
 

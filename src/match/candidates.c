@@ -67,7 +67,8 @@ struct candidates {
 	const struct patternset *ps;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
-	uint32_t *order;	/* every pattern: offences first, then context */
+	uint32_t *order;	/* every enabled pattern: offences first, then context */
+	size_t norder;
 	uint32_t *scratch;	/* a list worked out for one line */
 	struct probe *scratch_probes;
 	struct list **lists;
@@ -128,6 +129,7 @@ static void probe_make(struct probe *pr, const struct pattern *p, uint32_t index
 		.lead_a = p->lead_a, .lead_b = p->lead_b, .lead = p->lead, .re = p->re,
 		.index = index, .needle = p->needle, .lead_len = p->lead_len,
 		.lead_skip = p->lead_skip, .lead_at = (uint8_t)p->lead_at, .jit = p->jit,
+		.whole = p->whole,
 	};
 	pr->lead_mask = UINT64_MAX;
 	if (p->lead && p->lead_len < 8) {
@@ -340,7 +342,7 @@ static uint32_t tag_compute(const struct candidates *c, const char *tag, uint32_
 {
 	uint32_t n = 0;
 
-	for (size_t i = 0; i < c->ps->n; i++) {
+	for (size_t i = 0; i < c->norder; i++) {
 		uint32_t k = c->order[i];
 
 		if (pattern_wants_tag(&c->ps->v[k], tag))
@@ -483,12 +485,14 @@ struct candidates *candidates_new(const struct patternset *ps, pcre2_match_data 
 		candidates_free(c);
 		return NULL;
 	}
+	/* a disabled pattern is never a candidate */
 	for (size_t i = 0; i < ps->n; i++)
-		if (ps->v[i].cls != CLASS_CONTEXT)
+		if (ps->v[i].cls != CLASS_CONTEXT && ps->v[i].enabled)
 			c->order[k++] = (uint32_t)i;
 	for (size_t i = 0; i < ps->n; i++)
-		if (ps->v[i].cls == CLASS_CONTEXT)
+		if (ps->v[i].cls == CLASS_CONTEXT && ps->v[i].enabled)
 			c->order[k++] = (uint32_t)i;
+	c->norder = k;
 	return c;
 }
 

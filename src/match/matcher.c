@@ -59,6 +59,8 @@ static void matcher_captures(const struct pattern *p, const struct logline *l,
 			     PCRE2_SIZE *ov, uint32_t npairs, struct match *out)
 {
 	memset(out->cap, 0, sizeof(out->cap));
+	out->end = l->msg + ov[1];
+	out->pid = l->pid;
 	for (unsigned k = 0; k < p->nslots; k++) {
 		const struct capture_slot *s = &p->slot[k];
 
@@ -206,6 +208,14 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const struc
 			}
 			if (!ns->hit)
 				continue;	/* the line lacks what every match contains */
+		} else if (p->whole) {
+			/* "^" and the lead, which the line has: a match, no captures */
+			out->pattern = &m->ps->v[p->index];
+			out->index = p->index;
+			memset(out->cap, 0, sizeof(out->cap));
+			out->end = l->msg + p->lead_len;
+			out->pid = l->pid;
+			return true;
 		}
 		if (p->jit)
 			rc = pcre2_jit_match(p->re, (PCRE2_SPTR)l->msg, l->msglen, 0, 0, m->md, m->mctx);

@@ -387,6 +387,7 @@ static const char *parser_tag(const char *s, const char *end, struct logline *ou
 
 		if (q == t + 1 || q == end || *q != ']')
 			return NULL;
+		out->pid = t + 1;
 		t = q + 1;
 	}
 	if (t == end || *t != ':')
@@ -412,6 +413,28 @@ struct parser_shape {
 	int mon, day;
 };
 
+/*
+ * Solaris syslogd writes a message id before the message: "[ID 801593
+ * mail.info] ". It is the envelope's, not the program's: skipped.
+ */
+static bool parser_solaris_id(struct logline *out)
+{
+	const char *s = out->msg, *end = s + out->msglen, *q;
+
+	if (out->msglen < 8 || memcmp(s, "[ID ", 4) != 0)
+		return false;
+	q = parser_digits_end(s + 4, end);
+	if (q == s + 4 || q == end || *q != ' ')
+		return false;
+	for (q++; q < end && ((*q >= 'a' && *q <= 'z') || *q == '.'); q++)
+		;
+	if (end - q < 2 || q[0] != ']' || q[1] != ' ' || !memchr(s, '.', (size_t)(q - s)))
+		return false;
+	out->msglen -= (size_t)(q + 2 - s);
+	out->msg = q + 2;
+	return true;
+}
+
 /* After a syslog timestamp: [<fac.lvl>] [host] tag[pid]: msg */
 static int parser_after_stamp(struct parser *p, const char *s, const char *end,
 			      struct logline *out, struct parser_shape *sh)
@@ -434,6 +457,11 @@ static int parser_after_stamp(struct parser *p, const char *s, const char *end,
 		return -1;
 	out->msg = msg;
 	out->msglen = (size_t)(end - msg);
+	/* a host that writes them writes them on every line: it gets no
+	 * template, so that its lines never take the fast path, which does
+	 * not look for them */
+	if (msg < end && *msg == '[' && parser_solaris_id(out))
+		sh = NULL;
 	if (sh && tag != s) {
 		sh->host = s;
 		sh->tag = tag;
@@ -441,9 +469,18 @@ static int parser_after_stamp(struct parser *p, const char *s, const char *end,
 	return 0;
 }
 
+/* Exim's "[pid]" where the line gave none before (syslog's is the same
+ * process). */
+static void parser_exim_set_pid(struct logline *out, const char *digits)
+{
+	if (!out->pid)
+		out->pid = digits;
+}
+
 /* Exim's own stamp: "YYYY-MM-DD HH:MM:SS[.mmm][ +hhmm] [[pid] ]". Returns
  * the length of the prefix and the time, or 0. */
-static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, time_t *t)
+static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, time_t *t,
+				struct logline *out)
 {
 	int y, mon, day, h, m, sec;
 	size_t i;
@@ -471,6 +508,7 @@ static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, tim
 		while (j < len && s[j] >= '0' && s[j] <= '9')
 			j++;
 		if (j > i + 1 && j < len && s[j] == ']') {
+			parser_exim_set_pid(out, s + i + 1);
 			i = j + 1;
 			if (i < len && s[i] == ' ')
 				i++;
@@ -480,7 +518,7 @@ static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, tim
 }
 
 /* Exim's "[pid] " prefix alone; its length or 0. */
-static size_t parser_exim_pid(const char *s, size_t len)
+static size_t parser_exim_pid(const char *s, size_t len, struct logline *out)
 {
 	size_t j = 1;
 
@@ -490,6 +528,7 @@ static size_t parser_exim_pid(const char *s, size_t len)
 		j++;
 	if (j == 1 || j + 1 >= len || s[j] != ']' || s[j + 1] != ' ')
 		return 0;
+	parser_exim_set_pid(out, s + 1);
 	return j + 2;
 }
 
@@ -812,7 +851,7 @@ static int parser_headerless(struct parser *p, const char *s, size_t len, time_t
 		return -1;
 	out->tag = p->program;
 	out->taglen = p->programlen;
-	n = parser_exim_stamp(p, s, len, &out->time);
+	n = parser_exim_stamp(p, s, len, &out->time, out);
 	if (n == 0 && parser_ctime(p, s, len, out) == 0)
 		return 0;
 	if (n == 0)
@@ -827,10 +866,10 @@ static int parser_headerless(struct parser *p, const char *s, size_t len, time_t
 static void parser_exim_msg(struct parser *p, struct logline *out)
 {
 	time_t t;
-	size_t n = parser_exim_stamp(p, out->msg, out->msglen, &t);
+	size_t n = parser_exim_stamp(p, out->msg, out->msglen, &t, out);
 
 	if (n == 0)
-		n = parser_exim_pid(out->msg, out->msglen);
+		n = parser_exim_pid(out->msg, out->msglen, out);
 	out->msg += n;
 	out->msglen -= n;
 }
@@ -1025,7 +1064,7 @@ static inline unsigned parser_half(const char *s)
 int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 		 struct logline *out)
 {
-	const char *end = line + len, *tag, *t, *d;
+	const char *end = line + len, *tag, *t, *d, *msg;
 	uint64_t m;
 	time_t time;
 
@@ -1043,11 +1082,11 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 	d = parser_flagged(t + 1, m);
 	if (parser_half(d) != (']' | ':' << 8))
 		return parser_slow(p, line, end, now, out);
-	d += 2 + (d[2] == ' ');
+	msg = d + 2 + (d[2] == ' ');
 	time = p->tpl_base + (time_t)(uint8_t)line[p->tpl_sec] * 10 + (uint8_t)line[p->tpl_sec + 1];
 	*out = (struct logline){
-		.time = time, .tag = tag, .taglen = (size_t)(t - tag), .msg = d,
-		.msglen = (size_t)(end - d),
+		.time = time, .tag = tag, .taglen = (size_t)(t - tag), .msg = msg,
+		.msglen = (size_t)(end - msg), .pid = t + 1,
 	};
 	if (t - tag >= 4 && memcmp(tag, "exim", 4) == 0)
 		return parser_fast_exim(p, out);

@@ -234,6 +234,67 @@ static const char *parse_one(const char *program, const char *line, size_t len)
 	return out;
 }
 
+/* The pid of a line as the parser gives it: its digits, or "-". */
+static const char *pid_of(struct parser *p, const char *line)
+{
+	static char out[32];
+	struct logline l;
+	size_t n;
+
+	if (parser_parse(p, line, strlen(line), 1795780800, &l) < 0)
+		return "unparsed";
+	if (!l.pid)
+		return "-";
+	n = strspn(l.pid, "0123456789");
+	ck_assert_uint_lt(n, sizeof(out));
+	ck_assert_int_eq(l.pid[n], ']');
+	memcpy(out, l.pid, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* The process a line names (syslog's "tag[pid]", else Exim's "[pid] "):
+ * the judge's sessions (judge.h) are told apart by it. */
+START_TEST(pids)
+{
+	struct parser p;
+
+	parser_init(&p, NULL);
+	ck_assert_str_eq(pid_of(&p, "Nov  7 06:44:16 mail postfix/smtpd[1234]: x"), "1234");
+	/* the same head again: the fast path */
+	ck_assert_str_eq(pid_of(&p, "Nov  7 06:44:17 mail postfix/smtpd[1235]: x"), "1235");
+	ck_assert_str_eq(pid_of(&p, "Nov  7 06:44:18 mail postfix/smtpd[1235]: x"), "1235");
+	ck_assert_str_eq(pid_of(&p, "Nov  7 06:44:19 mail kernel: x"), "-");
+	/* Exim through syslog: syslog's pid, also where Exim repeats its own */
+	ck_assert_str_eq(pid_of(&p, "Nov  7 06:44:20 mail exim[77]: 2026-11-07 06:44:20 [77] x"),
+			 "77");
+	parser_init(&p, "exim");
+	ck_assert_str_eq(pid_of(&p, "2026-11-07 06:44:21.123 [3962] rejected EHLO from [x]"), "3962");
+	ck_assert_str_eq(pid_of(&p, "2026-11-07 06:44:22 rejected EHLO from [x]"), "-");
+}
+END_TEST
+
+/* Solaris syslogd's message id comes before the message and is not part
+ * of it. */
+START_TEST(solaris_id)
+{
+	static const char *const cases[][2] = {
+		{ "Jun 17 14:37:39 mx sendmail[2794]: [ID 801593 mail.info] s5HEbdj1002794: from=<x>",
+		  "time=2026-06-17T14:37:39Z tag=sendmail msg=s5HEbdj1002794: from=<x>" },
+		/* not that shape: the text stays */
+		{ "Jun 17 14:37:39 mx sendmail[2794]: [ID x mail.info] y",
+		  "time=2026-06-17T14:37:39Z tag=sendmail msg=[ID x mail.info] y" },
+		{ "Jun 17 14:37:39 mx sendmail[2794]: [ID 8]",
+		  "time=2026-06-17T14:37:39Z tag=sendmail msg=[ID 8]" },
+		{ "Jun 17 14:37:39 mx sendmail[2794]: [ID 8 mailinfo] y",
+		  "time=2026-06-17T14:37:39Z tag=sendmail msg=[ID 8 mailinfo] y" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		ck_assert_str_eq(parse_one(NULL, cases[i][0], strlen(cases[i][0])), cases[i][1]);
+}
+END_TEST
+
 START_TEST(empty)
 {
 	ck_assert_str_eq(parse_one(NULL, "", 0), "unparsed");
@@ -1042,6 +1103,8 @@ static Suite *parser_suite(void)
 	tcase_add_test(tc, template);
 	tcase_add_test(tc, run_ends);
 	tcase_add_test(tc, envelope_oracle);
+	tcase_add_test(tc, pids);
+	tcase_add_test(tc, solaris_id);
 	suite_add_tcase(s, tc);
 	return s;
 }
