@@ -76,6 +76,11 @@ struct config {
 	size_t nwhitelist;
 	char **spamtraps;
 	size_t nspamtraps;
+	/* pattern names turned on or off after their files (enabled = ...) */
+	char **enable_patterns;
+	size_t nenable_patterns;
+	char **disable_patterns;
+	size_t ndisable_patterns;
 	bool ignore_self;
 
 	char *backend;		/* "ipset" or "nftables" */

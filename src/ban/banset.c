@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "grow.h"
 #include "htab.h"
 #include "log.h"
 #include "names.h"
@@ -87,15 +88,8 @@ static struct banset_rec *banset_get(struct banset *b, const struct addr *a, tim
 		r->until = until;
 		return r;
 	}
-	if (b->nrec == b->caprec) {
-		size_t cap = b->caprec ? 2 * b->caprec : 64;
-		struct banset_rec *v = realloc(b->rec, cap * sizeof(*v));
-
-		if (!v)
-			return NULL;
-		b->rec = v;
-		b->caprec = cap;
-	}
+	if (grow(&b->rec, &b->caprec, b->nrec + 1, sizeof(*b->rec), 64) < 0)
+		return NULL;
 	if (htab_insert(&b->idx, htab_hash(a, sizeof(*a)), (uint32_t)b->nrec, banset_rehash, b) <
 	    0)
 		return NULL;

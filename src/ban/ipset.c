@@ -25,6 +25,7 @@
 #include <linux/netfilter/nfnetlink.h>
 
 #include "backend.h"
+#include "grow.h"
 #include "htab.h"
 #include "log.h"
 
@@ -57,16 +58,9 @@ static int ban_ipset_out(struct ipset_session *ss, void *p, const char *fmt, ...
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	if (s->outlen + (size_t)n + 1 > s->outcap) {
-		size_t cap = (s->outlen + (size_t)n + 1) * 2;
-		char *v = realloc(s->out, cap);
-
-		if (!v) {
-			free(chunk);
-			return -1;
-		}
-		s->out = v;
-		s->outcap = cap;
+	if (grow(&s->out, &s->outcap, s->outlen + (size_t)n + 1, 1, 256) < 0) {
+		free(chunk);
+		return -1;
 	}
 	memcpy(s->out + s->outlen, chunk, (size_t)n + 1);
 	s->outlen += (size_t)n;
@@ -428,15 +422,12 @@ static bool ban_ipset_members_eq(const void *ctx, uint32_t id, const void *key)
 static int ban_ipset_members_add(struct ban_ipset_members *m, const struct addr *a, long left)
 {
 	if (m->n == m->cap) {
-		size_t cap = m->cap ? 2 * m->cap : 1024;
-		struct addr *va = realloc(m->a, cap * sizeof(*va));
-		long *vl = va ? realloc(m->left, cap * sizeof(*vl)) : NULL;
+		size_t cap = m->cap, capl = m->cap;
 
-		if (va)
-			m->a = va;
-		if (!vl)
+		/* two arrays of the same capacity: the second grows as the first did */
+		if (grow(&m->a, &cap, m->n + 1, sizeof(*m->a), 1024) < 0 ||
+		    grow(&m->left, &capl, cap, sizeof(*m->left), cap) < 0)
 			return -1;
-		m->left = vl;
 		m->cap = cap;
 	}
 	m->a[m->n] = *a;
