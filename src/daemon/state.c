@@ -810,9 +810,11 @@ static int state_snap_entry(void *ctx, const struct judge_entry *e)
 		if (state_record(sn->s, "ban", "suussu", a, (uint64_t)e->ban_times[k], (uint64_t)0,
 				 "-", "-", (uint64_t)0) < 0)
 			return -1;
-	if (e->ban_until > sn->now && e->ban_origin) {
+	if ((e->ban_start || e->ban_until > sn->now) && e->ban_origin) {
+		/* another host's: its origin tells it from a later one of the same second */
 		if (state_record(sn->s, "ban", "suussus", a, (uint64_t)e->ban_start,
-				 (uint64_t)e->ban_until, class_name(e->ban_class),
+				 (uint64_t)(e->ban_until > sn->now ? e->ban_until : 0),
+				 class_name(e->ban_class),
 				 e->ban_pattern ? names_get(e->ban_pattern) : "-",
 				 (uint64_t)e->ban_offences, names_get(e->ban_origin)) < 0)
 			return -1;

@@ -56,7 +56,7 @@ static const char script_ban[] =
 	"if is_ban(rec) then return {2} end\n"
 	"if rec then\n"
 	"  local t = string.match(rec, '^SW1 %x+ unban %S+ %d+ (%d+) ')\n"
-	"  if t and math.floor(tonumber(t) / 1000) >= tonumber(ARGV[3]) then return {3} end\n"
+	"  if t and math.floor(tonumber(t) / 1000) > tonumber(ARGV[3]) then return {3} end\n"
 	"end\n"
 	"redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[7]))\n"
 	"local e = redis.call('ZCARD', KEYS[4])\n"

@@ -30,7 +30,7 @@ enum scripts_id {
 	/* KEYS bans expiry off hist lock; ARGV addr record start until
 	 * earlier now repeat_window channel histmember.
 	 * {1, earlier}: stored and published; {2}: a ban is in force already;
-	 * {3}: lifted after it began (a tombstone is newer); {4, earlier}: the
+	 * {3}: lifted after it began (a tombstone of a later second); {4, earlier}: the
 	 * fleet knows more earlier bans than the record counted. */
 	SCRIPT_BAN,
 	/* KEYS bans expiry off hist lock; ARGV addr record now forget
