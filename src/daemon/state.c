@@ -227,7 +227,10 @@ void state_event(struct state *s, const struct judge_event *e)
 			state_record(s, "ban", "suussu", addr_format(&e->addr, a),
 				     (uint64_t)e->time, (uint64_t)(e->time + e->duration),
 				     state_class(e->cls), names_get(e->pattern), (uint64_t)e->offences);
-		s->need_sync = true;
+		/* another host's ban is written with the rest, synced with the next
+		 * of ours: the fleet still holds it, and a joining host's 100,000
+		 * must not cost an fsync a page */
+		s->need_sync |= !e->received;
 		break;
 	case JUDGE_OFFENCE:
 		if (e->counted)
