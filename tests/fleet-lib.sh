@@ -111,7 +111,8 @@ start_host() {
 		at_exit "ip netns del $_ns 2>/dev/null || true"
 	fi
 	: >"$TMP/$1/daemon.err"
-	ip netns exec "$_ns" env SPAMWRATH_LOG=stderr "$SPAMWRATHD" -c "$TMP/$1/sw.conf" \
+	# FLEET_LOG=auto: stderr, and the journal too where its socket is
+	ip netns exec "$_ns" env SPAMWRATH_LOG="${FLEET_LOG:-stderr}" "$SPAMWRATHD" -c "$TMP/$1/sw.conf" \
 		2>>"$TMP/$1/daemon.err" &
 	eval "PID_$1=$!"
 	at_exit "{ kill -KILL $!; wait $!; } 2>/dev/null || true"
