@@ -20,7 +20,7 @@ REDIS_PID=""
 # user spamwrath, with the rights the README's "Running a fleet" gives it,
 # its password in $TMP/redis.pass; the hosts authenticate as it.
 FLEET_ACL=${FLEET_ACL:-no}
-REDIS_RIGHTS="-@all +evalsha +script|load +role +hscan +subscribe +ping +hset +hget +hdel +zadd +zscore +zrange +zrangebyscore +zremrangebyscore +zrem +zcard +exists +expire +set +get +del +publish"
+REDIS_RIGHTS="-@all +evalsha +script|load +role +hscan +subscribe +ping +hset +hget +hdel +zadd +zscore +zrange +zrangebyscore +zremrangebyscore +zrem +zcard +rpush +lrange +exists +expire +set +get +del +publish"
 head -c 24 /dev/urandom | base64 >"$TMP/redis.pass"
 chmod 600 "$TMP/redis.pass"
 

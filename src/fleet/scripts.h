@@ -11,7 +11,7 @@
  *   NS:bans        hash   address -> the signed ban, or the signed unban
  *                         that lifted one (a tombstone), as published
  *   NS:expiry      zset   address -> when its entry in NS:bans ends
- *   NS:off:ADDR    zset   signed offences inside findtime (TTL findtime)
+ *   NS:off:ADDR    list   signed offences inside findtime (TTL findtime)
  *   NS:hist:ADDR   zset   "START:ORIGIN" of each ban in repeat_window (TTL)
  *   NS:lock:ADDR   string the host deciding a ban on offences (TTL 30 s)
  *   NS:host:NAME   string the host's signed heartbeat (TTL: 3 beats)
