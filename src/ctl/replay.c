@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "linebuf.h"
@@ -36,6 +37,8 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 {
 	struct replay_ctx rc = { .pl = pl, .now = time(NULL) };
 	struct linebuf lb;
+	struct stat st;
+	uint64_t done = 0, total = 0;
 	char *buf;
 	int fd, rv = 0;
 
@@ -54,6 +57,8 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 			close(fd);
 		return -1;
 	}
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+		total = (uint64_t)st.st_size;
 	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	linebuf_init(&lb, pl->cfg->max_line);
 	for (;;) {
@@ -71,6 +76,9 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 		if (linebuf_push(&lb, buf, (size_t)n, replay_line, &rc) < 0)
 			diag_warn(d, path, 0, "out of memory: a line was skipped");
 		pipeline_flush(pl);
+		done += (uint64_t)n;
+		if (o->progress)
+			o->progress(o->progress_arg, done, total, rc.lineno);
 	}
 	linebuf_finish(&lb, replay_line, &rc);
 	pipeline_flush(pl);

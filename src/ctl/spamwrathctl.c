@@ -80,6 +80,60 @@ static double ctl_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* test's progress line, on stderr when it is a terminal, for files of at
+ * least CTL_PROGRESS_MIN bytes: redrawn every CTL_PROGRESS_EVERY seconds,
+ * and left as a last line with the file's rate when the file is done. */
+#define CTL_PROGRESS_MIN (4u << 20)
+#define CTL_PROGRESS_EVERY 0.2
+
+struct ctl_progress {
+	const char *name;
+	double t0, drawn;
+	uint64_t lines;
+	bool big;
+};
+
+static void ctl_progress_draw(void *arg, uint64_t done, uint64_t total, uint64_t lines)
+{
+	struct ctl_progress *p = arg;
+	double now = ctl_now(), secs = now - p->t0;
+
+	p->lines = lines;
+	if (total < CTL_PROGRESS_MIN)
+		return;
+	p->big = true;
+	if (now - p->drawn < CTL_PROGRESS_EVERY)
+		return;
+	p->drawn = now;
+	fprintf(stderr, "\r\033[K%s: %3.0f%%  %llu lines  %.0f lines/s", p->name,
+		100.0 * (double)done / (double)total, (unsigned long long)lines,
+		secs > 0 ? (double)lines / secs : 0.0);
+}
+
+/* Replays one file; with progress, draws it and ends with the file's rate. */
+static int ctl_replay(struct pipeline *pl, const char *path, struct replay_opts *ro,
+		      bool progress, struct diag *d)
+{
+	struct ctl_progress p = { .name = path, .t0 = ctl_now() };
+	int rv;
+
+	if (progress) {
+		p.drawn = p.t0;
+		ro->progress = ctl_progress_draw;
+		ro->progress_arg = &p;
+	}
+	rv = replay_file(pl, path, ro, d);
+	ro->progress = NULL;
+	if (p.big) {
+		double secs = ctl_now() - p.t0;
+
+		fprintf(stderr, "\r\033[K%s: %s, %llu lines in %.2f s, %.0f lines/s\n", path,
+			rv < 0 ? "stopped" : "100%", (unsigned long long)p.lines, secs,
+			secs > 0 ? (double)p.lines / secs : 0.0);
+	}
+	return rv;
+}
+
 /* test --check: every file is a fixture file; 1 if any line disagrees. */
 static int ctl_check(struct loaded *l, const struct replay_opts *ro, bool coverage, int n,
 		     char **files)
@@ -130,6 +184,7 @@ static int ctl_test(int argc, char **argv)
 	struct pipeline pl;
 	struct report rep;
 	bool json = false, check = false, coverage = false;
+	bool progress = isatty(STDERR_FILENO);
 	double t0;
 	int c, rc = 0;
 
@@ -186,7 +241,7 @@ static int ctl_test(int argc, char **argv)
 	diag_free(&d);
 	t0 = ctl_now();
 	for (int i = optind; i < argc; i++) {
-		if (replay_file(&pl, argv[i], &ro, &d) < 0)
+		if (ctl_replay(&pl, argv[i], &ro, progress, &d) < 0)
 			rc = 1;
 		ctl_print_diag(&d);
 		diag_free(&d);
