@@ -60,7 +60,6 @@ struct config {
 	/* Read by spamwrath-firewall through spamwrathd --get, not by the daemon. */
 	char **fw_ports;	/* "25" or "6000:6010", at most 15 multiport slots */
 	size_t nfw_ports;
-	char *fw_ports_where;	/* "FILE:LINE" where ports was last set, for messages */
 	char *fw_target;	/* "auto", "tarpit", "drop" or "reject" */
 
 	struct source_conf *sources;
@@ -73,9 +72,9 @@ struct config {
 	long correlate_timeout;	/* how long a queue id waits for its other half */
 	size_t correlate_max;	/* queue ids remembered at most */
 
-	/* "FILE:LINE" of the keys checked against each other once every file
-	 * is in, for their messages; NULL while the default holds. */
-	char *where_bantime, *where_bantime_max, *where_set4, *where_set6;
+	/* config.c's own: where each key was last set, for the messages of
+	 * the rules checked across keys once every file is in. */
+	struct config_origin *origin;
 };
 
 /* Where spamwrath.conf lives when -c is not given. */
@@ -96,5 +95,9 @@ void config_free(struct config *c);
  * no, one line per list element. Returns -1 for a key it does not know.
  */
 int config_print(const struct config *c, const char *key, FILE *out);
+
+/* Prints every key the files accept, one "KEY TYPE" a line, sections'
+ * keys written SECTION.KEY ("ipset.set4", "source.file"). */
+void config_list_keys(FILE *out);
 
 #endif

@@ -1,5 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
+ * The configuration is one table, config_rows[] below: a row per key with
+ * its section, its type, the field it fills and the range and default of
+ * its value. Everything else follows from the table, in the manner of
+ * nginx's ngx_command_t arrays: the libconfuse schema (config_schema), the
+ * defaults (applied from the rows' text through the very code that reads
+ * the files), the reading of each file (config_apply_rows), --get
+ * (config_print), --list-keys (config_list_keys) and the freeing. A new key
+ * is a new row, and its documentation in spamwrath.conf(5), which
+ * tests/integration/manpages.sh holds to the table.
+ *
  * Every value is read as text and converted here, so that each error can
  * name the exact line (see cfgfile.c). Files are parsed one by one and
  * merged: a later scalar overrides, a later list appends, a later section
@@ -25,67 +35,30 @@
 #define SYSCONFDIR "/etc"
 #endif
 
-static cfg_opt_t config_ipset_opts[] = {
-	CFG_STR("set4", NULL, CFGF_NODEFAULT),
-	CFG_STR("set6", NULL, CFGF_NODEFAULT),
-	CFG_STR("ipv4_prefix", NULL, CFGF_NODEFAULT),
-	CFG_STR("ipv6_prefix", NULL, CFGF_NODEFAULT),
-	CFG_STR("maxelem", NULL, CFGF_NODEFAULT),
-	CFG_END()
+/* The sections of a file; a row's field lives in its section's struct. */
+enum config_section {
+	SEC_TOP,		/* struct config */
+	SEC_IPSET,		/* struct config, keys written ipset.KEY */
+	SEC_FIREWALL,		/* struct config, keys written firewall.KEY */
+	SEC_SOURCE,		/* struct source_conf, one per title */
+	SEC_CLASS,		/* struct class_conf, one per class name */
+	SEC_COUNT
 };
 
-static cfg_opt_t config_firewall_opts[] = {
-	CFG_STR_LIST("ports", NULL, CFGF_NODEFAULT),
-	CFG_STR("target", NULL, CFGF_NODEFAULT),
-	CFG_END()
+static const struct {
+	const char *name;	/* NULL: the top level */
+	int flags;		/* libconfuse's */
+} config_sections[SEC_COUNT] = {
+	[SEC_TOP] = { NULL, CFGF_NONE },
+	[SEC_IPSET] = { "ipset", CFGF_NONE },
+	[SEC_FIREWALL] = { "firewall", CFGF_NONE },
+	[SEC_SOURCE] = { "source", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
+	[SEC_CLASS] = { "class", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
 };
 
-static cfg_opt_t config_source_opts[] = {
-	CFG_STR("file", NULL, CFGF_NODEFAULT),
-	CFG_STR("program", NULL, CFGF_NODEFAULT),
-	CFG_STR_LIST("journal", NULL, CFGF_NODEFAULT),
-	CFG_STR("journal_dir", NULL, CFGF_NODEFAULT),
-	CFG_STR("trusted", NULL, CFGF_NODEFAULT),
-	CFG_STR_LIST("trusted_units", NULL, CFGF_NODEFAULT),
-	CFG_STR_LIST("trusted_users", NULL, CFGF_NODEFAULT),
-	CFG_STR("start", NULL, CFGF_NODEFAULT),
-	CFG_END()
-};
-
-static cfg_opt_t config_class_opts[] = {
-	CFG_STR("enabled", NULL, CFGF_NODEFAULT),
-	CFG_STR("weight", NULL, CFGF_NODEFAULT),
-	CFG_STR("min_score", NULL, CFGF_NODEFAULT),
-	CFG_END()
-};
-
-static cfg_opt_t config_opts[] = {
-	CFG_STR("patterns_dir", NULL, CFGF_NODEFAULT),
-	CFG_STR("state_dir", NULL, CFGF_NODEFAULT),
-	CFG_STR("control_socket", NULL, CFGF_NODEFAULT),
-	CFG_STR("control_group", NULL, CFGF_NODEFAULT),
-	CFG_STR("threshold", NULL, CFGF_NODEFAULT),
-	CFG_STR("findtime", NULL, CFGF_NODEFAULT),
-	CFG_STR("bantime", NULL, CFGF_NODEFAULT),
-	CFG_STR("bantime_factor", NULL, CFGF_NODEFAULT),
-	CFG_STR("bantime_max", NULL, CFGF_NODEFAULT),
-	CFG_STR("repeat_window", NULL, CFGF_NODEFAULT),
-	CFG_STR_LIST("whitelist", NULL, CFGF_NODEFAULT),
-	CFG_STR_LIST("spamtraps", NULL, CFGF_NODEFAULT),
-	CFG_STR("ignore_self", NULL, CFGF_NODEFAULT),
-	CFG_STR("max_line", NULL, CFGF_NODEFAULT),
-	CFG_STR("max_tracked", NULL, CFGF_NODEFAULT),
-	CFG_STR("correlate_timeout", NULL, CFGF_NODEFAULT),
-	CFG_STR("correlate_max", NULL, CFGF_NODEFAULT),
-	CFG_SEC("ipset", config_ipset_opts, CFGF_NONE),
-	CFG_SEC("firewall", config_firewall_opts, CFGF_NONE),
-	CFG_SEC("source", config_source_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-	CFG_SEC("class", config_class_opts, CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES),
-	CFG_END()
-};
-
-/* One file being applied to the configuration under construction. */
-struct loader {
+/* One pass over the configuration under construction: a file's, or the
+ * defaults' (f NULL), which takes each row's text from the table. */
+struct config_pass {
 	struct config *c;
 	struct diag *d;
 	struct cfgfile *f;
@@ -94,21 +67,45 @@ struct loader {
 	const char *secname, *title;
 };
 
-const char *config_default_path(void)
+struct config_row;
+
+/* How the text of a row becomes its field, and how --get prints it. */
+struct config_type {
+	const char *name;	/* for --list-keys */
+	bool list;		/* a libconfuse list: each file appends */
+	bool owns;		/* the field holds allocated text: config_free frees it */
+	/* Reads the row's value(s) of this pass into base + off: 0, or -1
+	 * with the reason in the pass's diag. */
+	int (*set)(const struct config_pass *P, const struct config_row *r, char *base);
+	void (*print)(const struct config_row *r, const char *base, FILE *out);
+	void (*store)(void *field, double x);	/* numbers: the field's C type */
+};
+
+struct config_row {
+	const char *name;
+	enum config_section sec;
+	const struct config_type *type;
+	size_t off;		/* of the field in the section's struct */
+	size_t aux;		/* lists: of the element count; scores: of the "set" flag */
+	double lo, hi;		/* numbers: the accepted range */
+	bool positive;		/* weights: 0 refused */
+	const char *def;	/* the default as a file would write it; NULL: none */
+	bool (*check)(char *s);	/* lists: validates (and may normalise) an element */
+	const char *what;	/* lists: what an element must be; words: the choices */
+};
+
+/* --- reading one value --------------------------------------------------- */
+
+static int config_pass_line(const struct config_pass *P, const char *key, unsigned idx)
 {
-	return SYSCONFDIR "/spamwrath/spamwrath.conf";
+	return P->f ? cfgfile_line(P->f, P->secname, P->title, key, idx) : 0;
 }
 
-static int loader_line(const struct loader *L, const char *key, unsigned idx)
-{
-	return cfgfile_line(L->f, L->secname, L->title, key, idx);
-}
+static void config_pass_error(const struct config_pass *P, const char *key, unsigned idx,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static void loader_error(const struct loader *L, const char *key, unsigned idx,
-			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static void loader_error(const struct loader *L, const char *key, unsigned idx,
-			 const char *fmt, ...)
+static void config_pass_error(const struct config_pass *P, const char *key, unsigned idx,
+		       const char *fmt, ...)
 {
 	char *msg = NULL;
 	va_list ap;
@@ -117,35 +114,36 @@ static void loader_error(const struct loader *L, const char *key, unsigned idx,
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
-	diag_error(L->d, L->f->path, loader_line(L, key, idx), "%s: %s", key,
-		   msg ? msg : "invalid value");
+	diag_error(P->d, P->f ? P->f->path : "built-in configuration", config_pass_line(P, key, idx),
+		   "%s: %s", key, msg ? msg : "invalid value");
 	free(msg);
 }
 
-/* The value of key when this file (section) sets it, else NULL. */
-static const char *loader_str(const struct loader *L, const char *key)
+/* The row's value when this pass sets it, else NULL. */
+static const char *config_pass_value(const struct config_pass *P, const struct config_row *r)
 {
-	cfg_opt_t *o = cfg_getopt(L->sec, key);
+	cfg_opt_t *o;
 
+	if (!P->f)
+		return r->def;
+	o = cfg_getopt(P->sec, r->name);
 	if (!o || !(o->flags & CFGF_MODIFIED) || cfg_opt_size(o) == 0)
 		return NULL;
 	return cfg_opt_getnstr(o, 0);
 }
 
-static int loader_set_str(const struct loader *L, const char *key, char **dst)
-{
-	const char *v = loader_str(L, key);
-	char *copy;
+#define FIELD(type, base, r) ((type *)(void *)((base) + (r)->off))
 
-	if (!v)
-		return 0;
-	if (*v == '\0') {
-		loader_error(L, key, 0, "must not be empty");
-		return -1;
-	}
-	copy = strdup(v);
+/* --- the types ------------------------------------------------------------- */
+
+/* Replaces the row's text with copy (NULL: out of memory). */
+static int config_keep_text(const struct config_pass *P, const struct config_row *r,
+			    char *base, char *copy)
+{
+	char **dst = FIELD(char *, base, r);
+
 	if (!copy) {
-		loader_error(L, key, 0, "out of memory");
+		config_pass_error(P, r->name, 0, "out of memory");
 		return -1;
 	}
 	free(*dst);
@@ -153,88 +151,125 @@ static int loader_set_str(const struct loader *L, const char *key, char **dst)
 	return 0;
 }
 
-/* Like loader_set_str, but a relative path is taken from basedir. */
-static int loader_set_path(const struct loader *L, const char *key, char **dst)
+static int config_set_str(const struct config_pass *P, const struct config_row *r, char *base)
 {
-	const char *v = loader_str(L, key);
+	const char *v = config_pass_value(P, r);
+
+	if (!v)
+		return 0;
+	if (*v == '\0') {
+		config_pass_error(P, r->name, 0, "must not be empty");
+		return -1;
+	}
+	return config_keep_text(P, r, base, strdup(v));
+}
+
+/* A relative path is taken from the main file's directory. */
+static int config_set_path(const struct config_pass *P, const struct config_row *r, char *base)
+{
+	const char *v = config_pass_value(P, r);
 	char *copy;
 
 	if (!v)
 		return 0;
 	if (*v == '\0') {
-		loader_error(L, key, 0, "must not be empty");
+		config_pass_error(P, r->name, 0, "must not be empty");
 		return -1;
 	}
-	if (v[0] == '/' || !L->basedir)
+	if (v[0] == '/' || !P->basedir)
 		copy = strdup(v);
-	else if (asprintf(&copy, "%s/%s", L->basedir, v) < 0)
+	else if (asprintf(&copy, "%s/%s", P->basedir, v) < 0)
 		copy = NULL;
-	if (!copy) {
-		loader_error(L, key, 0, "out of memory");
-		return -1;
-	}
-	free(*dst);
-	*dst = copy;
-	return 0;
+	return config_keep_text(P, r, base, copy);
 }
 
-/* Notes where this file sets key, for checks made after the last file. */
-static int loader_where(const struct loader *L, const char *key, char **dst)
+/* One of the words in r->what ("auto, tarpit, drop"), any case, kept in lower case. */
+static int config_set_word(const struct config_pass *P, const struct config_row *r, char *base)
 {
-	char *w = NULL;
+	const char *v = config_pass_value(P, r);
+	size_t n = v ? strlen(v) : 0;
+	char *copy;
 
-	if (!loader_str(L, key))
+	if (!v)
 		return 0;
-	if (asprintf(&w, "%s:%d", L->f->path, loader_line(L, key, 0)) < 0) {
-		loader_error(L, key, 0, "out of memory");
-		return -1;
+	for (const char *w = r->what; *w; w += strspn(w, ", ")) {
+		size_t len = strcspn(w, ", ");
+
+		if (n > 0 && len == n && strncasecmp(w, v, n) == 0) {
+			copy = strdup(v);
+			for (char *p = copy; p && *p; p++)
+				if (*p >= 'A' && *p <= 'Z')
+					*p = (char)(*p - 'A' + 'a');
+			return config_keep_text(P, r, base, copy);
+		}
+		w += len;
 	}
-	free(*dst);
-	*dst = w;
-	return 0;
+	config_pass_error(P, r->name, 0, "\"%s\" is none of %s", v, r->what);
+	return -1;
 }
 
-static int loader_set_duration(const struct loader *L, const char *key, long *dst)
+static int config_set_duration(const struct config_pass *P, const struct config_row *r,
+			       char *base)
 {
-	const char *v = loader_str(L, key);
+	const char *v = config_pass_value(P, r);
 	long s;
 
 	if (!v)
 		return 0;
 	if (duration_parse(v, &s) < 0 || s <= 0) {
-		loader_error(L, key, 0, "\"%s\" is not a duration (90s, 15m, 12h, 7d or seconds)", v);
+		config_pass_error(P, r->name, 0,
+			   "\"%s\" is not a duration (90s, 15m, 12h, 7d or seconds)", v);
 		return -1;
 	}
-	*dst = s;
+	*FIELD(long, base, r) = s;
 	return 0;
 }
 
-static int loader_set_bool(const struct loader *L, const char *key, bool *dst)
+static int config_set_bool(const struct config_pass *P, const struct config_row *r, char *base)
 {
 	static const char *yes[] = { "true", "yes", "on", "1" };
 	static const char *no[] = { "false", "no", "off", "0" };
-	const char *v = loader_str(L, key);
+	const char *v = config_pass_value(P, r);
 
 	if (!v)
 		return 0;
 	for (size_t i = 0; i < 4; i++) {
 		if (strcasecmp(v, yes[i]) == 0) {
-			*dst = true;
+			*FIELD(bool, base, r) = true;
 			return 0;
 		}
 		if (strcasecmp(v, no[i]) == 0) {
-			*dst = false;
+			*FIELD(bool, base, r) = false;
 			return 0;
 		}
 	}
-	loader_error(L, key, 0, "\"%s\" is not a boolean (yes or no)", v);
+	config_pass_error(P, r->name, 0, "\"%s\" is not a boolean (yes or no)", v);
 	return -1;
 }
 
-static int loader_number(const struct loader *L, const char *key, double lo, double hi,
+/* "start": where a file source begins reading the first time. */
+static int config_set_start(const struct config_pass *P, const struct config_row *r, char *base)
+{
+	const char *v = config_pass_value(P, r);
+
+	if (!v)
+		return 0;
+	if (strcmp(v, "beginning") == 0) {
+		*FIELD(bool, base, r) = true;
+	} else if (strcmp(v, "end") == 0) {
+		*FIELD(bool, base, r) = false;
+	} else {
+		config_pass_error(P, r->name, 0, "\"%s\" is neither \"beginning\" nor \"end\"", v);
+		return -1;
+	}
+	return 0;
+}
+
+/* 1 and *out set, 0 when the pass does not set the row, -1 when out of range. */
+static int config_number(const struct config_pass *P, const struct config_row *r,
 			 bool integer, double *out)
 {
-	const char *v = loader_str(L, key);
+	const char *v = config_pass_value(P, r);
 	char *end;
 	double x;
 
@@ -242,70 +277,87 @@ static int loader_number(const struct loader *L, const char *key, double lo, dou
 		return 0;
 	errno = 0;
 	x = strtod(v, &end);
-	if (end == v || *end != '\0' || errno || !isfinite(x) || x < lo || x > hi ||
+	if (end == v || *end != '\0' || errno || !isfinite(x) || x < r->lo || x > r->hi ||
 	    (integer && x != floor(x))) {
-		loader_error(L, key, 0, "\"%s\" is not %s between %g and %g", v,
-			     integer ? "a whole number" : "a number", lo, hi);
+		config_pass_error(P, r->name, 0, "\"%s\" is not %s between %g and %g", v,
+			   integer ? "a whole number" : "a number", r->lo, r->hi);
 		return -1;
 	}
 	*out = x;
 	return 1;
 }
 
-static int loader_set_long(const struct loader *L, const char *key, long lo, long hi, long *dst)
+static void config_store_double(void *field, double x)
+{
+	*(double *)field = x;
+}
+
+static void config_store_long(void *field, double x)
+{
+	*(long *)field = (long)x;
+}
+
+static void config_store_size(void *field, double x)
+{
+	*(size_t *)field = (size_t)x;
+}
+
+static void config_store_unsigned(void *field, double x)
+{
+	*(unsigned *)field = (unsigned)x;
+}
+
+/* A number in [lo, hi], whole unless the type stores a double. */
+static int config_set_number(const struct config_pass *P, const struct config_row *r,
+			     char *base)
 {
 	double x;
-	int r = loader_number(L, key, (double)lo, (double)hi, true, &x);
+	int n = config_number(P, r, r->type->store != config_store_double, &x);
 
-	if (r > 0)
-		*dst = (long)x;
-	return r < 0 ? -1 : 0;
+	if (n > 0)
+		r->type->store(base + r->off, x);
+	return n < 0 ? -1 : 0;
 }
 
-static int loader_set_size(const struct loader *L, const char *key, size_t lo, size_t hi,
-			   size_t *dst)
+/* A number that may stay unset: the flag at aux says whether it is. */
+static int config_set_score(const struct config_pass *P, const struct config_row *r,
+			    char *base)
 {
-	long v = (long)*dst;
-	int r = loader_set_long(L, key, (long)lo, (long)hi, &v);
+	double x;
+	int n = config_number(P, r, false, &x);
 
-	*dst = (size_t)v;
-	return r;
+	if (n > 0) {
+		*FIELD(double, base, r) = x;
+		*(bool *)(void *)(base + r->aux) = true;
+	}
+	return n < 0 ? -1 : 0;
 }
 
-static int loader_set_unsigned(const struct loader *L, const char *key, unsigned lo,
-			       unsigned hi, unsigned *dst)
-{
-	long v = (long)*dst;
-	int r = loader_set_long(L, key, (long)lo, (long)hi, &v);
-
-	*dst = (unsigned)v;
-	return r;
-}
-
-static int loader_set_weight(const struct loader *L, const char *key, uint32_t *dst,
-			     bool positive)
+static int config_set_weight(const struct config_pass *P, const struct config_row *r,
+			     char *base)
 {
 	double x;
 	uint32_t w;
-	int r = loader_number(L, key, 0, 1000, false, &x);
+	int n = config_number(P, r, false, &x);
 
-	if (r <= 0)
-		return r;
-	if (weight_parse(x, &w) < 0 || (positive && w == 0)) {
-		loader_error(L, key, 0, "\"%s\" must be %sin steps of 0.001",
-			     loader_str(L, key), positive ? "positive, " : "");
+	if (n <= 0)
+		return n;
+	if (weight_parse(x, &w) < 0 || (r->positive && w == 0)) {
+		config_pass_error(P, r->name, 0, "\"%s\" must be %sin steps of 0.001",
+			   config_pass_value(P, r), r->positive ? "positive, " : "");
 		return -1;
 	}
-	*dst = w;
+	*FIELD(uint32_t, base, r) = w;
 	return 0;
 }
 
-/* Appends this file's values of a list option; check validates each. */
-static int loader_append_list(const struct loader *L, const char *key, char ***v, size_t *n,
-			      bool (*check)(char *s), const char *what)
+/* Appends this file's values of a list; r->check validates each. */
+static int config_set_list(const struct config_pass *P, const struct config_row *r, char *base)
 {
-	cfg_opt_t *o = cfg_getopt(L->sec, key);
+	cfg_opt_t *o = P->f ? cfg_getopt(P->sec, r->name) : NULL;
 	unsigned k = o && (o->flags & CFGF_MODIFIED) ? cfg_opt_size(o) : 0;
+	char ***v = FIELD(char **, base, r);
+	size_t *n = (size_t *)(void *)(base + r->aux);
 	char **nv;
 	int rc = 0;
 
@@ -313,7 +365,7 @@ static int loader_append_list(const struct loader *L, const char *key, char ***v
 		return 0;
 	nv = realloc(*v, (*n + k) * sizeof(**v));
 	if (!nv) {
-		loader_error(L, key, 0, "out of memory");
+		config_pass_error(P, r->name, 0, "out of memory");
 		return -1;
 	}
 	*v = nv;
@@ -321,11 +373,11 @@ static int loader_append_list(const struct loader *L, const char *key, char ***v
 		char *s = strdup(cfg_opt_getnstr(o, i));
 
 		if (!s) {
-			loader_error(L, key, i, "out of memory");
+			config_pass_error(P, r->name, i, "out of memory");
 			return -1;
 		}
-		if (check && !check(s)) {
-			loader_error(L, key, i, "\"%s\" is not %s", s, what);
+		if (r->check && !r->check(s)) {
+			config_pass_error(P, r->name, i, "\"%s\" is not %s", s, r->what);
 			free(s);
 			rc = -1;
 			continue;
@@ -334,6 +386,72 @@ static int loader_append_list(const struct loader *L, const char *key, char ***v
 	}
 	return rc;
 }
+
+static void config_print_text(const struct config_row *r, const char *base, FILE *out)
+{
+	fprintf(out, "%s\n", *FIELD(char *const, base, r));
+}
+
+static void config_print_list(const struct config_row *r, const char *base, FILE *out)
+{
+	char *const *list = *FIELD(char **const, base, r);
+	size_t n = *(const size_t *)(const void *)(base + r->aux);
+
+	for (size_t j = 0; j < n; j++)
+		fprintf(out, "%s\n", list[j]);
+}
+
+static void config_print_long(const struct config_row *r, const char *base, FILE *out)
+{
+	fprintf(out, "%ld\n", *FIELD(const long, base, r));
+}
+
+static void config_print_weight(const struct config_row *r, const char *base, FILE *out)
+{
+	fprintf(out, "%g\n", *FIELD(const uint32_t, base, r) / (double)WEIGHT_ONE);
+}
+
+static void config_print_double(const struct config_row *r, const char *base, FILE *out)
+{
+	fprintf(out, "%g\n", *FIELD(const double, base, r));
+}
+
+static void config_print_bool(const struct config_row *r, const char *base, FILE *out)
+{
+	fprintf(out, "%s\n", *FIELD(const bool, base, r) ? "yes" : "no");
+}
+
+static void config_print_size(const struct config_row *r, const char *base, FILE *out)
+{
+	fprintf(out, "%zu\n", *FIELD(const size_t, base, r));
+}
+
+static void config_print_unsigned(const struct config_row *r, const char *base, FILE *out)
+{
+	fprintf(out, "%u\n", *FIELD(const unsigned, base, r));
+}
+
+static const struct config_type
+	type_str = { "string", .owns = true, .set = config_set_str, .print = config_print_text },
+	type_path = { "path", .owns = true, .set = config_set_path, .print = config_print_text },
+	type_word = { "word", .owns = true, .set = config_set_word, .print = config_print_text },
+	type_list = { "list", .list = true, .owns = true, .set = config_set_list,
+		      .print = config_print_list },
+	type_duration = { "duration", .set = config_set_duration, .print = config_print_long },
+	type_bool = { "boolean", .set = config_set_bool, .print = config_print_bool },
+	type_start = { "word", .set = config_set_start },
+	type_weight = { "weight", .set = config_set_weight, .print = config_print_weight },
+	type_double = { "number", .set = config_set_number, .print = config_print_double,
+			.store = config_store_double },
+	type_score = { "number", .set = config_set_score },
+	type_long = { "integer", .set = config_set_number, .print = config_print_long,
+		      .store = config_store_long },
+	type_size = { "integer", .set = config_set_number, .print = config_print_size,
+		      .store = config_store_size },
+	type_unsigned = { "integer", .set = config_set_number, .print = config_print_unsigned,
+			  .store = config_store_unsigned };
+
+/* --- list elements ----------------------------------------------------- */
 
 static bool config_check_whitelist(char *s)
 {
@@ -402,18 +520,168 @@ static bool config_check_user(char *s)
 	return true;
 }
 
-static int loader_source(struct loader *L, cfg_t *s)
+/* --- the table ----------------------------------------------------------- */
+
+#define TOP(f) .off = offsetof(struct config, f)
+#define SRC(f) .off = offsetof(struct source_conf, f)
+#define CLS(f) .off = offsetof(struct class_conf, f)
+#define LIST_OF(st, f, n) .off = offsetof(st, f), .aux = offsetof(st, n)
+#define RANGE(l, h) .lo = (l), .hi = (h)
+
+/*
+ * Rows are read in this order, so a file's errors come in this order too.
+ * A default is written as a file would write it and goes through the same
+ * conversion and checks. Lists start empty; a class's weight starts at
+ * class_default_weight() (config_defaults).
+ */
+static const struct config_row config_rows[] = {
+	{ "patterns_dir", SEC_TOP, &type_path, TOP(patterns_dir),
+	  .def = SYSCONFDIR "/spamwrath/patterns" },
+	{ "state_dir", SEC_TOP, &type_path, TOP(state_dir), .def = "/var/lib/spamwrath" },
+	{ "control_socket", SEC_TOP, &type_path, TOP(control_socket),
+	  .def = "/run/spamwrath/control.sock" },
+	{ "control_group", SEC_TOP, &type_str, TOP(control_group), .def = "spamwrath" },
+	{ "threshold", SEC_TOP, &type_weight, TOP(threshold), RANGE(0, 1000), .positive = true,
+	  .def = "1" },
+	{ "findtime", SEC_TOP, &type_duration, TOP(findtime), .def = "12h" },
+	{ "bantime", SEC_TOP, &type_duration, TOP(bantime), .def = "12h" },
+	{ "bantime_max", SEC_TOP, &type_duration, TOP(bantime_max), .def = "30d" },
+	{ "repeat_window", SEC_TOP, &type_duration, TOP(repeat_window), .def = "30d" },
+	{ "bantime_factor", SEC_TOP, &type_double, TOP(bantime_factor), RANGE(1, 100),
+	  .def = "2" },
+	{ "whitelist", SEC_TOP, &type_list, LIST_OF(struct config, whitelist, nwhitelist),
+	  .check = config_check_whitelist,
+	  .what = "an address, a network (CIDR) or a host name" },
+	{ "spamtraps", SEC_TOP, &type_list, LIST_OF(struct config, spamtraps, nspamtraps),
+	  .check = config_check_spamtrap,
+	  .what = "an address (user@domain) or a domain (@domain)" },
+	{ "ignore_self", SEC_TOP, &type_bool, TOP(ignore_self), .def = "yes" },
+	{ "max_line", SEC_TOP, &type_size, TOP(max_line), RANGE(1024, 64u << 20),
+	  .def = "65536" },
+	{ "max_tracked", SEC_TOP, &type_size, TOP(max_tracked), RANGE(1000, 100000000),
+	  .def = "1000000" },
+	{ "correlate_timeout", SEC_TOP, &type_duration, TOP(correlate_timeout), .def = "1h" },
+	{ "correlate_max", SEC_TOP, &type_size, TOP(correlate_max), RANGE(100, 10000000),
+	  .def = "100000" },
+
+	{ "set4", SEC_IPSET, &type_str, TOP(set4), .def = "spamwrath4" },
+	{ "set6", SEC_IPSET, &type_str, TOP(set6), .def = "spamwrath6" },
+	/* Coarser than these would ban whole providers for one client. */
+	{ "ipv4_prefix", SEC_IPSET, &type_unsigned, TOP(ipv4_prefix), RANGE(16, 32),
+	  .def = "32" },
+	{ "ipv6_prefix", SEC_IPSET, &type_unsigned, TOP(ipv6_prefix), RANGE(32, 128),
+	  .def = "64" },
+	{ "maxelem", SEC_IPSET, &type_long, TOP(ipset_maxelem), RANGE(1024, 1L << 28),
+	  .def = "1048576" },
+
+	/* ports: "25" unless a file names some (config_firewall_ports). */
+	{ "ports", SEC_FIREWALL, &type_list, LIST_OF(struct config, fw_ports, nfw_ports),
+	  .check = config_check_port, .what = "a TCP port (25) or range (6000:6010)" },
+	{ "target", SEC_FIREWALL, &type_word, TOP(fw_target), .what = "auto, tarpit, drop, reject",
+	  .def = "auto" },
+
+	{ "file", SEC_SOURCE, &type_path, SRC(file) },
+	{ "program", SEC_SOURCE, &type_str, SRC(program) },
+	{ "journal_dir", SEC_SOURCE, &type_path, SRC(journal_dir) },
+	{ "trusted", SEC_SOURCE, &type_bool, SRC(trusted), .def = "yes" },
+	{ "journal", SEC_SOURCE, &type_list, LIST_OF(struct source_conf, journal, njournal),
+	  .check = config_check_journal, .what = "a journal match (FIELD=value or +)" },
+	{ "trusted_units", SEC_SOURCE, &type_list,
+	  LIST_OF(struct source_conf, trusted_units, ntrusted_units),
+	  .check = config_check_unit, .what = "a systemd unit name" },
+	{ "trusted_users", SEC_SOURCE, &type_list,
+	  LIST_OF(struct source_conf, trusted_users, ntrusted_users),
+	  .check = config_check_user, .what = "a user name or number" },
+	{ "start", SEC_SOURCE, &type_start, SRC(start_beginning), .def = "end" },
+
+	{ "enabled", SEC_CLASS, &type_bool, CLS(enabled), .def = "yes" },
+	{ "weight", SEC_CLASS, &type_weight, CLS(weight), RANGE(0, 1000) },
+	{ "min_score", SEC_CLASS, &type_score, CLS(min_score), .aux = offsetof(struct class_conf,
+	  has_min_score), RANGE(-1e6, 1e6) },
+};
+
+#define CONFIG_NROWS (sizeof(config_rows) / sizeof(config_rows[0]))
+
+/* Where each row was last set: "FILE:LINE", NULL while its default holds. */
+struct config_origin {
+	char *at[CONFIG_NROWS];
+};
+
+/* Where key (of an untitled section) was last set, else NULL. */
+static const char *config_where(const struct config *c, const char *key)
 {
-	struct config *c = L->c;
+	for (size_t i = 0; i < CONFIG_NROWS; i++)
+		if (config_rows[i].sec < SEC_SOURCE && strcmp(config_rows[i].name, key) == 0)
+			return c->origin->at[i];
+	return NULL;
+}
+
+/* --- the libconfuse schema ---------------------------------------------- */
+
+/* Every value is a string (or a list of them): config_rows converts. */
+struct config_schema {
+	cfg_opt_t opts[SEC_COUNT][CONFIG_NROWS + SEC_COUNT + 1];
+};
+
+static cfg_opt_t *config_schema(struct config_schema *s)
+{
+	size_t n[SEC_COUNT] = { 0 };
+
+	for (size_t i = 0; i < CONFIG_NROWS; i++) {
+		const struct config_row *r = &config_rows[i];
+
+		s->opts[r->sec][n[r->sec]++] = r->type->list ?
+			(cfg_opt_t)CFG_STR_LIST(r->name, NULL, CFGF_NODEFAULT) :
+			(cfg_opt_t)CFG_STR(r->name, NULL, CFGF_NODEFAULT);
+	}
+	for (int sec = SEC_TOP + 1; sec < SEC_COUNT; sec++) {
+		s->opts[sec][n[sec]] = (cfg_opt_t)CFG_END();
+		s->opts[SEC_TOP][n[SEC_TOP]++] = (cfg_opt_t)CFG_SEC(config_sections[sec].name,
+			s->opts[sec], config_sections[sec].flags);
+	}
+	s->opts[SEC_TOP][n[SEC_TOP]] = (cfg_opt_t)CFG_END();
+	return s->opts[SEC_TOP];
+}
+
+/* --- applying the rows ------------------------------------------------- */
+
+/* Reads the rows of section sec of this pass into base. */
+static int config_apply_rows(struct config_pass *P, enum config_section sec, char *base)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < CONFIG_NROWS; i++) {
+		const struct config_row *r = &config_rows[i];
+		char **at = &P->c->origin->at[i];
+
+		if (r->sec != sec)
+			continue;
+		if (r->type->set(P, r, base) < 0)
+			rc = -1;
+		if (!P->f || sec >= SEC_SOURCE || !cfgfile_has(P->f, P->secname, NULL, r->name))
+			continue;
+		free(*at);
+		if (asprintf(at, "%s:%d", P->f->path, config_pass_line(P, r->name, 0)) < 0) {
+			*at = NULL;
+			config_pass_error(P, r->name, 0, "out of memory");
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static int config_apply_source(struct config_pass *P, cfg_t *s)
+{
+	struct config *c = P->c;
 	struct source_conf *src = NULL;
 	const char *title = cfg_title(s);
-	const char *start;
-	int rc = 0;
+	char *where = NULL;
 
 	for (size_t i = 0; i < c->nsources; i++)
 		if (strcmp(c->sources[i].name, title) == 0)
 			src = &c->sources[i];
 	if (!src) {
+		struct config_pass defaults = { .c = c, .d = P->d };
 		struct source_conf *v = realloc(c->sources, (c->nsources + 1) * sizeof(*v));
 
 		if (!v)
@@ -421,208 +689,99 @@ static int loader_source(struct loader *L, cfg_t *s)
 		c->sources = v;
 		src = &v[c->nsources];
 		memset(src, 0, sizeof(*src));
-		src->trusted = true;
 		src->name = strdup(title);
 		if (!src->name)
 			return -1;
 		c->nsources++;
-	}
-	L->sec = s;
-	L->secname = "source";
-	L->title = title;
-	{
-		char *where = NULL;
-
-		if (asprintf(&where, "%s:%d", L->f->path, loader_line(L, NULL, 0)) < 0)
+		if (config_apply_rows(&defaults, SEC_SOURCE, (char *)src) < 0)
 			return -1;
-		free((char *)src->where);
-		src->where = where;
 	}
-	rc |= loader_set_path(L, "file", &src->file);
-	rc |= loader_set_str(L, "program", &src->program);
-	rc |= loader_set_path(L, "journal_dir", &src->journal_dir);
-	rc |= loader_set_bool(L, "trusted", &src->trusted);
-	rc |= loader_append_list(L, "journal", &src->journal, &src->njournal,
-				 config_check_journal, "a journal match (FIELD=value or +)");
-	rc |= loader_append_list(L, "trusted_units", &src->trusted_units, &src->ntrusted_units,
-				 config_check_unit, "a systemd unit name");
-	rc |= loader_append_list(L, "trusted_users", &src->trusted_users, &src->ntrusted_users,
-				 config_check_user, "a user name or number");
-	start = loader_str(L, "start");
-	if (start) {
-		if (strcmp(start, "beginning") == 0) {
-			src->start_beginning = true;
-		} else if (strcmp(start, "end") == 0) {
-			src->start_beginning = false;
-		} else {
-			loader_error(L, "start", 0, "\"%s\" is neither \"beginning\" nor \"end\"", start);
-			rc = -1;
-		}
-	}
-	return rc ? -1 : 0;
+	P->sec = s;
+	P->secname = "source";
+	P->title = title;
+	if (asprintf(&where, "%s:%d", P->f->path, config_pass_line(P, NULL, 0)) < 0)
+		return -1;
+	free((char *)src->where);
+	src->where = where;
+	return config_apply_rows(P, SEC_SOURCE, (char *)src);
 }
 
-static int loader_class(struct loader *L, cfg_t *s)
+static int config_apply_class(struct config_pass *P, cfg_t *s)
 {
 	const char *title = cfg_title(s);
 	int id = class_from_name(title);
-	struct class_conf *cc;
-	int rc = 0;
 
-	L->sec = s;
-	L->secname = "class";
-	L->title = title;
+	P->sec = s;
+	P->secname = "class";
+	P->title = title;
 	if (id < 0 || id == CLASS_CONTEXT) {
-		diag_error(L->d, L->f->path, loader_line(L, NULL, 0),
+		diag_error(P->d, P->f->path, config_pass_line(P, NULL, 0),
 			   "class \"%s\" is not an offence class (unknown-recipient, unknown-sender, "
 			   "spamtrap, spam, virus, relay, helo, dnsbl, auth, protocol)", title);
 		return -1;
 	}
-	cc = &L->c->classes[id];
-	rc |= loader_set_bool(L, "enabled", &cc->enabled);
-	rc |= loader_set_weight(L, "weight", &cc->weight, false);
-	{
-		double x;
-		int r = loader_number(L, "min_score", -1e6, 1e6, false, &x);
-
-		if (r > 0) {
-			cc->has_min_score = true;
-			cc->min_score = x;
-		}
-		rc |= r < 0;
-	}
-	return rc ? -1 : 0;
+	return config_apply_rows(P, SEC_CLASS, (char *)&P->c->classes[id]);
 }
 
-static int loader_apply(struct loader *L)
+static int config_apply(struct config_pass *P)
 {
-	struct config *c = L->c;
-	cfg_t *root = L->f->cfg;
+	cfg_t *root = P->f->cfg;
 	int rc = 0;
 
-	L->sec = root;
-	L->secname = L->title = NULL;
-	rc |= loader_set_path(L, "patterns_dir", &c->patterns_dir);
-	rc |= loader_set_path(L, "state_dir", &c->state_dir);
-	rc |= loader_set_path(L, "control_socket", &c->control_socket);
-	rc |= loader_set_str(L, "control_group", &c->control_group);
-	rc |= loader_set_weight(L, "threshold", &c->threshold, true);
-	rc |= loader_set_duration(L, "findtime", &c->findtime);
-	rc |= loader_set_duration(L, "bantime", &c->bantime);
-	rc |= loader_set_duration(L, "bantime_max", &c->bantime_max);
-	rc |= loader_where(L, "bantime", &c->where_bantime);
-	rc |= loader_where(L, "bantime_max", &c->where_bantime_max);
-	rc |= loader_set_duration(L, "repeat_window", &c->repeat_window);
-	{
-		double x;
-		int r = loader_number(L, "bantime_factor", 1, 100, false, &x);
-
-		if (r > 0)
-			c->bantime_factor = x;
-		rc |= r < 0;
-	}
-	rc |= loader_append_list(L, "whitelist", &c->whitelist, &c->nwhitelist,
-				 config_check_whitelist, "an address, a network (CIDR) or a host name");
-	rc |= loader_append_list(L, "spamtraps", &c->spamtraps, &c->nspamtraps,
-				 config_check_spamtrap, "an address (user@domain) or a domain (@domain)");
-	rc |= loader_set_bool(L, "ignore_self", &c->ignore_self);
-	rc |= loader_set_size(L, "max_line", 1024, 64u << 20, &c->max_line);
-	rc |= loader_set_size(L, "max_tracked", 1000, 100000000, &c->max_tracked);
-	rc |= loader_set_duration(L, "correlate_timeout", &c->correlate_timeout);
-	rc |= loader_set_size(L, "correlate_max", 100, 10000000, &c->correlate_max);
-
-	if (cfgfile_has(L->f, "ipset", NULL, NULL)) {
-		L->sec = cfg_getsec(root, "ipset");
-		L->secname = "ipset";
-		rc |= loader_set_str(L, "set4", &c->set4);
-		rc |= loader_set_str(L, "set6", &c->set6);
-		rc |= loader_where(L, "set4", &c->where_set4);
-		rc |= loader_where(L, "set6", &c->where_set6);
-		/* Coarser than these would ban whole providers for one client. */
-		rc |= loader_set_unsigned(L, "ipv4_prefix", 16, 32, &c->ipv4_prefix);
-		rc |= loader_set_unsigned(L, "ipv6_prefix", 32, 128, &c->ipv6_prefix);
-		rc |= loader_set_long(L, "maxelem", 1024, 1L << 28, &c->ipset_maxelem);
-	}
-	if (cfgfile_has(L->f, "firewall", NULL, NULL)) {
-		const char *t;
-
-		L->sec = cfg_getsec(root, "firewall");
-		L->secname = "firewall";
-		rc |= loader_append_list(L, "ports", &c->fw_ports, &c->nfw_ports,
-					 config_check_port, "a TCP port (25) or range (6000:6010)");
-		if (cfgfile_has(L->f, "firewall", NULL, "ports")) {
-			free(c->fw_ports_where);
-			c->fw_ports_where = NULL;
-			if (asprintf(&c->fw_ports_where, "%s:%d", L->f->path,
-				     loader_line(L, "ports", 0)) < 0) {
-				c->fw_ports_where = NULL;
-				rc = -1;
-			}
-		}
-		t = loader_str(L, "target");
-		if (t && strcasecmp(t, "auto") && strcasecmp(t, "tarpit") &&
-		    strcasecmp(t, "drop") && strcasecmp(t, "reject")) {
-			loader_error(L, "target", 0, "\"%s\" is none of auto, tarpit, drop, reject", t);
-			rc = -1;
-		} else if (t) {
-			rc |= loader_set_str(L, "target", &c->fw_target);
-			for (char *p = c->fw_target; p && *p; p++)
-				if (*p >= 'A' && *p <= 'Z')
-					*p = (char)(*p - 'A' + 'a');
-		}
+	P->sec = root;
+	P->secname = P->title = NULL;
+	rc |= config_apply_rows(P, SEC_TOP, (char *)P->c);
+	for (int sec = SEC_IPSET; sec <= SEC_FIREWALL; sec++) {
+		P->secname = config_sections[sec].name;
+		if (!cfgfile_has(P->f, P->secname, NULL, NULL))
+			continue;
+		P->sec = cfg_getsec(root, P->secname);
+		rc |= config_apply_rows(P, (enum config_section)sec, (char *)P->c);
 	}
 	for (unsigned i = 0; i < cfg_size(root, "source"); i++)
-		if (loader_source(L, cfg_getnsec(root, "source", i)) < 0)
+		if (config_apply_source(P, cfg_getnsec(root, "source", i)) < 0)
 			rc = -1;
 	for (unsigned i = 0; i < cfg_size(root, "class"); i++)
-		if (loader_class(L, cfg_getnsec(root, "class", i)) < 0)
+		if (config_apply_class(P, cfg_getnsec(root, "class", i)) < 0)
 			rc = -1;
 	return rc ? -1 : 0;
 }
 
-static int config_defaults(struct config *c)
+static int config_defaults(struct config *c, struct diag *d)
 {
-	c->patterns_dir = strdup(SYSCONFDIR "/spamwrath/patterns");
-	c->state_dir = strdup("/var/lib/spamwrath");
-	c->control_socket = strdup("/run/spamwrath/control.sock");
-	c->control_group = strdup("spamwrath");
-	c->set4 = strdup("spamwrath4");
-	c->set6 = strdup("spamwrath6");
-	c->fw_target = strdup("auto");
-	if (!c->patterns_dir || !c->state_dir || !c->control_socket || !c->control_group ||
-	    !c->set4 || !c->set6 || !c->fw_target)
+	struct config_pass P = { .c = c, .d = d };
+	int rc = 0;
+
+	c->origin = calloc(1, sizeof(*c->origin));
+	if (!c->origin)
 		return -1;
-	c->threshold = WEIGHT_ONE;
-	c->findtime = 12 * 3600;
-	c->bantime = 12 * 3600;
-	c->bantime_factor = 2;
-	c->bantime_max = 30 * 86400;
-	c->repeat_window = 30 * 86400;
-	c->ignore_self = true;
-	c->ipv4_prefix = 32;
-	c->ipv6_prefix = 64;
-	c->ipset_maxelem = 1048576;
-	c->max_line = 64 * 1024;
-	c->max_tracked = 1000000;
-	c->correlate_timeout = 3600;
-	c->correlate_max = 100000;
+	for (int sec = SEC_TOP; sec <= SEC_FIREWALL; sec++)
+		rc |= config_apply_rows(&P, (enum config_section)sec, (char *)c);
 	for (int i = 0; i < CLASS_COUNT; i++) {
-		c->classes[i].enabled = true;
+		rc |= config_apply_rows(&P, SEC_CLASS, (char *)&c->classes[i]);
 		c->classes[i].weight = class_default_weight((enum class_id)i);
 	}
-	return 0;
+	return rc;
+}
+
+/* --- files ---------------------------------------------------------------- */
+
+const char *config_default_path(void)
+{
+	return SYSCONFDIR "/spamwrath/spamwrath.conf";
 }
 
 static int config_load_file(struct config *c, const char *path, const char *basedir,
 			    struct diag *d)
 {
+	struct config_schema schema;
 	struct cfgfile f;
-	struct loader L = { .c = c, .d = d, .f = &f, .basedir = basedir };
+	struct config_pass P = { .c = c, .d = d, .f = &f, .basedir = basedir };
 	int r;
 
-	if (cfgfile_parse(&f, path, config_opts, d) < 0)
+	if (cfgfile_parse(&f, path, config_schema(&schema), d) < 0)
 		return -1;
-	r = loader_apply(&L);
+	r = config_apply(&P);
 	if (r < 0 && d->errors == 0)
 		diag_error(d, path, 0, "out of memory");
 	cfgfile_free(&f);
@@ -657,6 +816,8 @@ static int config_load_dropins(struct config *c, const char *basedir, struct dia
 	return rc;
 }
 
+/* --- rules across keys ----------------------------------------------------- */
+
 /*
  * SMTP (25) unless a file named ports; a list can only grow across files,
  * so the default must not be in it from the start. iptables' multiport
@@ -664,10 +825,11 @@ static int config_load_dropins(struct config *c, const char *basedir, struct dia
  */
 static int config_firewall_ports(struct config *c, struct diag *d)
 {
-	const char *where = c->fw_ports_where ? c->fw_ports_where :
-		c->path ? c->path : "built-in configuration";
+	const char *where = config_where(c, "ports");
 	size_t slots = 0;
 
+	if (!where)
+		where = c->path ? c->path : "built-in configuration";
 	if (c->nfw_ports == 0) {
 		c->fw_ports = malloc(sizeof(*c->fw_ports));
 		if (!c->fw_ports || !(c->fw_ports[0] = strdup("25"))) {
@@ -686,23 +848,33 @@ static int config_firewall_ports(struct config *c, struct diag *d)
 	return 0;
 }
 
+/* Where a rule between two keys is reported: where a file set the second
+ * key, else the first, else the main file. */
+static const char *config_where2(const struct config *c, const char *first, const char *second)
+{
+	const char *w = config_where(c, second);
+
+	if (!w)
+		w = config_where(c, first);
+	if (!w)
+		w = c->path ? c->path : "built-in configuration";
+	return w;
+}
+
 /* Rules that involve several keys, checked once every file is in. */
 static int config_validate(struct config *c, struct diag *d)
 {
-	const char *where = c->path ? c->path : "built-in configuration";
 	int rc = 0;
 
-	/* named where a file set the second key, else the first */
 	if (c->bantime_max < c->bantime) {
-		diag_error(d, c->where_bantime_max ? c->where_bantime_max :
-			   c->where_bantime ? c->where_bantime : where, 0,
+		diag_error(d, config_where2(c, "bantime", "bantime_max"), 0,
 			   "bantime_max (%lds) is shorter than bantime (%lds)",
 			   c->bantime_max, c->bantime);
 		rc = -1;
 	}
 	if (strcmp(c->set4, c->set6) == 0) {
-		diag_error(d, c->where_set6 ? c->where_set6 : c->where_set4 ? c->where_set4 : where,
-			   0, "ipset: set4 and set6 are both \"%s\"", c->set4);
+		diag_error(d, config_where2(c, "set4", "set6"), 0,
+			   "ipset: set4 and set6 are both \"%s\"", c->set4);
 		rc = -1;
 	}
 	for (size_t i = 0; i < c->nsources; i++) {
@@ -723,35 +895,44 @@ static int config_validate(struct config *c, struct diag *d)
 	return rc;
 }
 
+/* The directory of path, where relative paths in the files start. */
+static char *config_basedir(const char *path)
+{
+	char *basedir = strdup(path), *slash;
+
+	if (!basedir)
+		return NULL;
+	slash = strrchr(basedir, '/');
+	if (!slash)
+		strcpy(basedir, ".");
+	else if (slash == basedir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return basedir;
+}
+
 int config_load(const char *path, struct config **out, struct diag *d)
 {
 	struct config *c = calloc(1, sizeof(*c));
 	size_t errors = d->errors;
 	char *basedir = NULL;
 
-	if (!c || config_defaults(c) < 0) {
-		diag_error(d, path ? path : "configuration", 0, "out of memory");
+	if (!c || config_defaults(c, d) < 0) {
+		if (d->errors == errors)
+			diag_error(d, path ? path : "configuration", 0, "out of memory");
 		config_free(c);
 		return -1;
 	}
 	if (path) {
-		char *slash;
-
 		c->path = strdup(path);
-		basedir = strdup(path);
+		basedir = config_basedir(path);
 		if (!c->path || !basedir) {
 			diag_error(d, path, 0, "out of memory");
 			free(basedir);
 			config_free(c);
 			return -1;
 		}
-		slash = strrchr(basedir, '/');
-		if (!slash)
-			strcpy(basedir, ".");
-		else if (slash == basedir)
-			slash[1] = '\0';
-		else
-			*slash = '\0';
 		if (config_load_file(c, path, basedir, d) == 0)
 			config_load_dropins(c, basedir, d);
 	}
@@ -766,11 +947,25 @@ int config_load(const char *path, struct config **out, struct diag *d)
 	return 0;
 }
 
-static void config_free_list(char **v, size_t n)
+/* --- freeing, printing ---------------------------------------------------- */
+
+/* Frees what the rows of section sec hold in base. */
+static void config_free_rows(enum config_section sec, char *base)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
+	for (size_t i = 0; i < CONFIG_NROWS; i++) {
+		const struct config_row *r = &config_rows[i];
+
+		if (r->sec != sec || !r->type->owns)
+			continue;
+		if (r->type->list) {
+			char **v = *FIELD(char **, base, r);
+			size_t n = *(size_t *)(void *)(base + r->aux);
+
+			for (size_t j = 0; j < n; j++)
+				free(v[j]);
+		}
+		free(*FIELD(void *, base, r));
+	}
 }
 
 void config_free(struct config *c)
@@ -778,119 +973,53 @@ void config_free(struct config *c)
 	if (!c)
 		return;
 	free(c->path);
-	free(c->patterns_dir);
-	free(c->state_dir);
-	free(c->control_socket);
-	free(c->control_group);
-	free(c->set4);
-	free(c->set6);
-	free(c->where_bantime);
-	free(c->where_bantime_max);
-	free(c->where_set4);
-	free(c->where_set6);
-	config_free_list(c->whitelist, c->nwhitelist);
-	config_free_list(c->spamtraps, c->nspamtraps);
-	config_free_list(c->fw_ports, c->nfw_ports);
-	free(c->fw_ports_where);
-	free(c->fw_target);
+	for (int sec = SEC_TOP; sec <= SEC_FIREWALL; sec++)
+		config_free_rows((enum config_section)sec, (char *)c);
+	for (size_t i = 0; c->origin && i < CONFIG_NROWS; i++)
+		free(c->origin->at[i]);
+	free(c->origin);
 	for (size_t i = 0; i < c->nsources; i++) {
 		struct source_conf *s = &c->sources[i];
 
 		free(s->name);
-		free(s->file);
-		free(s->program);
-		free(s->journal_dir);
 		free((char *)s->where);
-		config_free_list(s->journal, s->njournal);
-		config_free_list(s->trusted_units, s->ntrusted_units);
-		config_free_list(s->trusted_users, s->ntrusted_users);
+		config_free_rows(SEC_SOURCE, (char *)s);
 	}
 	free(c->sources);
 	free(c);
 }
 
-enum config_kind { KIND_STR, KIND_LIST, KIND_SECONDS, KIND_WEIGHT, KIND_DOUBLE, KIND_BOOL,
-		   KIND_SIZE, KIND_UNSIGNED, KIND_LONG };
+/* True when key names row r: "findtime", "ipset.set4". */
+static bool config_row_is(const struct config_row *r, const char *key)
+{
+	const char *sec = config_sections[r->sec].name;
+	size_t n = sec ? strlen(sec) : 0;
 
-struct config_key {
-	const char *name;
-	enum config_kind kind;
-	size_t off, count_off;	/* count_off: a list's element count */
-};
-
-#define KEY(n, k, f) { n, k, offsetof(struct config, f), 0 }
-#define LIST(n, f, cnt) { n, KIND_LIST, offsetof(struct config, f), offsetof(struct config, cnt) }
-
-static const struct config_key config_keys[] = {
-	KEY("patterns_dir", KIND_STR, patterns_dir),
-	KEY("state_dir", KIND_STR, state_dir),
-	KEY("control_socket", KIND_STR, control_socket),
-	KEY("control_group", KIND_STR, control_group),
-	KEY("threshold", KIND_WEIGHT, threshold),
-	KEY("findtime", KIND_SECONDS, findtime),
-	KEY("bantime", KIND_SECONDS, bantime),
-	KEY("bantime_factor", KIND_DOUBLE, bantime_factor),
-	KEY("bantime_max", KIND_SECONDS, bantime_max),
-	KEY("repeat_window", KIND_SECONDS, repeat_window),
-	LIST("whitelist", whitelist, nwhitelist),
-	LIST("spamtraps", spamtraps, nspamtraps),
-	KEY("ignore_self", KIND_BOOL, ignore_self),
-	KEY("max_line", KIND_SIZE, max_line),
-	KEY("max_tracked", KIND_SIZE, max_tracked),
-	KEY("correlate_timeout", KIND_SECONDS, correlate_timeout),
-	KEY("correlate_max", KIND_SIZE, correlate_max),
-	KEY("ipset.set4", KIND_STR, set4),
-	KEY("ipset.set6", KIND_STR, set6),
-	KEY("ipset.ipv4_prefix", KIND_UNSIGNED, ipv4_prefix),
-	KEY("ipset.ipv6_prefix", KIND_UNSIGNED, ipv6_prefix),
-	KEY("ipset.maxelem", KIND_LONG, ipset_maxelem),
-	LIST("firewall.ports", fw_ports, nfw_ports),
-	KEY("firewall.target", KIND_STR, fw_target),
-};
+	if (sec && (strncmp(key, sec, n) != 0 || key[n] != '.'))
+		return false;
+	return strcmp(key + (sec ? n + 1 : 0), r->name) == 0;
+}
 
 int config_print(const struct config *c, const char *key, FILE *out)
 {
-	const char *base = (const char *)c;
+	for (size_t i = 0; i < CONFIG_NROWS; i++) {
+		const struct config_row *r = &config_rows[i];
 
-	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
-		const struct config_key *k = &config_keys[i];
-		const void *v = base + k->off;
-
-		if (strcmp(k->name, key) != 0)
+		if (r->sec >= SEC_SOURCE || !config_row_is(r, key))
 			continue;
-		switch (k->kind) {
-		case KIND_STR:
-			fprintf(out, "%s\n", *(char *const *)v);
-			break;
-		case KIND_LIST: {
-			char *const *list = *(char **const *)v;
-			size_t n = *(const size_t *)(base + k->count_off);
-
-			for (size_t j = 0; j < n; j++)
-				fprintf(out, "%s\n", list[j]);
-			break;
-		}
-		case KIND_SECONDS:
-		case KIND_LONG:
-			fprintf(out, "%ld\n", *(const long *)v);
-			break;
-		case KIND_WEIGHT:
-			fprintf(out, "%g\n", *(const uint32_t *)v / (double)WEIGHT_ONE);
-			break;
-		case KIND_DOUBLE:
-			fprintf(out, "%g\n", *(const double *)v);
-			break;
-		case KIND_BOOL:
-			fprintf(out, "%s\n", *(const bool *)v ? "yes" : "no");
-			break;
-		case KIND_SIZE:
-			fprintf(out, "%zu\n", *(const size_t *)v);
-			break;
-		case KIND_UNSIGNED:
-			fprintf(out, "%u\n", *(const unsigned *)v);
-			break;
-		}
+		r->type->print(r, (const char *)c, out);
 		return 0;
 	}
 	return -1;
+}
+
+void config_list_keys(FILE *out)
+{
+	for (size_t i = 0; i < CONFIG_NROWS; i++) {
+		const struct config_row *r = &config_rows[i];
+		const char *sec = config_sections[r->sec].name;
+
+		fprintf(out, "%s%s%s %s\n", sec ? sec : "", sec ? "." : "", r->name,
+			r->type->name);
+	}
 }

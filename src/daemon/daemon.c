@@ -22,10 +22,10 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "banset.h"
 #include "control.h"
 #include "daemon.h"
 #include "duration.h"
-#include "ipset.h"
 #include "jsonout.h"
 #include "loader.h"
 #include "log.h"
@@ -49,7 +49,7 @@ struct daemon {
 	struct pipeline pl;
 	bool pl_ready;
 	size_t nlinks;		/* queue-id links the state gave back at start */
-	struct ipset *ipset;
+	struct banset *ban;	/* NULL in a dry run */
 	struct source **src;
 	size_t nsrc;
 	struct resolver *res;
@@ -118,7 +118,7 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		dm->active++;
 		return;
 	}
-	if (ipset_ban(dm->ipset, &e->addr, left, now) < 0) {
+	if (banset_ban(dm->ban, &e->addr, left, now) < 0) {
 		dm->ban_errors++;
 		return;		/* the reason is logged */
 	}
@@ -152,7 +152,7 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		break;
 	case JUDGE_UNBAN:
 		if (!dm->dry_run)
-			ipset_unban(dm->ipset, &e->addr);
+			banset_unban(dm->ban, &e->addr);
 		if (dm->active)
 			dm->active--;
 		log_event(LOG_EV_UNBAN, LOG_NOTICE, &f, "unban %s%s", addr,
@@ -160,7 +160,7 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		break;
 	case JUDGE_EXPIRED:
 		if (!dm->dry_run)
-			ipset_forget(dm->ipset, &e->addr);
+			banset_forget(dm->ban, &e->addr);
 		if (dm->active)
 			dm->active--;
 		log_event(LOG_EV_EXPIRY, LOG_INFO, &f, "ban of %s expired (%s, pattern %s)", addr,
@@ -305,7 +305,7 @@ static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
 		source_poll(dm->src[i]);
 	pipeline_tick(&dm->pl, now);
 	if (!dm->dry_run)
-		ipset_refresh(dm->ipset, now);
+		banset_tick(dm->ban, now);
 	if (++dm->ticks % DAEMON_ACTIVE_EVERY == 0)
 		dm->active = judge_active_bans(dm->pl.j, now);
 	daemon_status(dm);
@@ -365,7 +365,7 @@ static void daemon_log_diag(const struct diag *d, size_t from, bool failed)
 	}
 }
 
-static int daemon_reload_sets(struct daemon *dm, const struct config *nc)
+static int daemon_reload_sets(struct daemon *dm, const struct config *nc, struct diag *d)
 {
 	const struct config *oc = dm->cur->cfg;
 
@@ -373,7 +373,7 @@ static int daemon_reload_sets(struct daemon *dm, const struct config *nc)
 		return 0;
 	if (strcmp(oc->set4, nc->set4) == 0 && strcmp(oc->set6, nc->set6) == 0)
 		return 0;
-	return ipset_ensure(dm->ipset, nc->set4, nc->set6, nc->ipset_maxelem, nc->bantime);
+	return banset_prepare(dm->ban, nc, d);
 }
 
 /* What the last reload said, for status. */
@@ -407,11 +407,8 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		diag_error(d, dm->config_path, 0, "out of memory");
 		goto failed_loaded;
 	}
-	if (daemon_reload_sets(dm, nlp->cfg) < 0) {
-		diag_error(d, nlp->cfg->path, 0, "ipset: sets %s/%s cannot be used (see above)",
-			   nlp->cfg->set4, nlp->cfg->set6);
+	if (daemon_reload_sets(dm, nlp->cfg, d) < 0)
 		goto failed_loaded;
-	}
 	nsrc = daemon_open_sources(dm, nlp->cfg, reused);
 	if (!nsrc) {
 		diag_error(d, nlp->cfg->path, 0, "a source cannot be opened (see above)");
@@ -431,7 +428,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	}
 	/* committed: nothing below can fail */
 	if (!dm->dry_run)
-		ipset_use(dm->ipset, nlp->cfg->set4, nlp->cfg->set6);
+		banset_commit(dm->ban, nlp->cfg);
 	for (size_t k = 0; k < dm->nsrc; k++)
 		if (!reused[k])
 			source_close(dm->src[k]);
@@ -635,7 +632,7 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 }
 
 struct daemon_collect {
-	struct ipset_entry *v;
+	struct banset_entry *v;
 	size_t n, cap;
 	time_t now;
 };
@@ -648,14 +645,14 @@ static int daemon_collect_ban(void *ctx, const struct judge_entry *e)
 		return 0;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? 2 * c->cap : 1024;
-		struct ipset_entry *v = realloc(c->v, cap * sizeof(*v));
+		struct banset_entry *v = realloc(c->v, cap * sizeof(*v));
 
 		if (!v)
 			return -1;
 		c->v = v;
 		c->cap = cap;
 	}
-	c->v[c->n++] = (struct ipset_entry){ e->addr, e->ban_until };
+	c->v[c->n++] = (struct banset_entry){ e->addr, e->ban_until };
 	return 0;
 }
 
@@ -689,7 +686,7 @@ static int daemon_load_state(struct daemon *dm)
 		log_error("state: out of memory restoring bans");
 		return -1;
 	}
-	if (c.n && ipset_restore(dm->ipset, c.v, c.n, c.now, &added) < 0) {
+	if (c.n && banset_restore(dm->ban, c.v, c.n, c.now, &added) < 0) {
 		free(c.v);
 		return -1;
 	}
@@ -990,11 +987,8 @@ static int daemon_start(struct daemon *dm)
 	if (daemon_setup_loop(dm) < 0)
 		return -1;
 	if (!dm->dry_run) {
-		dm->ipset = ipset_open();
-		if (!dm->ipset ||
-		    ipset_ensure(dm->ipset, cfg->set4, cfg->set6, cfg->ipset_maxelem,
-				 cfg->bantime) < 0 ||
-		    ipset_use(dm->ipset, cfg->set4, cfg->set6) < 0)
+		dm->ban = banset_open(cfg);
+		if (!dm->ban)
 			return -1;
 	}
 	rc = pipeline_init(&dm->pl, cfg, &dm->cur->ps, daemon_on_event, dm, &d);
@@ -1054,7 +1048,7 @@ static void daemon_stop(struct daemon *dm)
 	if (dm->cur && dm->cur->cfg)
 		loader_free(dm->cur);
 	free(dm->cur);
-	ipset_close(dm->ipset);	/* the sets and their members stay */
+	banset_close(dm->ban);	/* the sets and their members stay */
 	sd_event_source_disable_unref(dm->tick);
 	sd_event_source_disable_unref(dm->hourly);
 	sd_event_unref(dm->ev);

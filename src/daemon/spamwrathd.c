@@ -12,15 +12,17 @@
 #include "loader.h"
 #include "log.h"
 
-static void daemon_usage(FILE *f)
+static void spamwrathd_usage(FILE *f)
 {
 	fprintf(f,
-		"usage: spamwrathd [-c CONFIG] [-n|--dry-run] [-t] [--get KEY] [--version] [--help]\n"
+		"usage: spamwrathd [-c CONFIG] [-n|--dry-run] [-t] [--get KEY] [--list-keys] [--version]\n"
+		"                  [--help]\n"
 		"  -c, --config FILE   configuration (default %s)\n"
 		"  -n, --dry-run       judge and log, but change no ipset (needs no privileges)\n"
 		"  -t, --test          check the configuration and patterns, then exit\n"
 		"      --get KEY       print the effective value of a configuration key\n"
-		"                      (findtime, ipset.set4, firewall.ports...), then exit\n",
+		"                      (findtime, ipset.set4, firewall.ports...), then exit\n"
+		"      --list-keys     print every configuration key and its type, then exit\n",
 		config_default_path());
 }
 
@@ -29,7 +31,7 @@ static void daemon_usage(FILE *f)
  * spamwrath-firewall (set names, ports). Reads the configuration only,
  * not the patterns.
  */
-static int daemon_get(const char *config, const char *key)
+static int spamwrathd_get(const char *config, const char *key)
 {
 	struct diag d = { 0 };
 	struct config *c = NULL;
@@ -49,7 +51,8 @@ static int daemon_get(const char *config, const char *key)
 		rc = 1;
 	return rc;
 }
-static int daemon_check(const char *config)
+
+static int spamwrathd_check(const char *config)
 {
 	struct diag d = { 0 };
 	struct loaded l;
@@ -74,6 +77,7 @@ int main(int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "test", no_argument, NULL, 't' },
 		{ "get", required_argument, NULL, 'G' },
+		{ "list-keys", no_argument, NULL, 'K' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -89,19 +93,20 @@ int main(int argc, char **argv)
 		case 'n': o.dry_run = true; break;
 		case 't': check = true; break;
 		case 'G': get = optarg; break;
+		case 'K': config_list_keys(stdout); return fflush(stdout) == 0 ? 0 : 1;
 		case 'V': printf("spamwrathd %s\n", PACKAGE_VERSION); return 0;
-		case 'h': daemon_usage(stdout); return 0;
-		default: daemon_usage(stderr); return 2;
+		case 'h': spamwrathd_usage(stdout); return 0;
+		default: spamwrathd_usage(stderr); return 2;
 		}
 	}
 	if (optind != argc) {
-		daemon_usage(stderr);
+		spamwrathd_usage(stderr);
 		return 2;
 	}
 	if (get)
-		return daemon_get(o.config, get);
+		return spamwrathd_get(o.config, get);
 	if (check)
-		return daemon_check(o.config);
+		return spamwrathd_check(o.config);
 	log_init("spamwrathd", LOG_TARGET_AUTO);
 	return daemon_run(&o) == 0 ? 0 : 1;
 }

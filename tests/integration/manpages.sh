@@ -31,6 +31,7 @@ for p in $pages; do
 	fi
 done
 echo "$pages render without warnings"
+missing=0
 
 # A key is documented where a .TP item or a section heading names it:
 # ".BI \"findtime = \" duration", ".SS \"ipset { ... }\"".
@@ -44,20 +45,33 @@ cfg_names() {	# file table
 		sed -n 's/.*CFG_[A-Z_]*("\([^"]*\)".*/\1/p'
 }
 
-missing=0
-keys=0
-tables=$(sed -n 's/^static cfg_opt_t \(config_[a-z_]*\)\[\].*/\1/p' "$top_srcdir/src/config/config.c")
-[ -n "$tables" ] || fail "no cfg_opt_t tables found in src/config/config.c"
-for t in $tables; do
-	for k in $(cfg_names "$top_srcdir/src/config/config.c" "$t"); do
-		keys=$((keys + 1))
-		documented spamwrath.conf.5 "$k" && continue
-		echo "spamwrath.conf(5) does not document $k (src/config/config.c, $t)" >&2
-		missing=$((missing + 1))
-	done
+# spamwrath.conf(5) documents exactly the keys of the configuration table
+# (src/config/config.c, printed by spamwrathd --list-keys): each key is an
+# item ".TP" / ".BI \"key = \"" under GLOBAL KEYS or under its section's
+# heading (.SS "ipset { ... }", .SS "source \fIname\fP { ... }"), written
+# here as the table writes it (findtime, ipset.set4, source.file).
+"$top_builddir/spamwrathd" --list-keys >"$TMP/keys.out" || fail "spamwrathd --list-keys failed"
+cut -d' ' -f1 "$TMP/keys.out" | sort >"$TMP/keys.table"
+awk '
+	/^\.SH GLOBAL KEYS/ { prefix = ""; inkeys = 1; next }
+	/^\.SH / { inkeys = 0; next }
+	/^\.SS "/ { split(substr($0, 6), w, /[ "]/); prefix = w[1] "."; inkeys = 1; next }
+	/^\.SS / { inkeys = 0; next }
+	/^\.TP/ { item = 1; next }
+	item && inkeys && /^\.BI "[a-z_0-9]+ = / { split(substr($0, 6), w, " "); print prefix w[1] }
+	{ item = 0 }
+' "$man/spamwrath.conf.5" | sort >"$TMP/keys.man"
+keys=$(wc -l <"$TMP/keys.table")
+[ "$keys" -gt 20 ] || fail "only $keys keys in spamwrathd --list-keys"
+for k in $(comm -23 "$TMP/keys.table" "$TMP/keys.man"); do
+	echo "spamwrath.conf(5) does not document $k (src/config/config.c, config_rows)" >&2
+	missing=$((missing + 1))
 done
-[ "$keys" -gt 20 ] || fail "only $keys keys found in src/config/config.c: the extraction is broken"
-echo "$keys configuration keys in src/config/config.c"
+for k in $(comm -13 "$TMP/keys.table" "$TMP/keys.man"); do
+	echo "spamwrath.conf(5) documents $k, which the configuration table lacks" >&2
+	missing=$((missing + 1))
+done
+echo "$keys configuration keys in the table, checked against spamwrath.conf(5)"
 
 pkeys=$(cfg_names "$top_srcdir/src/match/pattern.c" pattern_opts)
 [ -n "$pkeys" ] || fail "no pattern keys found in src/match/pattern.c"

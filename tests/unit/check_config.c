@@ -267,6 +267,45 @@ START_TEST(shipped_file)
 }
 END_TEST
 
+/* --get knows every key of the table outside titled sections, by the
+ * name --list-keys gives it, and no other. */
+START_TEST(table_keys)
+{
+	struct config *c = load_ok(NULL);
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0, n = 0, get = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(f);
+	config_list_keys(f);
+	ck_assert_int_eq(fclose(f), 0);
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char key[64], type[32], *out = NULL;
+		size_t outlen = 0;
+		FILE *o = open_memstream(&out, &outlen);
+
+		ck_assert_ptr_nonnull(o);
+		ck_assert_int_eq(sscanf(line, "%63s %31s", key, type), 2);
+		n++;
+		if (strncmp(key, "source.", 7) == 0 || strncmp(key, "class.", 6) == 0) {
+			ck_assert_int_eq(config_print(c, key, o), -1);
+		} else {
+			ck_assert_msg(config_print(c, key, o) == 0, "--get %s", key);
+			get++;
+		}
+		ck_assert_int_eq(fclose(o), 0);
+		free(out);
+	}
+	ck_assert_uint_gt(n, 30);
+	ck_assert_uint_gt(get, 20);
+	ck_assert_int_eq(config_print(c, "set4", stdout), -1);
+	ck_assert_int_eq(config_print(c, "ipset.", stdout), -1);
+	ck_assert_int_eq(config_print(c, "ipsetset4", stdout), -1);
+	free(text);
+	config_free(c);
+}
+END_TEST
+
 /* --- errors: FILE:LINE: reason --- */
 
 #define ERR(text, want) ck_assert_str_eq(load_err(put_main(text)), want)
@@ -607,6 +646,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, empty_file);
 	tcase_add_test(tc, full);
 	tcase_add_test(tc, shipped_file);
+	tcase_add_test(tc, table_keys);
 	suite_add_tcase(s, tc);
 	tcase_add_test(te, unknown_key);
 	tcase_add_test(te, bad_duration);
