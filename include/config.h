@@ -36,6 +36,11 @@ struct source_conf {
 	const char *where;	/* "FILE:LINE" of the section, for messages */
 };
 
+/* The kernel's IPSET_MAXNAMELEN (32) less its NUL; sockaddr_un's
+ * sun_path (108) less its NUL. Longer names would be cut, silently. */
+#define CONFIG_SET_NAME_MAX 31
+#define CONFIG_SOCKET_MAX 107
+
 struct config {
 	char *path;		/* the main file, or NULL for built-in defaults */
 	char *patterns_dir;

@@ -21,7 +21,9 @@
  *     503 too many clients
  *
  * A connection may send several requests, one after the other; it is
- * closed after CONTROL_IDLE seconds without one.
+ * closed after CONTROL_IDLE seconds without a whole one (bytes trickled
+ * in do not count), or without reading a whole reply. A request with a
+ * NUL byte in it is refused (400), not cut short.
  */
 
 #include <json-c/json.h>
@@ -58,6 +60,9 @@ struct control;
 int control_start(sd_event *e, const char *path, const char *group,
 		  const struct control_ops *ops, struct control **out, struct diag *d);
 void control_stop(struct control *c);
+
+/* The idle limit, CONTROL_IDLE seconds unless set (tests shorten it). */
+void control_set_idle(struct control *c, unsigned ms);
 
 /* Connected clients, for status. */
 unsigned control_clients(const struct control *c);

@@ -80,7 +80,7 @@ void judge_flush(struct judge *j);
 /*
  * A ban decided outside the logs (spamwrathctl ban); its class is
  * "manual", reason an interned text shown as its pattern. duration 0 means
- * "as the judge would" (escalation). Returns 0 with the event emitted, or
+ * "as the judge would" (escalation); one past DURATION_MAX is refused. Returns 0 with the event emitted, or
  * -1 with the reason it was refused (whitelist, loopback, ...) in *why.
  */
 int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
@@ -129,6 +129,15 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now);
  * below the threshold, a lifted ban. Records outside their windows at now
  * are dropped. 0, or -1 when out of memory.
  */
+/*
+ * Why a remembered record for key cannot stand under the rules and
+ * whitelist in force now, or NULL: the checks a new ban passes (whitelist,
+ * self, loopback, unspecified, not unicast) and that key is what the judge
+ * keys one client by (a single address, or the /ipv6_prefix network).
+ * State calls it for every record it restores; what fails is dropped.
+ */
+const char *judge_refuses(const struct judge *j, const struct addr *key);
+
 int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, time_t until,
 		      enum class_id cls, uint32_t pattern, unsigned offences, time_t now);
 int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,

@@ -22,6 +22,8 @@ struct cfgloc {
 struct scan {
 	const char *p, *end;
 	int line;
+	int unclosed;		/* line of a section the file ends inside, 0 */
+	char unclosed_name[64];
 };
 
 enum tok { T_EOF, T_WORD, T_STRING, T_LBRACE, T_RBRACE, T_EQ, T_PLUSEQ, T_COMMA, T_LPAREN, T_RPAREN };
@@ -165,6 +167,8 @@ static int cfgfile_scan_body(struct cfgfile *f, struct scan *sc, const char *sec
 	for (;;) {
 		struct token k = scan_next(sc), n;
 
+		if (k.t == T_EOF && depth > 0 && !sc->unclosed)
+			sc->unclosed = -1;	/* the caller, who knows the line, fills it in */
 		if (k.t == T_EOF || k.t == T_RBRACE)
 			return 0;
 		if (k.t != T_WORD && k.t != T_STRING)
@@ -212,6 +216,12 @@ static int cfgfile_scan_body(struct cfgfile *f, struct scan *sc, const char *sec
 			r = cfgfile_note(f, name, ttl, NULL, 0, 0, k.line);
 			if (r == 0)
 				r = cfgfile_scan_body(f, sc, name, ttl, depth + 1);
+			if (sc->unclosed == -1) {
+				/* the innermost section the file ended in */
+				sc->unclosed = k.line;
+				snprintf(sc->unclosed_name, sizeof(sc->unclosed_name), "%s%s%s", name,
+					 ttl ? " " : "", ttl ? ttl : "");
+			}
 			free(name);
 			free(ttl);
 			if (r < 0)
@@ -317,11 +327,19 @@ int cfgfile_parse(struct cfgfile *f, const char *path, cfg_opt_t *opts, struct d
 		cfgfile_free(f);
 		return -1;
 	}
-	sc = (struct scan){ text, text + len, 1 };
+	sc = (struct scan){ text, text + len, 1, 0, "" };
 	r = cfgfile_scan_body(f, &sc, NULL, NULL, 0);
 	free(text);
 	if (r < 0) {
 		diag_error(d, path, 0, "out of memory");
+		cfgfile_free(f);
+		return -1;
+	}
+	if (sc.unclosed > 0) {
+		/* libconfuse takes the end of the file as the end of the section:
+		 * a truncated file would pass for a whole one */
+		diag_error(d, path, sc.unclosed, "section \"%s\" is never closed: the file ends "
+			   "before its \"}\"", sc.unclosed_name);
 		cfgfile_free(f);
 		return -1;
 	}

@@ -91,7 +91,9 @@ struct config_row {
 	bool positive;		/* weights: 0 refused */
 	const char *def;	/* the default as a file would write it; NULL: none */
 	bool (*check)(char *s);	/* lists: validates (and may normalise) an element */
-	const char *what;	/* lists: what an element must be; words: the choices */
+	const char *what;	/* lists: what an element must be; words: the choices;
+				 * texts with maxlen: whose limit that is */
+	size_t maxlen;		/* texts, paths: longest accepted in bytes (0: any) */
 };
 
 /* --- reading one value --------------------------------------------------- */
@@ -144,6 +146,13 @@ static int config_keep_text(const struct config_pass *P, const struct config_row
 
 	if (!copy) {
 		config_pass_error(P, r->name, 0, "out of memory");
+		return -1;
+	}
+	if (r->maxlen && strlen(copy) > r->maxlen) {
+		/* cut later, it would name another set or socket */
+		config_pass_error(P, r->name, 0, "\"%s\" is %zu bytes long, more than the %zu that %s",
+				  copy, strlen(copy), r->maxlen, r->what);
+		free(copy);
 		return -1;
 	}
 	free(*dst);
@@ -213,12 +222,14 @@ static int config_set_duration(const struct config_pass *P, const struct config_
 {
 	const char *v = config_pass_value(P, r);
 	long s;
+	int rc;
 
 	if (!v)
 		return 0;
-	if (duration_parse(v, &s) < 0 || s <= 0) {
-		config_pass_error(P, r->name, 0,
-			   "\"%s\" is not a duration (90s, 15m, 12h, 7d or seconds)", v);
+	rc = duration_parse(v, &s);
+	if (rc < 0 || s <= 0) {
+		config_pass_error(P, r->name, 0, "\"%s\" is %s", v,
+				  duration_error(rc == -2 ? rc : -1));
 		return -1;
 	}
 	*FIELD(long, base, r) = s;
@@ -539,7 +550,8 @@ static const struct config_row config_rows[] = {
 	  .def = SYSCONFDIR "/spamwrath/patterns" },
 	{ "state_dir", SEC_TOP, &type_path, TOP(state_dir), .def = "/var/lib/spamwrath" },
 	{ "control_socket", SEC_TOP, &type_path, TOP(control_socket),
-	  .def = "/run/spamwrath/control.sock" },
+	  .def = "/run/spamwrath/control.sock", .maxlen = CONFIG_SOCKET_MAX,
+	  .what = "a Unix socket's path may have" },
 	{ "control_group", SEC_TOP, &type_str, TOP(control_group), .def = "spamwrath" },
 	{ "threshold", SEC_TOP, &type_weight, TOP(threshold), RANGE(0, 1000), .positive = true,
 	  .def = "1" },
@@ -564,8 +576,10 @@ static const struct config_row config_rows[] = {
 	{ "correlate_max", SEC_TOP, &type_size, TOP(correlate_max), RANGE(100, 10000000),
 	  .def = "100000" },
 
-	{ "set4", SEC_IPSET, &type_str, TOP(set4), .def = "spamwrath4" },
-	{ "set6", SEC_IPSET, &type_str, TOP(set6), .def = "spamwrath6" },
+	{ "set4", SEC_IPSET, &type_str, TOP(set4), .def = "spamwrath4",
+	  .maxlen = CONFIG_SET_NAME_MAX, .what = "the kernel takes for a set's name" },
+	{ "set6", SEC_IPSET, &type_str, TOP(set6), .def = "spamwrath6",
+	  .maxlen = CONFIG_SET_NAME_MAX, .what = "the kernel takes for a set's name" },
 	/* Coarser than these would ban whole providers for one client. */
 	{ "ipv4_prefix", SEC_IPSET, &type_unsigned, TOP(ipv4_prefix), RANGE(16, 32),
 	  .def = "32" },

@@ -16,7 +16,7 @@ int duration_parse(const char *s, long *out)
 		int digit = *p - '0';
 
 		if (v > (LONG_MAX - digit) / 10)
-			return -1;
+			return -2;	/* all digits: a span, just far too long */
 		v = v * 10 + digit;
 	}
 	switch (*p) {
@@ -28,10 +28,18 @@ int duration_parse(const char *s, long *out)
 	case 'w': unit = 7 * 86400; p++; break;
 	default: return -1;
 	}
-	if (*p != '\0' || v > LONG_MAX / unit)
+	if (*p != '\0')
 		return -1;
+	if (v > DURATION_MAX / unit)
+		return -2;
 	*out = v * unit;
 	return 0;
+}
+
+const char *duration_error(int r)
+{
+	return r == -2 ? DURATION_TOO_LONG :
+		"not a duration (90s, 15m, 12h, 7d or seconds)";
 }
 
 char *duration_format(long s, char *buf, size_t len)

@@ -471,10 +471,14 @@ static int ctl_command(const char *sock, int argc, char **argv)
 		snprintf(req, sizeof(req), "unban %s%s", argv[0], forget ? " forget" : "");
 		return ctl_call(sock, req, NULL);
 	}
-	if (dur && (duration_parse(dur, &secs) < 0 || secs <= 0)) {
-		fprintf(stderr, "spamwrathctl: --for: \"%s\" is not a duration (90s, 15m, 12h, 7d)\n",
-			dur);
-		return EXIT_USAGE;
+	if (dur) {
+		int r = duration_parse(dur, &secs);
+
+		if (r < 0 || secs <= 0) {
+			fprintf(stderr, "spamwrathctl: --for: \"%s\" is %s\n", dur,
+				r == -2 ? duration_error(r) : "not a duration (90s, 15m, 12h, 7d)");
+			return EXIT_USAGE;
+		}
 	}
 	if (reason && (strchr(reason, '\n') || strlen(reason) > 64)) {
 		fprintf(stderr, "spamwrathctl: --reason: one line of at most 64 characters\n");

@@ -41,7 +41,13 @@ struct control {
 	struct control_ops ops;
 	struct client *clients;
 	unsigned nclients;
+	uint64_t idle_usec;
 };
+
+void control_set_idle(struct control *c, unsigned ms)
+{
+	c->idle_usec = ms * 1000ULL;
+}
 
 unsigned control_clients(const struct control *c)
 {
@@ -157,6 +163,7 @@ static void control_ban(struct client *cl, char *args)
 	long duration = 0;
 	struct addr a;
 	char msg[256], abuf[ADDR_STRLEN];
+	int r;
 
 	if (!addr || addr_parse_host(addr, strlen(addr), &a) < 0) {
 		client_reply(cl, 400, true, "usage: ban ADDRESS [for=DURATION] [reason=TEXT]");
@@ -178,7 +185,12 @@ static void control_ban(struct client *cl, char *args)
 			client_reply(cl, 400, true, "ban: unknown argument (for=DURATION, reason=TEXT)");
 			return;
 		}
-		if (duration_parse(w + 4, &duration) < 0 || duration <= 0) {
+		r = duration_parse(w + 4, &duration);
+		if (r == -2) {
+			client_reply(cl, 400, true, "for=: " DURATION_TOO_LONG);
+			return;
+		}
+		if (r < 0 || duration <= 0) {
 			client_reply(cl, 400, true, "for=: not a duration (90s, 15m, 12h, 7d)");
 			return;
 		}
@@ -277,12 +289,15 @@ static int client_update_events(struct client *cl)
 	return sd_event_source_set_io_events(cl->io, ev);
 }
 
+/* A whole request handled or a whole reply read: the client is not idle.
+ * Bytes alone do not count, or a byte every few seconds (or a reply read
+ * a byte at a time) would hold one of the CONTROL_CLIENTS slots forever. */
 static void client_touch(struct client *cl)
 {
 	uint64_t now;
 
 	sd_event_now(cl->c->e, CLOCK_MONOTONIC, &now);
-	sd_event_source_set_time(cl->timer, now + CONTROL_IDLE * 1000000ULL);
+	sd_event_source_set_time(cl->timer, now + cl->c->idle_usec);
 }
 
 /* Handles every complete line in the input while no reply is pending. */
@@ -303,7 +318,11 @@ static void client_process(struct client *cl)
 		if (nl > cl->in && nl[-1] == '\r')
 			nl[-1] = '\0';
 		cl->outlen = cl->outoff = 0;
-		control_request(cl, cl->in);
+		if (memchr(cl->in, '\0', (size_t)(nl - cl->in)))
+			client_reply(cl, 400, true, "a NUL byte in the request: refused whole");
+		else
+			control_request(cl, cl->in);
+		client_touch(cl);
 		used = (size_t)(nl - cl->in) + 1;
 		memmove(cl->in, nl + 1, cl->inlen - used);
 		cl->inlen -= used;
@@ -321,10 +340,8 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			client_free(cl);
 			return 0;
 		}
-		if (n > 0) {
+		if (n > 0)
 			cl->inlen += (size_t)n;
-			client_touch(cl);
-		}
 	}
 	if (revents & (EPOLLHUP | EPOLLERR) && !(revents & EPOLLIN)) {
 		client_free(cl);
@@ -339,12 +356,11 @@ static int client_io(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			client_free(cl);
 			return 0;
 		}
-		if (n > 0) {
+		if (n > 0)
 			cl->outoff += (size_t)n;
-			client_touch(cl);
-		}
 		if (cl->outoff == cl->outlen) {
 			cl->outoff = cl->outlen = 0;
+			client_touch(cl);
 			client_process(cl);	/* a pipelined request may be waiting */
 		}
 	}
@@ -424,7 +440,7 @@ static int control_accept(sd_event_source *s, int lfd, uint32_t revents, void *u
 	sd_event_now(c->e, CLOCK_MONOTONIC, &now);
 	if (sd_event_add_io(c->e, &cl->io, fd, EPOLLIN, client_io, cl) < 0 ||
 	    sd_event_add_time(c->e, &cl->timer, CLOCK_MONOTONIC,
-			      now + CONTROL_IDLE * 1000000ULL, 0, client_idle, cl) < 0) {
+			      now + c->idle_usec, 0, client_idle, cl) < 0) {
 		sd_event_source_disable_unref(cl->io);
 		close(fd);
 		free(cl);
@@ -456,6 +472,7 @@ int control_start(sd_event *e, const char *path, const char *group,
 	}
 	c->e = e;
 	c->ops = *ops;
+	c->idle_usec = CONTROL_IDLE * 1000000ULL;
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		diag_error(d, path, 0, "socket: %s", strerror(errno));

@@ -51,6 +51,7 @@ struct source_file {
 	struct tail cur, old;
 	time_t old_until;
 	bool warned_missing, warned_dir;
+	int bad;		/* what the path names that cannot be read (file_stat), 0 */
 	bool drop_first;	/* started inside a line: its rest is not a line */
 	char *buf;
 	time_t arrival;
@@ -297,6 +298,43 @@ static bool file_truncated(struct source_file *f, const struct stat *st)
 	return h != f->cur.head;
 }
 
+static const char *file_kind(mode_t m)
+{
+	return S_ISDIR(m) ? "a directory" : S_ISFIFO(m) ? "a FIFO" : S_ISSOCK(m) ? "a socket" :
+		S_ISCHR(m) || S_ISBLK(m) ? "a device" : "not a regular file";
+}
+
+/*
+ * stat()s the path; true when it names something. Something that cannot
+ * be followed (a FIFO, a directory, a symlink loop, no permission) is
+ * said once, when the path turns into it, not once a second; a regular
+ * file or none at all ends that.
+ */
+static bool file_stat(struct source_file *f, struct stat *st)
+{
+	const struct source *s = f->s;
+	int r = stat(s->conf.file, st), bad;
+
+	if (r == 0 && S_ISREG(st->st_mode))
+		bad = 0;
+	else if (r < 0 && (errno == ENOENT || errno == ENOTDIR))
+		bad = 0;
+	else
+		bad = r == 0 ? (int)(st->st_mode & S_IFMT) : -errno;
+	if (bad && bad != f->bad) {
+		if (bad < 0)
+			log_warn("source %s: %s cannot be followed now: %s; still reading the file "
+				 "open before, if any, and waiting for a regular file", s->conf.name,
+				 s->conf.file, strerror(-bad));
+		else
+			log_warn("source %s: %s is now %s, which is not read; still reading the file "
+				 "open before, if any, and waiting for a regular file", s->conf.name,
+				 s->conf.file, file_kind(st->st_mode));
+	}
+	f->bad = bad;
+	return r == 0;
+}
+
 /* Reads what there is and follows the path to whatever file it names now. */
 static void file_check(struct source_file *f)
 {
@@ -326,7 +364,7 @@ static void file_check(struct source_file *f)
 				more |= tail_drain(f, &f->cur, &budget) > 0;
 		}
 	}
-	if (!more && stat(s->conf.file, &st) == 0 && S_ISREG(st.st_mode)) {
+	if (!more && file_stat(f, &st) && S_ISREG(st.st_mode)) {
 		if (f->cur.fd < 0) {
 			if (file_open(f, NULL, false) > 0) {
 				log_info("source %s: %s appeared; reading it", s->conf.name, s->conf.file);
@@ -346,7 +384,7 @@ static void file_check(struct source_file *f)
 				more |= tail_drain(f, &f->cur, &budget) > 0;
 			}
 		}
-	} else if (!more && f->cur.fd < 0 && !f->warned_missing) {
+	} else if (!more && f->cur.fd < 0 && !f->warned_missing && !f->bad) {
 		f->warned_missing = true;
 		log_warn("source %s: %s does not exist; waiting for it", s->conf.name,
 			 s->conf.file);

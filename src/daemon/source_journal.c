@@ -10,12 +10,15 @@
  *
  * Trust: MESSAGE and SYSLOG_IDENTIFIER are written by whoever logs, so
  * `logger -t postfix/smtpd` by any local user could name any address.
- * With trusted = yes an entry counts only when journald's own
- * _SYSTEMD_UNIT (which no client can set) is one of the mail system's
- * units, or, for entries without a unit, when its _UID is one of the mail
- * system's users. The units are the built-in list below, those the
- * source's own _SYSTEMD_UNIT= matches name, and trusted_units; the users
- * are root, the mail users below that exist here, and trusted_users.
+ * With trusted = yes an entry counts only when journald's own _UID
+ * (which no client can set) is one of the mail system's users, and its
+ * _SYSTEMD_UNIT, when it has one, is one of the mail system's units: a
+ * mail unit alone is not enough, as a user's .forward pipe runs inside
+ * postfix@-.service as that user. The units are the built-in list below,
+ * those the source's own _SYSTEMD_UNIT= matches name, and trusted_units;
+ * the users are root, the mail users below that exist here, and
+ * trusted_users. dovecot.service is not on the list: it runs users' sieve
+ * scripts, and no shipped pattern reads Dovecot's lines.
  *
  * Rotation and vacuuming are sd-journal's business (it follows the
  * directory); when reading fails anyway, the journal is reopened at the
@@ -24,6 +27,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,13 +47,13 @@ const char *const source_mail_units[] = {
 	"amavis.service", "amavisd.service", "amavisd-new.service",
 	"rspamd.service", "clamav-milter.service", "clamav-daemon.service",
 	"spamassassin.service", "spamd.service",
-	"opensmtpd.service", "dovecot.service",
+	"opensmtpd.service",
 	NULL
 };
 
 const char *const source_mail_users[] = {
 	"postfix", "Debian-exim", "exim", "smmta", "smmsp", "defang", "amavis", "_rspamd",
-	"clamav", "debian-spamd", "opensmtpd", "dovecot", "mail", NULL
+	"clamav", "debian-spamd", "opensmtpd", "mail", NULL
 };
 
 struct source_journal {
@@ -64,6 +68,7 @@ struct source_journal {
 	char *tag;		/* the current entry's tag, NUL-terminated */
 	size_t tagcap;
 	bool warned_untrusted;
+	char who[256];		/* whose entry was not trusted, for the warning */
 };
 
 static int journal_add_unit(struct source_journal *jr, char *u)
@@ -146,41 +151,58 @@ static const char *journal_field(sd_journal *j, const char *field, size_t *len)
 	return (const char *)data + fl + 1;
 }
 
-static bool journal_trusted(struct source_journal *jr, const char **who, size_t *wholen)
+/* The current entry's _UID is root, a mail user or a trusted user. */
+static bool journal_uid_trusted(struct source_journal *jr)
 {
-	sd_journal *j = jr->j;
-	char unit[256];
+	char num[16], *end;
+	unsigned long uid;
 	const char *v;
 	size_t len;
 
-	v = journal_field(j, "_SYSTEMD_UNIT", &len);
-	if (v) {
-		*who = v;
-		*wholen = len;
-		if (len >= sizeof(unit))
-			return false;
-		memcpy(unit, v, len);
-		unit[len] = '\0';
-		for (size_t i = 0; i < jr->nunits; i++)
-			if (fnmatch(jr->units[i], unit, 0) == 0)
-				return true;
+	v = journal_field(jr->j, "_UID", &len);
+	if (!v || len == 0 || len >= sizeof(num))
 		return false;
-	}
-	v = journal_field(j, "_UID", &len);
-	*who = v ? v : "no _SYSTEMD_UNIT and no _UID";
-	*wholen = v ? len : strlen(*who);
-	if (v && len < 16) {
-		char num[16], *end;
-		unsigned long uid;
+	memcpy(num, v, len);
+	num[len] = '\0';
+	errno = 0;
+	uid = strtoul(num, &end, 10);
+	if (*end != '\0' || errno || num[0] < '0' || num[0] > '9')
+		return false;
+	for (size_t i = 0; i < jr->nuids; i++)
+		if (jr->uids[i] == (uid_t)uid)
+			return true;
+	return false;
+}
 
-		memcpy(num, v, len);
-		num[len] = '\0';
-		uid = strtoul(num, &end, 10);
-		if (*end == '\0' && end != num)
-			for (size_t i = 0; i < jr->nuids; i++)
-				if (jr->uids[i] == (uid_t)uid)
-					return true;
+/*
+ * An entry counts when journald's _UID is root or a mail user AND, when it
+ * has a _SYSTEMD_UNIT, that unit is a mail unit: a mail unit alone is not
+ * enough, as a local user's .forward pipe (or sieve script) runs inside
+ * it as that user. Both fields are journald's own; no client sets them.
+ * When not, jr->who says whose entry it was.
+ */
+static bool journal_trusted(struct source_journal *jr)
+{
+	const char *unit, *uid;
+	size_t ulen, idlen;
+	bool ok = true;
+
+	unit = journal_field(jr->j, "_SYSTEMD_UNIT", &ulen);
+	if (unit) {
+		ok = false;
+		if (ulen < sizeof(jr->who)) {
+			memcpy(jr->who, unit, ulen);
+			jr->who[ulen] = '\0';
+			for (size_t i = 0; i < jr->nunits && !ok; i++)
+				ok = fnmatch(jr->units[i], jr->who, 0) == 0;
+		}
 	}
+	if (ok && journal_uid_trusted(jr))
+		return true;
+	uid = journal_field(jr->j, "_UID", &idlen);
+	snprintf(jr->who, sizeof(jr->who), "%.*s%s%s%.*s", unit ? (int)(ulen > 200 ? 200 : ulen) : 0,
+		 unit ? unit : "", unit ? " as " : "", uid ? "uid " : "no _UID",
+		 uid ? (int)(idlen > 20 ? 20 : idlen) : 0, uid ? uid : "");
 	return false;
 }
 
@@ -204,20 +226,20 @@ static void journal_entry(struct source_journal *jr, time_t arrival)
 	struct source *s = jr->s;
 	struct logline ll = { 0 };
 	struct source_line l = { .entry = &ll, .arrival = arrival, .catchup = s->catchup };
-	const char *msg, *tag, *who;
-	size_t msglen, taglen, wholen;
+	const char *msg, *tag;
+	size_t msglen, taglen;
 	uint64_t usec;
 
 	msg = journal_field(jr->j, "MESSAGE", &msglen);
 	if (!msg)
 		return;
-	if (s->conf.trusted && !journal_trusted(jr, &who, &wholen)) {
+	if (s->conf.trusted && !journal_trusted(jr)) {
 		s->untrusted++;
 		if (!jr->warned_untrusted) {
 			jr->warned_untrusted = true;
-			log_warn("source %s: ignoring journal entries from %.*s, which is not the mail "
-				 "system (trusted = yes; see trusted_units); further ones are counted, "
-				 "not logged", s->conf.name, (int)(wholen > 200 ? 200 : wholen), who);
+			log_warn("source %s: ignoring journal entries from %s, which is not the mail "
+				 "system (trusted = yes; see trusted_units, trusted_users); further ones "
+				 "are counted, not logged", s->conf.name, jr->who);
 		}
 		return;
 	}

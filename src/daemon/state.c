@@ -33,6 +33,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "duration.h"
 #include "names.h"
 #include "state.h"
 
@@ -62,6 +63,8 @@ struct state {
 	struct state_pos *pos;
 	size_t npos;
 	struct state_stats st;
+	size_t refused;		/* records the judge's rules refused, this load */
+	char why[ADDR_STRLEN + 80];	/* the last refusal, for its message */
 };
 
 /* --- writing records --- */
@@ -360,10 +363,102 @@ int state_flush(struct state *s)
 
 /* --- opening --- */
 
+/* Who may own what spamwrathd trusts: root, or the user it runs as. */
+static bool state_owner_ok(uid_t uid)
+{
+	return uid == 0 || uid == geteuid();
+}
+
+/*
+ * The state directory must be one that no other user can change (as
+ * sshd's StrictModes): owned by root or by us, writable by nobody else;
+ * so must every directory above it, unless sticky (/tmp). A local user
+ * who could write there could plant a symlink and make us overwrite or
+ * create any file we may write. NULL, or why not (in buf).
+ */
+static const char *state_dir_unsafe(int dirfd, char *buf, size_t len)
+{
+	struct stat st, up;
+	int fd = dup(dirfd);
+	bool top = true;
+
+	if (fd < 0)
+		return strerror(errno);
+	for (;;) {
+		int parent;
+
+		if (fstat(fd, &st) < 0) {
+			snprintf(buf, len, "%s", strerror(errno));
+			break;
+		}
+		if (!state_owner_ok(st.st_uid)) {
+			snprintf(buf, len, "%s is owned by uid %u: it must belong to root or to the user "
+				 "spamwrathd runs as", top ? "it" : "a directory above it",
+				 (unsigned)st.st_uid);
+			break;
+		}
+		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (top || !(st.st_mode & S_ISVTX))) {
+			snprintf(buf, len, "%s is writable by %s (mode %04o): another user could plant "
+				 "a symlink there", top ? "it" : "a directory above it",
+				 st.st_mode & S_IWOTH ? "others" : "its group",
+				 (unsigned)(st.st_mode & 07777));
+			break;
+		}
+		parent = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (parent < 0 || fstat(parent, &up) < 0) {
+			snprintf(buf, len, "%s", strerror(errno));
+			if (parent >= 0)
+				close(parent);
+			break;
+		}
+		close(fd);
+		fd = parent;
+		top = false;
+		if (up.st_dev == st.st_dev && up.st_ino == st.st_ino) {
+			close(fd);
+			return NULL;	/* "/" is its own parent: every level checked */
+		}
+	}
+	close(fd);
+	return buf;
+}
+
+/*
+ * Opens name in the state directory without following a symlink, and
+ * makes sure it is a file of ours with one name (not a FIFO, not a hard
+ * link planted while the directory was open to others). fd, or -1 with
+ * the reason in d.
+ */
+static int state_open_file(struct state *s, const char *name, int flags, struct diag *d)
+{
+	int fd = openat(s->dirfd, name, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
+	struct stat st;
+
+	if (fd < 0) {
+		diag_error(d, s->dir, 0, "cannot open %s: %s%s", name, strerror(errno),
+			   errno == ELOOP ? " (a symlink: spamwrathd does not follow one here)" : "");
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    !state_owner_ok(st.st_uid)) {
+		diag_error(d, s->dir, 0, "refusing %s: not a regular file of spamwrathd's own with "
+			   "one name", name);
+		close(fd);
+		return -1;
+	}
+	if (fcntl(fd, F_SETFL, flags & O_APPEND) < 0) {
+		diag_error(d, s->dir, 0, "cannot open %s: %s", name, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int state_open(const char *dir, struct state **out, struct diag *d)
 {
 	struct state *s = calloc(1, sizeof(*s));
 	struct stat st;
+	char why[160];
 
 	if (!s) {
 		diag_error(d, dir, 0, "out of memory");
@@ -384,17 +479,21 @@ int state_open(const char *dir, struct state **out, struct diag *d)
 		diag_error(d, dir, 0, "cannot open the state directory: %s", strerror(errno));
 		goto fail;
 	}
-	s->lockfd = openat(s->dirfd, STATE_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
-	if (s->lockfd < 0) {
-		diag_error(d, dir, 0, "the state directory is not writable: %s", strerror(errno));
+	if (state_dir_unsafe(s->dirfd, why, sizeof(why))) {
+		diag_error(d, dir, 0, "refusing the state directory: %s", why);
 		goto fail;
 	}
+	s->lockfd = state_open_file(s, STATE_LOCK, O_RDWR | O_CREAT, d);
+	if (s->lockfd < 0)
+		goto fail;
 	if (flock(s->lockfd, LOCK_EX | LOCK_NB) < 0) {
 		diag_error(d, dir, 0, "another spamwrathd uses this state directory");
 		goto fail;
 	}
-	s->fd = openat(s->dirfd, STATE_FILE, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (s->fd < 0 || fstat(s->fd, &st) < 0) {
+	s->fd = state_open_file(s, STATE_FILE, O_RDWR | O_APPEND | O_CREAT, d);
+	if (s->fd < 0)
+		goto fail;
+	if (fstat(s->fd, &st) < 0) {
 		diag_error(d, dir, 0, "cannot open %s: %s", STATE_FILE, strerror(errno));
 		goto fail;
 	}
@@ -510,6 +609,27 @@ static int state_class_id(const char *name, enum class_id *out)
 	return -1;
 }
 
+/* A moment a record may name: not beyond DURATION_MAX from now (a clock
+ * set back cannot reach that far), and inside the judge's uint32 seconds. */
+static bool state_time_ok(uint64_t t, time_t now)
+{
+	return t <= UINT32_MAX && t <= (uint64_t)now + DURATION_MAX;
+}
+
+/* True, with the reason in s->why, when the rules in force now would not
+ * ban this address: the record goes, as a new ban would be refused. */
+static bool state_refused(struct state *s, struct judge *j, const struct addr *a)
+{
+	const char *why = judge_refuses(j, a);
+	char buf[ADDR_STRLEN];
+
+	if (!why)
+		return false;
+	snprintf(s->why, sizeof(s->why), "%s: %s", addr_format(a, buf), why);
+	s->refused++;
+	return true;
+}
+
 /* Applies one record. NULL, or why it was not usable. */
 static const char *state_apply(struct state *s, struct state_fields *f, struct judge *j,
 			       time_t now, const struct state_positions *pos)
@@ -557,6 +677,12 @@ static const char *state_apply(struct state *s, struct state_fields *f, struct j
 		if (f->n != 7 || state_u64(f->f[2], &u[0]) || state_u64(f->f[3], &u[1]) ||
 		    state_u64(f->f[6], &u[2]) || state_class_id(f->f[4], &c) < 0)
 			return "malformed ban";
+		if (!state_time_ok(u[0], now) ||
+		    (u[1] && (u[1] < u[0] || u[1] - u[0] > DURATION_MAX ||
+			      u[1] > (uint64_t)now + DURATION_MAX)))
+			return "ban times out of range (a ban lasts at most " DURATION_MAX_TEXT ")";
+		if (state_refused(s, j, &a))
+			return s->why;
 		return judge_restore_ban(j, &a, (time_t)u[0], (time_t)u[1], c,
 					 names_intern(f->f[5], strlen(f->f[5])), (unsigned)u[2],
 					 now) < 0 ? "out of memory" : NULL;
@@ -565,6 +691,10 @@ static const char *state_apply(struct state *s, struct state_fields *f, struct j
 		if (f->n != 4 || state_u64(f->f[2], &u[0]) || state_u64(f->f[3], &u[1]) ||
 		    u[1] > UINT32_MAX)
 			return "malformed offence";
+		if (!state_time_ok(u[0], now))
+			return "offence time out of range";
+		if (state_refused(s, j, &a))
+			return s->why;
 		return judge_restore_offence(j, &a, (time_t)u[0], (uint32_t)u[1], now) < 0 ?
 			"out of memory" : NULL;
 	}
@@ -639,9 +769,10 @@ int state_load(struct state *s, struct judge *j, time_t now,
 	}
 	free(buf);
 	if (dropped > 10)
-		diag_warn(d, path, 0, "%zu damaged records dropped in all; every good one kept",
-			  dropped);
+		diag_warn(d, path, 0, "%zu records dropped in all (%zu of them refused by the rules "
+			  "in force); every good one kept", dropped, s->refused);
 	s->st.dropped = dropped;
+	s->st.refused = s->refused;
 	/* a damaged file is made whole at once; a sound one can wait for
 	 * state_compact after the start (it does not delay READY=1) */
 	if (dropped || state_wants_compaction(s))
@@ -695,7 +826,13 @@ int state_compact(struct state *s, struct judge *j, time_t now, struct diag *d)
 	r = state_flush(s);
 	if (r < 0)
 		goto out;
-	fd = openat(s->dirfd, STATE_TMP, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	/* a new file of our own: whatever has the name (a crash's leftover,
+	 * a planted symlink) goes first, and nothing is followed */
+	if (unlinkat(s->dirfd, STATE_TMP, 0) < 0 && errno != ENOENT) {
+		r = -errno;
+		goto out;
+	}
+	fd = openat(s->dirfd, STATE_TMP, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		r = -errno;
 		goto out;

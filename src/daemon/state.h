@@ -43,8 +43,10 @@ void state_close(struct state *s);
 
 /*
  * Replays the record into the judge (entries outside their windows at now
- * are dropped) and hands saved positions to pos. Damaged records are
- * skipped with a warning in d each; the rest loads. Then compacts, so the
+ * are dropped) and hands saved positions to pos. Damaged records, times
+ * past DURATION_MAX, and bans and offences that judge_refuses (whitelisted
+ * since, loopback, a network wider than one client...) are skipped with a
+ * warning in d each; the rest loads. Then compacts, so the
  * file on disk is whole again. 0, or -1 (with d) when it cannot be read or
  * rewritten.
  */
@@ -82,7 +84,8 @@ struct state_stats {
 	uint64_t size;		/* bytes in the log now */
 	uint64_t records_written;
 	uint64_t fsyncs;
-	uint64_t dropped;	/* damaged records skipped at load */
+	uint64_t dropped;	/* records skipped at load: damaged or refused */
+	uint64_t refused;	/* ... of them, bans and offences the judge's rules refuse now */
 	int last_error;		/* -errno of the last failed write, 0 */
 };
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "duration.h"
 #include "htab.h"
 #include "judge.h"
 #include "names.h"
@@ -530,9 +531,7 @@ static void judge_ignore(struct judge *j, const struct sighting *s, const struct
 	judge_emit(j, &e);
 }
 
-/* Why an address can never be banned, or NULL. */
-static const char *judge_never(const struct judge *j, const struct addr *a,
-			       const struct addr *key)
+static const char *judge_kind(const struct addr *a)
 {
 	switch (addr_kind(a)) {
 	case ADDR_LOOPBACK:
@@ -544,7 +543,33 @@ static const char *judge_never(const struct judge *j, const struct addr *a,
 	case ADDR_UNICAST:
 		break;
 	}
-	return j->wl ? whitelist_check(j->wl, key) : NULL;
+	return NULL;
+}
+
+/* Why an address can never be banned, or NULL. The key is checked too:
+ * it is what the set gets, and [::2]'s /64 is ::/64, which holds ::1. */
+static const char *judge_never(const struct judge *j, const struct addr *a,
+			       const struct addr *key)
+{
+	const char *why = judge_kind(a);
+
+	if (!why)
+		why = judge_kind(key);
+	if (!why && j->wl)
+		why = whitelist_check(j->wl, key);
+	return why;
+}
+
+const char *judge_refuses(const struct judge *j, const struct addr *key)
+{
+	unsigned want = key->family == 4 ? j->r.ipv4_prefix : j->r.ipv6_prefix;
+
+	/* what judge_key makes of one client, and nothing wider: a /16 in
+	 * a hash:ip set is 65,536 kernel entries */
+	if ((key->family != 4 && key->family != 6) || key->prefix != want)
+		return key->family == 4 ? "not a single address (nor the configured ipv4_prefix)" :
+			"not a single /ipv6_prefix network";
+	return judge_never(j, key, key);
 }
 
 /* Judges a sighting with a valid address; key is its address as keyed,
@@ -685,6 +710,10 @@ int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
 	*why = judge_never(j, a, &key);
 	if (*why)
 		return -1;
+	if (duration > DURATION_MAX) {
+		*why = "longer than " DURATION_MAX_TEXT;
+		return -1;
+	}
 	i = judge_find(j, &key);
 	if (i == NONE)
 		i = judge_add(j, &key, now);

@@ -335,6 +335,13 @@ START_TEST(bad_duration)
 	ERR("correlate_timeout = -5m\n",
 	    "DIR/spamwrath.conf:1: correlate_timeout: \"-5m\" is not a duration (90s, 15m, 12h, "
 	    "7d or seconds)\n");
+	/* past the cap (issue 17, item 6): said so, not "not a duration" */
+	ERR("bantime_max = 9223372036854775807s\n",
+	    "DIR/spamwrath.conf:1: bantime_max: \"9223372036854775807s\" is longer than 3650d, "
+	    "the longest span spamwrath takes\n");
+	ERR("bantime_max = 3651d\n",
+	    "DIR/spamwrath.conf:1: bantime_max: \"3651d\" is longer than 3650d, the longest span "
+	    "spamwrath takes\n");
 }
 END_TEST
 
@@ -479,6 +486,43 @@ START_TEST(bad_ipset_names)
 	    "DIR/spamwrath.conf:3: ipset: set4 and set6 are both \"sw\"\n");
 	ERR("\nipset {\n  set6 = \"spamwrath4\"\n}\n",
 	    "DIR/spamwrath.conf:3: ipset: set4 and set6 are both \"spamwrath4\"\n");
+}
+END_TEST
+
+/* What `spamwrathd -t` must not pass (issue 17, item 10): a file that
+ * ends inside a section (libconfuse takes the end as its "}", so a
+ * truncated file passed for a whole one), a set name the kernel would cut
+ * (IPSET_MAXNAMELEN) and a socket path longer than sun_path takes. */
+START_TEST(limits_and_truncation)
+{
+	char name[64], path[200], text[400];
+
+	ERR("findtime = 1h\nsource maillog {\n  file = \"/var/log/mail.log\"\n",
+	    "DIR/spamwrath.conf:2: section \"source maillog\" is never closed: the file ends "
+	    "before its \"}\"\n");
+	ERR("ipset {\n  set4 = \"x\"\n  set6 = \"y\"\n",
+	    "DIR/spamwrath.conf:1: section \"ipset\" is never closed: the file ends before its "
+	    "\"}\"\n");
+	ERR("source a {\n  file = \"x\"\n  journal = { \"A=b\" }\n",
+	    "DIR/spamwrath.conf:1: section \"source a\" is never closed: the file ends before "
+	    "its \"}\"\n");
+	memset(name, 'a', 32);
+	name[32] = '\0';
+	snprintf(text, sizeof(text), "ipset {\n  set4 = \"%s\"\n}\n", name);
+	ERR(text, "DIR/spamwrath.conf:2: set4: \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\" is 32 bytes "
+	    "long, more than the 31 that the kernel takes for a set's name\n");
+	name[31] = '\0';
+	snprintf(text, sizeof(text), "ipset {\n  set6 = \"%s\"\n}\n", name);
+	config_free(load_ok(put_main(text)));
+	memset(path, 'p', 120);
+	path[0] = '/';
+	path[108] = '\0';
+	snprintf(text, sizeof(text), "control_socket = \"%s\"\n", path);
+	ck_assert_ptr_nonnull(strstr(load_err(put_main(text)), "is 108 bytes long, more than the "
+				     "107 that a Unix socket's path may have"));
+	path[107] = '\0';
+	snprintf(text, sizeof(text), "control_socket = \"%s\"\n", path);
+	config_free(load_ok(put_main(text)));
 }
 END_TEST
 
@@ -657,6 +701,7 @@ static Suite *config_suite(void)
 	tcase_add_test(te, bad_sources);
 	tcase_add_test(te, bad_bantime_max);
 	tcase_add_test(te, bad_ipset_names);
+	tcase_add_test(te, limits_and_truncation);
 	tcase_add_test(te, errors_everywhere);
 	tcase_add_test(te, unreadable);
 	suite_add_tcase(s, te);

@@ -16,6 +16,7 @@
 
 #include "control.h"
 #include "ctlclient.h"
+#include "duration.h"
 #include "judge.h"
 #include "names.h"
 #include "unit.h"
@@ -129,6 +130,12 @@ static void client_script(void)
 	ctlclient_reply_free(&r);
 	CHILD_CHECK(23, request("ban 203.0.113.6 for=soon", &r) == 0 && r.code == 400);
 	ctlclient_reply_free(&r);
+	/* past the cap on durations: refused, not wrapped (issue 17, item 6) */
+	CHILD_CHECK(25, request("ban 203.0.113.7 for=9223372036854775807s", &r) == 0 &&
+		    r.code == 400 && strstr(r.lines[0], "longer than " DURATION_MAX_TEXT));
+	ctlclient_reply_free(&r);
+	CHILD_CHECK(26, request("ban 203.0.113.7 for=3651d", &r) == 0 && r.code == 400);
+	ctlclient_reply_free(&r);
 	CHILD_CHECK(24, request("status", &r) == 0 && strstr(r.lines[0], "\"tracked\":1"));
 	ctlclient_reply_free(&r);
 	/* unban, twice */
@@ -198,6 +205,45 @@ static void client_script(void)
 		ctlclient_reply_free(&r);
 	}
 
+	/* a NUL inside a request: refused whole, not cut into a 1 h ban
+	 * (issue 17, item 10) */
+	fd = raw_connect();
+	CHILD_CHECK(90, fd >= 0 && write(fd, "ban 198.51.100.90\0 for=1s\n", 27) == 27);
+	raw_read(fd, buf, sizeof(buf), 500);
+	CHILD_CHECK(91, strncmp(buf, "400 a NUL byte in the request", 29) == 0);
+	close(fd);
+	CHILD_CHECK(92, request("unban 198.51.100.90", &r) == 0 && r.code == 404);
+	ctlclient_reply_free(&r);
+
+	/* idle counts whole requests: a client trickling a byte every 0.3 s
+	 * is cut after the idle limit (1 s here), one asking a whole request
+	 * every 0.3 s is not (issue 17, item 10) */
+	{
+		int trickle = raw_connect(), busy = raw_connect();
+		bool cut = false;
+
+		CHILD_CHECK(93, trickle >= 0 && busy >= 0);
+		for (int i = 0; i < 10; i++) {
+			struct pollfd p = { trickle, POLLIN, 0 };
+
+			if (send(trickle, "s", 1, MSG_NOSIGNAL) != 1 ||
+			    (poll(&p, 1, 0) == 1 && read(trickle, buf, sizeof(buf)) == 0)) {
+				cut = true;
+				break;
+			}
+			CHILD_CHECK(94, write(busy, "list\n", 5) == 5);
+			raw_read(busy, buf, sizeof(buf), 500);
+			CHILD_CHECK(95, strncmp(buf, "200-[]", 6) == 0);
+			usleep(300000);
+		}
+		CHILD_CHECK(96, cut);
+		CHILD_CHECK(97, write(busy, "quit\n", 5) == 5);
+		raw_read(busy, buf, sizeof(buf), 500);
+		CHILD_CHECK(98, strstr(buf, "200 bye") != NULL);
+		close(trickle);
+		close(busy);
+	}
+
 	/* somebody else: the socket's mode keeps them out; if it did not, the
 	 * daemon's own check would */
 	{
@@ -248,10 +294,13 @@ START_TEST(protocol)
 	judge = judge_new(&r, NULL, NULL, NULL);
 	ck_assert_int_eq(sd_event_new(&e), 0);
 	ck_assert_int_eq(control_start(e, sock, "root", &ops, &c, &d), 0);
+	control_set_idle(c, 1000);
 	child = fork();
 	ck_assert_int_ge(child, 0);
-	if (child == 0)
+	if (child == 0) {
+		signal(SIGPIPE, SIG_IGN);	/* a write to a closed socket fails its step */
 		client_script();
+	}
 	for (int i = 0; i < 3000 && waitpid(child, &status, WNOHANG) == 0; i++)
 		sd_event_run(e, 10000);
 	if (waitpid(child, &status, WNOHANG) == 0) {
@@ -260,7 +309,8 @@ START_TEST(protocol)
 		ck_abort_msg("client script did not finish in 30 s");
 	}
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-		      "client script failed at step %d", WEXITSTATUS(status));
+		      "client script failed at step %d (signal %d)", WEXITSTATUS(status),
+		      WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 	control_stop(c);
 	ck_assert_int_ne(access(sock, F_OK), 0);	/* the socket is gone */
 	sd_event_unref(e);

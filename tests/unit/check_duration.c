@@ -62,21 +62,32 @@ END_TEST
 START_TEST(overflow)
 {
 	char buf[64];
+	long v = 12345;
 
-	/* the largest span is accepted, one more is not */
+	/* the cap is accepted, one second more is not, nor anything that
+	 * would overflow on the way */
+	snprintf(buf, sizeof(buf), "%ld", DURATION_MAX);
+	ck_assert_int_eq(parse(buf), DURATION_MAX);
+	ck_assert_int_eq(parse(DURATION_MAX_TEXT), DURATION_MAX);
+	snprintf(buf, sizeof(buf), "%lds", DURATION_MAX + 1);
+	ck_assert_int_eq(duration_parse(buf, &v), -2);
+	ck_assert_int_eq(v, 12345);
+	ck_assert_int_eq(duration_parse("3651d", &v), -2);
+	ck_assert_int_eq(duration_parse("522w", &v), -2);
+	ck_assert_int_eq(parse("521w"), 521 * 604800L);
+	ck_assert_int_eq(duration_parse("52561m", &v), 0);
+	ck_assert_int_eq(duration_parse("87601h", &v), -2);
+	/* spamwrathctl ban X --for 9223372036854775807s (issue 17, item 6) */
+	ck_assert_int_eq(duration_parse("9223372036854775807s", &v), -2);
 	snprintf(buf, sizeof(buf), "%ld", LONG_MAX);
-	ck_assert_int_eq(parse(buf), LONG_MAX);
-	ck_assert_int_eq(parse("9223372036854775808"), -2);
-	ck_assert_int_eq(parse("99999999999999999999"), -2);
-	ck_assert_int_eq(parse("99999999999999999999999999999999999999s"), -2);
-	snprintf(buf, sizeof(buf), "%ldd", LONG_MAX / 86400);
-	ck_assert_int_eq(parse(buf), LONG_MAX / 86400 * 86400);
+	ck_assert_int_eq(duration_parse(buf, &v), -2);
+	ck_assert_int_eq(duration_parse("9223372036854775808", &v), -2);
+	ck_assert_int_eq(duration_parse("99999999999999999999999999999999999999s", &v), -2);
 	snprintf(buf, sizeof(buf), "%ldd", LONG_MAX / 86400 + 1);
-	ck_assert_int_eq(parse(buf), -2);
-	snprintf(buf, sizeof(buf), "%ldw", LONG_MAX / 604800 + 1);
-	ck_assert_int_eq(parse(buf), -2);
-	snprintf(buf, sizeof(buf), "%ldm", LONG_MAX / 60 + 1);
-	ck_assert_int_eq(parse(buf), -2);
+	ck_assert_int_eq(duration_parse(buf, &v), -2);
+	ck_assert_int_eq(v, 52561 * 60L);
+	ck_assert_ptr_nonnull(strstr(duration_error(-2), DURATION_MAX_TEXT));
+	ck_assert_ptr_nonnull(strstr(duration_error(-1), "not a duration"));
 }
 END_TEST
 
@@ -132,7 +143,8 @@ START_TEST(format_round_trip)
 		ck_assert_int_eq(parse_formatted(duration_format(s, buf, sizeof(buf))), s);
 	for (long s = 86400 * 29; s < 86400 * 31; s += 3599)
 		ck_assert_int_eq(parse_formatted(duration_format(s, buf, sizeof(buf))), s);
-	ck_assert_int_eq(parse_formatted(duration_format(LONG_MAX, buf, sizeof(buf))), LONG_MAX);
+	ck_assert_int_eq(parse_formatted(duration_format(DURATION_MAX, buf, sizeof(buf))),
+			 DURATION_MAX);
 }
 END_TEST
 

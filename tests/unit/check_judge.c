@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "duration.h"
 #include "judge.h"
 #include "names.h"
 #include "unit.h"
@@ -514,6 +516,9 @@ START_TEST(never_banned)
 	see(j, T0, "192.0.2.77", CLASS_VIRUS);
 	/* the /64 around a client holds a whitelisted host: not banned */
 	see(j, T0, "2001:db8:99::bad", CLASS_VIRUS);
+	/* [::2]'s /64 is ::/64, which holds :: and ::1 (found by fuzzing) */
+	see(j, T0, "::2", CLASS_VIRUS);
+	see(j, T0, "::1.2.3.4", CLASS_VIRUS);
 	ck_assert_str_eq(take(), "ignored 127.0.0.1 virus loopback\n"
 			 "ignored 127.255.0.9 virus loopback\n"
 			 "ignored ::/64 virus loopback\n"
@@ -526,7 +531,9 @@ START_TEST(never_banned)
 			 "ignored - virus invalid-address\n"
 			 "ignored - virus invalid-address\n"
 			 "ignored 192.0.2.77 virus whitelist\n"
-			 "ignored 2001:db8:99::/64 virus whitelist\n");
+			 "ignored 2001:db8:99::/64 virus whitelist\n"
+			 "ignored ::/64 virus unspecified\n"
+			 "ignored ::/64 virus unspecified\n");
 	ck_assert_uint_eq(judge_tracked(j), 0);
 	ck_assert_uint_eq(judge_active_bans(j, T0), 0);
 	judge_free(j);
@@ -630,6 +637,11 @@ START_TEST(manual_ban)
 	ck_assert_str_eq(take(), "ban 203.0.113.10 manual by-hand d=86400 n=0 e=1\n");
 	ck_assert_int_eq(judge_ban(j, &a, T0 + 36 * H, 600, 0, &why), 0);
 	ck_assert_str_eq(take(), "ban 203.0.113.10 manual manual d=600 n=0 e=2\n");
+	/* past DURATION_MAX: refused, nothing emitted (issue 17, item 6) */
+	ck_assert_int_eq(judge_ban(j, &a, T0 + 36 * H, LONG_MAX, 0, &why), -1);
+	ck_assert_ptr_nonnull(strstr(why, "longer than"));
+	ck_assert_int_eq(judge_ban(j, &a, T0 + 36 * H, DURATION_MAX + 1, 0, &why), -1);
+	ck_assert_str_eq(take(), "");
 	ck_assert_uint_eq(judge_active_bans(j, T0 + 36 * H + 599), 1);
 	ck_assert_uint_eq(judge_active_bans(j, T0 + 36 * H + 600), 0);
 	/* an IPv6 address is banned as its /64 */

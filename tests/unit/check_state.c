@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "duration.h"
 #include "names.h"
 #include "state.h"
 #include "unit.h"
@@ -422,6 +424,240 @@ START_TEST(links)
 }
 END_TEST
 
+/* A ban or offence read back passes the checks a new one does, under the
+ * rules and whitelist in force now (issue 17, item 5): the rest is dropped
+ * and said, and the compaction that follows leaves it out of the file. */
+START_TEST(restore_refused)
+{
+	char *wlv[] = { "192.0.2.0/24" };
+	struct judge_rules r;
+	struct whitelist wl;
+	struct diag d = { 0 };
+	struct judge *j;
+	struct found f;
+	char text[200], path[300], *buf;
+	FILE *fp;
+	size_t len;
+	static const char *const refused[][2] = {
+		{ "10.9.0.0/16", "not a single address" },
+		{ "127.0.0.1", "loopback" },
+		{ "224.0.0.1", "not-unicast" },
+		{ "0.0.0.0", "unspecified" },
+		{ "192.0.2.7", "whitelist" },
+		{ "2001:db8::1", "not a single /ipv6_prefix network" },
+		{ "2001:db8::/48", "not a single /ipv6_prefix network" },
+		{ "::/64", "unspecified" },
+		{ "ff02::/64", "not-unicast" },
+	};
+	size_t nref = sizeof(refused) / sizeof(refused[0]);
+
+	ck_assert_int_eq(whitelist_init(&wl, wlv, 1, "t", &d), 0);
+	for (size_t i = 0; i < nref; i++) {
+		snprintf(text, sizeof(text), "ban %s %ld %ld spam p 1", refused[i][0], T0, T0 + 3600);
+		append_record(text);
+	}
+	append_record("off 192.0.2.8 1795000000 500");
+	append_record("ban 203.0.113.9 1795000000 1795003600 spam p 1");
+	append_record("ban 2001:db8:1::/64 1795000000 1795003600 spam p 1");
+	append_record("off 203.0.113.10 1795000000 500");
+	rules(&r);
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	j = judge_new(&r, &wl, to_state, st);
+	ck_assert_int_eq(state_load(st, j, T0 + 10, NULL, &d), 0);
+	/* each refusal named, with its address and reason */
+	ck_assert_uint_eq(d.n, nref + 1);
+	for (size_t i = 0; i < nref; i++) {
+		ck_assert_msg(strstr(d.msgs[i], refused[i][0]) && strstr(d.msgs[i], refused[i][1]),
+			      "%zu: %s", i, d.msgs[i]);
+	}
+	ck_assert_ptr_nonnull(strstr(d.msgs[nref], "192.0.2.8: whitelist"));
+	ck_assert_uint_eq(judge_tracked(j), 3);
+	ck_assert_int_eq(lookup(j, "203.0.113.9", &f), 1);
+	ck_assert_int_eq(f.until, T0 + 3600);
+	ck_assert_int_eq(lookup(j, "2001:db8:1::/64", &f), 1);
+	ck_assert_int_eq(lookup(j, "203.0.113.10", &f), 1);
+	ck_assert_uint_eq(f.noff, 1);
+	ck_assert_uint_eq(judge_active_bans(j, T0 + 10), 2);
+	/* compacted: the refused records are gone from the file */
+	snprintf(path, sizeof(path), "%s/spamwrath.state", dir);
+	fp = fopen(path, "r");
+	ck_assert_ptr_nonnull(fp);
+	buf = calloc(1, 65536);
+	ck_assert_ptr_nonnull(buf);
+	len = fread(buf, 1, 65535, fp);
+	fclose(fp);
+	ck_assert_uint_gt(len, 0);
+	ck_assert_ptr_null(strstr(buf, "10.9.0.0"));
+	ck_assert_ptr_null(strstr(buf, "192.0.2."));
+	ck_assert_ptr_nonnull(strstr(buf, "203.0.113.9"));
+	free(buf);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	whitelist_free(&wl);
+	diag_free(&d);
+}
+END_TEST
+
+/* Times a record may not name (issue 17, item 6): a ban longer than
+ * DURATION_MAX, one that ends before it starts, moments past 2106 or far
+ * in the future. Each is dropped and said; none wraps into the past. */
+START_TEST(restore_times)
+{
+	static const char *const bad[] = {
+		"ban 203.0.113.20 1795000000 18446744073709551615 spam p 1",
+		"ban 203.0.113.21 1795000000 9223372036854775807 spam p 1",
+		"ban 203.0.113.22 1795000000 1795000000 spam p 1",	/* placeholder, replaced */
+		"ban 203.0.113.23 1795003600 1795000000 spam p 1",
+		"ban 203.0.113.24 18446744073709551615 0 spam p 1",
+		"off 203.0.113.25 4294967296 500",
+		"off 203.0.113.26 9223372036854775807 500",
+	};
+	size_t nbad = sizeof(bad) / sizeof(bad[0]);
+	struct diag d = { 0 };
+	struct judge *j;
+	struct found f;
+	char text[200];
+
+	for (size_t i = 0; i < nbad; i++) {
+		if (i == 2)
+			snprintf(text, sizeof(text), "ban 203.0.113.22 %ld %ld spam p 1", T0,
+				 T0 + DURATION_MAX + 1);
+		else
+			snprintf(text, sizeof(text), "%s", bad[i]);
+		append_record(text);
+	}
+	snprintf(text, sizeof(text), "ban 203.0.113.27 %ld %ld spam p 1", T0, T0 + DURATION_MAX);
+	append_record(text);
+	j = reload(T0 + 10, &d);
+	ck_assert_uint_eq(d.n, nbad);
+	for (size_t i = 0; i < nbad; i++)
+		ck_assert_msg(strstr(d.msgs[i], "out of range"), "%zu: %s", i, d.msgs[i]);
+	ck_assert_uint_eq(judge_tracked(j), 1);
+	ck_assert_int_eq(lookup(j, "203.0.113.27", &f), 1);
+	ck_assert_int_eq(f.until, T0 + DURATION_MAX);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
+/* A file's whole text, or "" when it cannot be read. */
+static const char *slurp(const char *path)
+{
+	static char buf[4096];
+	FILE *fp = fopen(path, "r");
+	size_t n = 0;
+
+	if (fp) {
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+/* state_dir as sshd's StrictModes would have it (issue 17, item 8): a
+ * directory that another user owns or may write is refused, at start,
+ * before anything in it is opened. */
+START_TEST(dir_modes)
+{
+	struct diag d = { 0 };
+	char sub[300];
+
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	ck_assert_int_eq(chmod(sub, 0777), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[0], "writable by others (mode 0777)"), "%s", d.msgs[0]);
+	ck_assert_int_eq(chmod(sub, 0770), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[1], "writable by its group"), "%s", d.msgs[1]);
+	/* a directory above it open to others, without the sticky bit */
+	ck_assert_int_eq(chmod(sub, 0750), 0);
+	ck_assert_int_eq(chmod(dir, 0777), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[2], "a directory above it is writable by others"), "%s",
+		      d.msgs[2]);
+	/* ... with it, as /tmp: fine */
+	ck_assert_int_eq(chmod(dir, 01777), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), 0);
+	state_close(st);
+	st = NULL;
+	ck_assert_int_eq(chmod(dir, 0700), 0);
+	if (geteuid() == 0) {
+		ck_assert_int_eq(chown(sub, 65534, 65534), 0);
+		ck_assert_int_eq(state_open(sub, &st, &d), -1);
+		ck_assert_msg(strstr(d.msgs[3], "owned by uid 65534"), "%s", d.msgs[3]);
+		ck_assert_uint_eq(d.errors, 4);
+	}
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
+/* Names planted in the state directory are not followed (issue 17, item
+ * 8): a symlink as the state or the lock is refused and its target left
+ * alone; one as the temporary file is replaced, not written through; a
+ * FIFO or a second name of another file is refused, without blocking. */
+START_TEST(planted_names)
+{
+	static const char *const names[] = { "spamwrath.lock", "spamwrath.state" };
+	struct diag d = { 0 };
+	struct judge_rules r;
+	struct judge *j;
+	char sub[300], victim[300], lnk[400], created[300];
+	struct stat sb;
+
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	snprintf(victim, sizeof(victim), "%s/victim", dir);
+	snprintf(created, sizeof(created), "%s/created", dir);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	for (size_t i = 0; i < 2; i++) {
+		FILE *fp = fopen(victim, "w");
+
+		ck_assert_ptr_nonnull(fp);
+		fputs("precious\n", fp);
+		fclose(fp);
+		snprintf(lnk, sizeof(lnk), "%s/%s", sub, names[i]);
+		ck_assert_int_eq(symlink(victim, lnk), 0);
+		ck_assert_int_eq(state_open(sub, &st, &d), -1);
+		ck_assert_msg(strstr(d.msgs[d.n - 1], "a symlink"), "%s", d.msgs[d.n - 1]);
+		ck_assert_str_eq(slurp(victim), "precious\n");
+		ck_assert_int_eq(unlink(lnk), 0);
+	}
+	/* the temporary file: planted, pointing at a file to create */
+	snprintf(lnk, sizeof(lnk), "%s/spamwrath.state.tmp", sub);
+	ck_assert_int_eq(symlink(created, lnk), 0);
+	rules(&r);
+	ck_assert_int_eq(state_open(sub, &st, &d), 0);
+	j = judge_new(&r, NULL, to_state, st);
+	offend(j, "203.0.113.1", CLASS_SPAM, T0);
+	ck_assert_int_eq(state_compact(st, j, T0, &d), 0);
+	ck_assert_int_ne(lstat(created, &sb), 0);
+	ck_assert_int_ne(lstat(lnk, &sb), 0);
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+	/* a FIFO, and a hard link to a file elsewhere */
+	snprintf(lnk, sizeof(lnk), "%s/spamwrath.lock", sub);
+	ck_assert_int_eq(unlink(lnk), 0);
+	ck_assert_int_eq(mkfifo(lnk, 0600), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[d.n - 1], "not a regular file"), "%s", d.msgs[d.n - 1]);
+	ck_assert_int_eq(unlink(lnk), 0);
+	snprintf(lnk, sizeof(lnk), "%s/spamwrath.state", sub);
+	ck_assert_int_eq(unlink(lnk), 0);
+	ck_assert_int_eq(link(victim, lnk), 0);
+	ck_assert_int_eq(state_open(sub, &st, &d), -1);
+	ck_assert_msg(strstr(d.msgs[d.n - 1], "one name"), "%s", d.msgs[d.n - 1]);
+	ck_assert_str_eq(slurp(victim), "precious\n");
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
 START_TEST(one_daemon_per_directory)
 {
 	struct state *other;
@@ -499,6 +735,10 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, damage);
 	tcase_add_test(tc, positions);
 	tcase_add_test(tc, links);
+	tcase_add_test(tc, restore_refused);
+	tcase_add_test(tc, restore_times);
+	tcase_add_test(tc, dir_modes);
+	tcase_add_test(tc, planted_names);
 	tcase_add_test(tc, one_daemon_per_directory);
 	tcase_add_test(tc, unwritable);
 	tcase_add_test(tc, compaction);

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The state reader: the input is a state file (spamwrath.state), loaded
+ * into a judge as at a start, then compacted.
+ *
+ * Invariant beyond "no crash": what the compaction wrote loads again
+ * without a single warning, into a judge that remembers as many addresses
+ * and as many running bans: the daemon's own file never costs a record.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fuzz.h"
+#include "state.h"
+
+#define FZ_NOW 1795000000L	/* 2026-11-18: fixed, so that a crash replays */
+
+static char fz_state_dir[256], fz_state_file[300];
+static struct whitelist fz_wl;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char *wlv[] = { "192.0.2.0/24", "2001:db8:ffff::/48" };
+	struct diag d = { 0 };
+
+	(void)argc;
+	(void)argv;
+	snprintf(fz_state_dir, sizeof(fz_state_dir), "%s/state", fuzz_dir());
+	snprintf(fz_state_file, sizeof(fz_state_file), "%s/spamwrath.state", fz_state_dir);
+	if (whitelist_init(&fz_wl, wlv, 2, "fuzz", &d) < 0)
+		fuzz_fail("whitelist_init");
+	diag_free(&d);
+	return 0;
+}
+
+static void fz_rules(struct judge_rules *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->threshold = WEIGHT_ONE;
+	r->findtime = 3600;
+	r->bantime = 600;
+	r->bantime_max = 86400;
+	r->bantime_factor = 2;
+	r->repeat_window = 7 * 86400;
+	r->ipv4_prefix = 32;
+	r->ipv6_prefix = 64;
+	r->max_tracked = 1000;	/* small: eviction while loading is fuzzed too */
+	for (int c = 0; c < CLASS_COUNT; c++) {
+		r->classes[c].enabled = true;
+		r->classes[c].weight = class_default_weight((enum class_id)c);
+	}
+}
+
+static void fz_file(void *ctx, const struct state_file_pos *p)
+{
+	(void)ctx;
+	(void)p;
+}
+
+static void fz_journal(void *ctx, const char *source, const char *cursor)
+{
+	(void)ctx;
+	(void)source;
+	(void)cursor;
+}
+
+static void fz_link(void *ctx, const char *qid, size_t len, const struct addr *a, time_t seen)
+{
+	(void)ctx;
+	(void)qid;
+	(void)len;
+	(void)a;
+	(void)seen;
+}
+
+/* Opens the state in the fuzz directory and loads it into a new judge.
+ * 0, or -1 when it could not be read or rewritten. */
+static int fz_load(struct state **s, struct judge **j, struct diag *d)
+{
+	struct state_positions pos = { fz_file, fz_journal, NULL, fz_link };
+	struct judge_rules r;
+
+	fz_rules(&r);
+	if (state_open(fz_state_dir, s, d) < 0)
+		fuzz_fail("state_open: %s", d->n ? d->msgs[0] : "?");
+	*j = judge_new(&r, &fz_wl, NULL, NULL);
+	if (!*j)
+		fuzz_fail("judge_new");
+	return state_load(*s, *j, FZ_NOW, &pos, d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct diag d = { 0 }, d2 = { 0 };
+	struct state *s;
+	struct judge *j, *j2;
+	size_t tracked, bans;
+
+	mkdir(fz_state_dir, 0700);
+	fuzz_write(fz_state_file, data, size);
+	if (fz_load(&s, &j, &d) == 0 && state_compact(s, j, FZ_NOW, &d) == 0) {
+		tracked = judge_tracked(j);
+		bans = judge_active_bans(j, FZ_NOW);
+		state_close(s);
+		judge_free(j);
+		if (fz_load(&s, &j2, &d2) < 0 || d2.n)
+			fuzz_fail("the compacted state does not load cleanly: %s",
+				  d2.n ? d2.msgs[0] : "load failed");
+		if (judge_tracked(j2) != tracked || judge_active_bans(j2, FZ_NOW) != bans)
+			fuzz_fail("compaction changed what the judge remembers: %zu/%zu addresses, "
+				  "%zu/%zu bans", tracked, judge_tracked(j2), bans,
+				  judge_active_bans(j2, FZ_NOW));
+		j = j2;
+	}
+	state_close(s);
+	judge_free(j);
+	diag_free(&d);
+	diag_free(&d2);
+	return 0;
+}
