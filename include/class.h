@@ -19,13 +19,15 @@ enum class_id {
 	CLASS_AUTH,
 	CLASS_PROTOCOL,
 	CLASS_CONTEXT,		/* never an offence by itself */
+	CLASS_MANUAL,		/* a ban made by hand (spamwrathctl ban), never a pattern's */
 	CLASS_COUNT
 };
 
 /* Weights are fixed point, in thousandths, so that 5 x 0.2 is exactly 1. */
 #define WEIGHT_ONE 1000u
 
-/* Returns the id, or -1 for a name outside the vocabulary. */
+/* The id of a class a pattern or the configuration may name (every one
+ * but manual), or -1 for a name outside that vocabulary. */
 int class_from_name(const char *name);
 const char *class_name(enum class_id c);
 

@@ -24,7 +24,7 @@ struct pipeline_stats {
 	uint64_t stale;		/* catching up: older than findtime, not judged */
 	uint64_t matched;
 	uint64_t offences, ignored, bans;
-	uint64_t by_class[CLASS_COUNT + 1];	/* offences; [CLASS_COUNT] = manual */
+	uint64_t by_class[CLASS_COUNT];	/* offences (bans by hand under CLASS_MANUAL) */
 	uint64_t *hits;		/* per pattern of the current set */
 };
 

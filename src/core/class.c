@@ -30,7 +30,7 @@
 static const struct {
 	const char *name;
 	uint32_t weight;
-} classes[CLASS_COUNT + 1] = {
+} classes[CLASS_COUNT] = {
 	[CLASS_UNKNOWN_RECIPIENT] = { "unknown-recipient", 1000 },
 	[CLASS_UNKNOWN_SENDER] = { "unknown-sender", 1000 },
 	[CLASS_SPAMTRAP] = { "spamtrap", 1000 },
@@ -42,12 +42,12 @@ static const struct {
 	[CLASS_AUTH] = { "auth", 200 },
 	[CLASS_PROTOCOL] = { "protocol", 250 },
 	[CLASS_CONTEXT] = { "context", 0 },
-	[CLASS_COUNT] = { "manual", 1000 },
+	[CLASS_MANUAL] = { "manual", 1000 },
 };
 
 int class_from_name(const char *name)
 {
-	for (int i = 0; i < CLASS_COUNT; i++)
+	for (int i = 0; i < CLASS_MANUAL; i++)
 		if (strcmp(name, classes[i].name) == 0)
 			return i;
 	return -1;
@@ -55,12 +55,12 @@ int class_from_name(const char *name)
 
 const char *class_name(enum class_id c)
 {
-	return (unsigned)c <= CLASS_COUNT ? classes[c].name : "?";
+	return (unsigned)c < CLASS_COUNT ? classes[c].name : "?";
 }
 
 uint32_t class_default_weight(enum class_id c)
 {
-	return (unsigned)c <= CLASS_COUNT ? classes[c].weight : 0;
+	return (unsigned)c < CLASS_COUNT ? classes[c].weight : 0;
 }
 
 int weight_parse(double v, uint32_t *out)

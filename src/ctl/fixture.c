@@ -21,10 +21,17 @@
 #define NO_PATTERN SIZE_MAX
 
 enum expect_kind {
-	EXPECT_EVENT,		/* = ADDRESS CLASS [PATTERN] */
+	EXPECT_EVENT,		/* = ADDRESS CLASS [PATTERN [VERDICT]] */
 	EXPECT_NONE,		/* = none */
 	EXPECT_MATCH,		/* + PATTERN */
 	EXPECT_NOMATCH,		/* - PATTERN */
+};
+
+/* What an expected event must be besides its address and class. */
+enum expect_verdict {
+	VERDICT_ANY,		/* offence or ignored */
+	VERDICT_COUNTED,	/* "counted": an offence that joined the total or banned */
+	VERDICT_IGNORED,	/* "ignored[:REASON]": the judge's ignored event */
 };
 
 struct expect {
@@ -33,6 +40,8 @@ struct expect {
 	char addr[ADDR_STRLEN + 64];	/* canonical when it parses */
 	int cls;
 	size_t pattern;		/* index in the set, or NO_PATTERN */
+	enum expect_verdict verdict;
+	char reason[32];	/* VERDICT_IGNORED: "" for any reason */
 };
 
 struct entry {
@@ -50,6 +59,8 @@ struct seen {
 	char addr[ADDR_STRLEN + 64];
 	int cls;
 	size_t pattern;
+	bool ignored;
+	const char *reason;	/* ignored: the judge's reason (static text) */
 };
 
 struct fixture_file {
@@ -265,18 +276,39 @@ static int fixture_pattern_word(struct fixture_file *f, int ln, const char *name
 	return 0;
 }
 
+/* The optional fourth word of "= ADDRESS CLASS PATTERN VERDICT". */
+static int fixture_verdict(struct fixture_file *f, int ln, const char *w, struct expect *e,
+			   struct diag *d)
+{
+	if (strcmp(w, "counted") == 0) {
+		e->verdict = VERDICT_COUNTED;
+		return 0;
+	}
+	if (strncmp(w, "ignored", 7) == 0 && (w[7] == '\0' || (w[7] == ':' && w[8]))) {
+		e->verdict = VERDICT_IGNORED;
+		if (w[7] == ':' && strlen(w + 8) < sizeof(e->reason))
+			memcpy(e->reason, w + 8, strlen(w + 8) + 1);
+		else if (w[7] == ':')
+			goto bad;
+		return 0;
+	}
+bad:
+	diag_error(d, f->path, ln, "\"%s\" is not \"counted\", \"ignored\" nor \"ignored:REASON\"", w);
+	return -1;
+}
+
 static int fixture_expectation(struct fixture_file *f, int ln, char *line, struct diag *d)
 {
 	struct expect e = { .fileline = ln, .pattern = NO_PATTERN, .cls = -1 };
-	char *w[4];
+	char *w[5];
 	size_t n;
 
 	fixture_uncomment(line);
-	n = fixture_words(line + 1, w, 3);
+	n = fixture_words(line + 1, w, 4);
 
 	if (line[0] == '=' && n == 1 && strcmp(w[0], "none") == 0) {
 		e.kind = EXPECT_NONE;
-	} else if (line[0] == '=' && (n == 2 || n == 3)) {
+	} else if (line[0] == '=' && (n == 2 || n == 3 || n == 4)) {
 		e.kind = EXPECT_EVENT;
 		fixture_canon(w[0], strlen(w[0]), e.addr, sizeof(e.addr));
 		e.cls = class_from_name(w[1]);
@@ -284,14 +316,16 @@ static int fixture_expectation(struct fixture_file *f, int ln, char *line, struc
 			diag_error(d, f->path, ln, "\"%s\" is not an offence class", w[1]);
 			return -1;
 		}
-		if (n == 3 && fixture_pattern_word(f, ln, w[2], &e.pattern, d) < 0)
+		if (n >= 3 && fixture_pattern_word(f, ln, w[2], &e.pattern, d) < 0)
+			return -1;
+		if (n == 4 && fixture_verdict(f, ln, w[3], &e, d) < 0)
 			return -1;
 	} else if ((line[0] == '+' || line[0] == '-') && n == 1) {
 		e.kind = line[0] == '+' ? EXPECT_MATCH : EXPECT_NOMATCH;
 		if (fixture_pattern_word(f, ln, w[0], &e.pattern, d) < 0)
 			return -1;
 	} else {
-		diag_error(d, f->path, ln, "expected \"= ADDRESS CLASS [PATTERN]\", \"= none\", "
+		diag_error(d, f->path, ln, "expected \"= ADDRESS CLASS [PATTERN [VERDICT]]\", \"= none\", "
 			   "\"+ PATTERN\" or \"- PATTERN\"");
 		return -1;
 	}
@@ -405,6 +439,8 @@ static void fixture_event(void *ctx, const struct judge_event *e)
 	v = &f->seen[f->nseen++];
 	v->line = s->origin.line;
 	v->cls = (int)e->cls;
+	v->ignored = e->kind == JUDGE_IGNORED;
+	v->reason = e->reason;
 	v->pattern = fixture_pattern(f->ps, names_get(e->pattern));
 	if (s->addr_ok) {
 		char buf[ADDR_STRLEN];
@@ -474,14 +510,25 @@ static int fixture_replay(struct fixture_run *r, struct fixture_file *f, struct 
 
 static void fixture_describe(const struct fixture_file *f, const struct seen *s, FILE *out)
 {
-	fprintf(out, "%s %s (%s)", s->addr, class_name((enum class_id)s->cls),
-		fixture_pname(f->ps, s->pattern));
+	fprintf(out, "%s %s (%s%s%s)", s->addr, class_name((enum class_id)s->cls),
+		fixture_pname(f->ps, s->pattern), s->ignored ? ", ignored:" : "",
+		s->ignored ? (s->reason ? s->reason : "?") : "");
 }
 
 static bool fixture_event_ok(const struct expect *x, const struct seen *s)
 {
-	return strcmp(x->addr, s->addr) == 0 && x->cls == s->cls &&
-	       (x->pattern == NO_PATTERN || x->pattern == s->pattern);
+	if (strcmp(x->addr, s->addr) != 0 || x->cls != s->cls ||
+	    (x->pattern != NO_PATTERN && x->pattern != s->pattern))
+		return false;
+	switch (x->verdict) {
+	case VERDICT_ANY:
+		return true;
+	case VERDICT_COUNTED:
+		return !s->ignored;
+	case VERDICT_IGNORED:
+		return s->ignored && (!x->reason[0] || (s->reason && !strcmp(x->reason, s->reason)));
+	}
+	return false;
 }
 
 /* Compares one line with its expectations; reports and counts mismatches. */
@@ -507,10 +554,13 @@ static bool fixture_judge(struct fixture_run *r, const struct fixture_file *f,
 				if (fixture_event_ok(x, ev[i]))
 					held = true;
 			if (!held) {
-				fprintf(r->out, "%s:%d: expected %s %s%s%s, got ", f->path,
+				fprintf(r->out, "%s:%d: expected %s %s%s%s%s%s%s, got ", f->path,
 					e->fileline, x->addr, class_name((enum class_id)x->cls),
 					x->pattern == NO_PATTERN ? "" : " ",
-					x->pattern == NO_PATTERN ? "" : fixture_pname(f->ps, x->pattern));
+					x->pattern == NO_PATTERN ? "" : fixture_pname(f->ps, x->pattern),
+					x->verdict == VERDICT_COUNTED ? " counted" :
+					x->verdict == VERDICT_IGNORED ? " ignored" : "",
+					x->reason[0] ? ":" : "", x->reason);
 			}
 			break;
 		case EXPECT_NONE:

@@ -155,7 +155,7 @@ void report_summary(struct report *r, const struct pipeline *pl, double seconds)
 			names_get(p->name), class_name(p->cls), names_get(p->file), p->line);
 	}
 	fprintf(f, "Offences:  %llu\n", (unsigned long long)st->offences);
-	for (int c = 0; c <= CLASS_COUNT; c++)
+	for (int c = 0; c < CLASS_COUNT; c++)
 		if (st->by_class[c])
 			fprintf(f, "  %8llu  %s\n", (unsigned long long)st->by_class[c],
 				class_name((enum class_id)c));

@@ -4,6 +4,8 @@
  * deferred reads), SIGTERM/SIGINT/SIGHUP, a one-second tick (expiry,
  * correlation timeouts, long-ban refresh, source safety polls, STATUS=),
  * an hourly whitelist refresh, and the watchdog sd-event keeps by itself.
+ * The control socket's views and commands are in daemon_control.c, the
+ * bookkeeping of the sources' saved positions in positions.c.
  *
  * A ban's kernel timeout is what is left of it at the moment it is
  * applied (its start is the offending line's time), so a ban decided on
@@ -15,25 +17,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
-#include "banset.h"
-#include "control.h"
-#include "daemon.h"
+#include "daemon_int.h"
 #include "duration.h"
 #include "jsonout.h"
-#include "loader.h"
 #include "log.h"
 #include "names.h"
-#include "pipeline.h"
-#include "resolver.h"
-#include "source.h"
-#include "state.h"
 
 #define USEC_PER_SEC 1000000ULL
 #define DAEMON_TICK_USEC USEC_PER_SEC
@@ -41,52 +34,7 @@
 /* judge_active_bans walks every entry: not every second. */
 #define DAEMON_ACTIVE_EVERY 10
 
-struct daemon {
-	const char *config_path;
-	bool dry_run;
-	sd_event *ev;
-	struct loaded *cur;	/* on the heap: the pipeline keeps &cur->ps */
-	struct pipeline pl;
-	bool pl_ready;
-	size_t nlinks;		/* queue-id links the state gave back at start */
-	struct banset *ban;	/* NULL in a dry run */
-	struct source **src;
-	size_t nsrc;
-	struct resolver *res;
-	sd_event_source *tick, *hourly;
-	time_t started;
-	unsigned ticks;
-	size_t active;		/* bans in force, as of the last count */
-	uint64_t ban_errors;
-	uint64_t reloads, reload_failures;
-	char *status;		/* last STATUS= sent */
-	/* durable state (not in dry runs) and the control socket */
-	struct state *state;
-	bool state_failing;	/* the last flush failed: said once, until it works */
-	struct control *ctl;
-	sd_event_source *post;
-	bool compact_due;	/* once after start, then when the log grew */
-	time_t compact_retry;	/* a failed compaction waits until then */
-	struct saved_pos *saved;	/* positions read from state, until sources open */
-	size_t nsaved;
-	/* the last reload, for status */
-	time_t reload_time;
-	bool reload_ok;
-	struct json_object *reload_msgs;
-};
-
-/* A source's position as the state recorded it, by source name. */
-struct saved_pos {
-	char *name;
-	struct source_pos pos;
-};
-
 /* --- the judge's sink ------------------------------------------------ */
-
-static const char *daemon_class(enum class_id c)
-{
-	return c == CLASS_COUNT ? "manual" : class_name(c);
-}
 
 static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 {
@@ -95,7 +43,7 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	long left = (long)(e->time + e->duration - now);
 	const char *source = e->s ? names_get(e->s->origin.source) : "manual";
 	struct log_fields f = {
-		.address = addr_format(&e->addr, addr), .cls = daemon_class(e->cls),
+		.address = addr_format(&e->addr, addr), .cls = class_name(e->cls),
 		.pattern = names_get(e->pattern), .source = source, .duration = e->duration,
 	};
 	char where[64] = "";
@@ -134,7 +82,7 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 	struct daemon *dm = ctx;
 	char addr[ADDR_STRLEN];
 	struct log_fields f = {
-		.address = addr_format(&e->addr, addr), .cls = daemon_class(e->cls),
+		.address = addr_format(&e->addr, addr), .cls = class_name(e->cls),
 		.pattern = names_get(e->pattern), .duration = -1,
 	};
 
@@ -214,13 +162,9 @@ static struct source *daemon_open_changed(struct daemon *dm, const struct source
 			break;
 		}
 	}
-	for (size_t k = 0; !pos.valid && k < dm->nsaved; k++) {
-		/* at start: where the state says this source stopped */
-		if (strcmp(dm->saved[k].name, c->name) == 0) {
-			pos = dm->saved[k].pos;
-			memset(&dm->saved[k].pos, 0, sizeof(pos));
-		}
-	}
+	/* at start: where the state says this source stopped */
+	if (!pos.valid)
+		positions_take(&dm->saved, c->name, &pos);
 	s = source_open(dm->ev, c, max_line, pos.valid ? &pos : NULL, daemon_on_line, dm);
 	source_pos_free(&pos);
 	return s;
@@ -355,7 +299,7 @@ static int daemon_on_hourly(sd_event_source *es, uint64_t usec, void *userdata)
 
 /* --- reload ---------------------------------------------------------- */
 
-static void daemon_log_diag(const struct diag *d, size_t from, bool failed)
+void daemon_log_diag(const struct diag *d, size_t from, bool failed)
 {
 	for (size_t i = from; i < d->n; i++) {
 		if (failed)
@@ -486,39 +430,18 @@ static int daemon_on_signal(sd_event_source *es, const struct signalfd_siginfo *
 
 /* --- durable state ----------------------------------------------------- */
 
-/* The state holds every position it recorded; the last one counts. */
-static void daemon_forget_saved(struct daemon *dm, const char *name)
-{
-	for (size_t i = 0; i < dm->nsaved; i++) {
-		if (strcmp(dm->saved[i].name, name) == 0) {
-			free(dm->saved[i].name);
-			source_pos_free(&dm->saved[i].pos);
-			dm->saved[i] = dm->saved[--dm->nsaved];
-			return;
-		}
-	}
-}
-
 static void daemon_saved_file(void *ctx, const struct state_file_pos *p)
 {
 	struct daemon *dm = ctx;
-	struct saved_pos *v;
 
-	daemon_forget_saved(dm, p->source);
-	v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
+	positions_file(&dm->saved, p);
+}
 
-	if (!v || !(v[dm->nsaved].name = strdup(p->source))) {
-		if (v)
-			dm->saved = v;
-		log_error("state: out of memory keeping the position of source %s", p->source);
-		return;
-	}
-	dm->saved = v;
-	v[dm->nsaved].pos = (struct source_pos){
-		.kind = SOURCE_FILE, .valid = true, .dev = (uint64_t)p->dev,
-		.ino = (uint64_t)p->ino, .offset = p->offset, .head_hash = p->head,
-	};
-	dm->nsaved++;
+static void daemon_saved_journal(void *ctx, const char *source, const char *cursor)
+{
+	struct daemon *dm = ctx;
+
+	positions_journal(&dm->saved, source, cursor);
 }
 
 /* A link from the last stop: a verdict still to come names its client. */
@@ -529,68 +452,6 @@ static void daemon_saved_link(void *ctx, const char *qid, size_t len, const stru
 
 	if (correlator_link(&dm->pl.c, qid, len, a, seen) == 0)
 		dm->nlinks++;
-}
-
-static void daemon_saved_journal(void *ctx, const char *source, const char *cursor)
-{
-	struct daemon *dm = ctx;
-	struct saved_pos *v;
-	char *name, *cur;
-
-	daemon_forget_saved(dm, source);
-	v = realloc(dm->saved, (dm->nsaved + 1) * sizeof(*v));
-	name = strdup(source);
-	cur = strdup(cursor);
-
-	if (!v || !name || !cur) {
-		if (v)
-			dm->saved = v;
-		free(name);
-		free(cur);
-		log_error("state: out of memory keeping the position of source %s", source);
-		return;
-	}
-	dm->saved = v;
-	v[dm->nsaved].name = name;
-	v[dm->nsaved].pos = (struct source_pos){
-		.kind = SOURCE_JOURNAL, .valid = true, .cursor = cur,
-	};
-	dm->nsaved++;
-}
-
-static void daemon_free_saved(struct daemon *dm)
-{
-	for (size_t i = 0; i < dm->nsaved; i++) {
-		free(dm->saved[i].name);
-		source_pos_free(&dm->saved[i].pos);
-	}
-	free(dm->saved);
-	dm->saved = NULL;
-	dm->nsaved = 0;
-}
-
-/* Records where each source that handed out lines since the last time
- * stands now, so that a restart resumes exactly there. */
-static void daemon_save_positions(struct daemon *dm)
-{
-	for (size_t i = 0; i < dm->nsrc; i++) {
-		struct source *src = dm->src[i];
-		struct source_pos p;
-
-		if (src->lines == src->saved_lines || source_position(src, &p) < 0 || !p.valid)
-			continue;
-		if (p.kind == SOURCE_FILE) {
-			struct state_file_pos fp = {
-				src->conf.name, (dev_t)p.dev, (ino_t)p.ino, p.offset, p.head_hash,
-			};
-
-			state_file_pos(dm->state, &fp);
-		} else if (p.cursor) {
-			state_journal_pos(dm->state, src->conf.name, p.cursor);
-		}
-		src->saved_lines = src->lines;
-		source_pos_free(&p);
-	}
 }
 
 /* After each loop iteration: what it decided goes to disk before the next
@@ -606,7 +467,7 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 		pipeline_flush(&dm->pl);
 	if (!dm->state)
 		return 0;
-	daemon_save_positions(dm);
+	positions_save(dm->state, dm->src, dm->nsrc);
 	r = state_flush(dm->state);
 	if (r < 0 && !dm->state_failing) {
 		dm->state_failing = true;
@@ -694,231 +555,8 @@ static int daemon_load_state(struct daemon *dm)
 	dm->active = c.n;
 	log_info("state: %zu bans in force (%zu put back into the sets, %zu were there), "
 		 "%zu addresses remembered, %zu source positions, %zu queue ids linked",
-		 c.n, added, c.n - added, judge_tracked(dm->pl.j), dm->nsaved, dm->nlinks);
+		 c.n, added, c.n - added, judge_tracked(dm->pl.j), dm->saved.n, dm->nlinks);
 	return 0;
-}
-
-/* --- the control socket ------------------------------------------------ */
-
-static struct json_object *daemon_source_json(struct source *src)
-{
-	struct json_object *o = json_object_new_object();
-	struct source_pos p;
-
-	jsonout_add(o, "name", jsonout_cstring(src->conf.name));
-	jsonout_add(o, "kind", json_object_new_string(src->kind == SOURCE_FILE ? "file" :
-						       "journal"));
-	if (src->conf.file)
-		jsonout_add(o, "file", jsonout_cstring(src->conf.file));
-	jsonout_add(o, "lines", json_object_new_int64((int64_t)src->lines));
-	jsonout_add(o, "catching_up", json_object_new_boolean(src->catchup));
-	if (src->kind == SOURCE_JOURNAL)
-		jsonout_add(o, "untrusted", json_object_new_int64((int64_t)src->untrusted));
-	if (source_position(src, &p) == 0 && p.valid) {
-		struct stat st;
-
-		if (src->kind == SOURCE_FILE) {
-			jsonout_add(o, "offset", json_object_new_int64((int64_t)p.offset));
-			/* lag: bytes written to the file and not read yet */
-			if (stat(src->conf.file, &st) == 0 && (uint64_t)st.st_ino == p.ino &&
-			    (uint64_t)st.st_size >= p.offset)
-				jsonout_add(o, "lag_bytes",
-					    json_object_new_int64((int64_t)((uint64_t)st.st_size -
-									    p.offset)));
-		} else if (p.cursor) {
-			jsonout_add(o, "cursor", jsonout_cstring(p.cursor));
-		}
-		source_pos_free(&p);
-	} else {
-		jsonout_add(o, "waiting", json_object_new_boolean(true));
-	}
-	return o;
-}
-
-struct daemon_count {
-	time_t now;
-	size_t v4, v6;
-};
-
-static int daemon_count_ban(void *ctx, const struct judge_entry *e)
-{
-	struct daemon_count *c = ctx;
-
-	if (e->ban_until > c->now) {
-		if (e->addr.family == 4)
-			c->v4++;
-		else
-			c->v6++;
-	}
-	return 0;
-}
-
-static struct json_object *daemon_ctl_status(void *ctx)
-{
-	struct daemon *dm = ctx;
-	const struct pipeline_stats *st = &dm->pl.st;
-	const struct config *cfg = dm->cur->cfg;
-	struct daemon_count cnt = { .now = time(NULL) };
-	struct json_object *o = json_object_new_object(), *v;
-
-	jsonout_add(o, "version", json_object_new_string(PACKAGE_VERSION));
-	jsonout_add(o, "pid", json_object_new_int64(getpid()));
-	jsonout_add(o, "started", jsonout_time(dm->started));
-	jsonout_add(o, "uptime", json_object_new_int64(cnt.now - dm->started));
-	jsonout_add(o, "dry_run", json_object_new_boolean(dm->dry_run));
-	jsonout_add(o, "config", jsonout_cstring(cfg->path));
-	jsonout_add(o, "patterns", json_object_new_int64((int64_t)dm->cur->ps.n));
-	jsonout_add(o, "patterns_jit", json_object_new_int64((int64_t)dm->cur->ps.njit));
-	jsonout_add(o, "patterns_dir", jsonout_cstring(cfg->patterns_dir));
-	v = json_object_new_array();
-	for (size_t i = 0; i < dm->nsrc; i++)
-		json_object_array_add(v, daemon_source_json(dm->src[i]));
-	jsonout_add(o, "sources", v);
-	jsonout_add(o, "lines", json_object_new_int64((int64_t)st->lines));
-	jsonout_add(o, "matched", json_object_new_int64((int64_t)st->matched));
-	jsonout_add(o, "skipped", json_object_new_int64((int64_t)st->skipped));
-	jsonout_add(o, "unparsed", json_object_new_int64((int64_t)st->unparsed));
-	jsonout_add(o, "stale", json_object_new_int64((int64_t)st->stale));
-	v = json_object_new_object();
-	jsonout_add(v, "total", json_object_new_int64((int64_t)st->offences));
-	for (int c = 0; c <= CLASS_COUNT; c++)
-		if (st->by_class[c])
-			jsonout_add(v, class_name((enum class_id)c),
-				    json_object_new_int64((int64_t)st->by_class[c]));
-	jsonout_add(o, "offences", v);
-	jsonout_add(o, "ignored", json_object_new_int64((int64_t)st->ignored));
-	jsonout_add(o, "bans", json_object_new_int64((int64_t)st->bans));
-	judge_walk(dm->pl.j, daemon_count_ban, &cnt);
-	v = json_object_new_object();
-	jsonout_add(v, cfg->set4, json_object_new_int64((int64_t)cnt.v4));
-	jsonout_add(v, cfg->set6, json_object_new_int64((int64_t)cnt.v6));
-	jsonout_add(o, "active_bans", v);
-	jsonout_add(o, "tracked", json_object_new_int64((int64_t)judge_tracked(dm->pl.j)));
-	jsonout_add(o, "waiting", json_object_new_int64((int64_t)correlator_pending(&dm->pl.c)));
-	jsonout_add(o, "ipset_errors", json_object_new_int64((int64_t)dm->ban_errors));
-	if (dm->state) {
-		struct state_stats ss;
-
-		state_stats(dm->state, &ss);
-		v = json_object_new_object();
-		jsonout_add(v, "dir", jsonout_cstring(cfg->state_dir));
-		jsonout_add(v, "bytes", json_object_new_int64((int64_t)ss.size));
-		jsonout_add(v, "fsyncs", json_object_new_int64((int64_t)ss.fsyncs));
-		jsonout_add(v, "dropped_at_start", json_object_new_int64((int64_t)ss.dropped));
-		jsonout_add(v, "error", ss.last_error ? jsonout_cstring(strerror(-ss.last_error)) :
-			    NULL);
-		jsonout_add(o, "state", v);
-	}
-	jsonout_add(o, "control_clients",
-		    json_object_new_int64(dm->ctl ? control_clients(dm->ctl) : 0));
-	if (dm->reload_time) {
-		v = json_object_new_object();
-		jsonout_add(v, "time", jsonout_time(dm->reload_time));
-		jsonout_add(v, "ok", json_object_new_boolean(dm->reload_ok));
-		jsonout_add(v, "messages", json_object_get(dm->reload_msgs));
-		jsonout_add(o, "last_reload", v);
-	}
-	return o;
-}
-
-struct daemon_list {
-	struct json_object *a;
-	time_t now;
-};
-
-static int daemon_list_ban(void *ctx, const struct judge_entry *e)
-{
-	struct daemon_list *l = ctx;
-	struct json_object *o;
-	char buf[ADDR_STRLEN];
-
-	if (e->ban_until <= l->now)
-		return 0;
-	o = json_object_new_object();
-	jsonout_add(o, "address", jsonout_cstring(addr_format(&e->addr, buf)));
-	jsonout_add(o, "remaining", json_object_new_int64(e->ban_until - l->now));
-	jsonout_add(o, "until", jsonout_time(e->ban_until));
-	jsonout_add(o, "since", jsonout_time(e->ban_start));
-	jsonout_add(o, "class", json_object_new_string(class_name(e->ban_class)));
-	jsonout_add(o, "pattern", jsonout_cstring(names_get(e->ban_pattern)));
-	jsonout_add(o, "offences", json_object_new_int64(e->ban_offences));
-	jsonout_add(o, "earlier_bans", json_object_new_int64(e->nbans ? e->nbans - 1 : 0));
-	return json_object_array_add(l->a, o) < 0 ? -1 : 0;
-}
-
-static struct json_object *daemon_ctl_list(void *ctx)
-{
-	struct daemon *dm = ctx;
-	struct daemon_list l = { json_object_new_array(), time(NULL) };
-
-	if (l.a && judge_walk(dm->pl.j, daemon_list_ban, &l) != 0) {
-		json_object_put(l.a);
-		return NULL;
-	}
-	return l.a;
-}
-
-static int daemon_ctl_ban(void *ctx, const struct addr *a, long duration, const char *reason,
-			  const char **why)
-{
-	struct daemon *dm = ctx;
-	uint64_t errors = dm->ban_errors;
-	uint32_t r = reason ? names_intern(reason, strlen(reason)) : 0;
-
-	if (r == UINT32_MAX)
-		r = 0;	/* the pool of names is full: the ban shows as "manual" */
-	if (judge_ban(dm->pl.j, a, time(NULL), duration, r, why) < 0)
-		return -1;
-	if (dm->ban_errors != errors) {
-		*why = "the judge banned it, but the ipset add failed (see the journal)";
-		return -1;
-	}
-	return 0;
-}
-
-static int daemon_ctl_unban(void *ctx, const struct addr *a, bool forget)
-{
-	struct daemon *dm = ctx;
-
-	return judge_unban(dm->pl.j, a, time(NULL), forget);
-}
-
-static int daemon_ctl_reload(void *ctx, struct diag *d)
-{
-	return daemon_reload(ctx, d);
-}
-
-static int daemon_start_control(struct daemon *dm)
-{
-	static const struct control_ops ops = {
-		daemon_ctl_status, daemon_ctl_list, daemon_ctl_ban, daemon_ctl_unban,
-		daemon_ctl_reload, NULL,
-	};
-	const struct config *cfg = dm->cur->cfg;
-	struct control_ops o = ops;
-	struct diag d = { 0 };
-	char *dir = strdup(cfg->control_socket), *slash;
-	int rc;
-
-	o.ctx = dm;
-	/* run by hand, /run/spamwrath may not exist yet (systemd makes it) */
-	slash = dir ? strrchr(dir, '/') : NULL;
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			log_warn("control socket: cannot create %s: %s", dir, strerror(errno));
-	}
-	free(dir);
-	rc = control_start(dm->ev, cfg->control_socket, cfg->control_group, &o, &dm->ctl, &d);
-	/* a dry run goes on without it: it must run without privileges */
-	daemon_log_diag(&d, 0, rc < 0 && !dm->dry_run);
-	diag_free(&d);
-	if (rc < 0 && dm->dry_run) {
-		log_warn("control socket %s unavailable in this dry run; spamwrathctl will not "
-			 "reach it", cfg->control_socket);
-		return 0;
-	}
-	return rc;
 }
 
 /* --- start and stop -------------------------------------------------- */
@@ -1005,7 +643,7 @@ static int daemon_start(struct daemon *dm)
 	if (!dm->res)
 		return -1;
 	dm->src = daemon_open_sources(dm, cfg, NULL);
-	daemon_free_saved(dm);
+	positions_free(&dm->saved);
 	if (!dm->src)
 		return -1;
 	dm->nsrc = cfg->nsources;
@@ -1020,7 +658,7 @@ static int daemon_start(struct daemon *dm)
 	}
 	/* the state is rewritten once, after READY=1: it does not delay it */
 	dm->compact_due = dm->state != NULL;
-	return daemon_start_control(dm);
+	return daemon_control_start(dm);
 }
 
 static void daemon_stop(struct daemon *dm)
@@ -1031,12 +669,12 @@ static void daemon_stop(struct daemon *dm)
 	if (dm->state) {
 		if (dm->pl_ready)
 			state_links(dm->state, &dm->pl.c);
-		daemon_save_positions(dm);
+		positions_save(dm->state, dm->src, dm->nsrc);
 		if (state_flush(dm->state) < 0)
 			log_error("state: the last records could not be written");
 		state_close(dm->state);
 	}
-	daemon_free_saved(dm);
+	positions_free(&dm->saved);
 	sd_event_source_disable_unref(dm->post);
 	json_object_put(dm->reload_msgs);
 	daemon_close_sources(dm->src, dm->nsrc);

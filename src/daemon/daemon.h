@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* daemon: owns spamwrathd's one sd-event loop: sources in, pipeline, bans out, signals, timers, sd_notify.
+/* daemon: owns spamwrathd's one sd-event loop: sources in, pipeline, bans out, signals, timers, sd_notify,
+ * and what it serves on the control socket (daemon_control.c, over daemon_int.h's struct daemon).
  * Every verdict of the judge leaves through daemon's sink: a ban is an ipset add and a log entry.
  * It must never exit the process, flush or destroy a set, nor give up a running config for a broken one. */
 #ifndef SPAMWRATH_DAEMON_H

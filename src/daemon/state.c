@@ -602,8 +602,8 @@ static int state_class_id(const char *name, enum class_id *out)
 		*out = (enum class_id)c;
 		return 0;
 	}
-	if (strcmp(name, class_name(CLASS_COUNT)) == 0 || strcmp(name, "-") == 0) {
-		*out = CLASS_COUNT;
+	if (strcmp(name, class_name(CLASS_MANUAL)) == 0 || strcmp(name, "-") == 0) {
+		*out = CLASS_MANUAL;
 		return 0;
 	}
 	return -1;

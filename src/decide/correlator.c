@@ -772,7 +772,9 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 			/* a record this line ends is deleted below: no move */
 			if (!p->qid_end)
 				corr_touch(t, ri, now);
-			if (s.addr_ok) {
+			/* loopback (amavis without XFORWARD) names no client:
+			 * it must not replace the one a queue id has */
+			if (s.addr_ok && addr_kind(&s.addr) == ADDR_UNICAST) {
 				c->linked++;
 				corr_set_client(c, ri, &s.addr);
 			}
@@ -784,7 +786,9 @@ void correlator_feed(struct correlator *c, const struct match *m, const struct o
 		s.origin = *o;
 		s.cls = cls;
 		s.pattern = p->name;
-		s.weight = p->weight;
+		/* a trap among the recipients is a whole offence, whatever
+		 * the line weighs as its own class (0: a temporary reject) */
+		s.weight = cls == p->cls ? p->weight : WEIGHT_ONE;
 		s.addr_text = addr->p;
 		s.addr_len = addr->len;
 		s.score = 0;

@@ -725,7 +725,7 @@ int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
 	earlier = judge_earlier_bans(j, &j->t[i]);
 	if (duration <= 0)
 		duration = judge_duration(j, earlier);
-	judge_apply_ban(j, &j->t[i], now, duration, CLASS_COUNT, reason ? reason : j->manual, 0,
+	judge_apply_ban(j, &j->t[i], now, duration, CLASS_MANUAL, reason ? reason : j->manual, 0,
 			earlier, NULL);
 	return 0;
 }

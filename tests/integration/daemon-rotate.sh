@@ -57,8 +57,12 @@ auth 1 198.51.100.13 >"$log"
 { auth 2 198.51.100.13; auth 2 198.51.100.14; } >>"$log.2"
 check 198.51.100.13 198.51.100.14 203.0.113.3 "rename, late writes to the old file"
 
-# 2. copytruncate: copy, then truncate in place.
-{ filler; auth 2 198.51.100.21; auth 2 198.51.100.22; } >>"$log"
+# 2. copytruncate: copy, then truncate in place. What is written between
+# the copy and the truncation is lost to any reader (logrotate says so):
+# the sentinel makes sure that no line is written before the truncation
+# that the daemon has not read yet, however slow the machine.
+{ filler; auth 2 198.51.100.21; auth 2 198.51.100.22; line_unknown 203.0.113.40; } >>"$log"
+wait_banned "$SET4" 203.0.113.40
 cp "$log" "$log.3"
 : >"$log"
 { auth 3 198.51.100.21; auth 2 198.51.100.22; } >>"$log"

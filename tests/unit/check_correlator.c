@@ -75,6 +75,14 @@ static const char *take(void)
 	return out;
 }
 
+static uint32_t tw;
+
+static void on_weight(void *ctx, const struct sighting *s)
+{
+	(void)ctx;
+	tw = s->weight;
+}
+
 static void mk(struct correlator *c, size_t max, long timeout)
 {
 	patterns();
@@ -104,6 +112,47 @@ static void feed(struct correlator *c, time_t t, uint64_t line, const struct pat
 	cap(&m, CAP_SCORE, score);
 	correlator_feed(c, &m, &o, t);
 }
+
+/* A loopback client (amavis without XFORWARD) is no client: it does not
+ * replace the one the queue id has. */
+START_TEST(loopback_links_nothing)
+{
+	struct correlator c;
+
+	mk(&c, 100, 3600);
+	feed(&c, T0, 1, &pat_client, "4BDE51F3A2", "203.0.113.10", NULL, NULL);
+	feed(&c, T0 + 1, 2, &pat_client, "4BDE51F3A2", "127.0.0.1", NULL, NULL);
+	feed(&c, T0 + 2, 3, &pat_unknown, "4BDE51F3A2", NULL, "nobody@example.org", NULL);
+	ck_assert_str_eq(take(), "203.0.113.10 unknown-recipient unknown t=+2 line=3\n");
+	/* an id only loopback named still waits for its client */
+	feed(&c, T0 + 3, 4, &pat_client, "4BDE51F3A4", "::1", NULL, NULL);
+	feed(&c, T0 + 4, 5, &pat_unknown, "4BDE51F3A4", NULL, "nobody@example.org", NULL);
+	ck_assert_str_eq(take(), "");
+	ck_assert_uint_eq(correlator_pending(&c), 1);
+	correlator_free(&c);
+}
+END_TEST
+
+/* A trap makes a line a whole offence, whatever the pattern weighs. */
+START_TEST(trap_weighs_one)
+{
+	struct correlator c;
+	struct pattern zero;
+	char *traps[] = { "trap@example.org" };
+
+	mk(&c, 100, 3600);
+	pattern_set(&zero, "temporary", CLASS_HELO, false);
+	zero.weight = 0;
+	ck_assert_int_eq(correlator_set_traps(&c, traps, 1), 0);
+	tw = UINT32_MAX;
+	c.emit = on_weight;
+	feed(&c, T0, 1, &zero, NULL, "203.0.113.10", "trap@example.org", NULL);
+	ck_assert_uint_eq(tw, WEIGHT_ONE);
+	feed(&c, T0, 2, &zero, NULL, "203.0.113.10", "user@example.org", NULL);
+	ck_assert_uint_eq(tw, 0);
+	correlator_free(&c);
+}
+END_TEST
 
 START_TEST(link_then_event)
 {
@@ -1063,6 +1112,7 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tc, addr_cache_same_as_parse);
 	tcase_add_test(tc, qid_every_byte);
 	tcase_add_test(tc, score_same_as_strtod);
+	tcase_add_test(tc, loopback_links_nothing);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tt, trap_matching);
 	tcase_add_test(tt, trap_matching_generated);
@@ -1070,6 +1120,7 @@ static Suite *correlator_suite(void)
 	tcase_add_test(tt, trap_sightings);
 	tcase_add_test(tt, trap_same_as_before);
 	tcase_add_test(tt, trap_same_as_before_at_search);
+	tcase_add_test(tt, trap_weighs_one);
 	suite_add_tcase(s, tt);
 	return s;
 }
