@@ -40,6 +40,7 @@ enum config_section {
 	SEC_TOP,		/* struct config */
 	SEC_IPSET,		/* struct config, keys written ipset.KEY */
 	SEC_FIREWALL,		/* struct config, keys written firewall.KEY */
+	SEC_EXPORT,		/* struct config, keys written export.KEY */
 	SEC_SOURCE,		/* struct source_conf, one per title */
 	SEC_CLASS,		/* struct class_conf, one per class name */
 	SEC_COUNT
@@ -52,6 +53,7 @@ static const struct {
 	[SEC_TOP] = { NULL, CFGF_NONE },
 	[SEC_IPSET] = { "ipset", CFGF_NONE },
 	[SEC_FIREWALL] = { "firewall", CFGF_NONE },
+	[SEC_EXPORT] = { "export", CFGF_NONE },
 	[SEC_SOURCE] = { "source", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
 	[SEC_CLASS] = { "class", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
 };
@@ -398,9 +400,12 @@ static int config_set_list(const struct config_pass *P, const struct config_row 
 	return rc;
 }
 
+/* A text never set (a path without default) prints as an empty line. */
 static void config_print_text(const struct config_row *r, const char *base, FILE *out)
 {
-	fprintf(out, "%s\n", *FIELD(char *const, base, r));
+	const char *v = *FIELD(char *const, base, r);
+
+	fprintf(out, "%s\n", v ? v : "");
 }
 
 static void config_print_list(const struct config_row *r, const char *base, FILE *out)
@@ -594,6 +599,12 @@ static const struct config_row config_rows[] = {
 	{ "target", SEC_FIREWALL, &type_word, TOP(fw_target), .what = "auto, tarpit, drop, reject",
 	  .def = "auto" },
 
+	/* Files spamwrathd keeps rewritten (atomically) for other programs;
+	 * none unless named. */
+	{ "metrics_file", SEC_EXPORT, &type_path, TOP(metrics_file) },
+	{ "metrics_interval", SEC_EXPORT, &type_duration, TOP(metrics_interval), .def = "15s" },
+	{ "rbldnsd_file", SEC_EXPORT, &type_path, TOP(rbldnsd_file) },
+
 	{ "file", SEC_SOURCE, &type_path, SRC(file) },
 	{ "program", SEC_SOURCE, &type_str, SRC(program) },
 	{ "journal_dir", SEC_SOURCE, &type_path, SRC(journal_dir) },
@@ -745,7 +756,7 @@ static int config_apply(struct config_pass *P)
 	P->sec = root;
 	P->secname = P->title = NULL;
 	rc |= config_apply_rows(P, SEC_TOP, (char *)P->c);
-	for (int sec = SEC_IPSET; sec <= SEC_FIREWALL; sec++) {
+	for (int sec = SEC_IPSET; sec <= SEC_EXPORT; sec++) {
 		P->secname = config_sections[sec].name;
 		if (!cfgfile_has(P->f, P->secname, NULL, NULL))
 			continue;
@@ -769,7 +780,7 @@ static int config_defaults(struct config *c, struct diag *d)
 	c->origin = calloc(1, sizeof(*c->origin));
 	if (!c->origin)
 		return -1;
-	for (int sec = SEC_TOP; sec <= SEC_FIREWALL; sec++)
+	for (int sec = SEC_TOP; sec <= SEC_EXPORT; sec++)
 		rc |= config_apply_rows(&P, (enum config_section)sec, (char *)c);
 	for (int i = 0; i < CLASS_COUNT; i++) {
 		rc |= config_apply_rows(&P, SEC_CLASS, (char *)&c->classes[i]);
@@ -987,7 +998,7 @@ void config_free(struct config *c)
 	if (!c)
 		return;
 	free(c->path);
-	for (int sec = SEC_TOP; sec <= SEC_FIREWALL; sec++)
+	for (int sec = SEC_TOP; sec <= SEC_EXPORT; sec++)
 		config_free_rows((enum config_section)sec, (char *)c);
 	for (size_t i = 0; c->origin && i < CONFIG_NROWS; i++)
 		free(c->origin->at[i]);
