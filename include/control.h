@@ -14,6 +14,7 @@
  *     ban ADDRESS [for=DURATION] [reason=TEXT...]
  *     unban ADDRESS [forget]
  *     reload
+ *     metrics                        the metrics, Prometheus' text format
  *     quit
  *   reply:    zero or more "NNN-text" lines, then one "NNN text" line
  *     200 done, 400 bad request, 403 not allowed, 404 not banned,
@@ -48,6 +49,8 @@ struct control_ops {
 	/* 0, or -1 with the reasons in d */
 	int (*reload)(void *ctx, struct diag *d);
 	void *ctx;
+	/* A malloc'd text of lines, or NULL out of memory; NULL op: none. */
+	char *(*metrics)(void *ctx);
 };
 
 struct control;

@@ -35,6 +35,7 @@ static void ctl_usage(FILE *f)
 		"       spamwrathctl [-s SOCKET] ban ADDRESS [--for DURATION] [--reason TEXT]\n"
 		"       spamwrathctl [-s SOCKET] unban ADDRESS [--forget]\n"
 		"       spamwrathctl [-s SOCKET] reload\n"
+		"       spamwrathctl [-s SOCKET] metrics\n"
 		"       spamwrathctl test [-c CONFIG] [-p PATTERNS_DIR] [--program TAG] [--year YEAR]\n"
 		"                         [--json] FILE...\n"
 		"       spamwrathctl test --check [--coverage] [-c CONFIG] [-p PATTERNS_DIR] FIXTURE...\n"
@@ -46,6 +47,7 @@ static void ctl_usage(FILE *f)
 		"  ban     ban now, through the judge (escalation unless --for)\n"
 		"  unban   lift a ban; --forget also drops the history escalation counts\n"
 		"  reload  read configuration and patterns again; report errors\n"
+		"  metrics counters and gauges in Prometheus' text format\n"
 		"\n"
 		"  test   replay log files (\"-\" for stdin) through the patterns, correlation\n"
 		"         and judge of spamwrathd, with each line's own time as the clock;\n"
@@ -419,6 +421,20 @@ static int ctl_list(const char *sock, bool json)
 	return rc;
 }
 
+/* The reply's lines but the last ("ok"), as they came. */
+static int ctl_metrics(const char *sock)
+{
+	struct ctl_reply r;
+	int rc = ctl_call(sock, "metrics", &r);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i + 1 < r.n; i++)
+		printf("%s\n", r.lines[i]);
+	ctlclient_reply_free(&r);
+	return 0;
+}
+
 static int ctl_command(const char *sock, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -447,11 +463,14 @@ static int ctl_command(const char *sock, int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0 ||
-	     strcmp(cmd, "reload") == 0) && (argc != 0 || dur || reason || forget)) {
+	     strcmp(cmd, "reload") == 0 || strcmp(cmd, "metrics") == 0) &&
+	    (argc != 0 || dur || reason || forget)) {
 		fprintf(stderr, "spamwrathctl %s: takes no argument%s\n", cmd,
-			strcmp(cmd, "reload") ? " but --json" : "");
+			strcmp(cmd, "status") && strcmp(cmd, "list") ? "" : " but --json");
 		return EXIT_USAGE;
 	}
+	if (strcmp(cmd, "metrics") == 0)
+		return json ? EXIT_USAGE : ctl_metrics(sock);
 	if (strcmp(cmd, "status") == 0)
 		return ctl_status(sock, json);
 	if (strcmp(cmd, "list") == 0)
@@ -506,7 +525,7 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "list") == 0 ||
 	    strcmp(argv[1], "ban") == 0 || strcmp(argv[1], "unban") == 0 ||
-	    strcmp(argv[1], "reload") == 0) {
+	    strcmp(argv[1], "reload") == 0 || strcmp(argv[1], "metrics") == 0) {
 		char *sock = ctl_socket_path(sockopt);
 		int rc;
 

@@ -71,6 +71,7 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		return;		/* the reason is logged */
 	}
 	dm->active++;
+	daemon_export_banned(dm, e);
 	log_event(LOG_EV_BAN, LOG_NOTICE, &f, "ban %s for %s: %s (pattern %s, %u offence%s, "
 		  "%u earlier ban%s, source %s%s)", addr, dur, f.cls, f.pattern, e->offences,
 		  e->offences == 1 ? "" : "s", e->earlier_bans, e->earlier_bans == 1 ? "" : "s",
@@ -91,6 +92,7 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 	 * to escalation (the flush itself comes at the end of the iteration) */
 	if (dm->state)
 		state_event(dm->state, e);
+	daemon_export_event(dm, e);
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
 	case JUDGE_IGNORED:
@@ -122,7 +124,9 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 static void daemon_on_line(void *ctx, struct source *src, const struct source_line *l)
 {
 	struct daemon *dm = ctx;
+	uint64_t unparsed = dm->pl.st.unparsed;
 
+	src->last_line = l->arrival;
 	if (l->too_long)
 		pipeline_skip(&dm->pl);
 	else if (l->entry)
@@ -131,6 +135,7 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	else
 		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
 				   l->arrival, l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL);
+	src->unparsed += dm->pl.st.unparsed - unparsed;
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
@@ -252,6 +257,7 @@ static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
 		banset_tick(dm->ban, now);
 	if (++dm->ticks % DAEMON_ACTIVE_EVERY == 0)
 		dm->active = judge_active_bans(dm->pl.j, now);
+	daemon_export_tick(dm);
 	daemon_status(dm);
 	sd_event_source_set_time_relative(es, DAEMON_TICK_USEC);
 	return 0;
@@ -386,6 +392,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	free(dm->cur);
 	dm->cur = nlp;
 	dm->reloads++;
+	daemon_export_setup(dm);
 	daemon_log_diag(d, from, false);
 	daemon_note_reload(dm, d, from, true);
 	if (restart_needed)
@@ -635,6 +642,8 @@ static int daemon_start(struct daemon *dm)
 	if (rc < 0)
 		return -1;
 	dm->pl_ready = true;
+	dm->pl.on_match = daemon_export_match;
+	dm->pl.match_ctx = dm;
 	if (dm->dry_run)
 		log_info("dry run: the state in %s is neither read nor written", cfg->state_dir);
 	else if (daemon_load_state(dm) < 0)
@@ -658,6 +667,8 @@ static int daemon_start(struct daemon *dm)
 	}
 	/* the state is rewritten once, after READY=1: it does not delay it */
 	dm->compact_due = dm->state != NULL;
+	if (daemon_export_setup(dm) < 0)
+		return -1;
 	return daemon_control_start(dm);
 }
 
@@ -666,6 +677,7 @@ static void daemon_stop(struct daemon *dm)
 	control_stop(dm->ctl);
 	if (dm->pl_ready)
 		pipeline_flush(&dm->pl);
+	daemon_export_stop(dm);
 	if (dm->state) {
 		if (dm->pl_ready)
 			state_links(dm->state, &dm->pl.c);

@@ -204,11 +204,17 @@ static int daemon_ctl_reload(void *ctx, struct diag *d)
 	return daemon_reload(ctx, d);
 }
 
+static char *daemon_ctl_metrics(void *ctx)
+{
+	return daemon_metrics_text(ctx);
+}
+
 int daemon_control_start(struct daemon *dm)
 {
 	static const struct control_ops ops = {
-		daemon_ctl_status, daemon_ctl_list, daemon_ctl_ban, daemon_ctl_unban,
-		daemon_ctl_reload, NULL,
+		.status = daemon_ctl_status, .list = daemon_ctl_list, .ban = daemon_ctl_ban,
+		.unban = daemon_ctl_unban, .reload = daemon_ctl_reload,
+		.metrics = daemon_ctl_metrics,
 	};
 	const struct config *cfg = dm->cur->cfg;
 	struct control_ops o = ops;

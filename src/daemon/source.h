@@ -70,6 +70,8 @@ struct source {
 	uint64_t untrusted;	/* journal: entries dropped by the trusted check */
 	bool catchup;		/* reading what was written while we were down */
 	uint64_t saved_lines;	/* the daemon's: lines when its position was last recorded */
+	uint64_t unparsed;	/* the daemon's: lines the parser could not read */
+	time_t last_line;	/* the daemon's: when the last line was handed out, 0 */
 	void *impl;
 };
 

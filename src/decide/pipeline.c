@@ -178,6 +178,8 @@ static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t l
 		return;
 	pl->st.matched++;
 	pl->st.hits[m.index]++;
+	if (pl->on_match)
+		pl->on_match(pl->match_ctx, &o, l, pl->ps->v[m.index].name);
 	correlator_feed(&pl->c, &m, &o, l->time);
 }
 
