@@ -25,7 +25,7 @@ expect() {	# EXPECTED WORD...
 	[ "$got" = "$want" ] || fail "completing \"$*\": got \"$got\", want \"$want\""
 }
 
-expect "--help --socket --version -s ban list reload status test unban" ""
+expect "--help --socket --version -s ban list metrics reload status test unban" ""
 expect "status" st
 expect "list" -s /tmp/x.sock li
 expect "--for --reason" ban 203.0.113.9 --
