@@ -15,6 +15,7 @@
  *     unban ADDRESS [forget]
  *     reload
  *     metrics                        the metrics, Prometheus' text format
+ *     why ADDRESS                    the evidence of its bans (JSON)
  *     quit
  *   reply:    zero or more "NNN-text" lines, then one "NNN text" line
  *     200 done, 400 bad request, 403 not allowed, 404 not banned,
@@ -51,6 +52,8 @@ struct control_ops {
 	void *ctx;
 	/* A malloc'd text of lines, or NULL out of memory; NULL op: none. */
 	char *(*metrics)(void *ctx);
+	/* NULL out of memory; NULL op: none. */
+	struct json_object *(*why)(void *ctx, const struct addr *a);
 };
 
 struct control;

@@ -36,6 +36,7 @@ static void ctl_usage(FILE *f)
 		"       spamwrathctl [-s SOCKET] unban ADDRESS [--forget]\n"
 		"       spamwrathctl [-s SOCKET] reload\n"
 		"       spamwrathctl [-s SOCKET] metrics\n"
+		"       spamwrathctl [-s SOCKET] why ADDRESS [--json]\n"
 		"       spamwrathctl test [-c CONFIG] [-p PATTERNS_DIR] [--program TAG] [--year YEAR]\n"
 		"                         [--json] FILE...\n"
 		"       spamwrathctl test --check [--coverage] [-c CONFIG] [-p PATTERNS_DIR] FIXTURE...\n"
@@ -48,6 +49,7 @@ static void ctl_usage(FILE *f)
 		"  unban   lift a ban; --forget also drops the history escalation counts\n"
 		"  reload  read configuration and patterns again; report errors\n"
 		"  metrics counters and gauges in Prometheus' text format\n"
+		"  why     the evidence of an address's bans: the log lines that made them\n"
 		"\n"
 		"  test   replay log files (\"-\" for stdin) through the patterns, correlation\n"
 		"         and judge of spamwrathd, with each line's own time as the clock;\n"
@@ -421,6 +423,108 @@ static int ctl_list(const char *sock, bool json)
 	return rc;
 }
 
+/* One offence of why's record: where, what, and the line itself. */
+static void ctl_why_offence(struct json_object *o)
+{
+	struct json_object *v;
+
+	printf("  %s  %s", ctl_get(o, "time"), ctl_get(o, "source"));
+	if (json_object_object_get_ex(o, "file", &v))
+		printf(" %s:%s", json_object_get_string(v), ctl_get(o, "line"));
+	else
+		printf(" entry %s", ctl_get(o, "line"));
+	printf("  %s  %s  weight %s", ctl_get(o, "pattern"), ctl_get(o, "class"),
+	       ctl_get(o, "weight"));
+	if (json_object_object_get_ex(o, "ignored", &v))
+		printf("  ignored: %s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "text", &v) && v)
+		printf("\n    %s\n", json_object_get_string(v));
+	else
+		printf("\n    (the line is no longer in memory)\n");
+}
+
+static void ctl_why_list(struct json_object *o, const char *key, const char *none)
+{
+	struct json_object *a;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, key, &a) || json_object_get_type(a) != json_type_array)
+		return;
+	n = json_object_array_length(a);
+	if (n == 0 && none)
+		printf("%s\n", none);
+	for (size_t i = 0; i < n; i++)
+		ctl_why_offence(json_object_array_get_idx(a, i));
+}
+
+/* The text form of why's answer; 0 when anything is on record. */
+static int ctl_why_text(struct json_object *o)
+{
+	struct json_object *bans, *v;
+	char dbuf[32];
+	size_t n = 0, npending = 0;
+
+	if (json_object_object_get_ex(o, "bans", &bans))
+		n = json_object_array_length(bans);
+	if (json_object_object_get_ex(o, "pending", &v))
+		npending = json_object_array_length(v);
+	printf("%s", ctl_get(o, "key"));
+	if (json_object_object_get_ex(o, "banned", &v) && json_object_get_boolean(v)) {
+		json_object_object_get_ex(o, "remaining", &v);
+		printf(": banned until %s (%s left), %s, pattern %s\n", ctl_get(o, "until"),
+		       duration_format((long)json_object_get_int64(v), dbuf, sizeof(dbuf)),
+		       ctl_get(o, "class"), ctl_get(o, "pattern"));
+	} else {
+		printf(": not banned now\n");
+	}
+	if (json_object_object_get_ex(o, "never_banned", &v) && v)
+		printf("never banned here: %s (its lines are not offences)\n",
+		       json_object_get_string(v));
+	for (size_t i = n; i-- > 0;) {
+		struct json_object *b = json_object_array_get_idx(bans, i);
+
+		json_object_object_get_ex(b, "duration", &v);
+		printf("ban at %s for %s: %s, pattern %s, origin %s, %s offence(s) counted, "
+		       "%s earlier ban(s)\n", ctl_get(b, "time"),
+		       duration_format((long)json_object_get_int64(v), dbuf, sizeof(dbuf)),
+		       ctl_get(b, "class"), ctl_get(b, "pattern"), ctl_get(b, "origin"),
+		       ctl_get(b, "offences_counted"), ctl_get(b, "earlier_bans"));
+		ctl_why_list(b, "offences", "  (no log line: a ban by hand)");
+	}
+	if (npending) {
+		printf("since then, not (yet) a ban:\n");
+		ctl_why_list(o, "pending", NULL);
+	}
+	if (n == 0 && npending == 0)
+		printf("no ban and no offence on record\n");
+	return n || npending ? 0 : EXIT_REFUSED;
+}
+
+static int ctl_why(const char *sock, const char *addr, bool json)
+{
+	char req[CONTROL_REQUEST_MAX];
+	struct ctl_reply r;
+	struct json_object *o;
+	int rc;
+
+	snprintf(req, sizeof(req), "why %s", addr);
+	rc = ctl_call(sock, req, &r);
+	if (rc)
+		return rc;
+	o = ctl_payload(&r);
+	if (!o || json_object_get_type(o) != json_type_object) {
+		fprintf(stderr, "spamwrathctl: the daemon's answer is not a JSON object\n");
+		rc = EXIT_REFUSED;
+	} else if (json) {
+		printf("%s\n", r.lines[0]);
+	} else {
+		rc = ctl_why_text(o);
+	}
+	json_object_put(o);
+	ctlclient_reply_free(&r);
+	return rc;
+}
+
 /* The reply's lines but the last ("ok"), as they came. */
 static int ctl_metrics(const char *sock)
 {
@@ -477,13 +581,15 @@ static int ctl_command(const char *sock, int argc, char **argv)
 		return ctl_list(sock, json);
 	if (strcmp(cmd, "reload") == 0)
 		return json ? EXIT_USAGE : ctl_call(sock, "reload", NULL);
+	if (strchr(argc == 1 ? argv[0] : "", ' ') || strchr(argc == 1 ? argv[0] : "", '\n')) {
+		fprintf(stderr, "spamwrathctl: \"%s\" is not an address\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "why") == 0)
+		return argc != 1 || dur || reason || forget ? EXIT_USAGE : ctl_why(sock, argv[0], json);
 	if (argc != 1 || json || (strcmp(cmd, "unban") == 0 && (dur || reason)) ||
 	    (strcmp(cmd, "ban") == 0 && forget)) {
 		ctl_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (strchr(argv[0], ' ') || strchr(argv[0], '\n')) {
-		fprintf(stderr, "spamwrathctl: \"%s\" is not an address\n", argv[0]);
 		return EXIT_USAGE;
 	}
 	if (strcmp(cmd, "unban") == 0) {
@@ -525,7 +631,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "list") == 0 ||
 	    strcmp(argv[1], "ban") == 0 || strcmp(argv[1], "unban") == 0 ||
-	    strcmp(argv[1], "reload") == 0 || strcmp(argv[1], "metrics") == 0) {
+	    strcmp(argv[1], "reload") == 0 || strcmp(argv[1], "metrics") == 0 ||
+	    strcmp(argv[1], "why") == 0) {
 		char *sock = ctl_socket_path(sockopt);
 		int rc;
 

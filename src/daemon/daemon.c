@@ -93,6 +93,8 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 	if (dm->state)
 		state_event(dm->state, e);
 	daemon_export_event(dm, e);
+	if (dm->evid)
+		evidence_event(dm->evid, e);
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
 	case JUDGE_IGNORED:
@@ -136,6 +138,31 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
 				   l->arrival, l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL);
 	src->unparsed += dm->pl.st.unparsed - unparsed;
+}
+
+/* A matched line: its time for the ban latency, its text for why. */
+static void daemon_on_match(void *ctx, const struct origin *o, const struct logline *l,
+			    uint32_t pattern)
+{
+	struct daemon *dm = ctx;
+
+	daemon_export_match(dm, o, l, pattern);
+	if (dm->evid)
+		evidence_match(dm->evid, o, l);
+}
+
+/* What the evidence records of a source: its name and file. */
+static void daemon_source_where(void *ctx, uint32_t source, const char **name, const char **file)
+{
+	struct daemon *dm = ctx;
+
+	for (size_t i = 0; i < dm->nsrc; i++) {
+		if (dm->src[i]->name_id == source) {
+			*name = dm->src[i]->conf.name;
+			*file = dm->src[i]->conf.file;
+			return;
+		}
+	}
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
@@ -642,11 +669,16 @@ static int daemon_start(struct daemon *dm)
 	if (rc < 0)
 		return -1;
 	dm->pl_ready = true;
-	dm->pl.on_match = daemon_export_match;
+	dm->pl.on_match = daemon_on_match;
 	dm->pl.match_ctx = dm;
 	if (dm->dry_run)
 		log_info("dry run: the state in %s is neither read nor written", cfg->state_dir);
 	else if (daemon_load_state(dm) < 0)
+		return -1;
+	/* after the state, which makes state_dir */
+	dm->evid = evidence_open(dm->dry_run ? NULL : cfg->state_dir, time(NULL),
+				 cfg->repeat_window, daemon_source_where, dm);
+	if (!dm->evid)
 		return -1;
 	dm->res = resolver_new(dm->ev, daemon_on_resolved, dm);
 	if (!dm->res)
@@ -691,6 +723,8 @@ static void daemon_stop(struct daemon *dm)
 	json_object_put(dm->reload_msgs);
 	daemon_close_sources(dm->src, dm->nsrc);
 	dm->src = NULL;
+	evidence_close(dm->evid);
+	dm->evid = NULL;
 	dm->nsrc = 0;
 	resolver_free(dm->res);
 	if (dm->pl_ready)

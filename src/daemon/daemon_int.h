@@ -16,6 +16,7 @@
 #include "banset.h"
 #include "control.h"
 #include "daemon.h"
+#include "evidence.h"
 #include "loader.h"
 #include "pipeline.h"
 #include "positions.h"
@@ -86,6 +87,7 @@ struct daemon {
 	struct json_object *reload_msgs;
 	struct daemon_counts counts;
 	struct daemon_export exp;
+	struct evidence *evid;	/* why: the lines behind recent bans */
 };
 
 /* Logs the messages of d from number from on: errors when failed, else warnings. */

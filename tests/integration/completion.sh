@@ -25,7 +25,7 @@ expect() {	# EXPECTED WORD...
 	[ "$got" = "$want" ] || fail "completing \"$*\": got \"$got\", want \"$want\""
 }
 
-expect "--help --socket --version -s ban list metrics reload status test unban" ""
+expect "--help --socket --version -s ban list metrics reload status test unban why" ""
 expect "status" st
 expect "list" -s /tmp/x.sock li
 expect "--for --reason" ban 203.0.113.9 --
@@ -51,7 +51,8 @@ ctl ban 198.51.100.3 >/dev/null || fail "ban failed"
 expect "203.0.113.21 203.0.113.22" -s "$TMP/control.sock" unban 203.
 expect "198.51.100.3 203.0.113.21 203.0.113.22" -s "$TMP/control.sock" unban ""
 expect "" -s "$TMP/control.sock" unban 203.0.113.21 ""
+expect "203.0.113.21 203.0.113.22" -s "$TMP/control.sock" why 203.
 # No daemon on that socket: nothing, and no error on the terminal.
 expect "" -s "$TMP/none.sock" unban ""
 stop_daemon
-echo "unban completes the active bans"
+echo "unban and why complete the active bans"
