@@ -380,7 +380,8 @@ static void export_rbldnsd_file(struct daemon *dm)
 	struct tm tm;
 	int e = 0;
 
-	if (!path)
+	/* a dry run bans nothing: it publishes no blocklist either */
+	if (!path || dm->dry_run)
 		return;
 	r.f = open_memstream(&text, &len);
 	if (!r.f) {
