@@ -129,6 +129,7 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	uint64_t unparsed = dm->pl.st.unparsed;
 
 	src->last_line = l->arrival;
+	dm->line_src = src;
 	if (l->too_long)
 		pipeline_skip(&dm->pl);
 	else if (l->entry)
@@ -138,6 +139,7 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
 				   l->arrival, l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL);
 	src->unparsed += dm->pl.st.unparsed - unparsed;
+	dm->line_src = NULL;
 }
 
 /* A matched line: its time for the ban latency, its text for why. */
@@ -148,7 +150,7 @@ static void daemon_on_match(void *ctx, const struct origin *o, const struct logl
 
 	daemon_export_match(dm, o, l, pattern);
 	if (dm->evid)
-		evidence_match(dm->evid, o, l);
+		evidence_match(dm->evid, o, l, dm->line_src ? source_entry_cursor(dm->line_src) : NULL);
 }
 
 /* What the evidence records of a source: its name and file. */

@@ -88,6 +88,7 @@ struct daemon {
 	struct daemon_counts counts;
 	struct daemon_export exp;
 	struct evidence *evid;	/* why: the lines behind recent bans */
+	struct source *line_src;	/* the source whose line is being judged, or NULL */
 };
 
 /* Logs the messages of d from number from on: errors when failed, else warnings. */

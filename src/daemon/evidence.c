@@ -35,6 +35,7 @@ struct evidence_line {
 	time_t time;
 	char *text;
 	size_t cap;
+	char *cursor;		/* journal entries' */
 };
 
 /* A table of JSON arrays by address text, with the insertion order of its
@@ -116,10 +117,14 @@ static void evidence_push(struct json_object *a, struct json_object *v, size_t m
 
 /* --- lines and offences ---------------------------------------------------- */
 
-void evidence_match(struct evidence *ev, const struct origin *o, const struct logline *l)
+void evidence_match(struct evidence *ev, const struct origin *o, const struct logline *l,
+		    char *cursor)
 {
 	struct evidence_line *c = &ev->cache[evidence_slot(o->source, o->line)];
 	size_t msg = l->msglen, need;
+
+	free(c->cursor);
+	c->cursor = cursor;
 
 	if (msg > EVIDENCE_TEXT_MAX)
 		msg = EVIDENCE_TEXT_MAX;
@@ -166,10 +171,13 @@ static struct json_object *evidence_offence(struct evidence *ev, const struct ju
 	jsonout_add(o, "weight", jsonout_weight(e->weight));
 	if (e->kind == JUDGE_IGNORED)
 		jsonout_add(o, "ignored", jsonout_cstring(e->reason ? e->reason : "?"));
-	if (c->line == s->origin.line && c->source == s->origin.source && c->text)
+	if (c->line == s->origin.line && c->source == s->origin.source && c->text) {
+		if (c->cursor)
+			jsonout_add(o, "cursor", jsonout_cstring(c->cursor));
 		jsonout_add(o, "text", jsonout_cstring(c->text));
-	else
+	} else {
 		jsonout_add(o, "text", NULL);	/* overwritten in the cache meanwhile */
+	}
 	return o;
 }
 
@@ -396,8 +404,10 @@ void evidence_close(struct evidence *ev)
 {
 	if (!ev)
 		return;
-	for (size_t i = 0; i < EVIDENCE_CACHE; i++)
+	for (size_t i = 0; i < EVIDENCE_CACHE; i++) {
 		free(ev->cache[i].text);
+		free(ev->cache[i].cursor);
+	}
 	evidence_table_free(&ev->pending);
 	evidence_table_free(&ev->bans);
 	if (ev->fd >= 0)
