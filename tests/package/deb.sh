@@ -43,7 +43,9 @@ for f in /lib/systemd/system/spamwrath.service /lib/systemd/system/spamwrath-fir
 	/etc/spamwrath/spamwrath.conf /usr/share/bash-completion/completions/spamwrathctl \
 	/usr/share/man/man8/spamwrathd.8.gz /usr/share/man/man8/spamwrathctl.8.gz \
 	/usr/share/man/man8/spamwrath-firewall.8.gz /usr/share/man/man5/spamwrath.conf.5.gz \
-	/usr/share/man/man5/spamwrath-patterns.5.gz /usr/share/doc/spamwrath/copyright; do
+	/usr/share/man/man5/spamwrath-patterns.5.gz /usr/share/doc/spamwrath/copyright \
+	/usr/share/doc/spamwrath/examples/grafana-spamwrath.json \
+	/usr/share/doc/spamwrath/examples/prometheus-alerts.yml; do
 	[ -f "$TMP/root$f" ] || fail "the package has no $f"
 done
 [ -d "$TMP/root/etc/spamwrath/conf.d" ] || fail "the package has no /etc/spamwrath/conf.d"
