@@ -427,7 +427,8 @@ int daemon_export_setup(struct daemon *dm)
 
 	dm->exp.rbl_dirty = true;	/* written once at start, then on changes */
 	if (!cfg->metrics_file) {
-		sd_event_source_set_enabled(dm->exp.metrics_timer, SD_EVENT_OFF);
+		if (dm->exp.metrics_timer)
+			sd_event_source_set_enabled(dm->exp.metrics_timer, SD_EVENT_OFF);
 		return 0;
 	}
 	if (!dm->exp.metrics_timer) {
