@@ -29,6 +29,8 @@ struct parser {
 	size_t programlen;
 	time_t last;		/* time of the previous line, 0 before the first */
 	int first_year;		/* year for the first classic line, 0 = nearest now */
+	time_t boot;		/* the wall time journalctl's monotonic stamps count
+				 * from: this machine's boot (0: not known yet) */
 	/* mktime() is costly: remember the start of the last local hour. */
 	int cache_key;		/* hours since 1970 of that local hour, -1 = none */
 	time_t cache_hour;
@@ -83,5 +85,10 @@ void parser_init(struct parser *p, const char *program);
  */
 int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 		 struct logline *out);
+
+/* The program whose own log (not syslog) has lines like this one, which
+ * a source then names with program = "...": "exim", "rspamd",
+ * "clamav-milter"; NULL when it is none of those. */
+const char *parser_program_hint(const char *line, size_t len);
 
 #endif

@@ -73,8 +73,9 @@ enum pipeline_clock {
 /* One raw line (no newline) from a source whose parser is p. now is the
  * clock for PIPELINE_ARRIVAL and the reference for the others. The last
  * offence or two may wait in the judge (judge_offence_later): call
- * pipeline_flush after a batch of lines. */
-void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
+ * pipeline_flush after a batch of lines. -1 when the line has no header
+ * the parser reads (counted as unparsed), else 0. */
+int pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
 			uint64_t lineno, const char *line, size_t len, time_t now,
 			enum pipeline_clock clock);
 

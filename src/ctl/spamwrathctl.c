@@ -320,6 +320,12 @@ static int ctl_call(const char *sock, const char *request, struct ctl_reply *r)
 	return 0;
 }
 
+/* A scalar as text; JSON's null (a state without an error, say) is "none". */
+static const char *ctl_scalar(struct json_object *v)
+{
+	return v ? json_object_get_string(v) : "none";
+}
+
 /* Readable form of a JSON value: objects as "key: value" lines, arrays of
  * objects as one line each. */
 static void ctl_print_json(const char *key, struct json_object *v, int depth)
@@ -341,14 +347,14 @@ static void ctl_print_json(const char *key, struct json_object *v, int depth)
 			printf("%*s-", depth * 2 + 2, "");
 			if (json_object_get_type(e) == json_type_object) {
 				json_object_object_foreach(e, k, val)
-					printf(" %s=%s", k, json_object_get_string(val));
+					printf(" %s=%s", k, ctl_scalar(val));
 			} else {
-				printf(" %s", json_object_get_string(e));
+				printf(" %s", ctl_scalar(e));
 			}
 			printf("\n");
 		}
 	} else {
-		printf("%*s%s: %s\n", depth * 2, "", key ? key : "", json_object_get_string(v));
+		printf("%*s%s: %s\n", depth * 2, "", key ? key : "", ctl_scalar(v));
 	}
 }
 

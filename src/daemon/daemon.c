@@ -126,7 +126,6 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 static void daemon_on_line(void *ctx, struct source *src, const struct source_line *l)
 {
 	struct daemon *dm = ctx;
-	uint64_t unparsed = dm->pl.st.unparsed;
 
 	src->last_line = l->arrival;
 	dm->line_src = src;
@@ -135,10 +134,10 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	else if (l->entry)
 		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry, l->arrival,
 				   l->catchup ? PIPELINE_CATCHUP : PIPELINE_LINE);
-	else
-		pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text, l->len,
-				   l->arrival, l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL);
-	src->unparsed += dm->pl.st.unparsed - unparsed;
+	else if (pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text,
+				    l->len, l->arrival,
+				    l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL) < 0)
+		source_unparsed(src, l->text, l->len);
 	dm->line_src = NULL;
 }
 

@@ -27,6 +27,8 @@ static struct json_object *daemon_source_json(struct source *src)
 	if (src->conf.file)
 		jsonout_add(o, "file", jsonout_cstring(src->conf.file));
 	jsonout_add(o, "lines", json_object_new_int64((int64_t)src->lines));
+	if (src->kind == SOURCE_FILE)
+		jsonout_add(o, "unparsed", json_object_new_int64((int64_t)src->unparsed));
 	jsonout_add(o, "catching_up", json_object_new_boolean(src->catchup));
 	if (src->kind == SOURCE_JOURNAL)
 		jsonout_add(o, "untrusted", json_object_new_int64((int64_t)src->untrusted));

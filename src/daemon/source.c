@@ -7,6 +7,30 @@
 #include "names.h"
 #include "source.h"
 
+/* A source says that most of its lines have no header once it has read this many. */
+#define SOURCE_UNPARSED_MIN 20
+
+void source_unparsed(struct source *s, const char *line, size_t len)
+{
+	const char *hint;
+
+	s->unparsed++;
+	if (s->told_unparsed || s->lines < SOURCE_UNPARSED_MIN || s->unparsed * 2 <= s->lines)
+		return;
+	s->told_unparsed = true;
+	hint = parser_program_hint(line, len);
+	if (hint)
+		log_warn("source %s: %llu of its %llu lines have no syslog header, so no pattern can "
+			 "match them; they look like a log %s writes itself: set program = \"%s\" in "
+			 "the source", s->conf.name, (unsigned long long)s->unparsed,
+			 (unsigned long long)s->lines, hint, hint);
+	else
+		log_warn("source %s: %llu of its %llu lines have no syslog header spamwrath reads, so "
+			 "no pattern can match them; a log that a program writes itself (not through "
+			 "syslog) needs program = \"NAME\" in the source (see spamwrath.conf(5))",
+			 s->conf.name, (unsigned long long)s->unparsed, (unsigned long long)s->lines);
+}
+
 void source_pos_free(struct source_pos *p)
 {
 	free(p->cursor);

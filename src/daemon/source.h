@@ -68,9 +68,10 @@ struct source {
 	sd_event *ev;
 	uint64_t lines;		/* handed out */
 	uint64_t untrusted;	/* journal: entries dropped by the trusted check */
+	uint64_t unparsed;	/* file: lines without a header the parser reads */
+	bool told_unparsed;	/* that most lines are: said once */
 	bool catchup;		/* reading what was written while we were down */
 	uint64_t saved_lines;	/* the daemon's: lines when its position was last recorded */
-	uint64_t unparsed;	/* the daemon's: lines the parser could not read */
 	time_t last_line;	/* the daemon's: when the last line was handed out, 0 */
 	void *impl;
 };
@@ -93,6 +94,11 @@ int source_position(struct source *s, struct source_pos *out);
 /* Called from inside the source's callback: the journal cursor of the
  * entry being handed out, malloc'd; NULL for a file source or on error. */
 char *source_entry_cursor(struct source *s);
+
+/* A line of this file source had no header the parser reads: counted, and
+ * when most of its lines (of 20 or more) have none, said once in the log
+ * with the fix (program = "exim" for Exim's mainlog, say). */
+void source_unparsed(struct source *s, const char *line, size_t len);
 
 /* Safety net, about once a second: notices what inotify cannot see (a
  * directory that appears, a symlink's target directory) and reads on. */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ struct source_file {
 	struct tail cur, old;
 	time_t old_until;
 	bool warned_missing, warned_dir;
+	bool warned_open;	/* cannot open the file at the path: said once, until it opens */
 	int bad;		/* what the path names that cannot be read (file_stat), 0 */
 	bool drop_first;	/* started inside a line: its rest is not a line */
 	char *buf;
@@ -213,6 +215,36 @@ static void file_find_rotated(struct source_file *f, const struct source_pos *st
 }
 
 /*
+ * Why a file cannot be opened; for a permission, who we are, what the
+ * file is, and the ways out: Postfix's maillog_file (postlogd) is created
+ * root:root 0600 and again so at each `postfix logrotate`, and a default
+ * ACL on its directory does not help (the 0600 mode masks it).
+ */
+static void file_open_error(struct source_file *f, int err)
+{
+	const struct source *s = f->s;
+	struct passwd *me = getpwuid(geteuid());
+	char uid[24];
+	const char *user = me ? me->pw_name : uid;
+	struct stat st;
+
+	snprintf(uid, sizeof(uid), "%lu", (unsigned long)geteuid());
+	if (err != EACCES || stat(s->conf.file, &st) < 0) {
+		log_error("source %s: cannot open %s: %s", s->conf.name, s->conf.file, strerror(err));
+		return;
+	}
+	log_error("source %s: cannot open %s: %s: spamwrathd runs as user %s, and the file is "
+		  "uid %lu, gid %lu, mode %04o. Postfix's maillog_file is created root:root 0600; "
+		  "to read Postfix, unset maillog_file and follow the journal (a source with "
+		  "journal = { \"_SYSTEMD_UNIT=postfix@-.service\" }), or let rsyslog write "
+		  "/var/log/mail.log (root:adm 0640, which the unit's group adm reads), or grant "
+		  "read access each time the file is created (setfacl -m u:%s:r %s, after "
+		  "`postfix logrotate`); see spamwrath.conf(5), \"file\"", s->conf.name,
+		  s->conf.file, strerror(err), user, (unsigned long)st.st_uid,
+		  (unsigned long)st.st_gid, (unsigned)(st.st_mode & 07777), user, s->conf.file);
+}
+
+/*
  * Opens the path as cur: from a saved position, from the end (at_end) or
  * from the start. 1 opened, 0 missing, -1 error (logged).
  */
@@ -226,10 +258,12 @@ static int file_open(struct source_file *f, const struct source_pos *start, bool
 	if (fd < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
 			return 0;
-		log_error("source %s: cannot open %s: %s", s->conf.name, s->conf.file,
-			  strerror(errno));
+		if (!f->warned_open)
+			file_open_error(f, errno);
+		f->warned_open = true;
 		return -1;
 	}
+	f->warned_open = false;
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		log_error("source %s: %s is not a regular file", s->conf.name, s->conf.file);
 		close(fd);

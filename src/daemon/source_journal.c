@@ -335,9 +335,15 @@ static int journal_open(struct source_journal *jr, const char *cursor)
 		    sd_journal_test_cursor(jr->j, cursor) <= 0)
 			sd_journal_previous(jr->j);	/* that entry is gone: read from the next */
 	} else {
+		/* at the last entry that matches; when none does yet, at the
+		 * head: from the tail itself, sd_journal_next() would step back
+		 * to the last of the entries that arrive meanwhile, skipping
+		 * the others */
 		r = sd_journal_seek_tail(jr->j);
 		if (r >= 0)
 			r = sd_journal_previous(jr->j);
+		if (r == 0)
+			r = sd_journal_seek_head(jr->j);
 	}
 	if (r < 0) {
 		log_error("source %s: cannot seek in %s: %s", s->conf.name, what, strerror(-r));

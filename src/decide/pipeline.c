@@ -203,22 +203,23 @@ void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
 	pipeline_judge_line(pl, source, lineno, l);
 }
 
-void pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
-			uint64_t lineno, const char *line, size_t len, time_t now,
-			enum pipeline_clock clock)
+int pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
+		       uint64_t lineno, const char *line, size_t len, time_t now,
+		       enum pipeline_clock clock)
 {
 	struct logline l;
 
 	if (len > pl->cfg->max_line) {
 		pipeline_skip(pl);
-		return;
+		return 0;
 	}
 	if (parser_parse(p, line, len, now, &l) < 0) {
 		pl->st.lines++;
 		pl->st.unparsed++;
-		return;
+		return -1;
 	}
 	pipeline_feed_line(pl, source, lineno, &l, now, clock);
+	return 0;
 }
 
 void pipeline_flush(struct pipeline *pl)

@@ -9,6 +9,13 @@
  *   2026-11-27 06:44:16[.frac] host tag[pid]: msg          SQL-style date
  *   2026-11-27 06:44:16[.mmm][ +hhmm] [[pid]] msg          Exim/rspamd files
  *   Fri Nov 27 06:44:16 2026 -> msg                        clamav-milter file
+ * and what journalctl's short output modes write before "host tag[pid]: ":
+ *   Nov 27 06:44:16[.123456]                   short, short-precise (RFC 3164)
+ *   2026-11-27T06:44:16[.123456]+0000          short-iso[-precise] (RFC 3339)
+ *   Fri 2026-11-27 06:44:16 UTC                short-full
+ *   1795675456.123456                          short-unix
+ *   [ 1234.567890] or [ 1234.567890 <0.1>]     short-monotonic, short-delta:
+ *                                              seconds since this machine's boot
  * The last two carry no tag: the source's program supplies it. A source
  * with a program also takes lines with no header at all. The SQL-style
  * date (syslog-ng or rsyslog templates) is Exim's own stamp too, so it is
@@ -53,6 +60,16 @@ static int parser_month(const char *s)
 		if (memcmp(s, names + 3 * i, 3) == 0)
 			return i;
 	return -1;
+}
+
+static bool parser_weekday(const char *s)
+{
+	static const char names[] = "MonTueWedThuFriSatSun";
+
+	for (int i = 0; i < 7; i++)
+		if (memcmp(s, names + 3 * i, 3) == 0)
+			return true;
+	return false;
 }
 
 static bool parser_leap(int y)
@@ -558,26 +575,45 @@ static int parser_minute3339(struct parser *p, const char *s)
 	return 0;
 }
 
+/*
+ * A zone offset at q: "+hh:mm" (RFC 3339), "+hhmm" (strftime's %z, as
+ * journalctl -o short-iso writes it) and, when hours_alone, "+hh" (%Z of
+ * a zone without a name). At most 23:59: any other would move the time
+ * by days. Its length, or 0; *off is seconds east of UTC.
+ */
+static size_t parser_offset(const char *q, const char *end, bool hours_alone, int *off)
+{
+	int hh, mm = 0;
+	size_t n = 3;
+
+	if (end - q < 3 || (*q != '+' && *q != '-') || (hh = parser_2digits(q + 1)) < 0 || hh > 23)
+		return 0;
+	if (end - q >= 6 && q[3] == ':')
+		n = 6;
+	else if (end - q >= 5 && q[3] >= '0' && q[3] <= '9')
+		n = 5;
+	else if (!hours_alone)
+		return 0;
+	if (n > 3 && ((mm = parser_2digits(q + n - 2)) < 0 || mm > 59))
+		return 0;
+	*off = (*q == '-' ? -1 : 1) * (hh * 3600 + mm * 60);
+	return n;
+}
+
 /* After an RFC 3339 stamp's seconds and fraction, at q: "Z", "+hh:mm",
- * "-hh:mm" or nothing (local time), then a space. A zone with its space
- * is remembered: lines of a file share it. */
+ * "-hh:mm", "+hhmm", "-hhmm" or nothing (local time), then a space. A zone
+ * with its space is remembered: lines of a file share it. */
 static int parser_zone3339(struct parser *p, const char *q, const char *end, time_t utc,
 			   int sec, struct logline *out, struct parser_shape *sh)
 {
-	int hh, mm, off = 0;
+	int off = 0;
 	size_t n = 0;
 
 	if (q < end && *q == 'Z') {
 		out->time = utc;
 		n = 1;
-	} else if (end - q >= 6 && (*q == '+' || *q == '-') && q[3] == ':' &&
-		   (hh = parser_2digits(q + 1)) >= 0 && hh <= 23 &&
-		   (mm = parser_2digits(q + 4)) >= 0 && mm <= 59) {
-		off = hh * 3600 + mm * 60;
-		if (*q == '-')
-			off = -off;
+	} else if ((n = parser_offset(q, end, false, &off)) > 0) {
 		out->time = utc - off;
-		n = 6;
 	} else {
 		const int *f = p->min3339_f;
 
@@ -642,6 +678,111 @@ static int parser_isospace(struct parser *p, const char *s, size_t len, struct l
 		return -1;
 	out->time = parser_local(p, y, mon, day, h, m, sec);
 	return 0;
+}
+
+/* journalctl -o short-full: "Fri 2026-11-27 06:44:16 UTC host tag[pid]: ".
+ * The zone is as strftime's %Z writes it: UTC or GMT, an offset ("-03",
+ * "+0530") for a zone without a name, else a name, which can only be the
+ * zone journalctl ran in: read as local time, like a classic stamp. */
+static int parser_full(struct parser *p, const char *s, size_t len, struct logline *out,
+		       struct parser_shape *sh)
+{
+	const char *end = s + len, *z, *ze;
+	int y, mon, day, h, m, sec, off = 0;
+	size_t n, letters = 0;
+	bool local;
+
+	if (len < 26 || s[3] != ' ' || !parser_weekday(s) ||
+	    parser_ymdhms(s + 4, len - 4, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
+		return -1;
+	z = parser_fraction_end(s + 23, end);
+	if (z >= end || *z != ' ')
+		return -1;
+	for (ze = ++z; ze < end && ze - z < 8 && *ze != ' '; ze++)
+		letters += (*ze >= 'A' && *ze <= 'Z') || (*ze >= 'a' && *ze <= 'z');
+	if (ze == z || ze >= end || *ze != ' ')
+		return -1;
+	n = (size_t)(ze - z);
+	local = letters == n && !(n == 3 && (memcmp(z, "UTC", 3) == 0 || memcmp(z, "GMT", 3) == 0));
+	if (letters != n && (letters || parser_offset(z, ze, true, &off) != n))
+		return -1;
+	out->time = local ? parser_local(p, y, mon, day, h, m, sec) :
+			    parser_utc(y, mon, day, h, m, sec) - off;
+	*sh = (struct parser_shape){
+		.sec = 21, .frac = 24, .fracend = (size_t)(z - 1 - s), .classic = local,
+		.mon = mon, .day = day,
+	};
+	return parser_after_stamp(p, ze + 1, end, out, sh);
+}
+
+/* journalctl -o short-unix: "1795675456.123456 host tag[pid]: ", seconds
+ * since 1970 (ten digits: 2001 to 2286). */
+static int parser_unix(struct parser *p, const char *s, size_t len, struct logline *out,
+		       struct parser_shape *sh)
+{
+	const char *end = s + len, *q;
+	time_t t = 0;
+
+	for (size_t i = 0; i < 10; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		t = t * 10 + (s[i] - '0');
+	}
+	q = parser_fraction_end(s + 10, end);
+	if (q == s + 10 || q >= end || *q != ' ')
+		return -1;
+	out->time = t;
+	*sh = (struct parser_shape){ .sec = 8, .frac = 11, .fracend = (size_t)(q - s) };
+	return parser_after_stamp(p, q + 1, end, out, sh);
+}
+
+/* The wall time of this machine's boot: what journalctl's monotonic
+ * stamps count from (CLOCK_MONOTONIC, as journald's). */
+static time_t parser_boot_time(void)
+{
+	struct timespec rt, mono;
+
+	if (clock_gettime(CLOCK_REALTIME, &rt) < 0 || clock_gettime(CLOCK_MONOTONIC, &mono) < 0)
+		return 0;
+	return rt.tv_sec - mono.tv_sec - (rt.tv_nsec < mono.tv_nsec);
+}
+
+/* journalctl -o short-monotonic, "[ 1234.567890] host tag[pid]: ", and
+ * short-delta, "[ 1234.567890 <    0.000001>] ...": seconds since the
+ * boot, which is this one's (the spacing of the lines is right for any). */
+static int parser_monotonic(struct parser *p, const char *s, size_t len, struct logline *out)
+{
+	const char *end = s + len, *q = s + 1, *d;
+	time_t t = 0;
+
+	while (q < end && *q == ' ')
+		q++;
+	d = parser_digits_end(q, end);
+	if (d == q || d - q > 12)
+		return -1;
+	for (; q < d; q++)
+		t = t * 10 + (*q - '0');
+	q = parser_fraction_end(d, end);
+	if (q == d)
+		return -1;
+	if (q < end && *q == ' ') {
+		/* short-delta's "<+  0.000001>", or its padding on the first entry */
+		while (q < end && *q == ' ')
+			q++;
+		if (q < end && *q == '<') {
+			const char *gt = memchr(q, '>', (size_t)(end - q));
+
+			if (!gt || gt - q > 24)
+				return -1;
+			q = gt + 1;
+		}
+	}
+	if (end - q < 2 || q[0] != ']' || q[1] != ' ')
+		return -1;
+	if (!p->boot)
+		p->boot = parser_boot_time();
+	out->time = p->boot + t;
+	return parser_after_stamp(p, q + 2, end, out, NULL);
 }
 
 /* clamav-milter: "Fri Nov 27 06:44:16 2026 -> msg" */
@@ -824,12 +965,14 @@ static int parser_slow(struct parser *p, const char *line, const char *end, time
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	if (len > 0 && line[0] >= '0' && line[0] <= '9' && len > 10 && line[10] == 'T')
-		r = parser_rfc3339(p, line, len, out, &sh);
-	else if (len > 0 && line[0] >= '0' && line[0] <= '9' && len > 10 && line[10] == ' ')
-		r = parser_isospace(p, line, len, out);
-	else
-		r = parser_rfc3164(p, line, len, now, out, &sh);
+	if (len > 10 && line[0] >= '0' && line[0] <= '9')
+		r = line[10] == 'T' ? parser_rfc3339(p, line, len, out, &sh) :
+		    line[10] == ' ' ? parser_isospace(p, line, len, out) :
+		    line[10] == '.' ? parser_unix(p, line, len, out, &sh) : -1;
+	else if (len > 0 && line[0] == '[')
+		r = parser_monotonic(p, line, len, out);
+	else if ((r = parser_rfc3164(p, line, len, now, out, &sh)) < 0)
+		r = parser_full(p, line, len, out, &sh);
 	if (r < 0) {
 		memset(out, 0, sizeof(*out));
 		r = parser_headerless(p, line, len, now, out);
@@ -910,4 +1053,20 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 		return parser_fast_exim(p, out);
 	p->last = time;
 	return 0;
+}
+
+const char *parser_program_hint(const char *line, size_t len)
+{
+	int y, mon, day, h, m, sec;
+	struct parser p;
+	struct logline l;
+	size_t i;
+
+	if (parser_ymdhms(line, len, ' ', &y, &mon, &day, &h, &m, &sec) == 0) {
+		/* rspamd: "2026-11-27 06:44:16[.12345] #1234(proxy) <a1b2c3>; ..." */
+		i = parser_skip_fraction(line, 19, len);
+		return len - i > 2 && line[i] == ' ' && line[i + 1] == '#' ? "rspamd" : "exim";
+	}
+	parser_init(&p, "clamav-milter");
+	return parser_ctime(&p, line, len, &l) == 0 ? "clamav-milter" : NULL;
 }

@@ -42,8 +42,13 @@ DAEMON_PID=$!
 at_exit "kill $DAEMON_PID 2>/dev/null || true"
 wait_for 20 grep -q "started" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "spamwrathd did not start"; }
 
+# two entries at once, before the first is read: no entry matched at the
+# start, and both are new (from the tail, sd_journal_next() would step
+# back to the last one)
 jlog 203.0.113.10
+jlog 203.0.113.14
 wait_banned "$SET4" 203.0.113.10
+wait_banned "$SET4" 203.0.113.14
 jlog --nobody 203.0.113.11
 jlog 203.0.113.12
 wait_banned "$SET4" 203.0.113.12

@@ -26,7 +26,11 @@ wait_banned "$SET4" 203.0.113.1
 ctl status --json >"$TMP/status" || fail "status failed"
 jq -e '.bans == 1 and .sources[0].name == "maillog" and .active_bans["'"$SET4"'"] == 1' \
 	"$TMP/status" >/dev/null || { cat "$TMP/status"; fail "status JSON is not what it should be"; }
-ctl status | grep -q "^bans: 1$" || fail "status text lacks the ban count"
+ctl status >"$TMP/status.txt" || fail "status (text) failed"
+grep -q "^bans: 1$" "$TMP/status.txt" || fail "status text lacks the ban count"
+# a state without an error is "none", never printf's "(null)"
+grep -q "^  error: none$" "$TMP/status.txt" || { cat "$TMP/status.txt"; fail "status text: state error"; }
+grep -q "(null)" "$TMP/status.txt" && fail "status text prints (null)"
 ctl list --json >"$TMP/list" || fail "list failed"
 jq -e 'length == 1 and .[0].address == "203.0.113.1" and .[0].class == "unknown-recipient"
 	and .[0].remaining > 3500' "$TMP/list" >/dev/null || { cat "$TMP/list"; fail "list JSON"; }

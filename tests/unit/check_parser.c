@@ -144,6 +144,7 @@ START_TEST(data_file)
 	struct parser p;
 	time_t now = 0;
 	int lineno = 0, cases = 0, failures = 0, first_year = 0;
+	time_t boot = 0;
 	bool have_prog = false;
 
 	ck_assert_msg(f != NULL, "cannot open %s", path);
@@ -166,18 +167,22 @@ START_TEST(data_file)
 
 			have_prog = false;
 			first_year = 0;
+			boot = 0;
 			for (char *tok = strtok(opt, " "); tok; tok = strtok(NULL, " ")) {
 				if (strncmp(tok, "program=", 8) == 0) {
 					snprintf(prog, sizeof(prog), "%s", tok + 8);
 					have_prog = true;
 				} else if (strncmp(tok, "first_year=", 11) == 0) {
 					first_year = atoi(tok + 11);
+				} else if (strncmp(tok, "boot=", 5) == 0) {
+					boot = parse_utc(tok + 5);
 				} else {
 					ck_abort_msg("%s:%d: unknown %%reset option %s", path, lineno, tok);
 				}
 			}
 			parser_init(&p, have_prog ? prog : NULL);
 			p.first_year = first_year;
+			p.boot = boot;
 			continue;
 		}
 		ck_assert_msg(line[0] != '%', "%s:%d: unknown directive", path, lineno);
@@ -387,6 +392,15 @@ START_TEST(local_time_zone)
 			 "time=2026-07-17T04:00:00Z tag=exim msg=cache");
 	ck_assert_str_eq(parse_tz(&p, "Fri Nov 27 06:44:16 2026 -> clamav"),
 			 "time=2026-11-27T05:44:16Z tag=exim msg=clamav");
+	/* journalctl -o short-full and short-iso in this zone (journalctl 252) */
+	ck_assert_str_eq(parse_tz(&p, "Sun 2026-12-06 18:53:51 CET mx1 postfix/smtpd[1234]: w"),
+			 "time=2026-12-06T17:53:51Z tag=postfix/smtpd msg=w");
+	ck_assert_str_eq(parse_tz(&p, "Fri 2026-07-17 06:44:16 CEST mx1 postfix/smtpd[1234]: s"),
+			 "time=2026-07-17T04:44:16Z tag=postfix/smtpd msg=s");
+	ck_assert_str_eq(parse_tz(&p, "2026-12-06T18:53:51+0100 mx1 postfix/smtpd[1234]: w"),
+			 "time=2026-12-06T17:53:51Z tag=postfix/smtpd msg=w");
+	ck_assert_str_eq(parse_tz(&p, "2026-07-17T06:44:16.123706+0200 mx1 postfix/smtpd[1234]: s"),
+			 "time=2026-07-17T04:44:16Z tag=postfix/smtpd msg=s");
 	/* the next tests read local time as UTC, forked or not */
 	setenv("TZ", "UTC", 1);
 	tzset();
@@ -419,6 +433,7 @@ static const char *warm_cold(struct parser *warm, const char *line, size_t len, 
 
 	parser_init(&cold, warm->program);
 	cold.first_year = warm->first_year;
+	cold.boot = warm->boot;
 	cold.last = warm->last;
 	describe(parse_exact(&cold, line, len, now, &l), &l, b, sizeof(b));
 	describe(parse_exact(warm, line, len, now, &l), &l, a, sizeof(a));
@@ -461,6 +476,21 @@ START_TEST(warm_like_cold)
 		  "2026-11-20T00:00:47.191785+00:00 a-29-byte-host.example.org.x postfix/smtpd[2]: b" },
 		{ "2026-11-20T00:00:00.123456789-03:00 mx1 exim[1]: a",
 		  "2026-11-20T00:00:31.000000000-03:00 mx1 exim[12]: 2026-11-19 21:00:31 [12] b" },
+		/* journalctl's short-iso, short-full, short-unix, short-monotonic */
+		{ "2026-12-06T17:53:51+0000 mx1 postfix/smtpd[1234]: a",
+		  "2026-12-06T17:53:59+0000 mx1 postfix/smtpd[1235]: b" },
+		{ "2026-12-06T23:23:51.123706+0530 mx1 postfix/smtpd[1234]: a",
+		  "2026-12-06T23:23:52.123956+0530 mx1 postfix/smtpd[1235]: b" },
+		{ "Sun 2026-12-06 17:53:51 UTC mx1 postfix/smtpd[1234]: a",
+		  "Sun 2026-12-06 17:53:58 UTC mx1 postfix/smtpd[1235]: b" },
+		{ "Sun 2026-12-06 17:53:51 CET mx1 postfix/smtpd[1234]: a",
+		  "Sun 2026-12-06 17:53:58 CET mx1 postfix/smtpd[1235]: b" },
+		{ "Sun 2026-12-06 14:53:51 -03 mx1 postfix/smtpd[1234]: a",
+		  "Sun 2026-12-06 14:53:58 -03 mx1 postfix/smtpd[1235]: b" },
+		{ "1796579631.123706 mx1 postfix/smtpd[1234]: a",
+		  "1796579639.123956 mx1 postfix/smtpd[1235]: b" },
+		{ "[  184.457039] mx1 postfix/smtpd[1234]: a",
+		  "[  245.457289 <   61.000250 >] mx1 postfix/smtpd[1235]: b" },
 	};
 	static const char bytes[] = "09/:;[]Z\\.,+-T <>a\x00\x80\xb0\xb9\xba\xdb\xff";
 	static const char *const programs[] = { NULL, "exim" };
@@ -475,6 +505,7 @@ START_TEST(warm_like_cold)
 
 			parser_init(&primed, programs[pr]);
 			primed.first_year = 2026;
+			primed.boot = 1796579386;	/* 2026-12-06T17:49:46Z */
 			QUIET_ASSERT(parse_exact(&primed, pairs[k][0], strlen(pairs[k][0]), 0, &l) == 0);
 			/* the line itself, then every cut */
 			for (size_t cut = 0; cut <= n; cut++) {
@@ -819,7 +850,8 @@ START_TEST(envelope_oracle)
 {
 	static const char *const stamps[] = {
 		"Nov  7 06:44:16 ", "2026-11-07T06:44:16Z ", "2026-11-07T06:44:16.5+00:00 ",
-		"Nov  7 06:44:16.250 ",
+		"Nov  7 06:44:16.250 ", "2026-11-07T06:44:16.250000+0000 ",
+		"Sat 2026-11-07 06:44:16 UTC ", "1794033856.250000 ", "[ 1000.250000] ",
 	};
 	static const char *const hosts[] = { "mx1", "mail.example.org", "a", "h:x" };
 	char line[512];
@@ -831,6 +863,7 @@ START_TEST(envelope_oracle)
 
 		parser_init(&p, NULL);
 		p.first_year = 2026;
+		p.boot = 1794033856 - 1000;	/* for "[ 1000.25]" */
 		for (int i = 0; i < 40000; i++) {
 			size_t hl = strlen(stamps[k]), n = hl;
 			struct logline want;
