@@ -45,6 +45,14 @@ int addr_parse_host(const char *s, size_t len, struct addr *out);
  * must be zero. 0 or -1. */
 int addr_parse_net(const char *s, size_t len, struct addr *out);
 
+/*
+ * "host:port", "[v6]:port", or a host alone (then *port is defport; an
+ * IPv6 address with more than one colon needs the brackets for a port).
+ * The host, a name or an address, is copied to host. 0, or -1 when it is
+ * empty or longer than cap - 1, or the port is not a number in 1..65535.
+ */
+int addr_split_port(const char *s, unsigned defport, char *host, size_t cap, unsigned *port);
+
 /* Clears the host bits beyond prefix (clamped to the family's width). */
 void addr_mask(struct addr *a, unsigned prefix);
 

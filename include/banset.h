@@ -64,6 +64,13 @@ struct banset_entry {
 int banset_restore(struct banset *b, const struct banset_entry *v, size_t n, time_t now,
 		   size_t *added);
 
+/*
+ * Adds every ban of v, present or not, with its remaining time, in one
+ * batch per set (many at once: the bans read from the fleet); a member
+ * present takes the new timeout. 0, or -1 with the reason logged.
+ */
+int banset_ban_many(struct banset *b, const struct banset_entry *v, size_t n, time_t now);
+
 /* The backend's name, as the configuration writes it ("ipset"). */
 const char *banset_backend(const struct banset *b);
 

@@ -36,6 +36,22 @@ struct source_conf {
 	const char *where;	/* "FILE:LINE" of the section, for messages */
 };
 
+/* The fleet section: hosts sharing bans and offences through Redis. */
+struct fleet_conf {
+	bool enabled;		/* a fleet section is there */
+	char *redis;		/* "/path.sock" or "host:port", or NULL with sentinels */
+	char **sentinels;	/* "host:port" each */
+	size_t nsentinels;
+	char *master_name;
+	char *user;
+	char *password_file;
+	char *key_file;
+	char *host;		/* this host's name in the fleet */
+	char *ns;		/* namespace: the prefix of every key */
+	bool share_offences;
+	char *where;		/* "FILE:LINE" of the section, for messages */
+};
+
 /* The kernel's IPSET_MAXNAMELEN (32) less its NUL; sockaddr_un's
  * sun_path (108) less its NUL. Longer names would be cut, silently. */
 #define CONFIG_SET_NAME_MAX 31
@@ -77,6 +93,8 @@ struct config {
 
 	struct class_conf classes[CLASS_COUNT];
 
+	struct fleet_conf fleet;
+
 	size_t max_line;	/* longer lines are skipped and counted */
 	size_t max_tracked;	/* addresses the judge remembers at most */
 	long correlate_timeout;	/* how long a queue id waits for its other half */
@@ -86,6 +104,10 @@ struct config {
 	 * the rules checked across keys once every file is in. */
 	struct config_origin *origin;
 };
+
+/* Host and namespace names of a fleet: 1..CONFIG_FLEET_NAME_MAX of [A-Za-z0-9._-]. */
+#define CONFIG_FLEET_NAME_MAX 64
+bool config_fleet_name_ok(const char *s);
 
 /* Where spamwrath.conf lives when -c is not given. */
 const char *config_default_path(void);

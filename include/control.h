@@ -12,7 +12,7 @@
  *     status                         state of the daemon (JSON)
  *     list                           active bans (JSON array)
  *     ban ADDRESS [for=DURATION] [reason=TEXT...]
- *     unban ADDRESS [forget]
+ *     unban ADDRESS [forget] [local]
  *     reload
  *     metrics                        the metrics, Prometheus' text format
  *     why ADDRESS                    the evidence of its bans (JSON)
@@ -46,7 +46,8 @@ struct control_ops {
 	/* 0, or -1 with the reason in *why */
 	int (*ban)(void *ctx, const struct addr *a, long duration, const char *reason,
 		   const char **why);
-	int (*unban)(void *ctx, const struct addr *a, bool forget);
+	/* local: on this host only, not across its fleet */
+	int (*unban)(void *ctx, const struct addr *a, bool forget, bool local);
 	/* 0, or -1 with the reasons in d */
 	int (*reload)(void *ctx, struct diag *d);
 	void *ctx;

@@ -37,6 +37,10 @@ struct judge_event {
 	long duration;		/* ban: seconds */
 	unsigned offences;	/* ban: offences that made it */
 	unsigned earlier_bans;	/* ban: earlier bans inside repeat_window */
+	uint32_t origin;	/* ban: the fleet host that decided it; unban: that lifted it
+				 * (interned names); 0: this host */
+	bool received;		/* from the fleet: never to be published again */
+	bool renewed;		/* ban: one in force, with the same start, lasting longer */
 };
 
 typedef void judge_emit_fn(void *ctx, const struct judge_event *e);
@@ -90,6 +94,50 @@ int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
  * -1 when the address is not banned. */
 int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget);
 
+/*
+ * The fleet's calls (see fleet.h). Every ban they set is emitted as
+ * JUDGE_BAN; those from other hosts carry received and their origin.
+ */
+
+/* Another host lifted a; a ban here that began after before stays. by:
+ * that host (interned). 0, or -1 when nothing was lifted. */
+int judge_unban_received(struct judge *j, const struct addr *a, time_t now, time_t before,
+			 bool forget, uint32_t by);
+
+/* A ban another host decided. */
+struct judge_foreign {
+	struct addr addr;	/* masked here again to this judge's prefixes */
+	time_t start, until;
+	enum class_id cls;
+	uint32_t pattern, origin;	/* interned */
+	unsigned offences, earlier;
+};
+
+/*
+ * Applies it under this host's rules: -1 with *why for an address this
+ * host never bans (its whitelist, ...) or whose latest ban here began at
+ * or after it and is over (lifted here, or run out); 1 when a ban in
+ * force here lasts as long already; 2 when that ban now lasts until its
+ * end; 0 when banned: its start joins the history, so escalation counts
+ * bans anywhere in the fleet.
+ */
+int judge_adopt(struct judge *j, const struct judge_foreign *b, time_t now, const char **why);
+
+/*
+ * A ban the fleet decided on offences counted on several hosts, the last
+ * one ours: escalated by the larger of earlier and the bans known here.
+ * 0, 1 when banned already, or -1 with *why.
+ */
+int judge_ban_decided(struct judge *j, const struct addr *a, time_t now, enum class_id cls,
+		      uint32_t pattern, unsigned offences, unsigned earlier, const char **why);
+
+/*
+ * The fleet counts earlier bans of a than its running ban here did: it
+ * lasts as escalation by earlier says (emitted again, renewed, with
+ * earlier_bans set). 0, or -1 when a is not banned.
+ */
+int judge_extend(struct judge *j, const struct addr *a, time_t now, unsigned earlier);
+
 /* The address as the judge keys it (masked to its family's prefix). */
 void judge_key(const struct judge *j, const struct addr *in, struct addr *out);
 
@@ -110,6 +158,7 @@ struct judge_entry {
 	unsigned noffences;	/* offences inside findtime, not yet banned */
 	const uint32_t *off_times;
 	const uint32_t *off_weights;
+	uint32_t ban_origin;	/* the fleet host that decided the running ban, 0: here */
 };
 
 typedef int judge_walk_fn(void *ctx, const struct judge_entry *e);
@@ -139,7 +188,8 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now);
 const char *judge_refuses(const struct judge *j, const struct addr *key);
 
 int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, time_t until,
-		      enum class_id cls, uint32_t pattern, unsigned offences, time_t now);
+		      enum class_id cls, uint32_t pattern, unsigned offences, uint32_t origin,
+		      time_t now);
 int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
 			  uint32_t weight, time_t now);
 void judge_restore_unban(struct judge *j, const struct addr *key, bool forget);

@@ -29,6 +29,7 @@ struct log_fields {
 	const char *pattern;	/* SPAMWRATH_PATTERN */
 	const char *source;	/* SPAMWRATH_SOURCE */
 	long duration;		/* SPAMWRATH_DURATION, seconds */
+	const char *origin;	/* SPAMWRATH_ORIGIN: the fleet host that decided a ban */
 };
 
 enum log_target {

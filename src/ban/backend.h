@@ -39,7 +39,8 @@ struct ban_ops {
 	int (*count)(struct ban_backend *be, int family, size_t *n);
 	/* the members of the set of family 4 or 6, sorted by address */
 	int (*list)(struct ban_backend *be, int family, struct ban_member **v, size_t *n);
-	/* adds the n bans of v (one family, all missing) as one batch */
+	/* adds the n bans of v (one family) as one batch; a member present
+	 * takes the new timeout (banset_ban_many relies on it) */
 	int (*add_many)(struct ban_backend *be, const struct banset_entry *const *v, size_t n,
 			time_t now);
 };

@@ -186,6 +186,37 @@ void banset_tick(struct banset *b, time_t now)
 
 /* --- restoring at start --- */
 
+int banset_ban_many(struct banset *b, const struct banset_entry *v, size_t n, time_t now)
+{
+	const struct banset_entry **p4 = calloc(n ? n : 1, sizeof(*p4));
+	const struct banset_entry **p6 = calloc(n ? n : 1, sizeof(*p6));
+	size_t k4 = 0, k6 = 0;
+	int rc = -1;
+
+	if (!p4 || !p6) {
+		log_error("%s: out of memory adding %zu bans", b->ops->name, n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		long left = (long)(v[i].until - now);
+
+		if (left <= 0)
+			continue;
+		if (v[i].a.family == 4)
+			p4[k4++] = &v[i];
+		else
+			p6[k6++] = &v[i];
+		if (left > b->ops->timeout_max)
+			banset_remember_long(b, &v[i].a, v[i].until, now + b->ops->timeout_max);
+	}
+	rc = b->ops->add_many(b->be, p4, k4, now) < 0 || b->ops->add_many(b->be, p6, k6, now) < 0 ?
+		-1 : 0;
+out:
+	free(p4);
+	free(p6);
+	return rc;
+}
+
 int banset_restore(struct banset *b, const struct banset_entry *v, size_t n, time_t now,
 		   size_t *added)
 {

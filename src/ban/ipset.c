@@ -449,7 +449,8 @@ static int ban_ipset_count(struct ban_backend *be, int family, size_t *n)
 	return 0;
 }
 
-/* Adds the k entries of v (one family, all missing) as one batch. */
+/* Adds the k entries of v (one family) as one batch; present ones take the new timeout
+ * (IPSET_ENV_EXIST is set). */
 static int ban_ipset_add_many(struct ban_backend *be, const struct banset_entry *const *v,
 			      size_t k, time_t now)
 {

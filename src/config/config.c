@@ -25,7 +25,9 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "addr.h"
 #include "cfgfile.h"
 #include "config.h"
 #include "duration.h"
@@ -41,6 +43,7 @@ enum config_section {
 	SEC_IPSET,		/* struct config, keys written ipset.KEY */
 	SEC_FIREWALL,		/* struct config, keys written firewall.KEY */
 	SEC_EXPORT,		/* struct config, keys written export.KEY */
+	SEC_FLEET,		/* struct config's fleet, keys written fleet.KEY */
 	SEC_SOURCE,		/* struct source_conf, one per title */
 	SEC_CLASS,		/* struct class_conf, one per class name */
 	SEC_COUNT
@@ -54,6 +57,7 @@ static const struct {
 	[SEC_IPSET] = { "ipset", CFGF_NONE },
 	[SEC_FIREWALL] = { "firewall", CFGF_NONE },
 	[SEC_EXPORT] = { "export", CFGF_NONE },
+	[SEC_FLEET] = { "fleet", CFGF_NONE },
 	[SEC_SOURCE] = { "source", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
 	[SEC_CLASS] = { "class", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
 };
@@ -191,6 +195,24 @@ static int config_set_path(const struct config_pass *P, const struct config_row 
 		copy = strdup(v);
 	else if (asprintf(&copy, "%s/%s", P->basedir, v) < 0)
 		copy = NULL;
+	return config_keep_text(P, r, base, copy);
+}
+
+/* A text r->check accepts (a fleet's names, Redis's address). */
+static int config_set_checked(const struct config_pass *P, const struct config_row *r,
+			      char *base)
+{
+	const char *v = config_pass_value(P, r);
+	char *copy;
+
+	if (!v)
+		return 0;
+	copy = strdup(v);
+	if (copy && !r->check(copy)) {
+		config_pass_error(P, r->name, 0, "\"%s\" is not %s", v, r->what);
+		free(copy);
+		return -1;
+	}
 	return config_keep_text(P, r, base, copy);
 }
 
@@ -405,7 +427,8 @@ static void config_print_text(const struct config_row *r, const char *base, FILE
 {
 	const char *v = *FIELD(char *const, base, r);
 
-	fprintf(out, "%s\n", v ? v : "");
+	if (v)		/* an optional key left unset prints nothing */
+		fprintf(out, "%s\n", v);
 }
 
 static void config_print_list(const struct config_row *r, const char *base, FILE *out)
@@ -451,6 +474,8 @@ static const struct config_type
 	type_str = { "string", .owns = true, .set = config_set_str, .print = config_print_text },
 	type_path = { "path", .owns = true, .set = config_set_path, .print = config_print_text },
 	type_word = { "word", .owns = true, .set = config_set_word, .print = config_print_text },
+	type_checked = { "string", .owns = true, .set = config_set_checked,
+			 .print = config_print_text },
 	type_list = { "list", .list = true, .owns = true, .set = config_set_list,
 		      .print = config_print_list },
 	type_duration = { "duration", .set = config_set_duration, .print = config_print_long },
@@ -536,9 +561,43 @@ static bool config_check_user(char *s)
 	return true;
 }
 
+bool config_fleet_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CONFIG_FLEET_NAME_MAX)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '.' || *s == '_' || *s == '-'))
+			return false;
+	return true;
+}
+
+static bool config_check_fleet_name(char *s)
+{
+	return config_fleet_name_ok(s);
+}
+
+/* "host:port", "[v6]:port", or a host alone. */
+static bool config_check_hostport(char *s)
+{
+	char host[256];
+	unsigned port;
+
+	return addr_split_port(s, 1, host, sizeof(host), &port) == 0;
+}
+
+/* Redis: a Unix socket's path, or host:port. */
+static bool config_check_redis(char *s)
+{
+	return s[0] == '/' ? strlen(s) <= CONFIG_SOCKET_MAX : config_check_hostport(s);
+}
+
 /* --- the table ----------------------------------------------------------- */
 
 #define TOP(f) .off = offsetof(struct config, f)
+#define FLT(f) .off = offsetof(struct config, fleet.f)
 #define SRC(f) .off = offsetof(struct source_conf, f)
 #define CLS(f) .off = offsetof(struct class_conf, f)
 #define LIST_OF(st, f, n) .off = offsetof(st, f), .aux = offsetof(st, n)
@@ -604,6 +663,20 @@ static const struct config_row config_rows[] = {
 	{ "metrics_file", SEC_EXPORT, &type_path, TOP(metrics_file) },
 	{ "metrics_interval", SEC_EXPORT, &type_duration, TOP(metrics_interval), .def = "15s" },
 	{ "rbldnsd_file", SEC_EXPORT, &type_path, TOP(rbldnsd_file) },
+	/* A fleet: used only when a file has the section (config_validate_fleet). */
+	{ "redis", SEC_FLEET, &type_checked, FLT(redis), .check = config_check_redis,
+	  .what = "a Unix socket's path or host:port" },
+	{ "sentinels", SEC_FLEET, &type_list, LIST_OF(struct config, fleet.sentinels,
+	  fleet.nsentinels), .check = config_check_hostport, .what = "host:port" },
+	{ "master_name", SEC_FLEET, &type_str, FLT(master_name) },
+	{ "user", SEC_FLEET, &type_str, FLT(user) },
+	{ "password_file", SEC_FLEET, &type_path, FLT(password_file) },
+	{ "key_file", SEC_FLEET, &type_path, FLT(key_file) },
+	{ "host", SEC_FLEET, &type_checked, FLT(host), .check = config_check_fleet_name,
+	  .what = "a name of 1 to 64 letters, digits, '.', '_' or '-'" },
+	{ "namespace", SEC_FLEET, &type_checked, FLT(ns), .check = config_check_fleet_name,
+	  .what = "a name of 1 to 64 letters, digits, '.', '_' or '-'", .def = "spamwrath" },
+	{ "share_offences", SEC_FLEET, &type_bool, FLT(share_offences), .def = "yes" },
 
 	{ "file", SEC_SOURCE, &type_path, SRC(file) },
 	{ "program", SEC_SOURCE, &type_str, SRC(program) },
@@ -748,6 +821,20 @@ static int config_apply_class(struct config_pass *P, cfg_t *s)
 	return config_apply_rows(P, SEC_CLASS, (char *)&P->c->classes[id]);
 }
 
+/* A fleet section: the fleet is on; where, for the messages of its rules. */
+static int config_fleet_where(struct config_pass *P)
+{
+	struct fleet_conf *fc = &P->c->fleet;
+
+	fc->enabled = true;
+	free(fc->where);
+	if (asprintf(&fc->where, "%s:%d", P->f->path, config_pass_line(P, NULL, 0)) < 0) {
+		fc->where = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 static int config_apply(struct config_pass *P)
 {
 	cfg_t *root = P->f->cfg;
@@ -756,12 +843,14 @@ static int config_apply(struct config_pass *P)
 	P->sec = root;
 	P->secname = P->title = NULL;
 	rc |= config_apply_rows(P, SEC_TOP, (char *)P->c);
-	for (int sec = SEC_IPSET; sec <= SEC_EXPORT; sec++) {
+	for (int sec = SEC_IPSET; sec <= SEC_FLEET; sec++) {
 		P->secname = config_sections[sec].name;
 		if (!cfgfile_has(P->f, P->secname, NULL, NULL))
 			continue;
 		P->sec = cfg_getsec(root, P->secname);
 		rc |= config_apply_rows(P, (enum config_section)sec, (char *)P->c);
+		if (sec == SEC_FLEET)
+			rc |= config_fleet_where(P);
 	}
 	for (unsigned i = 0; i < cfg_size(root, "source"); i++)
 		if (config_apply_source(P, cfg_getnsec(root, "source", i)) < 0)
@@ -780,7 +869,7 @@ static int config_defaults(struct config *c, struct diag *d)
 	c->origin = calloc(1, sizeof(*c->origin));
 	if (!c->origin)
 		return -1;
-	for (int sec = SEC_TOP; sec <= SEC_EXPORT; sec++)
+	for (int sec = SEC_TOP; sec <= SEC_FLEET; sec++)
 		rc |= config_apply_rows(&P, (enum config_section)sec, (char *)c);
 	for (int i = 0; i < CLASS_COUNT; i++) {
 		rc |= config_apply_rows(&P, SEC_CLASS, (char *)&c->classes[i]);
@@ -886,6 +975,49 @@ static const char *config_where2(const struct config *c, const char *first, cons
 	return w;
 }
 
+/* This host's name, as the fleet's default host. */
+static char *config_hostname(void)
+{
+	char buf[256];
+
+	if (gethostname(buf, sizeof(buf) - 1) < 0)
+		return NULL;
+	buf[sizeof(buf) - 1] = '\0';
+	return config_fleet_name_ok(buf) ? strdup(buf) : NULL;
+}
+
+static int config_validate_fleet(struct config *c, struct diag *d)
+{
+	struct fleet_conf *fc = &c->fleet;
+	const char *where = fc->where;
+	int rc = 0;
+
+	if (!fc->enabled)
+		return 0;
+	if (!fc->redis == !fc->nsentinels) {
+		diag_error(d, where, 0, "fleet: needs redis (a socket or host:port) or sentinels, "
+			   "not both");
+		rc = -1;
+	}
+	if (fc->nsentinels && !fc->master_name) {
+		diag_error(d, where, 0, "fleet: sentinels need master_name");
+		rc = -1;
+	}
+	if (fc->user && !fc->password_file) {
+		diag_error(d, where, 0, "fleet: user needs password_file");
+		rc = -1;
+	}
+	if (!fc->key_file) {
+		diag_error(d, where, 0, "fleet: needs key_file (the fleet's shared secret)");
+		rc = -1;
+	}
+	if (!fc->host && !(fc->host = config_hostname())) {
+		diag_error(d, where, 0, "fleet: this host's name cannot serve as host: set one");
+		rc = -1;
+	}
+	return rc;
+}
+
 /* Rules that involve several keys, checked once every file is in. */
 static int config_validate(struct config *c, struct diag *d)
 {
@@ -915,7 +1047,7 @@ static int config_validate(struct config *c, struct diag *d)
 			rc = -1;
 		}
 	}
-	if (config_firewall_ports(c, d) < 0)
+	if (config_firewall_ports(c, d) < 0 || config_validate_fleet(c, d) < 0)
 		rc = -1;
 	return rc;
 }
@@ -998,8 +1130,9 @@ void config_free(struct config *c)
 	if (!c)
 		return;
 	free(c->path);
-	for (int sec = SEC_TOP; sec <= SEC_EXPORT; sec++)
+	for (int sec = SEC_TOP; sec <= SEC_FLEET; sec++)
 		config_free_rows((enum config_section)sec, (char *)c);
+	free(c->fleet.where);
 	for (size_t i = 0; c->origin && i < CONFIG_NROWS; i++)
 		free(c->origin->at[i]);
 	free(c->origin);

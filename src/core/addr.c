@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <endian.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -398,4 +399,40 @@ char *addr_format(const struct addr *a, char buf[ADDR_STRLEN])
 		snprintf(buf + n, ADDR_STRLEN - n, "/%u", a->prefix);
 	}
 	return buf;
+}
+
+int addr_split_port(const char *s, unsigned defport, char *host, size_t cap, unsigned *port)
+{
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t hlen = strlen(s);
+	unsigned long p = defport;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || (close[1] != '\0' && close[1] != ':'))
+			return -1;
+		h = s + 1;
+		hlen = (size_t)(close - h);
+		colon = close[1] == ':' ? close + 1 : NULL;
+	} else if (colon && strchr(s, ':') != colon) {
+		colon = NULL;	/* a bare IPv6 address */
+	} else if (colon) {
+		hlen = (size_t)(colon - s);
+	}
+	if (colon) {
+		char *end;
+
+		if (colon[1] < '0' || colon[1] > '9')
+			return -1;
+		p = strtoul(colon + 1, &end, 10);
+		if (*end != '\0')
+			return -1;
+	}
+	if (hlen == 0 || hlen >= cap || p < 1 || p > 65535)
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	*port = (unsigned)p;
+	return 0;
 }

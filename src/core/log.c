@@ -107,7 +107,7 @@ static const char *log_prefix(int priority)
 	}
 }
 
-#define LOG_MAXFIELDS 10
+#define LOG_MAXFIELDS 12
 
 static int log_field(struct iovec *iov, size_t *n, char **owned, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -153,6 +153,8 @@ static int log_send_journal(enum log_event ev, int priority, const struct log_fi
 		r |= log_field(iov, &n, owned, "SPAMWRATH_SOURCE=%s", f->source);
 	if (f && f->duration >= 0)
 		r |= log_field(iov, &n, owned, "SPAMWRATH_DURATION=%ld", f->duration);
+	if (f && f->origin)
+		r |= log_field(iov, &n, owned, "SPAMWRATH_ORIGIN=%s", f->origin);
 	if (r == 0)
 		r = sd_journal_sendv(iov, (int)n);
 	for (size_t i = 0; i < n; i++)

@@ -33,7 +33,7 @@ static void ctl_usage(FILE *f)
 		"usage: spamwrathctl [-s SOCKET] status [--json]\n"
 		"       spamwrathctl [-s SOCKET] list [--json]\n"
 		"       spamwrathctl [-s SOCKET] ban ADDRESS [--for DURATION] [--reason TEXT]\n"
-		"       spamwrathctl [-s SOCKET] unban ADDRESS [--forget]\n"
+		"       spamwrathctl [-s SOCKET] unban ADDRESS [--forget] [--local]\n"
 		"       spamwrathctl [-s SOCKET] reload\n"
 		"       spamwrathctl [-s SOCKET] metrics\n"
 		"       spamwrathctl [-s SOCKET] why ADDRESS [--json]\n"
@@ -43,10 +43,13 @@ static void ctl_usage(FILE *f)
 		"\n"
 		"  -s, --socket PATH       the daemon's control socket (default: control_socket\n"
 		"                          of the configuration, %s)\n"
-		"  status  uptime, sources, counters, active bans, last reload\n"
+		"  status  uptime, sources, counters, active bans, last reload, and in a\n"
+		"          fleet its hosts, reachability and lag\n"
 		"  list    active bans: address, time left, class, pattern, offences\n"
+		"          (in a fleet also the host that decided each)\n"
 		"  ban     ban now, through the judge (escalation unless --for)\n"
-		"  unban   lift a ban; --forget also drops the history escalation counts\n"
+		"  unban   lift a ban; --forget also drops the history escalation counts;\n"
+		"          in a fleet on every host, with --local on this one alone\n"
 		"  reload  read configuration and patterns again; report errors\n"
 		"  metrics counters and gauges in Prometheus' text format\n"
 		"  why     the evidence of an address's bans: the log lines that made them\n"
@@ -409,18 +412,23 @@ static int ctl_list(const char *sock, bool json)
 		printf("%s\n", r.lines[0]);
 	} else {
 		size_t n = json_object_array_length(o);
+		bool fleet = false;	/* in a fleet, each ban names its origin host */
 
-		printf("%-28s %-10s %-18s %-32s %8s %7s\n", "ADDRESS", "LEFT", "CLASS", "PATTERN",
-		       "OFFENCES", "EARLIER");
+		for (size_t i = 0; i < n && !fleet; i++)
+			fleet = json_object_object_get_ex(json_object_array_get_idx(o, i), "origin",
+							  NULL);
+		printf("%-28s %-10s %-18s %-32s %8s %7s%s\n", "ADDRESS", "LEFT", "CLASS", "PATTERN",
+		       "OFFENCES", "EARLIER", fleet ? " ORIGIN" : "");
 		for (size_t i = 0; i < n; i++) {
 			struct json_object *b = json_object_array_get_idx(o, i), *v;
 			long left = json_object_object_get_ex(b, "remaining", &v) ?
 				(long)json_object_get_int64(v) : 0;
 
-			printf("%-28s %-10s %-18s %-32s %8s %7s\n", ctl_get(b, "address"),
+			printf("%-28s %-10s %-18s %-32s %8s %7s%s%s\n", ctl_get(b, "address"),
 			       duration_format(left, dbuf, sizeof(dbuf)), ctl_get(b, "class"),
 			       ctl_get(b, "pattern"), ctl_get(b, "offences"),
-			       ctl_get(b, "earlier_bans"));
+			       ctl_get(b, "earlier_bans"), fleet ? " " : "",
+			       fleet ? ctl_get(b, "origin") : "");
 		}
 		printf("%zu active ban%s\n", n, n == 1 ? "" : "s");
 	}
@@ -497,7 +505,10 @@ static int ctl_why_text(struct json_object *o)
 		       duration_format((long)json_object_get_int64(v), dbuf, sizeof(dbuf)),
 		       ctl_get(b, "class"), ctl_get(b, "pattern"), ctl_get(b, "origin"),
 		       ctl_get(b, "offences_counted"), ctl_get(b, "earlier_bans"));
-		ctl_why_list(b, "offences", "  (no log line: a ban by hand)");
+		if (json_object_object_get_ex(b, "decided_by", &v))
+			printf("  decided by %s of the fleet\n", json_object_get_string(v));
+		ctl_why_list(b, "offences", json_object_object_get_ex(b, "decided_by", &v) ? NULL :
+			     "  (no log line: a ban by hand)");
 	}
 	if (npending) {
 		printf("since then, not (yet) a ban:\n");
@@ -554,10 +565,11 @@ static int ctl_command(const char *sock, int argc, char **argv)
 		{ "for", required_argument, NULL, 'f' },
 		{ "reason", required_argument, NULL, 'r' },
 		{ "forget", no_argument, NULL, 'F' },
+		{ "local", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *cmd = argv[0], *dur = NULL, *reason = NULL;
-	bool json = false, forget = false;
+	bool json = false, forget = false, local = false;
 	char req[CONTROL_REQUEST_MAX];
 	int c;
 	long secs;
@@ -569,6 +581,7 @@ static int ctl_command(const char *sock, int argc, char **argv)
 		case 'f': dur = optarg; break;
 		case 'r': reason = optarg; break;
 		case 'F': forget = true; break;
+		case 'L': local = true; break;
 		default: ctl_usage(stderr); return EXIT_USAGE;
 		}
 	}
@@ -576,7 +589,7 @@ static int ctl_command(const char *sock, int argc, char **argv)
 	argv += optind;
 	if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0 ||
 	     strcmp(cmd, "reload") == 0 || strcmp(cmd, "metrics") == 0) &&
-	    (argc != 0 || dur || reason || forget)) {
+	    (argc != 0 || dur || reason || forget || local)) {
 		fprintf(stderr, "spamwrathctl %s: takes no argument%s\n", cmd,
 			strcmp(cmd, "status") && strcmp(cmd, "list") ? "" : " but --json");
 		return EXIT_USAGE;
@@ -594,14 +607,15 @@ static int ctl_command(const char *sock, int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(cmd, "why") == 0)
-		return argc != 1 || dur || reason || forget ? EXIT_USAGE : ctl_why(sock, argv[0], json);
+		return argc != 1 || dur || reason || forget || local ? EXIT_USAGE : ctl_why(sock, argv[0], json);
 	if (argc != 1 || json || (strcmp(cmd, "unban") == 0 && (dur || reason)) ||
-	    (strcmp(cmd, "ban") == 0 && forget)) {
+	    (strcmp(cmd, "ban") == 0 && (forget || local))) {
 		ctl_usage(stderr);
 		return EXIT_USAGE;
 	}
 	if (strcmp(cmd, "unban") == 0) {
-		snprintf(req, sizeof(req), "unban %s%s", argv[0], forget ? " forget" : "");
+		snprintf(req, sizeof(req), "unban %s%s%s", argv[0], forget ? " forget" : "",
+			 local ? " local" : "");
 		return ctl_call(sock, req, NULL);
 	}
 	if (dur) {

@@ -246,18 +246,23 @@ static void control_why(struct client *cl, char *args)
 static void control_unban(struct client *cl, char *args)
 {
 	struct control *c = cl->c;
-	char *addr = control_word(&args, false);
-	char *opt = control_word(&args, false);
-	bool forget = false;
+	char *addr = control_word(&args, false), *opt;
+	bool forget = false, local = false, bad = false;
 	struct addr a;
 
-	if (!addr || addr_parse_host(addr, strlen(addr), &a) < 0 ||
-	    (opt && strcmp(opt, "forget") != 0) || control_word(&args, false)) {
-		client_reply(cl, 400, true, "usage: unban ADDRESS [forget]");
+	while ((opt = control_word(&args, false))) {
+		if (strcmp(opt, "forget") == 0 && !forget)
+			forget = true;
+		else if (strcmp(opt, "local") == 0 && !local)
+			local = true;
+		else
+			bad = true;
+	}
+	if (bad || !addr || addr_parse_host(addr, strlen(addr), &a) < 0) {
+		client_reply(cl, 400, true, "usage: unban ADDRESS [forget] [local]");
 		return;
 	}
-	forget = opt != NULL;
-	if (c->ops.unban(c->ops.ctx, &a, forget) < 0) {
+	if (c->ops.unban(c->ops.ctx, &a, forget, local) < 0) {
 		client_reply(cl, 404, true, "not banned");
 		return;
 	}

@@ -23,6 +23,7 @@
 #include <systemd/sd-event.h>
 
 #include "daemon_int.h"
+#include "fleet.h"
 #include "duration.h"
 #include "jsonout.h"
 #include "log.h"
@@ -36,22 +37,46 @@
 
 /* --- the judge's sink ------------------------------------------------ */
 
+static void daemon_log_ban(const struct judge_event *e, const struct log_fields *f,
+			   const char *dur)
+{
+	char where[64] = "";
+
+	if (e->s)
+		snprintf(where, sizeof(where), " line %llu", (unsigned long long)e->s->origin.line);
+	if (e->renewed)
+		log_event(LOG_EV_BAN, LOG_NOTICE, f, "ban of %s lengthened to %s in all (%u earlier "
+			  "ban%s in the fleet%s%s)", f->address, dur, e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", e->received ? ", decided by " : "",
+			  e->received ? f->origin : "");
+	else if (e->received)
+		log_event(LOG_EV_BAN, LOG_NOTICE, f, "ban %s for %s: %s (pattern %s, %u offence%s, "
+			  "%u earlier ban%s, decided by %s)", f->address, dur, f->cls, f->pattern,
+			  e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", f->origin);
+	else
+		log_event(LOG_EV_BAN, LOG_NOTICE, f, "ban %s for %s: %s (pattern %s, %u offence%s, "
+			  "%u earlier ban%s, source %s%s)", f->address, dur, f->cls, f->pattern,
+			  e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
+			  e->earlier_bans == 1 ? "" : "s", f->source, where);
+}
+
 static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 {
 	char addr[ADDR_STRLEN], dur[32];
 	time_t now = time(NULL);
 	long left = (long)(e->time + e->duration - now);
-	const char *source = e->s ? names_get(e->s->origin.source) : "manual";
 	struct log_fields f = {
 		.address = addr_format(&e->addr, addr), .cls = class_name(e->cls),
-		.pattern = names_get(e->pattern), .source = source, .duration = e->duration,
+		.pattern = names_get(e->pattern),
+		.source = e->received ? "fleet" : e->s ? names_get(e->s->origin.source) : "manual",
+		.duration = e->duration,
+		/* in a fleet, the host that decided it */
+		.origin = e->origin ? names_get(e->origin) : dm->fleet ? fleet_host(dm->fleet) : NULL,
 	};
-	char where[64] = "";
 
 	if (left > e->duration)
 		left = e->duration;	/* a line stamped in the future */
-	if (e->s)
-		snprintf(where, sizeof(where), " line %llu", (unsigned long long)e->s->origin.line);
 	duration_format(e->duration, dur, sizeof(dur));
 	if (left <= 0) {
 		log_event(LOG_EV_NOTE, LOG_INFO, &f, "ban of %s for %s already over (line of %lds "
@@ -60,22 +85,24 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	}
 	if (dm->dry_run) {
 		log_event(LOG_EV_BAN, LOG_NOTICE, &f, "would ban %s for %s: %s (pattern %s, %u "
-			  "offence%s, %u earlier ban%s, source %s%s) [dry run]", addr, dur, f.cls,
+			  "offence%s, %u earlier ban%s, source %s) [dry run]", addr, dur, f.cls,
 			  f.pattern, e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", source, where);
+			  e->earlier_bans == 1 ? "" : "s", f.source);
 		dm->active++;
 		return;
 	}
-	if (banset_ban(dm->ban, &e->addr, left, now) < 0) {
-		dm->ban_errors++;
-		return;		/* the reason is logged */
+	dm->active += !e->renewed;
+	if (dm->fleet_bulk && !e->renewed) {
+		daemon_fleet_bulk_add(dm, e);	/* many at once: one batch, one summary */
+		return;
 	}
-	dm->active++;
-	daemon_export_banned(dm, e);
-	log_event(LOG_EV_BAN, LOG_NOTICE, &f, "ban %s for %s: %s (pattern %s, %u offence%s, "
-		  "%u earlier ban%s, source %s%s)", addr, dur, f.cls, f.pattern, e->offences,
-		  e->offences == 1 ? "" : "s", e->earlier_bans, e->earlier_bans == 1 ? "" : "s",
-		  source, where);
+	if (banset_ban(dm->ban, &e->addr, left, now) < 0) {
+		dm->ban_errors++;	/* the reason is logged; the fleet still hears of it */
+	} else {
+		daemon_export_banned(dm, e);
+		daemon_log_ban(e, &f, dur);
+	}
+	daemon_fleet_publish(dm, e);
 }
 
 static void daemon_on_event(void *ctx, const struct judge_event *e)
@@ -97,8 +124,11 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 		evidence_event(dm->evid, e);
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
-	case JUDGE_IGNORED:
+		if (dm->fleet && e->counted)
+			fleet_offence(dm->fleet, &e->addr, e->time, e->weight, e->cls, e->pattern);
 		break;		/* counted by the pipeline; never a log line each */
+	case JUDGE_IGNORED:
+		break;
 	case JUDGE_BAN:
 		daemon_on_ban(dm, e);
 		break;
@@ -107,8 +137,13 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 			banset_unban(dm->ban, &e->addr);
 		if (dm->active)
 			dm->active--;
-		log_event(LOG_EV_UNBAN, LOG_NOTICE, &f, "unban %s%s", addr,
-			  dm->dry_run ? " [dry run]" : "");
+		f.origin = e->received ? names_get(e->origin) : NULL;
+		log_event(LOG_EV_UNBAN, LOG_NOTICE, &f, "unban %s%s%s%s", addr,
+			  e->received ? ", lifted by " : "", e->received ? f.origin : "",
+			  dm->dry_run ? " [dry run]" : dm->fleet && !e->received && dm->unban_local ?
+			  " (this host only)" : "");
+		if (dm->fleet && !e->received && !dm->unban_local)
+			fleet_unban(dm->fleet, &e->addr, e->reason && strcmp(e->reason, "forget") == 0);
 		break;
 	case JUDGE_EXPIRED:
 		if (!dm->dry_run)
@@ -368,8 +403,9 @@ static void daemon_note_reload(struct daemon *dm, const struct diag *d, size_t f
 int daemon_reload(struct daemon *dm, struct diag *d)
 {
 	struct loaded *nlp = calloc(1, sizeof(*nlp));
-	bool restart_needed;
+	bool restart_needed, fleet_changed = false;
 	struct source **nsrc = NULL;
+	struct fleet *nfleet = NULL;
 	bool *reused = NULL;
 	size_t from = d->n;
 
@@ -385,6 +421,8 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		diag_error(d, dm->config_path, 0, "out of memory");
 		goto failed_loaded;
 	}
+	if (daemon_fleet_prepare(dm, nlp->cfg, &nfleet, &fleet_changed, d) < 0)
+		goto failed_loaded;
 	if (daemon_reload_sets(dm, nlp->cfg, d) < 0)
 		goto failed_loaded;
 	nsrc = daemon_open_sources(dm, nlp->cfg, reused);
@@ -407,6 +445,8 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	/* committed: nothing below can fail */
 	if (!dm->dry_run)
 		banset_commit(dm->ban, nlp->cfg);
+	daemon_fleet_commit(dm, nlp->cfg, nfleet, fleet_changed);
+	nfleet = NULL;
 	for (size_t k = 0; k < dm->nsrc; k++)
 		if (!reused[k])
 			source_close(dm->src[k]);
@@ -432,6 +472,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	return 0;
 
 failed_loaded:
+	fleet_free(nfleet);
 	loader_free(nlp);
 failed:
 	free(nlp);
@@ -700,14 +741,17 @@ static int daemon_start(struct daemon *dm)
 	}
 	/* the state is rewritten once, after READY=1: it does not delay it */
 	dm->compact_due = dm->state != NULL;
-	if (daemon_export_setup(dm) < 0)
+	if (daemon_export_setup(dm) < 0 || daemon_control_start(dm) < 0)
 		return -1;
-	return daemon_control_start(dm);
+	return daemon_fleet_start(dm);
 }
 
 static void daemon_stop(struct daemon *dm)
 {
 	control_stop(dm->ctl);
+	fleet_free(dm->fleet);
+	dm->fleet = NULL;
+	free(dm->bulkv);
 	if (dm->pl_ready)
 		pipeline_flush(&dm->pl);
 	daemon_export_stop(dm);

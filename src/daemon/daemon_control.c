@@ -127,6 +127,8 @@ static struct json_object *daemon_ctl_status(void *ctx)
 			    NULL);
 		jsonout_add(o, "state", v);
 	}
+	if (dm->fleet)
+		jsonout_add(o, "fleet", fleet_status(dm->fleet));
 	jsonout_add(o, "control_clients",
 		    json_object_new_int64(dm->ctl ? control_clients(dm->ctl) : 0));
 	if (dm->reload_time) {
@@ -142,6 +144,7 @@ static struct json_object *daemon_ctl_status(void *ctx)
 struct daemon_list {
 	struct json_object *a;
 	time_t now;
+	const char *host;	/* in a fleet: this host's name there */
 };
 
 static int daemon_list_ban(void *ctx, const struct judge_entry *e)
@@ -161,13 +164,17 @@ static int daemon_list_ban(void *ctx, const struct judge_entry *e)
 	jsonout_add(o, "pattern", jsonout_cstring(names_get(e->ban_pattern)));
 	jsonout_add(o, "offences", json_object_new_int64(e->ban_offences));
 	jsonout_add(o, "earlier_bans", json_object_new_int64(e->nbans ? e->nbans - 1 : 0));
+	if (e->ban_origin || l->host)
+		jsonout_add(o, "origin", jsonout_cstring(e->ban_origin ? names_get(e->ban_origin) :
+							 l->host));
 	return json_object_array_add(l->a, o) < 0 ? -1 : 0;
 }
 
 static struct json_object *daemon_ctl_list(void *ctx)
 {
 	struct daemon *dm = ctx;
-	struct daemon_list l = { json_object_new_array(), time(NULL) };
+	struct daemon_list l = { json_object_new_array(), time(NULL),
+				 dm->fleet ? fleet_host(dm->fleet) : NULL };
 
 	if (l.a && judge_walk(dm->pl.j, daemon_list_ban, &l) != 0) {
 		json_object_put(l.a);
@@ -194,11 +201,15 @@ static int daemon_ctl_ban(void *ctx, const struct addr *a, long duration, const 
 	return 0;
 }
 
-static int daemon_ctl_unban(void *ctx, const struct addr *a, bool forget)
+static int daemon_ctl_unban(void *ctx, const struct addr *a, bool forget, bool local)
 {
 	struct daemon *dm = ctx;
+	int r;
 
-	return judge_unban(dm->pl.j, a, time(NULL), forget);
+	dm->unban_local = local;
+	r = judge_unban(dm->pl.j, a, time(NULL), forget);
+	dm->unban_local = false;
+	return r;
 }
 
 static int daemon_ctl_reload(void *ctx, struct diag *d)

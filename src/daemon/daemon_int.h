@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* daemon_int: the state of spamwrathd's loop, shared by the loop itself (daemon.c), the
- * views and commands it serves on the control socket (daemon_control.c) and the files it
- * exports for Prometheus and rbldnsd (daemon_export.c), and by nothing else.
+/* daemon_int: the state of spamwrathd's loop, shared by the loop itself (daemon.c), the views
+ * and commands it serves on the control socket (daemon_control.c), its side of the fleet
+ * (daemon_fleet.c) and the files it exports for Prometheus and rbldnsd (daemon_export.c),
+ * and by nothing else.
  * The loop owns every field; the control side reads them and acts through the judge. */
 #ifndef SPAMWRATH_DAEMON_INT_H
 #define SPAMWRATH_DAEMON_INT_H
@@ -17,6 +18,7 @@
 #include "control.h"
 #include "daemon.h"
 #include "evidence.h"
+#include "fleet.h"
 #include "loader.h"
 #include "pipeline.h"
 #include "positions.h"
@@ -25,7 +27,7 @@
 #include "state.h"
 
 /* Where a ban came from, for the metrics. */
-enum daemon_origin { DAEMON_ORIGIN_LOG, DAEMON_ORIGIN_MANUAL, DAEMON_ORIGIN_COUNT };
+enum daemon_origin { DAEMON_ORIGIN_LOG, DAEMON_ORIGIN_MANUAL, DAEMON_ORIGIN_FLEET, DAEMON_ORIGIN_COUNT };
 
 #define DAEMON_LATENCY_BUCKETS 12	/* and +Inf */
 #define DAEMON_IGNORE_REASONS 16	/* distinct reasons counted by name; more: "other" */
@@ -89,6 +91,12 @@ struct daemon {
 	struct daemon_export exp;
 	struct evidence *evid;	/* why: the lines behind recent bans */
 	struct source *line_src;	/* the source whose line is being judged, or NULL */
+	/* the fleet (hosts sharing bans through Redis): NULL without one */
+	struct fleet *fleet;
+	bool fleet_bulk;	/* applying bans read from the fleet: into bulkv, one batch */
+	struct banset_entry *bulkv;
+	size_t nbulk, capbulk;
+	bool unban_local;	/* the unban being made is for this host alone */
 };
 
 /* Logs the messages of d from number from on: errors when failed, else warnings. */
@@ -116,5 +124,22 @@ void daemon_export_stop(struct daemon *dm);
 /* Opens the control socket with the daemon's views and commands. 0, or -1
  * with the reason logged (a dry run goes on without the socket). */
 int daemon_control_start(struct daemon *dm);
+
+/*
+ * The fleet (daemon_fleet.c): joins the fleet of the configuration at
+ * start (a key or password that cannot be read stops the start); at a
+ * reload, a changed section makes a new fleet, NULL when there is none
+ * (-1 when its key cannot be read), and daemon_fleet_commit puts it in
+ * place (or hands an unchanged fleet the new rules). 0, or -1 logged.
+ */
+int daemon_fleet_start(struct daemon *dm);
+int daemon_fleet_prepare(struct daemon *dm, const struct config *nc, struct fleet **out,
+			 bool *changed, struct diag *d);
+void daemon_fleet_commit(struct daemon *dm, const struct config *nc, struct fleet *nf,
+			 bool changed);
+/* A ban of ours, to publish (nothing outside a fleet or for a received one). */
+void daemon_fleet_publish(struct daemon *dm, const struct judge_event *e);
+/* A ban read from the fleet, kept for the batch daemon_fleet_flush adds. */
+void daemon_fleet_bulk_add(struct daemon *dm, const struct judge_event *e);
 
 #endif

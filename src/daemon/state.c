@@ -4,7 +4,9 @@
  * line, each ending in " *" and the CRC-32 of what precedes it:
  *
  *   spamwrath-state 1 CREATED
- *   ban ADDR START UNTIL CLASS PATTERN OFFENCES     (UNTIL 0: history only)
+ *   ban ADDR START UNTIL CLASS PATTERN OFFENCES [ORIGIN]
+ *                                                   (UNTIL 0: history only; ORIGIN:
+ *                                                   the fleet host that decided it)
  *   off ADDR TIME WEIGHT                            (an offence below threshold)
  *   unban ADDR TIME | forget ADDR TIME
  *   file SOURCE DEV INO OFFSET HEAD
@@ -216,9 +218,15 @@ void state_event(struct state *s, const struct judge_event *e)
 
 	switch (e->kind) {
 	case JUDGE_BAN:
-		state_record(s, "ban", "suussu", addr_format(&e->addr, a), (uint64_t)e->time,
-			     (uint64_t)(e->time + e->duration), state_class(e->cls),
-			     names_get(e->pattern), (uint64_t)e->offences);
+		if (e->origin)	/* another host of the fleet decided it */
+			state_record(s, "ban", "suussus", addr_format(&e->addr, a),
+				     (uint64_t)e->time, (uint64_t)(e->time + e->duration),
+				     state_class(e->cls), names_get(e->pattern), (uint64_t)e->offences,
+				     names_get(e->origin));
+		else
+			state_record(s, "ban", "suussu", addr_format(&e->addr, a),
+				     (uint64_t)e->time, (uint64_t)(e->time + e->duration),
+				     state_class(e->cls), names_get(e->pattern), (uint64_t)e->offences);
 		s->need_sync = true;
 		break;
 	case JUDGE_OFFENCE:
@@ -673,9 +681,12 @@ static const char *state_apply(struct state *s, struct state_fields *f, struct j
 		return "malformed address";
 	if (strcmp(type, "ban") == 0) {
 		enum class_id c;
+		uint32_t origin = 0;
 
-		if (f->n != 7 || state_u64(f->f[2], &u[0]) || state_u64(f->f[3], &u[1]) ||
-		    state_u64(f->f[6], &u[2]) || state_class_id(f->f[4], &c) < 0)
+		if ((f->n != 7 && f->n != 8) || state_u64(f->f[2], &u[0]) ||
+		    state_u64(f->f[3], &u[1]) || state_u64(f->f[6], &u[2]) ||
+		    state_class_id(f->f[4], &c) < 0 ||
+		    (f->n == 8 && !config_fleet_name_ok(f->f[7])))
 			return "malformed ban";
 		if (!state_time_ok(u[0], now) ||
 		    (u[1] && (u[1] < u[0] || u[1] - u[0] > DURATION_MAX ||
@@ -683,9 +694,11 @@ static const char *state_apply(struct state *s, struct state_fields *f, struct j
 			return "ban times out of range (a ban lasts at most " DURATION_MAX_TEXT ")";
 		if (state_refused(s, j, &a))
 			return s->why;
+		if (f->n == 8 && (origin = names_intern(f->f[7], strlen(f->f[7]))) == UINT32_MAX)
+			origin = 0;
 		return judge_restore_ban(j, &a, (time_t)u[0], (time_t)u[1], c,
 					 names_intern(f->f[5], strlen(f->f[5])), (unsigned)u[2],
-					 now) < 0 ? "out of memory" : NULL;
+					 origin, now) < 0 ? "out of memory" : NULL;
 	}
 	if (strcmp(type, "off") == 0) {
 		if (f->n != 4 || state_u64(f->f[2], &u[0]) || state_u64(f->f[3], &u[1]) ||
@@ -797,13 +810,20 @@ static int state_snap_entry(void *ctx, const struct judge_entry *e)
 		if (state_record(sn->s, "ban", "suussu", a, (uint64_t)e->ban_times[k], (uint64_t)0,
 				 "-", "-", (uint64_t)0) < 0)
 			return -1;
-	if (e->ban_start || e->ban_until > sn->now)
+	if (e->ban_until > sn->now && e->ban_origin) {
+		if (state_record(sn->s, "ban", "suussus", a, (uint64_t)e->ban_start,
+				 (uint64_t)e->ban_until, class_name(e->ban_class),
+				 e->ban_pattern ? names_get(e->ban_pattern) : "-",
+				 (uint64_t)e->ban_offences, names_get(e->ban_origin)) < 0)
+			return -1;
+	} else if (e->ban_start || e->ban_until > sn->now) {
 		if (state_record(sn->s, "ban", "suussu", a, (uint64_t)e->ban_start,
 				 (uint64_t)(e->ban_until > sn->now ? e->ban_until : 0),
 				 class_name(e->ban_class),
 				 e->ban_pattern ? names_get(e->ban_pattern) : "-",
 				 (uint64_t)e->ban_offences) < 0)
 			return -1;
+	}
 	for (unsigned k = 0; k < e->noffences; k++)
 		if (state_record(sn->s, "off", "suu", a, (uint64_t)e->off_times[k],
 				 (uint64_t)e->off_weights[k]) < 0)

@@ -40,6 +40,7 @@ struct track_more {
 	uint32_t nbans, capbans;
 	struct offrec *offs;	/* offences in findtime since the last ban, */
 	uint32_t noffs, capoffs;	/* beyond the entry's inline one */
+	uint32_t origin;	/* the fleet host that decided the latest ban (interned), 0: here */
 };
 
 /*
@@ -87,6 +88,7 @@ struct judge {
 	uint32_t hand;		/* eviction scan position */
 	uint64_t rng;
 	uint32_t manual;	/* interned "manual" */
+	uint32_t fleet;		/* interned "fleet": the origin of a ban whose host has no name */
 	struct judge_wait wait[JUDGE_DEFER];	/* oldest first */
 	uint32_t nwait;
 };
@@ -137,6 +139,7 @@ struct judge *judge_new(const struct judge_rules *r, const struct whitelist *wl,
 	j->rng = 0x853c49e6748fea9bULL;
 	j->nmore = 1;
 	j->manual = names_intern("manual", 6);
+	j->fleet = names_intern("fleet", 5);
 	return j;
 }
 
@@ -459,7 +462,7 @@ static void judge_prune(struct judge *j, struct track *t, time_t now)
 				m->bans[k++] = m->bans[i];
 		m->nbans = k;
 	}
-	if (m->noffs == 0 && m->nbans <= 1)
+	if (m->noffs == 0 && m->nbans <= 1 && !(m->origin && t->ban_until > now))
 		judge_drop_more(j, t);
 }
 
@@ -488,16 +491,43 @@ static void judge_emit(struct judge *j, struct judge_event *e)
 		j->emit(j->ctx, e);
 }
 
+/* A ban to set: judge_apply_ban's arguments. */
+struct judge_ban_args {
+	time_t start;
+	long duration;
+	enum class_id cls;
+	uint32_t pattern;
+	unsigned offences, earlier;
+	uint32_t origin;	/* a fleet host's name, 0: decided here */
+	bool received;		/* from the fleet: not to be published again */
+	const struct sighting *s;
+};
+
+/* Which fleet host decided t's latest ban; 0 for this one. */
+static uint32_t judge_origin(const struct judge *j, const struct track *t)
+{
+	return t->more && j->more[t->more] ? j->more[t->more]->origin : 0;
+}
+
+static int judge_set_origin(struct judge *j, struct track *t, uint32_t origin)
+{
+	struct track_more *m = judge_more(j, t, origin != 0);
+
+	if (m)
+		m->origin = origin;
+	return m || !origin ? 0 : -1;
+}
+
 /* Sets a ban on entry t and emits it. */
-static void judge_apply_ban(struct judge *j, struct track *t, time_t now, long duration,
-			    enum class_id cls, uint32_t pattern, unsigned offences,
-			    unsigned earlier, const struct sighting *s)
+static void judge_apply_ban(struct judge *j, struct track *t, const struct judge_ban_args *b)
 {
 	struct judge_event e = {
-		.kind = JUDGE_BAN, .s = s, .addr = t->addr, .cls = cls, .pattern = pattern,
-		.time = now, .duration = duration, .offences = offences, .earlier_bans = earlier,
+		.kind = JUDGE_BAN, .s = b->s, .addr = t->addr, .cls = b->cls, .pattern = b->pattern,
+		.time = b->start, .duration = b->duration, .offences = b->offences,
+		.earlier_bans = b->earlier, .origin = b->origin, .received = b->received,
 	};
-	uint64_t until = (uint64_t)now + (uint64_t)duration;
+	uint64_t until = (uint64_t)b->start + (uint64_t)b->duration;
+	uint32_t now = (uint32_t)b->start;
 	struct track_more *m;
 
 	if (t->ban_start) {
@@ -506,14 +536,16 @@ static void judge_apply_ban(struct judge *j, struct track *t, time_t now, long d
 		if (m && m->nbans == 0)
 			judge_push_ban(m, t->ban_start);
 		if (m)
-			judge_push_ban(m, (uint32_t)now);
+			judge_push_ban(m, now);
 	}
-	t->ban_start = (uint32_t)now;
+	t->ban_start = now;
 	t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
 	judge_set_banned(j, t, true);
-	t->ban_class = (uint8_t)cls;
-	t->ban_pattern = judge_pattern16(pattern);
-	t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
+	t->ban_class = (uint8_t)b->cls;
+	t->ban_pattern = judge_pattern16(b->pattern);
+	t->ban_offences = b->offences > UINT16_MAX ? UINT16_MAX : (uint16_t)b->offences;
+	if (judge_set_origin(j, t, b->origin) < 0)
+		e.origin = 0;	/* out of memory: it shows as ours */
 	judge_off_clear(j, t);	/* a ban clears the running total */
 	judge_emit(j, &e);
 }
@@ -641,8 +673,12 @@ static void judge_decide(struct judge *j, const struct sighting *s, const struct
 	{
 		unsigned earlier = judge_earlier_bans(j, t);
 
-		judge_apply_ban(j, t, now, judge_duration(j, earlier), s->cls, s->pattern, count,
-				earlier, s);
+		struct judge_ban_args b = {
+			.start = now, .duration = judge_duration(j, earlier), .cls = s->cls,
+			.pattern = s->pattern, .offences = count, .earlier = earlier, .s = s,
+		};
+
+		judge_apply_ban(j, t, &b);
 	}
 }
 
@@ -725,22 +761,28 @@ int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
 	earlier = judge_earlier_bans(j, &j->t[i]);
 	if (duration <= 0)
 		duration = judge_duration(j, earlier);
-	judge_apply_ban(j, &j->t[i], now, duration, CLASS_MANUAL, reason ? reason : j->manual, 0,
-			earlier, NULL);
+	{
+		struct judge_ban_args b = {
+			.start = now, .duration = duration, .cls = CLASS_MANUAL,
+			.pattern = reason ? reason : j->manual, .earlier = earlier,
+		};
+
+		judge_apply_ban(j, &j->t[i], &b);
+	}
 	return 0;
 }
 
-int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget)
+/* Lifts the ban on key when one began at or before before; by: who, for a received one. */
+static int judge_lift(struct judge *j, const struct addr *key, time_t now, time_t before,
+		      bool forget, uint32_t by)
 {
-	struct judge_event e = { .kind = JUDGE_UNBAN, .time = now };
-	struct addr key;
+	struct judge_event e = { .kind = JUDGE_UNBAN, .time = now, .origin = by, .received = by };
 	uint32_t i;
 	struct track *t;
 
 	judge_flush(j);
-	judge_key(j, a, &key);
-	i = judge_find(j, &key);
-	if (i == NONE || j->t[i].ban_until <= now)
+	i = judge_find(j, key);
+	if (i == NONE || j->t[i].ban_until <= now || j->t[i].ban_start > before)
 		return -1;
 	t = &j->t[i];
 	e.addr = t->addr;
@@ -752,6 +794,134 @@ int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget)
 	if (forget)
 		judge_remove(j, i);
 	judge_emit(j, &e);
+	return 0;
+}
+
+int judge_unban(struct judge *j, const struct addr *a, time_t now, bool forget)
+{
+	struct addr key;
+
+	judge_key(j, a, &key);
+	return judge_lift(j, &key, now, now, forget, 0);
+}
+
+int judge_unban_received(struct judge *j, const struct addr *a, time_t now, time_t before,
+			 bool forget, uint32_t by)
+{
+	struct addr key;
+
+	judge_key(j, a, &key);
+	return judge_lift(j, &key, now, before, forget, by ? by : j->fleet);
+}
+
+/* The entry of a bannable address, pruned; NONE with *why. */
+static uint32_t judge_bannable(struct judge *j, const struct addr *a, struct addr *key,
+			       time_t now, const char **why)
+{
+	uint32_t i;
+
+	judge_flush(j);
+	judge_key(j, a, key);
+	*why = judge_never(j, a, key);
+	if (*why)
+		return NONE;
+	i = judge_find(j, key);
+	if (i == NONE)
+		i = judge_add(j, key, now);
+	if (i == NONE) {
+		*why = "out of memory";
+		return NONE;
+	}
+	judge_prune(j, &j->t[i], now);
+	return i;
+}
+
+/* Emits t's running ban again, now lasting until (same start: no new ban in its history). */
+static void judge_renew(struct judge *j, struct track *t, time_t until, unsigned earlier,
+			bool received)
+{
+	struct judge_event e = {
+		.kind = JUDGE_BAN, .addr = t->addr, .cls = (enum class_id)t->ban_class,
+		.pattern = t->ban_pattern, .time = t->ban_start, .offences = t->ban_offences,
+		.earlier_bans = earlier, .origin = judge_origin(j, t), .received = received,
+		.renewed = true,
+	};
+
+	if (until > (time_t)t->ban_until)
+		t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
+	e.duration = (long)t->ban_until - (long)t->ban_start;
+	judge_emit(j, &e);
+}
+
+int judge_adopt(struct judge *j, const struct judge_foreign *b, time_t now, const char **why)
+{
+	struct addr key;
+	uint32_t i = judge_bannable(j, &b->addr, &key, now, why);
+	struct track *t;
+
+	if (i == NONE)
+		return -1;
+	t = &j->t[i];
+	if (t->ban_until > now) {
+		if (b->until <= (time_t)t->ban_until)
+			return 1;
+		judge_renew(j, t, b->until, b->earlier, true);
+		return 2;
+	}
+	if (t->ban_start && (time_t)t->ban_start >= b->start) {
+		*why = "ended here";	/* lifted here, or run out: not again */
+		return -1;
+	}
+	{
+		struct judge_ban_args a = {
+			.start = b->start, .duration = (long)(b->until - b->start), .cls = b->cls,
+			.pattern = b->pattern, .offences = b->offences, .earlier = b->earlier,
+			.origin = b->origin ? b->origin : j->fleet, .received = true,
+		};
+
+		judge_apply_ban(j, t, &a);
+	}
+	return 0;
+}
+
+int judge_ban_decided(struct judge *j, const struct addr *a, time_t now, enum class_id cls,
+		      uint32_t pattern, unsigned offences, unsigned earlier, const char **why)
+{
+	struct addr key;
+	uint32_t i = judge_bannable(j, a, &key, now, why);
+	unsigned here;
+
+	if (i == NONE)
+		return -1;
+	if (j->t[i].ban_until > now)
+		return 1;
+	here = judge_earlier_bans(j, &j->t[i]);
+	if (here > earlier)
+		earlier = here;
+	{
+		struct judge_ban_args b = {
+			.start = now, .duration = judge_duration(j, earlier), .cls = cls,
+			.pattern = pattern, .offences = offences, .earlier = earlier,
+		};
+
+		judge_apply_ban(j, &j->t[i], &b);
+	}
+	return 0;
+}
+
+int judge_extend(struct judge *j, const struct addr *a, time_t now, unsigned earlier)
+{
+	struct addr key;
+	uint32_t i;
+	struct track *t;
+
+	judge_flush(j);
+	judge_key(j, a, &key);
+	i = judge_find(j, &key);
+	if (i == NONE || j->t[i].ban_until <= now)
+		return -1;
+	t = &j->t[i];
+	judge_renew(j, t, (time_t)t->ban_start + judge_duration(j, earlier), earlier, false);
 	return 0;
 }
 
@@ -805,7 +975,7 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 		struct judge_entry e = {
 			.addr = t->addr, .ban_until = t->ban_until, .ban_start = t->ban_start,
 			.ban_class = (enum class_id)t->ban_class, .ban_pattern = t->ban_pattern,
-			.ban_offences = t->ban_offences,
+			.ban_offences = t->ban_offences, .ban_origin = m ? m->origin : 0,
 		};
 		uint32_t *tp = times, *wp = weights;
 		int r;
@@ -885,6 +1055,8 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 	for (unsigned k = 0; k < e->noffences; k++)
 		if (judge_off_push(j, t, e->off_times[k], e->off_weights[k]) < 0)
 			return -1;
+	if (e->ban_until > now && judge_set_origin(j, t, e->ban_origin) < 0)
+		return -1;
 	if (!judge_matters(j, &j->t[i], now))
 		judge_remove(j, i);
 	return 0;
@@ -901,7 +1073,8 @@ static uint32_t judge_get(struct judge *j, const struct addr *key, time_t now)
 }
 
 int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, time_t until,
-		      enum class_id cls, uint32_t pattern, unsigned offences, time_t now)
+		      enum class_id cls, uint32_t pattern, unsigned offences, uint32_t origin,
+		      time_t now)
 {
 	struct track_more *m;
 	struct track *t;
@@ -927,6 +1100,8 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 		t->ban_class = (uint8_t)cls;
 		t->ban_pattern = judge_pattern16(pattern);
 		t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
+		if (until > now && judge_set_origin(j, t, origin) < 0)
+			return -1;
 	}
 	if (until > now && until > (time_t)t->ban_until) {
 		t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;

@@ -36,7 +36,8 @@ static void pipeline_on_judge(void *ctx, const struct judge_event *e)
 		pl->st.ignored++;
 		break;
 	case JUDGE_BAN:
-		pl->st.bans++;
+		/* bans made here: not another host's, not one lengthened */
+		pl->st.bans += !e->received && !e->renewed;
 		break;
 	case JUDGE_UNBAN:
 	case JUDGE_EXPIRED:

@@ -65,7 +65,7 @@ static int fz_ban(void *ctx, const struct addr *a, long duration, const char *re
 			 reason ? names_intern(reason, strlen(reason)) : 0, why);
 }
 
-static int fz_unban(void *ctx, const struct addr *a, bool forget)
+static int fz_unban(void *ctx, const struct addr *a, bool forget, bool local)
 {
 	(void)ctx;
 	return judge_unban(fz_j, a, FZ_NOW, forget);

@@ -643,6 +643,63 @@ START_TEST(dropins_sources)
 }
 END_TEST
 
+START_TEST(fleet_section)
+{
+	struct config *c = load_ok(put_main(
+		"fleet {\n  redis = \"10.0.0.5:6379\"\n  key_file = \"fleet.key\"\n"
+		"  host = \"mx1\"\n  user = \"spamwrath\"\n  password_file = \"redis.pass\"\n"
+		"  share_offences = no\n}\n"));
+
+	ck_assert(c->fleet.enabled);
+	ck_assert_str_eq(c->fleet.redis, "10.0.0.5:6379");
+	ck_assert_str_eq(c->fleet.key_file, in_dir("fleet.key"));
+	ck_assert_str_eq(c->fleet.password_file, in_dir("redis.pass"));
+	ck_assert_str_eq(c->fleet.host, "mx1");
+	ck_assert_str_eq(c->fleet.ns, "spamwrath");
+	ck_assert(!c->fleet.share_offences);
+	config_free(c);
+	/* sentinels; host defaults to this host's name; namespace from a drop-in */
+	put("conf.d/fleet.conf", "fleet {\n  namespace = \"mail-eu\"\n}\n");
+	c = load_ok(put_main("fleet {\n  sentinels = { \"10.0.0.1:26379\", \"[2001:db8::1]\" }\n"
+			     "  master_name = \"spamwrath\"\n  key_file = \"/k\"\n}\n"));
+	ck_assert_uint_eq(c->fleet.nsentinels, 2);
+	ck_assert_ptr_null(c->fleet.redis);
+	ck_assert_str_eq(c->fleet.ns, "mail-eu");
+	ck_assert(c->fleet.share_offences);
+	ck_assert_ptr_nonnull(c->fleet.host);
+	config_free(c);
+	/* no section: no fleet */
+	remove(in_dir("conf.d/fleet.conf"));
+	c = load_ok(put_main("bantime = 1h\n"));
+	ck_assert(!c->fleet.enabled);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(bad_fleet)
+{
+	ERR("fleet {\n  key_file = \"/k\"\n}\n",
+	    "DIR/spamwrath.conf:1: fleet: needs redis (a socket or host:port) or sentinels, not both\n");
+	ERR("fleet {\n  redis = \"/r.sock\"\n  sentinels = { \"h:1\" }\n  master_name = \"m\"\n"
+	    "  key_file = \"/k\"\n}\n",
+	    "DIR/spamwrath.conf:1: fleet: needs redis (a socket or host:port) or sentinels, not both\n");
+	ERR("fleet {\n  sentinels = { \"h:1\" }\n  key_file = \"/k\"\n}\n",
+	    "DIR/spamwrath.conf:1: fleet: sentinels need master_name\n");
+	ERR("fleet {\n  redis = \"/r.sock\"\n}\n",
+	    "DIR/spamwrath.conf:1: fleet: needs key_file (the fleet's shared secret)\n");
+	ERR("fleet {\n  redis = \"/r.sock\"\n  key_file = \"/k\"\n  user = \"u\"\n}\n",
+	    "DIR/spamwrath.conf:1: fleet: user needs password_file\n");
+	ERR("fleet {\n  redis = \"h:99999\"\n  key_file = \"/k\"\n  host = \"mx 1\"\n"
+	    "  namespace = \"a:b\"\n  sentinels = { \"h:0\" }\n}\n",
+	    "DIR/spamwrath.conf:2: redis: \"h:99999\" is not a Unix socket's path or host:port\n"
+	    "DIR/spamwrath.conf:6: sentinels: \"h:0\" is not host:port\n"
+	    "DIR/spamwrath.conf:4: host: \"mx 1\" is not a name of 1 to 64 letters, digits, '.', "
+	    "'_' or '-'\n"
+	    "DIR/spamwrath.conf:5: namespace: \"a:b\" is not a name of 1 to 64 letters, digits, "
+	    "'.', '_' or '-'\n");
+}
+END_TEST
+
 START_TEST(relative_paths)
 {
 	struct config *c;
@@ -708,6 +765,8 @@ static Suite *config_suite(void)
 	tcase_add_test(td, dropins_merge);
 	tcase_add_test(td, dropins_sources);
 	tcase_add_test(td, relative_paths);
+	tcase_add_test(td, fleet_section);
+	tcase_add_test(td, bad_fleet);
 	suite_add_tcase(s, td);
 	return s;
 }

@@ -45,7 +45,7 @@ static int t_ban(void *ctx, const struct addr *a, long duration, const char *rea
 			 reason ? names_intern(reason, strlen(reason)) : 0, why);
 }
 
-static int t_unban(void *ctx, const struct addr *a, bool forget)
+static int t_unban(void *ctx, const struct addr *a, bool forget, bool local)
 {
 	return judge_unban(judge, a, 1795000001, forget);
 }

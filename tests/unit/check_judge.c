@@ -55,12 +55,15 @@ static void on_event(void *ctx, const struct judge_event *e)
 		logf_("ignored %s %s %s\n", fmt_addr(&e->addr, b), class_name(e->cls), e->reason);
 		break;
 	case JUDGE_BAN:
-		logf_("ban %s %s %s d=%ld n=%u e=%u\n", fmt_addr(&e->addr, b), class_name(e->cls),
-		      names_get(e->pattern), e->duration, e->offences, e->earlier_bans);
+		logf_("ban %s %s %s d=%ld n=%u e=%u%s%s%s%s\n", fmt_addr(&e->addr, b),
+		      class_name(e->cls), names_get(e->pattern), e->duration, e->offences,
+		      e->earlier_bans, e->origin ? " from=" : "", e->origin ? names_get(e->origin) : "",
+		      e->received ? " received" : "", e->renewed ? " renewed" : "");
 		ck_assert_int_eq(e->time, e->s ? e->s->time : e->time);
 		break;
 	case JUDGE_UNBAN:
-		logf_("unban %s %s\n", fmt_addr(&e->addr, b), class_name(e->cls));
+		logf_("unban %s %s%s%s\n", fmt_addr(&e->addr, b), class_name(e->cls),
+		      e->received ? " by=" : "", e->received ? names_get(e->origin) : "");
 		break;
 	case JUDGE_EXPIRED:
 		logf_("expired %s at=%+ld\n", fmt_addr(&e->addr, b), (long)(e->time - T0));
@@ -1107,6 +1110,171 @@ START_TEST(later_same_events)
 }
 END_TEST
 
+struct origin_query {
+	struct addr a;
+	uint32_t origin;
+};
+
+static int walk_origin(void *ctx, const struct judge_entry *e)
+{
+	struct origin_query *q = ctx;
+
+	if (memcmp(&e->addr, &q->a, sizeof(q->a)) == 0)
+		q->origin = e->ban_origin;
+	return 0;
+}
+
+/* --- the fleet's calls --- */
+
+static struct judge_foreign foreign(const char *addr, time_t start, long duration,
+				    const char *origin)
+{
+	struct judge_foreign f = {
+		.addr = A(addr), .start = start, .until = start + duration,
+		.cls = CLASS_SPAMTRAP, .pattern = P("trap"), .origin = P(origin), .offences = 1,
+	};
+
+	return f;
+}
+
+static uint32_t origin_of(struct judge *j, const char *addr)
+{
+	struct origin_query q = { A(addr), UINT32_MAX };
+
+	judge_walk(j, walk_origin, &q);
+	return q.origin;
+}
+
+START_TEST(adopt_foreign_ban)
+{
+	char *wlv[] = { "192.0.2.0/24" };
+	struct whitelist wl;
+	struct diag d = { 0 };
+	struct judge_foreign f = foreign("203.0.113.10", T0, 12 * H, "mx1");
+	const char *why = NULL;
+	struct judge *j;
+
+	rules_default();
+	ck_assert_int_eq(whitelist_init(&wl, wlv, 1, "t", &d), 0);
+	j = mk(&wl);
+	ck_assert_int_eq(judge_adopt(j, &f, T0 + 10, &why), 0);
+	ck_assert_str_eq(take(), "ban 203.0.113.10 spamtrap trap d=43200 n=1 e=0 from=mx1 "
+			 "received\n");
+	ck_assert_uint_eq(origin_of(j, "203.0.113.10"), P("mx1"));
+	/* the same again, or shorter: had already */
+	ck_assert_int_eq(judge_adopt(j, &f, T0 + 20, &why), 1);
+	f.until -= H;
+	ck_assert_int_eq(judge_adopt(j, &f, T0 + 20, &why), 1);
+	/* longer: the running ban lasts until its end, same start, no new ban in the history */
+	f = foreign("203.0.113.10", T0 + 30, 24 * H, "mx2");
+	ck_assert_int_eq(judge_adopt(j, &f, T0 + 30, &why), 2);
+	ck_assert_str_eq(take(), "ban 203.0.113.10 spamtrap trap d=86430 n=1 e=0 from=mx1 "
+			 "received renewed\n");
+	/* whitelisted here, or loopback: refused, saying why */
+	f = foreign("192.0.2.7", T0, H, "mx1");
+	ck_assert_int_eq(judge_adopt(j, &f, T0, &why), -1);
+	ck_assert_str_eq(why, "whitelist");
+	f = foreign("127.0.0.1", T0, H, "mx1");
+	ck_assert_int_eq(judge_adopt(j, &f, T0, &why), -1);
+	ck_assert_str_eq(why, "loopback");
+	ck_assert_str_eq(take(), "");
+	judge_free(j);
+	whitelist_free(&wl);
+}
+END_TEST
+
+/* A ban lifted here (or run out) does not come back from the fleet; a later one does. */
+START_TEST(adopt_after_lift)
+{
+	struct judge_foreign f = foreign("203.0.113.11", T0, 12 * H, "mx1");
+	const char *why = NULL;
+	struct judge *j;
+
+	rules_default();
+	j = mk(NULL);
+	ck_assert_int_eq(judge_adopt(j, &f, T0, &why), 0);
+	ck_assert_int_eq(judge_unban(j, &f.addr, T0 + 60, false), 0);
+	take();
+	ck_assert_int_eq(judge_adopt(j, &f, T0 + 70, &why), -1);
+	ck_assert_str_eq(why, "ended here");
+	/* a ban begun later is another ban: applied, and it escalates */
+	f = foreign("203.0.113.11", T0 + 100, 24 * H, "mx3");
+	f.earlier = 1;
+	ck_assert_int_eq(judge_adopt(j, &f, T0 + 100, &why), 0);
+	ck_assert_str_eq(take(), "ban 203.0.113.11 spamtrap trap d=86400 n=1 e=1 from=mx3 "
+			 "received\n");
+	/* the fleet's bans count for escalation here */
+	ck_assert_int_eq(judge_unban(j, &f.addr, T0 + 200, false), 0);
+	take();
+	see(j, T0 + 300, "203.0.113.11", CLASS_VIRUS);
+	ck_assert_str_eq(take(), "offence 203.0.113.11 virus w=1000\n"
+			 "ban 203.0.113.11 virus pat d=172800 n=1 e=2\n");
+	ck_assert_uint_eq(origin_of(j, "203.0.113.11"), 0);
+	judge_free(j);
+}
+END_TEST
+
+START_TEST(unban_received_spares_later_bans)
+{
+	struct judge_foreign f = foreign("203.0.113.12", T0, 12 * H, "mx1");
+	struct addr a = A("203.0.113.12");
+	const char *why = NULL;
+	struct judge *j;
+
+	rules_default();
+	j = mk(NULL);
+	ck_assert_int_eq(judge_adopt(j, &f, T0, &why), 0);
+	take();
+	/* an unban from before the ban began: the ban stays */
+	ck_assert_int_eq(judge_unban_received(j, &a, T0 + 10, T0 - 1, false, P("mx2")), -1);
+	ck_assert_int_eq(judge_unban_received(j, &a, T0 + 10, T0 + 5, false, P("mx2")), 0);
+	ck_assert_str_eq(take(), "unban 203.0.113.12 spamtrap by=mx2\n");
+	ck_assert_int_eq(judge_unban_received(j, &a, T0 + 10, T0 + 5, false, P("mx2")), -1);
+	judge_free(j);
+}
+END_TEST
+
+START_TEST(ban_decided_by_the_fleet)
+{
+	struct addr a = A("203.0.113.13");
+	const char *why = NULL;
+	struct judge *j;
+
+	rules_default();
+	j = mk(NULL);
+	/* half a weight here: counted, no ban; the fleet's sum decides */
+	see_full(j, T0, "203.0.113.13", CLASS_HELO, WEIGHT_ONE, false, 0);
+	take();
+	ck_assert_int_eq(judge_ban_decided(j, &a, T0 + 1, CLASS_HELO, P("pat"), 2, 3, &why), 0);
+	ck_assert_str_eq(take(), "ban 203.0.113.13 helo pat d=345600 n=2 e=3\n");
+	ck_assert_int_eq(judge_ban_decided(j, &a, T0 + 2, CLASS_HELO, P("pat"), 2, 0, &why), 1);
+	/* the offences counted here went with the ban */
+	ck_assert_int_eq(judge_unban(j, &a, T0 + 3, false), 0);
+	take();
+	see_full(j, T0 + 4, "203.0.113.13", CLASS_HELO, WEIGHT_ONE, false, 0);
+	ck_assert_str_eq(take(), "offence 203.0.113.13 helo w=500\n");
+	judge_free(j);
+}
+END_TEST
+
+START_TEST(extend_by_the_fleets_history)
+{
+	struct addr a = A("203.0.113.14");
+	struct judge *j;
+
+	rules_default();
+	j = mk(NULL);
+	see(j, T0, "203.0.113.14", CLASS_VIRUS);
+	take();
+	ck_assert_int_eq(judge_extend(j, &a, T0 + 5, 2), 0);
+	ck_assert_str_eq(take(), "ban 203.0.113.14 virus pat d=172800 n=1 e=2 renewed\n");
+	ck_assert_uint_eq(judge_active_bans(j, T0 + 47 * H), 1);
+	a = A("203.0.113.15");
+	ck_assert_int_eq(judge_extend(j, &a, T0 + 5, 2), -1);
+	judge_free(j);
+}
+END_TEST
+
 static Suite *judge_suite(void)
 {
 	Suite *s = suite_create("judge");
@@ -1136,6 +1304,11 @@ static Suite *judge_suite(void)
 	tcase_add_test(tm, expire_budget);
 	tcase_add_test(tm, walk_restore);
 	tcase_add_test(tm, restore_drops_stale);
+	tcase_add_test(tm, adopt_foreign_ban);
+	tcase_add_test(tm, adopt_after_lift);
+	tcase_add_test(tm, unban_received_spares_later_bans);
+	tcase_add_test(tm, ban_decided_by_the_fleet);
+	tcase_add_test(tm, extend_by_the_fleets_history);
 	suite_add_tcase(s, tm);
 	return s;
 }

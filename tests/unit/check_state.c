@@ -70,6 +70,7 @@ struct found {
 	char addr[ADDR_STRLEN];
 	time_t until;
 	unsigned nbans, noff;
+	uint32_t origin;
 };
 
 static int find_cb(void *ctx, const struct judge_entry *e)
@@ -81,6 +82,7 @@ static int find_cb(void *ctx, const struct judge_entry *e)
 		f->until = e->ban_until;
 		f->nbans = e->nbans;
 		f->noff = e->noffences;
+		f->origin = e->ban_origin;
 		return 1;
 	}
 	return 0;
@@ -724,6 +726,45 @@ START_TEST(compaction)
 }
 END_TEST
 
+START_TEST(fleet_origin)
+{
+	struct judge_rules r;
+	struct diag d = { 0 };
+	struct judge *j;
+	struct found f;
+	const char *why;
+	struct judge_foreign b = {
+		.start = T0, .until = T0 + 3000, .cls = CLASS_SPAM, .pattern = names_intern("p", 1),
+		.origin = names_intern("mx2", 3), .offences = 1,
+	};
+
+	ck_assert_int_eq(addr_parse("203.0.113.9", 11, &b.addr), 0);
+	rules(&r);
+	ck_assert_int_eq(state_open(dir, &st, &d), 0);
+	j = judge_new(&r, NULL, to_state, st);
+	ck_assert_int_eq(judge_adopt(j, &b, T0, &why), 0);
+	offend(j, "203.0.113.8", CLASS_SPAM, T0);	/* ours */
+	ck_assert_int_eq(state_flush(st), 0);
+	judge_free(j);
+
+	/* replayed, then compacted and replayed again: the origin stays */
+	for (int round = 0; round < 2; round++) {
+		j = reload(T0 + 100, &d);
+		ck_assert_uint_eq(d.n, 0);
+		ck_assert_int_eq(lookup(j, "203.0.113.9", &f), 1);
+		ck_assert_int_eq(f.until, T0 + 3000);
+		ck_assert_uint_eq(f.origin, names_intern("mx2", 3));
+		ck_assert_int_eq(lookup(j, "203.0.113.8", &f), 1);
+		ck_assert_uint_eq(f.origin, 0);
+		ck_assert_int_eq(state_compact(st, j, T0 + 100, &d), 0);
+		judge_free(j);
+	}
+	state_close(st);
+	st = NULL;
+	diag_free(&d);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -742,6 +783,7 @@ static Suite *state_suite(void)
 	tcase_add_test(tc, one_daemon_per_directory);
 	tcase_add_test(tc, unwritable);
 	tcase_add_test(tc, compaction);
+	tcase_add_test(tc, fleet_origin);
 	suite_add_tcase(s, tc);
 	return s;
 }
