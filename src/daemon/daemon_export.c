@@ -34,6 +34,7 @@ static const double export_latency_le[DAEMON_LATENCY_BUCKETS] = {
 static const char *const export_origin_name[DAEMON_ORIGIN_COUNT] = {
 	[DAEMON_ORIGIN_LOG] = "log",
 	[DAEMON_ORIGIN_MANUAL] = "manual",
+	[DAEMON_ORIGIN_FLEET] = "fleet",
 };
 
 static uint64_t export_now_usec(void)
@@ -70,7 +71,9 @@ void daemon_export_event(struct daemon *dm, const struct judge_event *e)
 		export_count_ignored(c, e->reason ? e->reason : "unknown");
 		return;
 	case JUDGE_BAN:
-		c->bans[e->cls][e->s ? DAEMON_ORIGIN_LOG : DAEMON_ORIGIN_MANUAL]++;
+		if (!e->renewed)	/* a fleet's lengthening of a running ban */
+			c->bans[e->cls][e->received ? DAEMON_ORIGIN_FLEET :
+					e->s ? DAEMON_ORIGIN_LOG : DAEMON_ORIGIN_MANUAL]++;
 		break;
 	case JUDGE_UNBAN:
 		c->unbans++;
@@ -96,8 +99,8 @@ void daemon_export_banned(struct daemon *dm, const struct judge_event *e)
 	double secs;
 	size_t b = 0;
 
-	if (!e->s || !c->match_usec)
-		return;		/* by hand: no line to measure from */
+	if (!e->s || e->received || !c->match_usec)
+		return;		/* by hand or from the fleet: no line to measure from */
 	secs = (double)(export_now_usec() - c->match_usec) / 1e6;
 	while (b < DAEMON_LATENCY_BUCKETS && secs > export_latency_le[b])
 		b++;
@@ -197,7 +200,8 @@ static void export_judged(FILE *f, struct daemon *dm)
 			export_sample1(f, "spamwrath_offences_total", "class",
 				       class_name((enum class_id)i), st->by_class[i]);
 	export_family(f, "spamwrath_bans_total", "counter",
-		      "Bans, by class and origin (log: a pattern's offences; manual: spamwrathctl ban).");
+		      "Bans, by class and origin (log: a pattern's offences; manual: spamwrathctl ban; "
+		      "fleet: decided by another host of the fleet).");
 	for (int i = 0; i < CLASS_COUNT; i++) {
 		if (i == CLASS_CONTEXT)
 			continue;
@@ -261,6 +265,51 @@ static void export_gauges(FILE *f, struct daemon *dm, time_t now)
 	fprintf(f, "spamwrath_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 }
 
+/* A number of fleet_status()'s object, 0 when missing. */
+static uint64_t export_fleet_n(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, key, &v) ? (uint64_t)json_object_get_int64(v) : 0;
+}
+
+/* In a fleet: what went to it and came from it. */
+static void export_fleet(FILE *f, struct daemon *dm)
+{
+	struct json_object *st = dm->fleet ? fleet_status(dm->fleet) : NULL, *rej, *v;
+
+	if (!st)
+		return;
+	export_family(f, "spamwrath_fleet_bans_sent_total", "counter",
+		      "Bans published to the fleet.");
+	fprintf(f, "spamwrath_fleet_bans_sent_total %llu\n",
+		(unsigned long long)export_fleet_n(st, "published"));
+	export_family(f, "spamwrath_fleet_bans_received_total", "counter",
+		      "Bans read from the fleet's other hosts.");
+	fprintf(f, "spamwrath_fleet_bans_received_total %llu\n",
+		(unsigned long long)export_fleet_n(st, "received"));
+	export_family(f, "spamwrath_fleet_offences_sent_total", "counter",
+		      "Offences shared with the fleet.");
+	fprintf(f, "spamwrath_fleet_offences_sent_total %llu\n",
+		(unsigned long long)export_fleet_n(st, "offences_shared"));
+	export_family(f, "spamwrath_fleet_messages_refused_total", "counter",
+		      "Messages from the fleet refused, by reason (refused_here: the rules here).");
+	if (json_object_object_get_ex(st, "rejected", &rej) &&
+	    json_object_get_type(rej) == json_type_object) {
+		json_object_object_foreach(rej, k, n)
+			export_sample1(f, "spamwrath_fleet_messages_refused_total", "reason", k,
+				       (uint64_t)json_object_get_int64(n));
+	}
+	export_sample1(f, "spamwrath_fleet_messages_refused_total", "reason", "refused_here",
+		       export_fleet_n(st, "refused_here"));
+	export_family(f, "spamwrath_fleet_connected", "gauge",
+		      "1 when connected to the fleet's Redis, else 0.");
+	fprintf(f, "spamwrath_fleet_connected %d\n",
+		json_object_object_get_ex(st, "state", &v) &&
+		strcmp(json_object_get_string(v), "out of reach") != 0);
+	json_object_put(st);
+}
+
 char *daemon_metrics_text(struct daemon *dm)
 {
 	time_t now = time(NULL);
@@ -273,6 +322,7 @@ char *daemon_metrics_text(struct daemon *dm)
 	export_sources(f, dm, now);
 	export_judged(f, dm);
 	export_gauges(f, dm, now);
+	export_fleet(f, dm);
 	if (fclose(f) != 0) {
 		free(text);
 		return NULL;

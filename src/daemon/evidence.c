@@ -221,8 +221,11 @@ static void evidence_ban(struct evidence *ev, const struct judge_event *e, const
 	jsonout_add(b, "duration", json_object_new_int64(e->duration));
 	jsonout_add(b, "class", jsonout_cstring(class_name(e->cls)));
 	jsonout_add(b, "pattern", jsonout_cstring(names_get(e->pattern)));
-	/* a ban by hand: its reason stands as its pattern */
-	jsonout_add(b, "origin", jsonout_cstring(e->s ? "log" : "manual"));
+	/* a ban by hand: its reason stands as its pattern; from the fleet:
+	 * the host that decided it */
+	jsonout_add(b, "origin", jsonout_cstring(e->received ? "fleet" : e->s ? "log" : "manual"));
+	if (e->received && e->origin)
+		jsonout_add(b, "decided_by", jsonout_cstring(names_get(e->origin)));
 	jsonout_add(b, "offences_counted", json_object_new_int64(e->offences));
 	jsonout_add(b, "earlier_bans", json_object_new_int64(e->earlier_bans));
 	/* the offences that made it: what this address did lately */
@@ -257,7 +260,8 @@ void evidence_event(struct evidence *ev, const struct judge_event *e)
 			evidence_push(list, o, EVIDENCE_OFFENCES);
 		return;
 	case JUDGE_BAN:
-		evidence_ban(ev, e, key);
+		if (!e->renewed)	/* a lengthening is no new ban */
+			evidence_ban(ev, e, key);
 		return;
 	case JUDGE_UNBAN:
 	case JUDGE_EXPIRED:
