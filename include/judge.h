@@ -194,6 +194,15 @@ int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
 			  uint32_t weight, time_t now);
 void judge_restore_unban(struct judge *j, const struct addr *key, bool forget);
 
+/* Addresses forgotten to stay within max_tracked, since judge_new; bans:
+ * of them, those with a ban still running (the kernel keeps it until it
+ * expires, but list, state and escalation no longer know it). */
+struct judge_evictions {
+	uint64_t addresses, bans;
+};
+
+void judge_evictions(const struct judge *j, struct judge_evictions *out);
+
 size_t judge_tracked(struct judge *j);
 size_t judge_active_bans(struct judge *j, time_t now);
 

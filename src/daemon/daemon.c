@@ -308,6 +308,26 @@ static void daemon_status(struct daemon *dm)
 	dm->status = s;
 }
 
+/*
+ * Addresses the judge forgot to stay within max_tracked: said when it
+ * starts, then at most once a minute while it goes on, with the totals,
+ * so that a max_tracked too small for the traffic does not go unseen.
+ */
+static void daemon_log_evictions(struct daemon *dm, time_t now)
+{
+	struct judge_evictions ev;
+
+	judge_evictions(dm->pl.j, &ev);
+	if (ev.addresses == dm->evicted_said || now < dm->evicted_next)
+		return;
+	log_warn("judge: max_tracked (%zu) reached: %llu addresses forgotten so far, %llu of them "
+		 "while banned (the kernel keeps those bans until they expire, but list, state "
+		 "and escalation no longer know them); raise max_tracked", dm->cur->cfg->max_tracked,
+		 (unsigned long long)ev.addresses, (unsigned long long)ev.bans);
+	dm->evicted_said = ev.addresses;
+	dm->evicted_next = now + 60;
+}
+
 static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
 {
 	struct daemon *dm = userdata;
@@ -321,6 +341,7 @@ static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
 	if (++dm->ticks % DAEMON_ACTIVE_EVERY == 0)
 		dm->active = judge_active_bans(dm->pl.j, now);
 	daemon_export_tick(dm);
+	daemon_log_evictions(dm, now);
 	daemon_status(dm);
 	sd_event_source_set_time_relative(es, DAEMON_TICK_USEC);
 	return 0;

@@ -112,6 +112,13 @@ static struct json_object *daemon_ctl_status(void *ctx)
 	jsonout_add(v, cfg->set6, json_object_new_int64((int64_t)cnt.v6));
 	jsonout_add(o, "active_bans", v);
 	jsonout_add(o, "tracked", json_object_new_int64((int64_t)judge_tracked(dm->pl.j)));
+	{
+		struct judge_evictions ev;
+
+		judge_evictions(dm->pl.j, &ev);
+		jsonout_add(o, "evicted", json_object_new_int64((int64_t)ev.addresses));
+		jsonout_add(o, "evicted_banned", json_object_new_int64((int64_t)ev.bans));
+	}
 	jsonout_add(o, "waiting", json_object_new_int64((int64_t)correlator_pending(&dm->pl.c)));
 	jsonout_add(o, "ipset_errors", json_object_new_int64((int64_t)dm->ban_errors));
 	if (dm->state) {

@@ -72,6 +72,8 @@ struct daemon {
 	time_t started;
 	unsigned ticks;
 	size_t active;		/* bans in force, as of the last count */
+	uint64_t evicted_said;	/* judge evictions logged so far */
+	time_t evicted_next;	/* the next such message waits until then */
 	uint64_t ban_errors;
 	uint64_t reloads, reload_failures;
 	char *status;		/* last STATUS= sent */

@@ -46,6 +46,7 @@
 #define STATE_BUF_MAX (64u << 20)
 #define STATE_SPILL (1u << 20)
 #define STATE_COMPACT_MIN (16u << 20)
+#define STATE_CHUNK (1u << 20)	/* read at a time by state_load; no record is longer */
 
 struct state_pos {
 	char *source;
@@ -401,8 +402,8 @@ static const char *state_dir_unsafe(int dirfd, char *buf, size_t len)
 		}
 		if (!state_owner_ok(st.st_uid)) {
 			snprintf(buf, len, "%s is owned by uid %u: it must belong to root or to the user "
-				 "spamwrathd runs as", top ? "it" : "a directory above it",
-				 (unsigned)st.st_uid);
+				 "spamwrathd runs as (uid %u)", top ? "it" : "a directory above it",
+				 (unsigned)st.st_uid, (unsigned)geteuid());
 			break;
 		}
 		if ((st.st_mode & (S_IWGRP | S_IWOTH)) && (top || !(st.st_mode & S_ISVTX))) {
@@ -718,69 +719,105 @@ static const char *state_apply(struct state *s, struct state_fields *f, struct j
 	return "unknown record type";
 }
 
-static char *state_read_all(int fd, size_t *len)
+/* Where state_load is in the file. */
+struct state_reading {
+	const char *path;
+	size_t lineno, dropped;
+	struct diag *d;
+};
+
+static void state_drop(struct state_reading *rd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void state_drop(struct state_reading *rd, const char *fmt, ...)
 {
-	struct stat st;
-	char *buf;
-	size_t n = 0;
+	char msg[256];
+	va_list ap;
 
-	if (fstat(fd, &st) < 0)
-		return NULL;
-	buf = malloc((size_t)st.st_size + 1);
-	if (!buf)
-		return NULL;
-	while (n < (size_t)st.st_size) {
-		ssize_t r = pread(fd, buf + n, (size_t)st.st_size - n, (off_t)n);
+	rd->dropped++;
+	/* the first few say what; a whole garbage file is one summary */
+	if (rd->dropped > 10)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	diag_warn(rd->d, rd->path, (int)rd->lineno, "%s", msg);
+}
 
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-	}
-	buf[n] = '\0';
-	*len = n;
-	return buf;
+/* One whole line (its newline replaced by a NUL) into the judge. */
+static void state_load_line(struct state *s, struct state_reading *rd, char *line, size_t len,
+			    struct judge *j, time_t now, const struct state_positions *pos)
+{
+	struct state_fields f;
+	const char *why;
+
+	why = state_split(line, len, &f);
+	if (!why)
+		why = state_apply(s, &f, j, now, pos);
+	if (why)
+		state_drop(rd, "record dropped: %s", why);
 }
 
 int state_load(struct state *s, struct judge *j, time_t now,
 	       const struct state_positions *pos, struct diag *d)
 {
 	char path[4096];
-	size_t len, lineno = 0, dropped = 0;
-	char *buf, *p, *end;
+	struct state_reading rd = { path, 0, 0, d };
+	size_t have = 0;
+	uint64_t off = 0;
+	size_t dropped;
+	bool overlong = false;	/* inside a line longer than the buffer */
+	char *buf;
 
+	/* read a chunk at a time: a state of hundreds of megabytes must not
+	 * be as big in memory while it loads */
 	snprintf(path, sizeof(path), "%s/%s", s->dir, STATE_FILE);
-	buf = state_read_all(s->fd, &len);
+	buf = malloc(STATE_CHUNK);
 	if (!buf) {
-		diag_error(d, path, 0, "cannot read: %s", strerror(errno));
+		diag_error(d, path, 0, "cannot read: out of memory");
 		return -1;
 	}
-	for (p = buf, end = buf + len; p < end;) {
-		char *nl = memchr(p, '\n', (size_t)(end - p));
-		struct state_fields f;
-		const char *why;
+	for (;;) {
+		ssize_t r = pread(s->fd, buf + have, STATE_CHUNK - have, (off_t)off);
+		char *p = buf, *end, *nl;
 
-		lineno++;
-		if (!nl) {
-			diag_warn(d, path, (int)lineno, "dropped a torn last record (%zu bytes)",
-				  (size_t)(end - p));
-			dropped++;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			diag_error(d, path, 0, "cannot read: %s", strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (r == 0) {
+			if (have || overlong) {
+				rd.lineno++;
+				state_drop(&rd, "dropped a torn last record (%zu bytes)", have);
+			}
 			break;
 		}
-		*nl = '\0';
-		why = state_split(p, (size_t)(nl - p), &f);
-		if (!why)
-			why = state_apply(s, &f, j, now, pos);
-		if (why) {
-			dropped++;
-			/* the first few say what; a whole garbage file is one summary */
-			if (dropped <= 10)
-				diag_warn(d, path, (int)lineno, "record dropped: %s", why);
+		off += (uint64_t)r;
+		end = buf + have + r;
+		while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+			rd.lineno++;
+			*nl = '\0';
+			if (overlong)
+				state_drop(&rd, "record dropped: longer than %u bytes",
+					   STATE_CHUNK);
+			else
+				state_load_line(s, &rd, p, (size_t)(nl - p), j, now, pos);
+			overlong = false;
+			p = nl + 1;
 		}
-		p = nl + 1;
+		have = (size_t)(end - p);
+		if (have == STATE_CHUNK) {
+			overlong = true;	/* no newline in a whole buffer: damage */
+			have = 0;
+		} else {
+			memmove(buf, p, have);
+		}
 	}
 	free(buf);
+	dropped = rd.dropped;
 	if (dropped > 10)
 		diag_warn(d, path, 0, "%zu records dropped in all (%zu of them refused by the rules "
 			  "in force); every good one kept", dropped, s->refused);

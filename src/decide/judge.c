@@ -91,6 +91,7 @@ struct judge {
 	uint32_t fleet;		/* interned "fleet": the origin of a ban whose host has no name */
 	struct judge_wait wait[JUDGE_DEFER];	/* oldest first */
 	uint32_t nwait;
+	struct judge_evictions ev;
 };
 
 static uint32_t judge_rehash(const void *ctx, uint32_t id)
@@ -396,7 +397,15 @@ static void judge_evict(struct judge *j, time_t now)
 		}
 		j->hand = best;
 	}
+	j->ev.addresses++;
+	if (j->t[best].ban_until > now)
+		j->ev.bans++;
 	judge_remove(j, best);
+}
+
+void judge_evictions(const struct judge *j, struct judge_evictions *out)
+{
+	*out = j->ev;
 }
 
 static uint32_t judge_add(struct judge *j, const struct addr *key, time_t now)
@@ -1078,6 +1087,7 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 {
 	struct track_more *m;
 	struct track *t;
+	bool running;
 	uint32_t i;
 
 	if (until <= now && !judge_inside((uint32_t)start, j->r.repeat_window, now))
@@ -1095,7 +1105,12 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 		if (judge_push_ban(m, (uint32_t)start) < 0)
 			return -1;
 	}
-	if ((uint32_t)start >= t->ban_start) {
+	/* The entry's ban is the one running, if any, whatever starts the
+	 * history holds (a line stamped in the future may have started a
+	 * later one): its start, class and end must come from one record, or
+	 * the next compaction writes a ban that ends before it starts. */
+	running = until > now && until > (time_t)t->ban_until;
+	if (running || (t->ban_until <= now && (uint32_t)start >= t->ban_start)) {
 		t->ban_start = (uint32_t)start;
 		t->ban_class = (uint8_t)cls;
 		t->ban_pattern = judge_pattern16(pattern);
@@ -1103,7 +1118,7 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 		if (until > now && judge_set_origin(j, t, origin) < 0)
 			return -1;
 	}
-	if (until > now && until > (time_t)t->ban_until) {
+	if (running) {
 		t->ban_until = until > UINT32_MAX ? UINT32_MAX : (uint32_t)until;
 		judge_set_banned(j, t, true);
 	}

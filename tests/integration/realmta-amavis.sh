@@ -20,19 +20,11 @@
 . "$top_srcdir/tests/realmta-lib.sh"
 
 debs
-command -v dnsmasq >/dev/null || fail "dnsmasq is not installed (the README's first apt-get line installs it)"
 
-server_up
-need_libs /usr/sbin/postconf /usr/lib/postfix/sbin/smtpd /usr/sbin/rsyslogd /usr/sbin/clamd
+postfix_host_up
 in_server perl -MNet::Server -MBerkeleyDB -MArchive::Zip -MConvert::TNEF -MConvert::UUlib \
 	-MNet::LibIDN -MMail::SpamAssassin -e 1 2>"$TMP/perl.err" ||
 	{ cat "$TMP/perl.err" >&2; fail "amavisd-new's Perl modules are missing: run the README's first apt-get line"; }
-net_up
-dns_up --mx-host=example.net,mx.example.net,10 --host-record=mx.example.net,198.51.100.25
-rsyslog_up
-SERVER_LOG=$MAILLOG
-postfix_users
-clamd_up
 
 # --- amavisd-new: Debian's conf.d, the site's 50-user ------------------------
 add_user amavis 60401
@@ -136,14 +128,6 @@ show_lines $WLHOST
 
 for a in $LEGIT $WLHOST; do innocent "$a" -; done
 verdicts "$MAILLOG"
-for a in $GTUBE $GTUBE2 $VIRUS; do
-	n=$(jq -r --arg a "$a" 'select(.event == "offence" and .address == $a) | .line' "$TMP/replay.json" | wc -l)
-	check 5 "$a: one message, one offence (replay counts $n)" [ "$n" = 1 ]
-done
+for a in $GTUBE $GTUBE2 $VIRUS; do one_offence 5 "$a"; done
 
-daemon_alive || fail "spamwrathd died"
-stop_daemon
-echo "--- spamwrathd said:"
-sed 's/^/    /' "$DAEMON_ERR"
-finish
-echo "realmta-amavis: ok"
+the_end realmta-amavis

@@ -573,6 +573,14 @@ static void max_tracked_with(int nbans)
 				     nbans, i + 1);
 	}
 	ck_assert_uint_eq(judge_tracked(j), 8);
+	{
+		struct judge_evictions ev;
+
+		/* 2000 + nbans addresses in 8 slots; no ban among those forgotten */
+		judge_evictions(j, &ev);
+		ck_assert_uint_eq(ev.addresses, 2000 + (uint64_t)nbans - 8);
+		ck_assert_uint_eq(ev.bans, 0);
+	}
 	/* the latest address is remembered: one more offence bans it */
 	see(j, ++t, a, CLASS_VIRUS);
 	ck_assert_uint_eq(judge_active_bans(j, t), (size_t)nbans + 1);
@@ -613,6 +621,14 @@ START_TEST(max_tracked_all_banned)
 	}
 	ck_assert_uint_eq(judge_tracked(j), 4);
 	ck_assert_uint_eq(judge_active_bans(j, T0 + 20), 4);
+	/* and each ban forgotten so is counted (issue 17, item 10) */
+	{
+		struct judge_evictions ev;
+
+		judge_evictions(j, &ev);
+		ck_assert_uint_eq(ev.addresses, 16);
+		ck_assert_uint_eq(ev.bans, 16);
+	}
 	judge_free(j);
 }
 END_TEST
