@@ -9,13 +9,20 @@
  * within TIMEOUT seconds, and "written=N banned=B" on stdout. Run it in
  * the daemon's network namespace.
  *
- * usage: swlatency [-n N] [-r RATE] [-t TIMEOUT] LOG SET OUT
+ * With -s, LOG is a syslog socket (journald's: /run/systemd/journal/dev-log)
+ * and each line is a datagram, as glibc's syslog() sends it for Postfix:
+ * "<22>Mmm dd hh:mm:ss postfix/smtpd[2001]: NOQUEUE: reject: ...".
+ *
+ * usage: swlatency [-s] [-n N] [-r RATE] [-t TIMEOUT] LOG SET OUT
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,7 +61,12 @@ static int lat_test(struct ipset *is, const char *set, const char *addr)
 	return ipset_parse_line(is, cmd);
 }
 
-static int lat_write(int fd, const char *addr)
+#define LAT_MSG "NOQUEUE: reject: RCPT from unknown[%s]: 550 5.1.1 <nobody@example.org>: " \
+	"Recipient address rejected: User unknown in local recipient table; " \
+	"from=<bulk@spam.example> to=<nobody@example.org> proto=ESMTP helo=<bot>"
+
+/* A line to the log file, or a datagram to the syslog socket (mail.info). */
+static int lat_write(int fd, bool dgram, const char *addr)
 {
 	char stamp[40], line[512];
 	struct timespec ts;
@@ -63,18 +75,36 @@ static int lat_write(int fd, const char *addr)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
+	if (dgram) {
+		strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
+		n = snprintf(line, sizeof(line), "<22>%s postfix/smtpd[2001]: " LAT_MSG, stamp, addr);
+		return send(fd, line, (size_t)n, 0) == n ? 0 : -1;
+	}
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
-	n = snprintf(line, sizeof(line), "%s.%06ld+00:00 mx1 postfix/smtpd[2001]: NOQUEUE: reject: "
-		     "RCPT from unknown[%s]: 550 5.1.1 <nobody@example.org>: Recipient address "
-		     "rejected: User unknown in local recipient table; from=<bulk@spam.example> "
-		     "to=<nobody@example.org> proto=ESMTP helo=<bot>\n", stamp, ts.tv_nsec / 1000,
-		     addr);
+	n = snprintf(line, sizeof(line), "%s.%06ld+00:00 mx1 postfix/smtpd[2001]: " LAT_MSG "\n",
+		     stamp, ts.tv_nsec / 1000, addr);
 	return write(fd, line, (size_t)n) == n ? 0 : -1;
+}
+
+/* A datagram socket connected to the syslog socket at path, or -1. */
+static int lat_syslog(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 static void lat_usage(void)
 {
-	fprintf(stderr, "usage: swlatency [-n N] [-r RATE] [-t TIMEOUT] LOG SET OUT\n");
+	fprintf(stderr, "usage: swlatency [-s] [-n N] [-r RATE] [-t TIMEOUT] LOG SET OUT\n");
 	exit(2);
 }
 
@@ -86,10 +116,12 @@ int main(int argc, char **argv)
 	struct ipset *is;
 	unsigned written = 0, first = 0;
 	FILE *out;
+	bool dgram = false;
 	int c, fd;
 
-	while ((c = getopt(argc, argv, "n:r:t:")) != -1) {
+	while ((c = getopt(argc, argv, "sn:r:t:")) != -1) {
 		switch (c) {
+		case 's': dgram = true; break;
 		case 'n': n = (unsigned)atoi(optarg); break;
 		case 'r': rate = atof(optarg); break;
 		case 't': timeout = atof(optarg); break;
@@ -98,7 +130,8 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 3 || n == 0 || n > 65000 || rate <= 0)
 		lat_usage();
-	fd = open(argv[optind], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	fd = dgram ? lat_syslog(argv[optind]) :
+		     open(argv[optind], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
 	out = fopen(argv[optind + 2], "w");
 	v = calloc(n, sizeof(*v));
 	ipset_load_types();
@@ -117,7 +150,7 @@ int main(int argc, char **argv)
 
 		if (written < n && now >= t0 + written / rate) {
 			v[written].written = lat_now();
-			if (lat_write(fd, v[written].addr) < 0) {
+			if (lat_write(fd, dgram, v[written].addr) < 0) {
 				fprintf(stderr, "swlatency: %s: %s\n", argv[optind], strerror(errno));
 				return 1;
 			}

@@ -13,9 +13,17 @@
 #include "class.h"
 #include "matcher.h"
 
-/* Where a line came from: an interned source or file name and a line number. */
+/*
+ * Where a line came from. Replay: source is the file's interned name and
+ * line its line number. The daemon: source is the source's name; where,
+ * interned, names the file (and from which byte its lines are counted,
+ * when not from its start) and line is that file's own line number, or
+ * where is SOURCE_WHERE_JOURNAL and line the entry's time in microseconds
+ * since 1970 (which journalctl --since/--until @SECONDS take).
+ */
 struct origin {
 	uint32_t source;
+	uint32_t where;		/* 0: none */
 	uint64_t line;
 };
 

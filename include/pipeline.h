@@ -75,13 +75,12 @@ enum pipeline_clock {
  * offence or two may wait in the judge (judge_offence_later): call
  * pipeline_flush after a batch of lines. -1 when the line has no header
  * the parser reads (counted as unparsed), else 0. */
-int pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
-			uint64_t lineno, const char *line, size_t len, time_t now,
-			enum pipeline_clock clock);
+int pipeline_feed_text(struct pipeline *pl, struct parser *p, const struct origin *o,
+		       const char *line, size_t len, time_t now, enum pipeline_clock clock);
 
 /* One line already split (a journal entry), judged by its own time. */
-void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
-			const struct logline *l, time_t now, enum pipeline_clock clock);
+void pipeline_feed_line(struct pipeline *pl, const struct origin *o, const struct logline *l,
+			time_t now, enum pipeline_clock clock);
 
 /* Judges the offences still waiting; every event of the lines fed so far
  * has been emitted when it returns. */

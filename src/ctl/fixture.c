@@ -484,9 +484,9 @@ static int fixture_replay(struct fixture_run *r, struct fixture_file *f, struct 
 	for (size_t i = 0; i < f->nent; i++) {
 		struct entry *e = &f->ent[i];
 		uint64_t before = pl.st.matched;
+		struct origin o = { .source = source, .line = (uint64_t)e->fileline };
 
-		pipeline_feed_text(&pl, &parser, source, (uint64_t)e->fileline, e->text, e->len,
-				   now, true);
+		pipeline_feed_text(&pl, &parser, &o, e->text, e->len, now, PIPELINE_LINE);
 		if (pl.st.matched == before)
 			continue;
 		/* the line's pattern is the one whose counter moved */

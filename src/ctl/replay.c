@@ -193,8 +193,9 @@ static void replay_line(void *ctx, const char *line, size_t len, bool too_long)
 	rc->lineno++;
 	if (too_long)
 		pipeline_skip(rc->pl);
-	else if (pipeline_feed_text(rc->pl, &rc->parser, rc->source, rc->lineno, line, len,
-				    rc->now, PIPELINE_LINE) < 0 && rc->unparsed++ == 0)
+	else if (pipeline_feed_text(rc->pl, &rc->parser,
+				    &(struct origin){ .source = rc->source, .line = rc->lineno }, line,
+				    len, rc->now, PIPELINE_LINE) < 0 && rc->unparsed++ == 0)
 		rc->hint = parser_program_hint(line, len);
 }
 

@@ -108,7 +108,7 @@ void report_event(void *ctx, const struct judge_event *e)
 		}
 		r->bans[r->nbans++] = (struct report_ban){
 			e->time, e->addr, e->cls, e->duration,
-			e->s ? e->s->origin : (struct origin){ 0, 0 },
+			e->s ? e->s->origin : (struct origin){ 0 },
 		};
 	}
 }

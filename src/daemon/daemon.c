@@ -37,13 +37,32 @@
 
 /* --- the judge's sink ------------------------------------------------ */
 
+/* Where a sighting's line is, for a message: pos then *name, as
+ * ", line 211 of" "/var/log/mail.log" or ", journal entry @1796579631.123706". */
+static void daemon_where(const struct origin *o, char *pos, size_t cap, const char **name)
+{
+	const char *w = names_get(o->where);
+
+	*name = "";
+	if (strcmp(w, SOURCE_WHERE_JOURNAL) == 0) {
+		snprintf(pos, cap, ", journal entry @%llu.%06llu",
+			 (unsigned long long)(o->line / 1000000), (unsigned long long)(o->line % 1000000));
+	} else if (*w) {
+		snprintf(pos, cap, ", line %llu of ", (unsigned long long)o->line);
+		*name = w;
+	} else {
+		snprintf(pos, cap, " line %llu", (unsigned long long)o->line);
+	}
+}
+
 static void daemon_log_ban(const struct judge_event *e, const struct log_fields *f,
 			   const char *dur)
 {
-	char where[64] = "";
+	char where[64] = "";	/* numbers and words: they fit */
+	const char *name = "";
 
 	if (e->s)
-		snprintf(where, sizeof(where), " line %llu", (unsigned long long)e->s->origin.line);
+		daemon_where(&e->s->origin, where, sizeof(where), &name);
 	if (e->renewed)
 		log_event(LOG_EV_BAN, LOG_NOTICE, f, "ban of %s lengthened to %s in all (%u earlier "
 			  "ban%s in the fleet%s%s)", f->address, dur, e->earlier_bans,
@@ -56,9 +75,9 @@ static void daemon_log_ban(const struct judge_event *e, const struct log_fields 
 			  e->earlier_bans == 1 ? "" : "s", f->origin);
 	else
 		log_event(LOG_EV_BAN, LOG_NOTICE, f, "ban %s for %s: %s (pattern %s, %u offence%s, "
-			  "%u earlier ban%s, source %s%s)", f->address, dur, f->cls, f->pattern,
+			  "%u earlier ban%s, source %s%s%s)", f->address, dur, f->cls, f->pattern,
 			  e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", f->source, where);
+			  e->earlier_bans == 1 ? "" : "s", f->source, where, name);
 }
 
 static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
@@ -74,9 +93,13 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		/* in a fleet, the host that decided it */
 		.origin = e->origin ? names_get(e->origin) : dm->fleet ? fleet_host(dm->fleet) : NULL,
 	};
+	char where[64] = "";	/* numbers and words: they fit */
+	const char *name = "";
 
 	if (left > e->duration)
 		left = e->duration;	/* a line stamped in the future */
+	if (e->s)
+		daemon_where(&e->s->origin, where, sizeof(where), &name);
 	duration_format(e->duration, dur, sizeof(dur));
 	if (left <= 0) {
 		log_event(LOG_EV_NOTE, LOG_INFO, &f, "ban of %s for %s already over (line of %lds "
@@ -85,9 +108,9 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	}
 	if (dm->dry_run) {
 		log_event(LOG_EV_BAN, LOG_NOTICE, &f, "would ban %s for %s: %s (pattern %s, %u "
-			  "offence%s, %u earlier ban%s, source %s) [dry run]", addr, dur, f.cls,
+			  "offence%s, %u earlier ban%s, source %s%s%s) [dry run]", addr, dur, f.cls,
 			  f.pattern, e->offences, e->offences == 1 ? "" : "s", e->earlier_bans,
-			  e->earlier_bans == 1 ? "" : "s", f.source);
+			  e->earlier_bans == 1 ? "" : "s", f.source, where, name);
 		dm->active++;
 		return;
 	}
@@ -161,16 +184,16 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 static void daemon_on_line(void *ctx, struct source *src, const struct source_line *l)
 {
 	struct daemon *dm = ctx;
+	struct origin o = { .source = src->name_id, .where = l->where, .line = l->lineno };
 
 	src->last_line = l->arrival;
 	dm->line_src = src;
 	if (l->too_long)
 		pipeline_skip(&dm->pl);
 	else if (l->entry)
-		pipeline_feed_line(&dm->pl, src->name_id, l->lineno, l->entry, l->arrival,
+		pipeline_feed_line(&dm->pl, &o, l->entry, l->arrival,
 				   l->catchup ? PIPELINE_CATCHUP : PIPELINE_LINE);
-	else if (pipeline_feed_text(&dm->pl, &src->parser, src->name_id, l->lineno, l->text,
-				    l->len, l->arrival,
+	else if (pipeline_feed_text(&dm->pl, &src->parser, &o, l->text, l->len, l->arrival,
 				    l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL) < 0)
 		source_unparsed(src, l->text, l->len);
 	dm->line_src = NULL;

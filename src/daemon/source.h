@@ -45,12 +45,18 @@ struct source_line {
 	size_t len;
 	bool too_long;		/* over max_line: skipped, text is NULL */
 	const struct logline *entry;	/* journal: tag, message, time */
-	uint64_t lineno;	/* per source, from 1 */
+	uint32_t where;		/* interned: the file and where its lines are counted
+				 * from, or SOURCE_WHERE_JOURNAL (struct origin) */
+	uint64_t lineno;	/* the file's own line number; journal: the entry's
+				 * time, microseconds since 1970 */
 	time_t arrival;		/* when it was read: the live clock */
 	bool catchup;		/* written while spamwrathd was not running: judge it by
 				 * its own time (read since a saved position, up to the
 				 * first time the source reached its end) */
 };
+
+/* The where of every journal entry: lineno then is the entry's time. */
+#define SOURCE_WHERE_JOURNAL "journal entry"
 
 struct source;
 

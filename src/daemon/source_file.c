@@ -24,6 +24,7 @@
 
 #include "linebuf.h"
 #include "log.h"
+#include "names.h"
 #include "source.h"
 
 #define FILE_CHUNK (64u * 1024)
@@ -33,14 +34,25 @@
 #define FILE_GRACE 30
 /* The first line is hashed over at most this many bytes. */
 #define FILE_HEAD_MAX 4096
+/* A file opened this far in or less has the lines before counted at
+ * once, so that its lines get the file's own numbers; further in, they
+ * are counted from where reading starts, and the messages say from
+ * which byte (counting a big file would delay a start). */
+#define FILE_COUNT_MAX (32u * 1024 * 1024)
+
+struct source_file;
 
 struct tail {
+	struct source_file *f;
 	int fd;
 	int wd;
 	uint64_t dev, ino;
 	uint64_t off;		/* bytes consumed from fd */
 	uint64_t head;		/* hash of the first line, 0 while unknown */
 	struct linebuf lb;
+	uint64_t line;		/* lines so far, counted from base */
+	uint64_t base;		/* a line's start: 0, or where reading began */
+	uint32_t where;		/* the file's name [and base], interned: see struct origin */
 };
 
 struct source_file {
@@ -59,41 +71,86 @@ struct source_file {
 	time_t arrival;
 };
 
-static void tail_init(struct tail *t, size_t max)
+static void tail_init(struct source_file *f, struct tail *t)
 {
 	memset(t, 0, sizeof(*t));
+	t->f = f;
 	t->fd = -1;
 	t->wd = -1;
-	linebuf_init(&t->lb, max);
+	linebuf_init(&t->lb, f->s->max_line);
+}
+
+/* t's where: name, what follows it (" before its rotation"), and the
+ * byte its lines are counted from unless 0. */
+static void tail_where(struct tail *t, const char *name, const char *note)
+{
+	char *w = NULL;
+	int n = t->base ? asprintf(&w, "%s%s from byte %llu", name, note,
+				   (unsigned long long)t->base) :
+			  asprintf(&w, "%s%s", name, note);
+
+	t->where = n > 0 ? names_intern(w, (size_t)n) : UINT32_MAX;
+	if (t->where == UINT32_MAX)
+		t->where = NAMES_NONE;	/* no memory, or the pool is full: no name */
+	free(w);
+}
+
+/*
+ * Where the lines of t, named name and about to be read from off, are
+ * counted from: the file's start when the lines before off are counted
+ * now (up to FILE_COUNT_MAX), else off itself.
+ */
+static void tail_count(struct tail *t, const char *name, uint64_t off)
+{
+	char *buf = t->f->buf;
+	uint64_t at = 0, n = 0;
+
+	while (off <= FILE_COUNT_MAX && at < off) {
+		ssize_t r = pread(t->fd, buf, off - at < FILE_CHUNK ? (size_t)(off - at) : FILE_CHUNK,
+				  (off_t)at);
+
+		if (r <= 0)
+			break;
+		for (const char *p = buf; (p = memchr(p, '\n', (size_t)(buf + r - p))) != NULL; p++)
+			n++;
+		at += (uint64_t)r;
+	}
+	t->base = at == off ? 0 : off;
+	t->line = at == off ? n : 0;
+	tail_where(t, name, "");
 }
 
 static void file_line(void *ctx, const char *line, size_t len, bool too_long)
 {
-	struct source_file *f = ctx;
+	struct tail *t = ctx;
+	struct source_file *f = t->f;
 	struct source *s = f->s;
 	struct source_line l = {
 		.text = line, .len = len, .too_long = too_long, .arrival = f->arrival,
 		.catchup = s->catchup,
 	};
 
+	t->line++;
 	if (f->drop_first) {
 		f->drop_first = false;
 		return;
 	}
-	l.lineno = ++s->lines;
+	l.where = t->where;
+	l.lineno = t->line;
+	s->lines++;
 	s->fn(s->ctx, s, &l);
 }
 
 static void tail_close(struct source_file *f, struct tail *t, bool finish)
 {
 	if (finish)
-		linebuf_finish(&t->lb, file_line, f);
+		linebuf_finish(&t->lb, file_line, t);
 	if (t->wd >= 0)
 		inotify_rm_watch(f->ifd, t->wd);
 	if (t->fd >= 0)
 		close(t->fd);
 	linebuf_free(&t->lb);
-	tail_init(t, f->s->max_line);
+	tail_init(f, t);
 }
 
 /*
@@ -117,7 +174,7 @@ static int tail_drain(struct source_file *f, struct tail *t, size_t *budget)
 		t->off += (uint64_t)n;
 		*budget = (size_t)n >= *budget ? 0 : *budget - (size_t)n;
 		f->arrival = time(NULL);
-		if (linebuf_push(&t->lb, f->buf, (size_t)n, file_line, f) < 0)
+		if (linebuf_push(&t->lb, f->buf, (size_t)n, file_line, t) < 0)
 			log_error("source %s: out of memory: a line was skipped", f->s->conf.name);
 	}
 	return 1;
@@ -199,6 +256,8 @@ static void file_find_rotated(struct source_file *f, const struct source_pos *st
 		fd = -1;
 	}
 	if (fd >= 0 && lseek(fd, (off_t)start->offset, SEEK_SET) >= 0) {
+		char *path = NULL;
+
 		log_info("source %s: %s was rotated while spamwrathd was stopped; reading the rest "
 			 "of %s/%s first", f->s->conf.name, f->s->conf.file, f->dir, e->d_name);
 		f->old.fd = fd;
@@ -208,6 +267,9 @@ static void file_find_rotated(struct source_file *f, const struct source_pos *st
 		f->old.head = start->head_hash;
 		f->old_until = time(NULL) + FILE_GRACE;
 		tail_watch(f, &f->old);
+		tail_count(&f->old, asprintf(&path, "%s/%s", f->dir, e->d_name) > 0 ? path :
+				    f->s->conf.file, start->offset);
+		free(path);
 	} else if (fd >= 0) {
 		close(fd);
 	}
@@ -291,6 +353,7 @@ static int file_open(struct source_file *f, const struct source_pos *start, bool
 	f->cur.ino = (uint64_t)st.st_ino;
 	f->cur.off = off;
 	f->cur.head = file_head_hash(fd);
+	tail_count(&f->cur, s->conf.file, off);
 	if (tail_watch(f, &f->cur) < 0)
 		log_warn("source %s: cannot watch %s (%s); checking it every second instead",
 			 s->conf.name, s->conf.file, strerror(errno));
@@ -394,6 +457,7 @@ static void file_check(struct source_file *f)
 			linebuf_reset(&f->cur.lb);
 			f->cur.off = 0;
 			f->cur.head = file_head_hash(f->cur.fd);
+			tail_count(&f->cur, s->conf.file, 0);
 			if (lseek(f->cur.fd, 0, SEEK_SET) == 0)
 				more |= tail_drain(f, &f->cur, &budget) > 0;
 		}
@@ -411,7 +475,8 @@ static void file_check(struct source_file *f)
 				tail_close(f, &f->old, true);
 			f->old = f->cur;
 			f->old_until = now + FILE_GRACE;
-			tail_init(&f->cur, s->max_line);
+			tail_where(&f->old, s->conf.file, " before its rotation");
+			tail_init(f, &f->cur);
 			if (file_open(f, NULL, false) > 0) {
 				log_info("source %s: %s was replaced (rotation); reading the new file",
 					 s->conf.name, s->conf.file);
@@ -489,8 +554,8 @@ int source_file_start(struct source *s, const struct source_pos *start)
 	f->s = s;
 	f->ifd = -1;
 	f->dir_wd = -1;
-	tail_init(&f->cur, s->max_line);
-	tail_init(&f->old, s->max_line);
+	tail_init(f, &f->cur);
+	tail_init(f, &f->old);
 	s->impl = f;
 	f->buf = malloc(FILE_CHUNK);
 	if (!f->buf || file_split_path(f, s->conf.file) < 0) {

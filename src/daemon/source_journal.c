@@ -23,6 +23,15 @@
  * Rotation and vacuuming are sd-journal's business (it follows the
  * directory); when reading fails anyway, the journal is reopened at the
  * last cursor read.
+ *
+ * Latency: journald writes entries into the mapped file at once, but
+ * tells readers (an inotify event, through an ftruncate()) only when its
+ * post-change timer runs out: 250 ms after the first write, with
+ * sd-event's default accuracy of 250 ms more, so 250 to 500 ms late. So
+ * the journal is also looked at: every JOURNAL_POLL_USEC while entries
+ * come (until JOURNAL_BUSY_USEC pass without one), every JOURNAL_SLOW_USEC
+ * for JOURNAL_RECENT_USEC after the last one, and after that only when
+ * journald says so: a journal quiet for long costs no wake-up.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -34,10 +43,17 @@
 #include <systemd/sd-journal.h>
 
 #include "log.h"
+#include "names.h"
 #include "source.h"
 
 /* Entries read per loop iteration before yielding to signals and timers. */
 #define JOURNAL_BUDGET 20000
+/* How often to look for entries (microseconds): while they come, and
+ * for how long after the last one; then more slowly, and for how long. */
+#define JOURNAL_POLL_USEC 5000
+#define JOURNAL_BUSY_USEC 2000000
+#define JOURNAL_SLOW_USEC 100000
+#define JOURNAL_RECENT_USEC 600000000
 
 const char *const source_mail_units[] = {
 	"postfix.service", "postfix@*.service",
@@ -60,6 +76,8 @@ struct source_journal {
 	struct source *s;
 	sd_journal *j;
 	sd_event_source *io, *defer;
+	sd_event_source *poll;	/* looks while busy: see the top */
+	uint64_t last_entry;	/* CLOCK_MONOTONIC of the last read that found one, 0: none */
 	char **units;		/* fnmatch globs, borrowed from the conf copy or the list above */
 	size_t nunits;
 	uid_t *uids;
@@ -69,6 +87,7 @@ struct source_journal {
 	size_t tagcap;
 	bool warned_untrusted;
 	char who[256];		/* whose entry was not trusted, for the warning */
+	uint32_t where;		/* SOURCE_WHERE_JOURNAL, interned */
 };
 
 static int journal_add_unit(struct source_journal *jr, char *u)
@@ -265,7 +284,9 @@ static void journal_entry(struct source_journal *jr, time_t arrival)
 	ll.taglen = taglen;
 	ll.msg = msg;
 	ll.msglen = msglen;
-	l.lineno = ++s->lines;
+	l.where = jr->where;
+	l.lineno = usec;
+	s->lines++;
 	if (msglen > s->max_line) {
 		l.too_long = true;
 		l.entry = NULL;
@@ -376,6 +397,25 @@ static void journal_save_cursor(struct source_journal *jr)
 	}
 }
 
+/* After a read: when to look again, by how long ago an entry came. */
+static void journal_schedule(struct source_journal *jr, bool any)
+{
+	uint64_t now, since;
+
+	if (sd_event_now(jr->s->ev, CLOCK_MONOTONIC, &now) < 0)
+		return;
+	if (any)
+		jr->last_entry = now;
+	since = now - jr->last_entry;
+	if (!jr->last_entry || since >= JOURNAL_RECENT_USEC) {
+		sd_event_source_set_enabled(jr->poll, SD_EVENT_OFF);
+		return;
+	}
+	sd_event_source_set_time(jr->poll, now + (since < JOURNAL_BUSY_USEC ? JOURNAL_POLL_USEC :
+						  JOURNAL_SLOW_USEC));
+	sd_event_source_set_enabled(jr->poll, SD_EVENT_ONESHOT);
+}
+
 static void journal_read(struct source_journal *jr)
 {
 	struct source *s = jr->s;
@@ -397,6 +437,7 @@ static void journal_read(struct source_journal *jr)
 	}
 	if (any)
 		journal_save_cursor(jr);
+	journal_schedule(jr, any);
 	if (r < 0) {
 		/* vacuumed or corrupted under us: reopen at the last cursor and go on */
 		log_warn("source %s: reading the journal failed (%s); reopening it", s->conf.name,
@@ -428,6 +469,12 @@ static int journal_on_defer(sd_event_source *es, void *userdata)
 	return 0;
 }
 
+static int journal_on_poll(sd_event_source *es, uint64_t usec, void *userdata)
+{
+	journal_read(userdata);
+	return 0;
+}
+
 int source_journal_start(struct source *s, const struct source_pos *start)
 {
 	struct source_journal *jr = calloc(1, sizeof(*jr));
@@ -439,6 +486,9 @@ int source_journal_start(struct source *s, const struct source_pos *start)
 	}
 	jr->s = s;
 	s->impl = jr;
+	jr->where = names_intern(SOURCE_WHERE_JOURNAL, strlen(SOURCE_WHERE_JOURNAL));
+	if (jr->where == UINT32_MAX)
+		jr->where = NAMES_NONE;	/* the pool is full: the message names no entry */
 	if (journal_trust_init(jr) < 0) {
 		log_error("source %s: out of memory", s->conf.name);
 		goto fail;
@@ -449,11 +499,14 @@ int source_journal_start(struct source *s, const struct source_pos *start)
 			goto fail;
 	}
 	r = sd_event_add_defer(s->ev, &jr->defer, journal_on_defer, jr);
+	if (r >= 0)	/* accuracy 1 us: sd-event's default would be 250 ms */
+		r = sd_event_add_time(s->ev, &jr->poll, CLOCK_MONOTONIC, 0, 1, journal_on_poll, jr);
 	if (r < 0) {
 		log_error("source %s: cannot add to the event loop: %s", s->conf.name, strerror(-r));
 		goto fail;
 	}
 	sd_event_source_set_enabled(jr->defer, SD_EVENT_OFF);
+	sd_event_source_set_enabled(jr->poll, SD_EVENT_OFF);
 	if (journal_open(jr, jr->cursor) < 0)
 		goto fail;
 	sd_event_source_set_enabled(jr->defer, SD_EVENT_ONESHOT);
@@ -471,6 +524,7 @@ void source_journal_stop(struct source *s)
 		return;
 	journal_close(jr);
 	sd_event_source_disable_unref(jr->defer);
+	sd_event_source_disable_unref(jr->poll);
 	free(jr->units);
 	free(jr->uids);
 	free(jr->cursor);

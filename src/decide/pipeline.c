@@ -166,10 +166,9 @@ static void pipeline_housekeep(struct pipeline *pl, time_t now, size_t lap, size
 }
 
 /* The judging part, once the line is split and its clock chosen. */
-static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
+static void pipeline_judge_line(struct pipeline *pl, const struct origin *o,
 				const struct logline *l)
 {
-	struct origin o = { source, lineno };
 	struct match m;
 
 	pl->st.lines++;
@@ -180,12 +179,12 @@ static void pipeline_judge_line(struct pipeline *pl, uint32_t source, uint64_t l
 	pl->st.matched++;
 	pl->st.hits[m.index]++;
 	if (pl->on_match)
-		pl->on_match(pl->match_ctx, &o, l, pl->ps->v[m.index].name);
-	correlator_feed(&pl->c, &m, &o, l->time);
+		pl->on_match(pl->match_ctx, o, l, pl->ps->v[m.index].name);
+	correlator_feed(&pl->c, &m, o, l->time);
 }
 
-void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
-			const struct logline *l, time_t now, enum pipeline_clock clock)
+void pipeline_feed_line(struct pipeline *pl, const struct origin *o, const struct logline *l,
+			time_t now, enum pipeline_clock clock)
 {
 	if (clock == PIPELINE_CATCHUP && l->time + pl->cfg->findtime <= now) {
 		/* it could only make a ban that has run out, or count
@@ -198,15 +197,14 @@ void pipeline_feed_line(struct pipeline *pl, uint32_t source, uint64_t lineno,
 		struct logline at = *l;
 
 		at.time = now;
-		pipeline_judge_line(pl, source, lineno, &at);
+		pipeline_judge_line(pl, o, &at);
 		return;
 	}
-	pipeline_judge_line(pl, source, lineno, l);
+	pipeline_judge_line(pl, o, l);
 }
 
-int pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
-		       uint64_t lineno, const char *line, size_t len, time_t now,
-		       enum pipeline_clock clock)
+int pipeline_feed_text(struct pipeline *pl, struct parser *p, const struct origin *o,
+		       const char *line, size_t len, time_t now, enum pipeline_clock clock)
 {
 	struct logline l;
 
@@ -219,7 +217,7 @@ int pipeline_feed_text(struct pipeline *pl, struct parser *p, uint32_t source,
 		pl->st.unparsed++;
 		return -1;
 	}
-	pipeline_feed_line(pl, source, lineno, &l, now, clock);
+	pipeline_feed_line(pl, o, &l, now, clock);
 	return 0;
 }
 

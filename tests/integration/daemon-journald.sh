@@ -5,7 +5,8 @@
 # on the live system journal bans an offender logged by root and nobody
 # logged by an unprivileged user (a forgery under trusted = yes); every
 # ban is a structured entry that `journalctl SPAMWRATH_ADDRESS=...` finds
-# with its MESSAGE_ID and fields; after a restart the source resumes at
+# with its MESSAGE_ID and fields, and names its entry by a time that
+# journalctl --since/--until take; after a restart the source resumes at
 # its saved cursor and judges what was logged meanwhile.
 if [ -z "${SW_IN_MNTNS:-}" ]; then
 	[ "$(id -u)" = 0 ] || { echo "SKIP: needs root" >&2; exit 77; }
@@ -53,6 +54,13 @@ jlog --nobody 203.0.113.11
 jlog 203.0.113.12
 wait_banned "$SET4" 203.0.113.12
 in_set "$SET4" 203.0.113.11 && fail "an entry logged by nobody (a forgery) banned its address"
+# the ban names its entry by time, which journalctl --since/--until take
+at=$(sed -n 's/.*ban 203\.0\.113\.10 for .*, source journal, journal entry @\([0-9.]*\)).*/\1/p' \
+	"$DAEMON_ERR" | head -n 1)
+[ -n "$at" ] || { cat "$DAEMON_ERR"; fail "the ban of 203.0.113.10 names no journal entry"; }
+journalctl -D /run/log/journal --no-pager -o cat --since "@$at" --until "@$at" >"$TMP/at"
+[ "$(wc -l <"$TMP/at")" = 1 ] && grep -q 'unknown\[203.0.113.10\]' "$TMP/at" ||
+	{ cat "$TMP/at"; fail "journalctl --since/--until @$at does not show the entry alone"; }
 journalctl -D /run/log/journal --no-pager -o export _UID=65534 | grep -q 'unknown\[203.0.113.11\]' ||
 	fail "the forged entry is not in the journal: the test proves nothing"
 grep -q "ignoring journal entries" "$DAEMON_ERR" || fail "the forgery was not reported"

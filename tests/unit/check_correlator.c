@@ -102,7 +102,7 @@ static void feed(struct correlator *c, time_t t, uint64_t line, const struct pat
 		 const char *qid, const char *addr, const char *rcpt, const char *score)
 {
 	struct match m;
-	struct origin o = { names_intern("mail.log", 8), line };
+	struct origin o = { .source = names_intern("mail.log", 8), .line = line };
 
 	memset(&m, 0, sizeof(m));
 	m.pattern = p;
@@ -974,7 +974,7 @@ START_TEST(addr_cache_same_as_parse)
 		size_t i = rnd(8) ? rnd(40) : rnd(400);	/* some texts often */
 		char *own = malloc(lens[i] ? lens[i] : 1);
 		struct match m;
-		struct origin o = { 0, k };
+		struct origin o = { .line = k };
 		struct addr want;
 		bool ok;
 
@@ -1046,7 +1046,7 @@ START_TEST(score_same_as_strtod)
 	for (unsigned k = 0; k < 200000; k++) {
 		size_t len;
 		struct match m;
-		struct origin o = { 0, k };
+		struct origin o = { .line = k };
 		double want = 0;
 		bool has;
 
