@@ -28,6 +28,7 @@
 #include "jsonout.h"
 #include "log.h"
 #include "names.h"
+#include "source.h"
 
 struct evidence_line {
 	uint32_t source;
@@ -159,13 +160,20 @@ static struct json_object *evidence_offence(struct evidence *ev, const struct ju
 
 	if (!o)
 		return NULL;
+	const char *w = s->origin.where ? names_get(s->origin.where) : "";
+	bool journal = strcmp(w, SOURCE_WHERE_JOURNAL) == 0;
+
 	if (ev->where)
 		ev->where(ev->ctx, s->origin.source, &name, &file);
+	if (*w && !journal)
+		file = w;	/* the file, as the source names where it counts lines */
 	jsonout_add(o, "time", jsonout_time(s->time));
 	jsonout_add(o, "source", jsonout_cstring(name));
-	if (file)
+	/* a journal entry is named by its cursor; its "line" would be its time */
+	if (file && !journal)
 		jsonout_add(o, "file", jsonout_cstring(file));
-	jsonout_add(o, "line", json_object_new_int64((int64_t)s->origin.line));
+	if (!journal)
+		jsonout_add(o, "line", json_object_new_int64((int64_t)s->origin.line));
 	jsonout_add(o, "pattern", jsonout_cstring(names_get(s->pattern)));
 	jsonout_add(o, "class", jsonout_cstring(class_name(e->cls)));
 	jsonout_add(o, "weight", jsonout_weight(e->weight));
