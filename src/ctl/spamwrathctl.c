@@ -445,8 +445,8 @@ static void ctl_why_offence(struct json_object *o)
 	printf("  %s  %s", ctl_get(o, "time"), ctl_get(o, "source"));
 	if (json_object_object_get_ex(o, "file", &v))
 		printf(" %s:%s", json_object_get_string(v), ctl_get(o, "line"));
-	else if (json_object_object_get_ex(o, "cursor", &v))
-		printf(" cursor %s", json_object_get_string(v));
+	else if (json_object_object_get_ex(o, "journal_time", &v))
+		printf(" entry %s", json_object_get_string(v));
 	else
 		printf(" entry %s", ctl_get(o, "line"));
 	printf("  %s  %s  weight %s", ctl_get(o, "pattern"), ctl_get(o, "class"),

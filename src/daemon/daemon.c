@@ -187,7 +187,6 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	struct origin o = { .source = src->name_id, .where = l->where, .line = l->lineno };
 
 	src->last_line = l->arrival;
-	dm->line_src = src;
 	if (l->too_long)
 		pipeline_skip(&dm->pl);
 	else if (l->entry)
@@ -196,7 +195,6 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	else if (pipeline_feed_text(&dm->pl, &src->parser, &o, l->text, l->len, l->arrival,
 				    l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL) < 0)
 		source_unparsed(src, l->text, l->len);
-	dm->line_src = NULL;
 }
 
 /* A matched line: its time for the ban latency, its text for why. */
@@ -207,7 +205,7 @@ static void daemon_on_match(void *ctx, const struct origin *o, const struct logl
 
 	daemon_export_match(dm, o, l, pattern);
 	if (dm->evid)
-		evidence_match(dm->evid, o, l, dm->line_src ? source_entry_cursor(dm->line_src) : NULL);
+		evidence_match(dm->evid, o, l);
 }
 
 /* What the evidence records of a source: its name and file. */

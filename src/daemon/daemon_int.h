@@ -92,7 +92,6 @@ struct daemon {
 	struct daemon_counts counts;
 	struct daemon_export exp;
 	struct evidence *evid;	/* why: the lines behind recent bans */
-	struct source *line_src;	/* the source whose line is being judged, or NULL */
 	/* the fleet (hosts sharing bans through Redis): NULL without one */
 	struct fleet *fleet;
 	bool fleet_bulk;	/* applying bans read from the fleet: into bulkv, one batch */

@@ -36,7 +36,6 @@ struct evidence_line {
 	time_t time;
 	char *text;
 	size_t cap;
-	char *cursor;		/* journal entries' */
 };
 
 /* A table of JSON arrays by address text, with the insertion order of its
@@ -118,14 +117,10 @@ static void evidence_push(struct json_object *a, struct json_object *v, size_t m
 
 /* --- lines and offences ---------------------------------------------------- */
 
-void evidence_match(struct evidence *ev, const struct origin *o, const struct logline *l,
-		    char *cursor)
+void evidence_match(struct evidence *ev, const struct origin *o, const struct logline *l)
 {
 	struct evidence_line *c = &ev->cache[evidence_slot(o->source, o->line)];
 	size_t msg = l->msglen, need;
-
-	free(c->cursor);
-	c->cursor = cursor;
 
 	if (msg > EVIDENCE_TEXT_MAX)
 		msg = EVIDENCE_TEXT_MAX;
@@ -169,23 +164,28 @@ static struct json_object *evidence_offence(struct evidence *ev, const struct ju
 		file = w;	/* the file, as the source names where it counts lines */
 	jsonout_add(o, "time", jsonout_time(s->time));
 	jsonout_add(o, "source", jsonout_cstring(name));
-	/* a journal entry is named by its cursor; its "line" would be its time */
 	if (file && !journal)
 		jsonout_add(o, "file", jsonout_cstring(file));
-	if (!journal)
+	if (journal) {
+		/* the entry's own time, to the microsecond: journalctl --since @... */
+		char at[48];
+
+		snprintf(at, sizeof(at), "@%llu.%06llu",
+			 (unsigned long long)(s->origin.line / 1000000),
+			 (unsigned long long)(s->origin.line % 1000000));
+		jsonout_add(o, "journal_time", jsonout_cstring(at));
+	} else {
 		jsonout_add(o, "line", json_object_new_int64((int64_t)s->origin.line));
+	}
 	jsonout_add(o, "pattern", jsonout_cstring(names_get(s->pattern)));
 	jsonout_add(o, "class", jsonout_cstring(class_name(e->cls)));
 	jsonout_add(o, "weight", jsonout_weight(e->weight));
 	if (e->kind == JUDGE_IGNORED)
 		jsonout_add(o, "ignored", jsonout_cstring(e->reason ? e->reason : "?"));
-	if (c->line == s->origin.line && c->source == s->origin.source && c->text) {
-		if (c->cursor)
-			jsonout_add(o, "cursor", jsonout_cstring(c->cursor));
+	if (c->line == s->origin.line && c->source == s->origin.source && c->text)
 		jsonout_add(o, "text", jsonout_cstring(c->text));
-	} else {
+	else
 		jsonout_add(o, "text", NULL);	/* overwritten in the cache meanwhile */
-	}
 	return o;
 }
 
@@ -416,10 +416,8 @@ void evidence_close(struct evidence *ev)
 {
 	if (!ev)
 		return;
-	for (size_t i = 0; i < EVIDENCE_CACHE; i++) {
+	for (size_t i = 0; i < EVIDENCE_CACHE; i++)
 		free(ev->cache[i].text);
-		free(ev->cache[i].cursor);
-	}
 	evidence_table_free(&ev->pending);
 	evidence_table_free(&ev->bans);
 	if (ev->fd >= 0)

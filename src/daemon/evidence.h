@@ -34,10 +34,8 @@ struct evidence *evidence_open(const char *dir, time_t now, long keep,
 			       evidence_where_fn *where, void *ctx);
 void evidence_close(struct evidence *ev);
 
-/* A line matched a pattern: its text (and, from the journal, its entry's
- * cursor, taken over: NULL or malloc'd) waits for the judge's verdict. */
-void evidence_match(struct evidence *ev, const struct origin *o, const struct logline *l,
-		    char *cursor);
+/* A line matched a pattern: its text waits for the judge's verdict. */
+void evidence_match(struct evidence *ev, const struct origin *o, const struct logline *l);
 
 /* A judge event: offences and ignored lines join their address's last
  * few; a ban takes them and is appended to why.jsonl; an unban is noted. */

@@ -185,11 +185,6 @@ int source_position(struct source *s, struct source_pos *out)
 				      : source_journal_position(s, out);
 }
 
-char *source_entry_cursor(struct source *s)
-{
-	return s->kind == SOURCE_JOURNAL ? source_journal_entry_cursor(s) : NULL;
-}
-
 void source_poll(struct source *s)
 {
 	if (s->kind == SOURCE_FILE)

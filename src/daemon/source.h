@@ -97,10 +97,6 @@ void source_close(struct source *s);
 /* The position to save (the caller frees it with source_pos_free). 0 or -1. */
 int source_position(struct source *s, struct source_pos *out);
 
-/* Called from inside the source's callback: the journal cursor of the
- * entry being handed out, malloc'd; NULL for a file source or on error. */
-char *source_entry_cursor(struct source *s);
-
 /* A line of this file source had no header the parser reads: counted, and
  * when most of its lines (of 20 or more) have none, said once in the log
  * with the fix (program = "exim" for Exim's mainlog, say). */
@@ -126,7 +122,6 @@ void source_file_poll(struct source *s);
 int source_journal_start(struct source *s, const struct source_pos *start);
 void source_journal_stop(struct source *s);
 int source_journal_position(struct source *s, struct source_pos *out);
-char *source_journal_entry_cursor(struct source *s);
 void source_journal_poll(struct source *s);
 
 /* The units, users and journal matches a journal source trusts by

@@ -546,16 +546,6 @@ int source_journal_position(struct source *s, struct source_pos *out)
 	return 0;
 }
 
-char *source_journal_entry_cursor(struct source *s)
-{
-	struct source_journal *jr = s->impl;
-	char *c = NULL;
-
-	if (!jr || !jr->j || sd_journal_get_cursor(jr->j, &c) < 0)
-		return NULL;
-	return c;
-}
-
 void source_journal_poll(struct source *s)
 {
 	struct source_journal *jr = s->impl;
