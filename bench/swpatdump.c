@@ -4,7 +4,8 @@
  * in a pattern directory, in the order spamwrath loads them. The bench
  * joins the offence regexes into the one regex it gives pcre2grep.
  * It reads the files with libconfuse, as spamwrath does, so quoting and
- * escapes come out the same; keys it does not know are skipped.
+ * escapes come out the same; keys it does not know are skipped, and so
+ * are the patterns shipped off (enabled = no), as spamwrath skips them.
  *
  * usage: swpatdump DIR
  */
@@ -17,6 +18,7 @@
 static cfg_opt_t patdump_pattern_opts[] = {
 	CFG_STR("class", NULL, CFGF_NODEFAULT),
 	CFG_STR("regex", NULL, CFGF_NODEFAULT),
+	CFG_BOOL("enabled", cfg_true, CFGF_NONE),
 	CFG_END()
 };
 
@@ -58,6 +60,8 @@ static int patdump_file(const char *path)
 			rc = -1;
 			continue;
 		}
+		if (!cfg_getbool(s, "enabled"))
+			continue;
 		printf("%s\t%s\n", cls, re);
 	}
 	cfg_free(cfg);

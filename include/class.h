@@ -5,6 +5,7 @@
 #ifndef SPAMWRATH_CLASS_H
 #define SPAMWRATH_CLASS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum class_id {
@@ -30,6 +31,30 @@ enum class_id {
  * but manual), or -1 for a name outside that vocabulary. */
 int class_from_name(const char *name);
 const char *class_name(enum class_id c);
+
+/*
+ * True for the classes whose repeats inside one SMTP session restate one
+ * fact about the client (its HELO, its listing, its sender domain, its
+ * manners): the judge counts them once per session. A repeat of the
+ * others is a new attempt (another recipient, another password).
+ */
+static inline bool class_once_per_session(enum class_id c)
+{
+	return (1u << c) & (1u << CLASS_HELO | 1u << CLASS_DNSBL | 1u << CLASS_PROTOCOL |
+			    1u << CLASS_UNKNOWN_SENDER);
+}
+
+/*
+ * True for the classes whose verdict is about a whole message (its spam,
+ * its virus, its trap, its sender): the judge counts them once per
+ * message, whichever lines report it. Not for unknown-recipient and relay
+ * (each recipient is an attempt of its own) nor auth (no message).
+ */
+static inline bool class_once_per_message(enum class_id c)
+{
+	return !((1u << c) & (1u << CLASS_UNKNOWN_RECIPIENT | 1u << CLASS_RELAY |
+			      1u << CLASS_AUTH));
+}
 
 /* The weight a class has when the configuration does not set one. */
 uint32_t class_default_weight(enum class_id c);

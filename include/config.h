@@ -72,6 +72,11 @@ struct config {
 	size_t nwhitelist;
 	char **spamtraps;
 	size_t nspamtraps;
+	/* pattern names turned on or off after their files (enabled = ...) */
+	char **enable_patterns;
+	size_t nenable_patterns;
+	char **disable_patterns;
+	size_t ndisable_patterns;
 	bool ignore_self;
 
 	char *set4, *set6;

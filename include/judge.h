@@ -31,11 +31,12 @@ struct judge_event {
 	uint32_t pattern;	/* interned name */
 	uint32_t weight;	/* offence: thousandths */
 	bool counted;		/* offence: it joined the running total (not banned, no ban yet) */
+	bool note;		/* offence: a note (see below); never kept in state */
 	const char *reason;	/* ignored: "whitelist", "self", "loopback", ...;
 				 * unban: "forget" when the history goes too */
 	time_t time;
 	long duration;		/* ban: seconds */
-	unsigned offences;	/* ban: offences that made it */
+	unsigned offences;	/* ban: offences that made it, notes not counted */
 	unsigned earlier_bans;	/* ban: earlier bans inside repeat_window */
 	uint32_t origin;	/* ban: the fleet host that decided it; unban: that lifted it
 				 * (interned names); 0: this host */
@@ -68,15 +69,49 @@ void judge_free(struct judge *j);
 void judge_reconfigure(struct judge *j, const struct judge_rules *r,
 		       const struct whitelist *wl);
 
-/* Judges one sighting: emits ignored, or offence and perhaps ban. */
+/*
+ * Judges one sighting: emits ignored, or offence and perhaps ban. A
+ * sighting of accepted mail (s->accepted) emits nothing.
+ *
+ * Once per message, for class_once_per_message() classes: an offence of
+ * the class an earlier one of the same client and queue id had (inside
+ * JUDGE_MESSAGE_WINDOW) is ignored, "same-message": MIMEDefang's line per
+ * recipient, a verdict that the filter and the MTA both log.
+ *
+ * Once per session, for class_once_per_session() classes: an offence of
+ * the class an earlier one of the same client had in the same session
+ * (s->session, from the correlator) inside JUDGE_SESSION_WINDOW of that
+ * one is ignored, "same-session": an EHLO and its HELO retry, Postfix's
+ * HELO reject repeated at every RCPT. A session is the process that wrote
+ * the line (Exim and Sendmail run one per connection), counted on by its
+ * "connect" lines where one process serves one client after another
+ * (Postfix's smtpd), and the client's port where the line gives it
+ * (postscreen serves all of them in one process). Lines that give none of
+ * these make one session per client and window: two sessions inside it
+ * count once, the safe side.
+ *
+ * The judge knows these repeats from the address's own offences below the
+ * threshold, which carry their keys, and keeps the keys (at weight 0)
+ * past a ban for JUDGE_MESSAGE_WINDOW: no other memory, no other limit.
+ *
+ * Notes (a pattern's note = yes: a reverse-DNS warning, a lost connection,
+ * a connect without mail) are no offence in themselves: the notes inside
+ * findtime weigh together at most half the threshold, so that notes alone
+ * never ban; a ban's offence count leaves them out, state never keeps
+ * them, a fleet never hears of them (summed across hosts, they could ban),
+ * and accepted mail from the address drops those it has.
+ */
+#define JUDGE_MESSAGE_WINDOW 600
+#define JUDGE_SESSION_WINDOW 300
 void judge_offence(struct judge *j, const struct sighting *s);
 
 /*
  * The same judgement, a little later: at most two sightings wait (their
  * memory is fetched meanwhile), and judge_flush or any other call below
  * judges them first. Events and their order are judge_offence's; a
- * sighting without a valid address is judged at once. Feed a batch of
- * lines, then flush, so that no ban waits for the next line.
+ * sighting without a valid address is judged at once. The pipeline uses
+ * these within each batch of lines and flushes at its end (pipeline_feed),
+ * so that no ban waits for the next line.
  */
 void judge_offence_later(struct judge *j, const struct sighting *s);
 void judge_flush(struct judge *j);

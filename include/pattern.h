@@ -13,7 +13,6 @@
 
 #include "class.h"
 #include "diag.h"
-#include "literal.h"
 
 /* The named groups a pattern may capture. */
 enum capture {
@@ -29,6 +28,13 @@ enum capture {
  * group that took part in the match gives the value. */
 #define CAPTURE_MAX_GROUPS 8
 
+/* What a context line may tell besides its links (the key "signal"). */
+enum pattern_signal {
+	SIGNAL_NONE,
+	SIGNAL_ACCEPTED,	/* mail from the client was accepted: its notes go */
+	SIGNAL_CONNECT,		/* a new session of the line's process begins */
+};
+
 /* One group of a capture: the matcher reads them in this order. */
 struct capture_slot {
 	uint8_t cap;		/* enum capture */
@@ -40,8 +46,7 @@ struct pattern {
 	char *lead;		/* a literal every match has at a known place, or NULL: */
 	uint32_t lead_len;
 	uint32_t lead_skip;
-	uint64_t lead_a, lead_b;	/* its first and last 8 bytes (lead_len >= 8) */
-	enum literal_at lead_at;	/* see literal.h */
+	uint8_t lead_at;	/* enum literal_at (src/match/literal.h) */
 	uint32_t needle;	/* index into the set's needles, or PATTERN_NO_NEEDLE */
 	pcre2_code *re;
 	bool jit;
@@ -52,6 +57,11 @@ struct pattern {
 	enum class_id cls;
 	uint32_t weight;	/* factor on the class weight, thousandths */
 	bool qid_end;		/* the line ends its queue id (Postfix "removed") */
+	bool enabled;		/* tried at all (pattern key, then enable_patterns/
+				 * disable_patterns of the configuration) */
+	bool note;		/* no offence in itself: see judge.h */
+	enum pattern_signal signal;	/* context: what else the line tells */
+	bool whole;		/* the regex is "^" and its lead: no need to run it */
 	char **programs;	/* fnmatch globs against the syslog tag */
 	size_t nprograms;
 	char *source;		/* the regex as written */
@@ -96,5 +106,13 @@ void patternset_free(struct patternset *ps);
 
 /* True when the pattern applies to lines with this tag. */
 bool pattern_wants_tag(const struct pattern *p, const char *tag);
+
+/*
+ * Turns the named patterns on (enable) or off (disable), after what their
+ * files say; where is the configuration's name for the errors. 0, or -1
+ * with a reason in d for each name no loaded pattern has.
+ */
+int patternset_choose(struct patternset *ps, char *const *enable, size_t nenable,
+		      char *const *disable, size_t ndisable, const char *where, struct diag *d);
 
 #endif

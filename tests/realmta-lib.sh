@@ -307,7 +307,7 @@ dns_up() {
 # one of them is run and reported (XFAIL, or XPASS once it passes), but
 # does not fail the test. Take an item out of this list when its fix
 # lands (SW_ISSUE12_PENDING overrides it, e.g. "" to run every check).
-ISSUE12_PENDING=${SW_ISSUE12_PENDING-"2 5"}
+ISSUE12_PENDING=${SW_ISSUE12_PENDING-""}
 CHECK_FAILED=0
 
 # pending ITEM: ITEM (a number, or numbers joined by "+") waits for a fix.

@@ -512,6 +512,21 @@ static bool config_check_spamtrap(char *s)
 	return true;
 }
 
+/* A pattern's name as pattern files allow it (the patterns are loaded
+ * after the configuration and say whether it exists). */
+static bool config_check_pattern_name(char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || (i > 0 && strchr("-_.", s[i]))))
+			return false;
+	return true;
+}
+
 static bool config_check_journal(char *s)
 {
 	const char *eq = strchr(s, '=');
@@ -631,6 +646,12 @@ static const struct config_row config_rows[] = {
 	{ "spamtraps", SEC_TOP, &type_list, LIST_OF(struct config, spamtraps, nspamtraps),
 	  .check = config_check_spamtrap,
 	  .what = "an address (user@domain) or a domain (@domain)" },
+	{ "enable_patterns", SEC_TOP, &type_list,
+	  LIST_OF(struct config, enable_patterns, nenable_patterns),
+	  .check = config_check_pattern_name, .what = "a pattern's name" },
+	{ "disable_patterns", SEC_TOP, &type_list,
+	  LIST_OF(struct config, disable_patterns, ndisable_patterns),
+	  .check = config_check_pattern_name, .what = "a pattern's name" },
 	{ "ignore_self", SEC_TOP, &type_bool, TOP(ignore_self), .def = "yes" },
 	{ "max_line", SEC_TOP, &type_size, TOP(max_line), RANGE(1024, 64u << 20),
 	  .def = "65536" },

@@ -3,20 +3,21 @@
  * A fixture file is read whole (they are samples, not logs), split into
  * log lines and the expectations before each, then replayed through a
  * pipeline of its own so that queue ids and judge state never leak from
- * one file into the next. Which pattern matched a line is read from the
- * pipeline's per-pattern hit counters around that line: the matcher
- * stops at the first pattern, so at most one counter moves.
+ * one file into the next, as one batch: pipeline_feed says which pattern
+ * matched each line.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "addr.h"
 #include "class.h"
 #include "fixture.h"
 #include "names.h"
 #include "pipeline.h"
+#include "readfile.h"
 
 #define NO_PATTERN SIZE_MAX
 
@@ -30,7 +31,7 @@ enum expect_kind {
 /* What an expected event must be besides its address and class. */
 enum expect_verdict {
 	VERDICT_ANY,		/* offence or ignored */
-	VERDICT_COUNTED,	/* "counted": an offence that joined the total or banned */
+	VERDICT_OFFENCE,	/* "offence": an offence that joined the total or banned */
 	VERDICT_IGNORED,	/* "ignored[:REASON]": the judge's ignored event */
 };
 
@@ -75,6 +76,8 @@ struct fixture_file {
 	char **traps;
 	size_t ntraps;
 	bool have_traps;
+	size_t *enable;		/* @enable: patterns (indexes) tried although disabled */
+	size_t nenable;
 	struct seen *seen;
 	size_t nseen, capseen;
 	bool oom;
@@ -113,51 +116,10 @@ static void fixture_file_free(struct fixture_file *f)
 	for (size_t i = 0; i < f->ntraps; i++)
 		free(f->traps[i]);
 	free(f->traps);
+	free(f->enable);
 	free(f->program);
 	free(f->seen);
 	free(f->buf);
-}
-
-static int fixture_read(const char *path, char **out, struct diag *d)
-{
-	FILE *fp = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (!fp) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		size_t n;
-
-		if (cap - len < 4096) {
-			char *v = realloc(buf, cap ? 2 * cap : 65536);
-
-			if (!v) {
-				diag_error(d, path, 0, "out of memory");
-				free(buf);
-				fclose(fp);
-				return -1;
-			}
-			buf = v;
-			cap = cap ? 2 * cap : 65536;
-		}
-		n = fread(buf + len, 1, cap - len - 1, fp);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		free(buf);
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
 }
 
 static size_t fixture_pattern(const struct patternset *ps, const char *name)
@@ -214,6 +176,17 @@ static size_t fixture_words(char *s, char **w, size_t max)
 	return n;
 }
 
+static int fixture_pattern_word(struct fixture_file *f, int ln, const char *name, size_t *out,
+				struct diag *d)
+{
+	*out = fixture_pattern(f->ps, name);
+	if (*out == NO_PATTERN) {
+		diag_error(d, f->path, ln, "no pattern named \"%s\" is loaded", name);
+		return -1;
+	}
+	return 0;
+}
+
 static int fixture_setting(struct fixture_file *f, int ln, char *line, struct diag *d)
 {
 	char *w[64];
@@ -261,27 +234,29 @@ static int fixture_setting(struct fixture_file *f, int ln, char *line, struct di
 		}
 		return 0;
 	}
-	diag_error(d, f->path, ln, "unknown setting (@program TAG, @year YEAR, @spamtraps ADDR...)");
+	if (n >= 2 && n <= 64 && strcmp(w[0], "enable") == 0) {
+		size_t *v = realloc(f->enable, (f->nenable + n - 1) * sizeof(*v));
+
+		if (!v)
+			return -1;
+		f->enable = v;
+		for (size_t i = 1; i < n; i++)
+			if (fixture_pattern_word(f, ln, w[i], &f->enable[f->nenable++], d) < 0)
+				return -1;
+		return 0;
+	}
+	diag_error(d, f->path, ln, "unknown setting (@program TAG, @year YEAR, @spamtraps ADDR..., "
+		   "@enable PATTERN...)");
 	return -1;
 }
 
-static int fixture_pattern_word(struct fixture_file *f, int ln, const char *name, size_t *out,
-				struct diag *d)
-{
-	*out = fixture_pattern(f->ps, name);
-	if (*out == NO_PATTERN) {
-		diag_error(d, f->path, ln, "no pattern named \"%s\" is loaded", name);
-		return -1;
-	}
-	return 0;
-}
 
 /* The optional fourth word of "= ADDRESS CLASS PATTERN VERDICT". */
 static int fixture_verdict(struct fixture_file *f, int ln, const char *w, struct expect *e,
 			   struct diag *d)
 {
-	if (strcmp(w, "counted") == 0) {
-		e->verdict = VERDICT_COUNTED;
+	if (strcmp(w, "offence") == 0) {
+		e->verdict = VERDICT_OFFENCE;
 		return 0;
 	}
 	if (strncmp(w, "ignored", 7) == 0 && (w[7] == '\0' || (w[7] == ':' && w[8]))) {
@@ -293,7 +268,7 @@ static int fixture_verdict(struct fixture_file *f, int ln, const char *w, struct
 		return 0;
 	}
 bad:
-	diag_error(d, f->path, ln, "\"%s\" is not \"counted\", \"ignored\" nor \"ignored:REASON\"", w);
+	diag_error(d, f->path, ln, "\"%s\" is not \"offence\", \"ignored\" nor \"ignored:REASON\"", w);
 	return -1;
 }
 
@@ -329,15 +304,8 @@ static int fixture_expectation(struct fixture_file *f, int ln, char *line, struc
 			   "\"+ PATTERN\" or \"- PATTERN\"");
 		return -1;
 	}
-	if (f->npending == f->cappending) {
-		size_t cap = f->cappending ? 2 * f->cappending : 8;
-		struct expect *v = realloc(f->pending, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		f->pending = v;
-		f->cappending = cap;
-	}
+	if (grow(&f->pending, &f->cappending, f->npending + 1, sizeof(*f->pending), 8) < 0)
+		return -1;
 	f->pending[f->npending++] = e;
 	return 0;
 }
@@ -352,15 +320,8 @@ static int fixture_logline(struct fixture_file *f, int ln, const char *text, siz
 			   "(\"= none\" if it must give nothing)");
 		return -1;
 	}
-	if (f->nent == f->capent) {
-		size_t cap = f->capent ? 2 * f->capent : 64;
-		struct entry *v = realloc(f->ent, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		f->ent = v;
-		f->capent = cap;
-	}
+	if (grow(&f->ent, &f->capent, f->nent + 1, sizeof(*f->ent), 64) < 0)
+		return -1;
 	e = &f->ent[f->nent++];
 	*e = (struct entry){ .fileline = ln, .text = text, .len = len, .matched = NO_PATTERN };
 	e->exp = malloc(f->npending * sizeof(*e->exp));
@@ -425,16 +386,9 @@ static void fixture_event(void *ctx, const struct judge_event *e)
 
 	if (!s || (e->kind != JUDGE_OFFENCE && e->kind != JUDGE_IGNORED))
 		return;
-	if (f->nseen == f->capseen) {
-		size_t cap = f->capseen ? 2 * f->capseen : 64;
-
-		v = realloc(f->seen, cap * sizeof(*v));
-		if (!v) {
-			f->oom = true;
-			return;
-		}
-		f->seen = v;
-		f->capseen = cap;
+	if (grow(&f->seen, &f->capseen, f->nseen + 1, sizeof(*f->seen), 64) < 0) {
+		f->oom = true;
+		return;
 	}
 	v = &f->seen[f->nseen++];
 	v->line = s->origin.line;
@@ -461,46 +415,53 @@ static int fixture_replay(struct fixture_run *r, struct fixture_file *f, struct 
 {
 	struct pipeline pl;
 	struct parser parser;
-	uint32_t source = names_intern(f->path, strlen(f->path));
-	uint64_t *seen = calloc(r->ps->n ? r->ps->n : 1, sizeof(*seen));
-	time_t now = time(NULL);
+	struct pipeline_source from;
+	struct pipeline_line *lines = calloc(f->nent ? f->nent : 1, sizeof(*lines));
+	bool *was = calloc(f->nenable ? f->nenable : 1, sizeof(*was));
+	int rc;
 
-	if (!seen) {
+	if (!lines || !was) {
 		diag_error(d, f->path, 0, "out of memory");
+		free(lines);
+		free(was);
 		return -1;
 	}
-	if (pipeline_init(&pl, r->cfg, r->ps, fixture_event, f, d) < 0) {
-		free(seen);
+	/* for this file's pipeline only: the matcher reads it once, at init */
+	for (size_t i = 0; i < f->nenable; i++) {
+		was[i] = r->ps->v[f->enable[i]].enabled;
+		r->ps->v[f->enable[i]].enabled = true;
+	}
+	rc = pipeline_init(&pl, r->cfg, r->ps, fixture_event, f, d);
+	for (size_t i = f->nenable; i-- > 0;)
+		r->ps->v[f->enable[i]].enabled = was[i];
+	free(was);
+	if (rc < 0) {
+		free(lines);
 		return -1;
 	}
 	if (f->have_traps && correlator_set_traps(&pl.c, f->traps, f->ntraps) < 0) {
 		diag_error(d, f->path, 0, "out of memory");
 		pipeline_free(&pl);
-		free(seen);
+		free(lines);
 		return -1;
 	}
 	parser_init(&parser, f->program ? f->program : r->program);
 	parser.first_year = f->year ? f->year : r->year;
-	for (size_t i = 0; i < f->nent; i++) {
-		struct entry *e = &f->ent[i];
-		uint64_t before = pl.st.matched;
-		struct origin o = { .source = source, .line = (uint64_t)e->fileline };
-
-		pipeline_feed_text(&pl, &parser, &o, e->text, e->len, now, PIPELINE_LINE);
-		if (pl.st.matched == before)
-			continue;
-		/* the line's pattern is the one whose counter moved */
-		for (size_t k = 0; k < r->ps->n; k++) {
-			if (pl.st.hits[k] != seen[k]) {
-				seen[k] = pl.st.hits[k];
-				e->matched = k;
-				break;
-			}
-		}
-	}
-	pipeline_flush(&pl);
+	for (size_t i = 0; i < f->nent; i++)
+		lines[i] = (struct pipeline_line){
+			.text = f->ent[i].text, .len = f->ent[i].len,
+			.lineno = (uint64_t)f->ent[i].fileline,
+		};
+	from = (struct pipeline_source){
+		.name = names_intern(f->path, strlen(f->path)), .parser = &parser,
+		.now = time(NULL), .clock = PIPELINE_LINE,
+	};
+	pipeline_feed(&pl, &from, lines, f->nent);
+	for (size_t i = 0; i < f->nent; i++)
+		if (lines[i].matched < r->ps->n)	/* not NO_MATCH nor UNPARSED */
+			f->ent[i].matched = lines[i].matched;
 	pipeline_free(&pl);
-	free(seen);
+	free(lines);
 	if (f->oom) {
 		diag_error(d, f->path, 0, "out of memory");
 		return -1;
@@ -523,7 +484,7 @@ static bool fixture_event_ok(const struct expect *x, const struct seen *s)
 	switch (x->verdict) {
 	case VERDICT_ANY:
 		return true;
-	case VERDICT_COUNTED:
+	case VERDICT_OFFENCE:
 		return !s->ignored;
 	case VERDICT_IGNORED:
 		return s->ignored && (!x->reason[0] || (s->reason && !strcmp(x->reason, s->reason)));
@@ -558,7 +519,7 @@ static bool fixture_judge(struct fixture_run *r, const struct fixture_file *f,
 					e->fileline, x->addr, class_name((enum class_id)x->cls),
 					x->pattern == NO_PATTERN ? "" : " ",
 					x->pattern == NO_PATTERN ? "" : fixture_pname(f->ps, x->pattern),
-					x->verdict == VERDICT_COUNTED ? " counted" :
+					x->verdict == VERDICT_OFFENCE ? " offence" :
 					x->verdict == VERDICT_IGNORED ? " ignored" : "",
 					x->reason[0] ? ":" : "", x->reason);
 			}
@@ -616,10 +577,11 @@ static bool fixture_judge(struct fixture_run *r, const struct fixture_file *f,
 int fixture_check_file(struct fixture_run *r, const char *path, struct diag *d)
 {
 	struct fixture_file f = { .path = path, .ps = r->ps };
-	size_t bad = 0;
+	size_t bad = 0, len;
 	int rc;
 
-	if (fixture_read(path, &f.buf, d) < 0)
+	f.buf = readfile(path, &len, d);
+	if (!f.buf)
 		return -1;
 	if (fixture_parse(&f, d) < 0 || fixture_replay(r, &f, d) < 0) {
 		fixture_file_free(&f);

@@ -20,11 +20,14 @@
  *   @program TAG            tag for lines without one (Exim's mainlog: exim)
  *   @year YEAR              year of the first timestamp that has none
  *   @spamtraps ADDR...      spamtrap list for this file (default: the configuration's)
+ *   @enable PATTERN...      patterns to try in this file although disabled
  *
  * Then each log line is preceded by one or more expectations:
  *
- *   = ADDRESS CLASS [PATTERN]   the line gives this event (an offence, or an
- *                               ignored event naming the address)
+ *   = ADDRESS CLASS [PATTERN [VERDICT]]  the line gives this event (an
+ *                               offence, or an ignored event naming the
+ *                               address); VERDICT "offence", "ignored" or
+ *                               "ignored:REASON" says which
  *   = none                      the line gives no event
  *   + PATTERN                   PATTERN matches the line (e.g. a context pattern)
  *   - PATTERN                   a near miss: PATTERN must not match the line

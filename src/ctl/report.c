@@ -69,6 +69,8 @@ static void report_json(struct report *r, const struct judge_event *e)
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
 		jsonout_add(o, "weight", jsonout_weight(e->weight));
+		if (e->note)	/* no offence in itself, left out of a ban's count */
+			jsonout_add(o, "note", json_object_new_boolean(1));
 		break;
 	case JUDGE_IGNORED:
 		jsonout_add(o, "reason", json_object_new_string(e->reason));

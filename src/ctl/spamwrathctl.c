@@ -233,6 +233,8 @@ static int ctl_test(int argc, char **argv)
 		return 1;
 	}
 	if (check) {
+		ctl_print_diag(&d);	/* warnings: the configuration's */
+		diag_free(&d);
 		rc = ctl_check(&l, &ro, coverage, argc - optind, argv + optind);
 		loader_free(&l);
 		return rc;

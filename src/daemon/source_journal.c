@@ -87,6 +87,8 @@ struct source_journal {
 	size_t tagcap;
 	bool warned_untrusted;
 	char who[256];		/* whose entry was not trusted, for the warning */
+	char pid[12];		/* the current entry's SYSLOG_PID and ']', as a
+				 * line's "[pid]" (struct logline) */
 	uint32_t where;		/* SOURCE_WHERE_JOURNAL, interned */
 };
 
@@ -240,6 +242,23 @@ static int journal_set_tag(struct source_journal *jr, const char *t, size_t len)
 	return 0;
 }
 
+/* The entry's process as a syslog line gives it: its digits then ']' (the
+ * judge tells SMTP sessions apart by it), or NULL. */
+static const char *journal_pid(struct source_journal *jr)
+{
+	size_t len, n = 0;
+	const char *v = journal_field(jr->j, "SYSLOG_PID", &len);
+
+	while (v && n < len && n < sizeof(jr->pid) - 2 && v[n] >= '0' && v[n] <= '9') {
+		jr->pid[n] = v[n];
+		n++;
+	}
+	if (n == 0 || n != len)
+		return NULL;
+	jr->pid[n] = ']';
+	return jr->pid;
+}
+
 static void journal_entry(struct source_journal *jr, time_t arrival)
 {
 	struct source *s = jr->s;
@@ -284,6 +303,7 @@ static void journal_entry(struct source_journal *jr, time_t arrival)
 	ll.taglen = taglen;
 	ll.msg = msg;
 	ll.msglen = msglen;
+	ll.pid = journal_pid(jr);
 	l.where = jr->where;
 	l.lineno = usec;
 	s->lines++;
@@ -292,6 +312,7 @@ static void journal_entry(struct source_journal *jr, time_t arrival)
 		l.entry = NULL;
 	}
 	s->fn(s->ctx, s, &l);
+	s->fn(s->ctx, s, NULL);	/* the entry's fields last until the next one */
 }
 
 static int journal_apply_matches(struct source_journal *jr)

@@ -7,7 +7,12 @@
  * Should all 8 hold running bans while an entry without one exists, a clock
  * hand finds that entry: a running ban is evicted only from a table of bans.
  * Offences below the threshold and repeat bans live in a side record that
- * most entries never need.
+ * most entries never need; notes, and offences a later one may repeat
+ * (they carry the key of their message or session, judge.h), live there
+ * only. Notes stop being kept once they reach their cap: an address's
+ * list stays below threshold / 0.001 entries. A ban keeps the keys of the
+ * offences that made it, at weight 0, for JUDGE_MESSAGE_WINDOW, so that a
+ * repeat is known while the ban runs.
  *
  * Times are uint32 seconds: enough until 2106, and half the memory.
  */
@@ -15,32 +20,53 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "duration.h"
 #include "htab.h"
 #include "judge.h"
 #include "names.h"
 
-#define NONE UINT32_MAX
 #define EVICT_SAMPLES 8
+/* Offences judge_walk hands out from the stack; more take an allocation. */
+#define JUDGE_WALK_INLINE 64
+/* A note's offrec weight: the flag beside its thousandths. */
+#define JUDGE_NOTE 0x80000000u
 /*
  * Sightings judge_offence_later keeps waiting. Each offence names an
  * address met at random: its index slot and then its entry are two cache
- * misses in a row, a tenth of a replay. A sighting's slot is prefetched
- * when it arrives, its entry when the next one arrives, and it is judged
- * when the one after that does: the lines in between hide both.
+ * misses in a row, which the CPU would sit out. A sighting's slot is
+ * prefetched when it arrives, its entry when the next one arrives, and it
+ * is judged when the one after that does: the lines in between hide both.
  */
 #define JUDGE_DEFER 2
 
 struct offrec {
-	uint32_t time, weight;
+	uint32_t time;
+	uint32_t weight;	/* thousandths, | JUDGE_NOTE; 0: a ban cleared it, the
+				 * keys stay */
+	uint64_t msg;		/* the queue id's digest, 0: none (judge.h) */
+	uint64_t sess;		/* the session, if has_sess */
+	uint8_t cls;
+	bool note, has_sess;
 };
+
+/* What makes a later offence a repeat of this one. */
+struct offkey {
+	uint64_t msg, sess;
+	bool has_sess;
+};
+
+
+#define JUDGE_MORE_OFFS 2
 
 struct track_more {
 	uint32_t *bans;		/* start of every ban in repeat_window, latest last */
 	uint32_t nbans, capbans;
 	struct offrec *offs;	/* offences in findtime since the last ban, */
-	uint32_t noffs, capoffs;	/* beyond the entry's inline one */
+	uint32_t noffs, capoffs;	/* beyond the entry's inline one: in own[]
+					 * while they fit (one allocation less) */
 	uint32_t origin;	/* the fleet host that decided the latest ban (interned), 0: here */
+	struct offrec own[JUDGE_MORE_OFFS];
 };
 
 /*
@@ -92,6 +118,7 @@ struct judge {
 	struct judge_wait wait[JUDGE_DEFER];	/* oldest first */
 	uint32_t nwait;
 	struct judge_evictions ev;
+	bool have_notes;	/* a note was ever kept: accepted mail looks for them */
 };
 
 static uint32_t judge_rehash(const void *ctx, uint32_t id)
@@ -148,7 +175,8 @@ static void judge_more_free(struct track_more *m)
 {
 	if (m) {
 		free(m->bans);
-		free(m->offs);
+		if (m->offs != m->own)
+			free(m->offs);
 		free(m);
 	}
 }
@@ -196,24 +224,16 @@ static struct track_more *judge_more(struct judge *j, struct track *t, bool crea
 	if (j->nfree) {
 		k = j->more_free[--j->nfree];
 	} else {
-		if (j->nmore >= j->capmore) {
-			uint32_t cap = j->capmore ? 2 * j->capmore : 256;
-			struct track_more **v = realloc(j->more, cap * sizeof(*v));
-			uint32_t *f;
+		/* more_free grows with more: a record freed always has room there */
+		uint32_t cap = j->capmore, capfree = j->capmore;
 
-			if (!v) {
-				free(m);
-				return NULL;
-			}
-			j->more = v;
-			f = realloc(j->more_free, cap * sizeof(*f));
-			if (!f) {
-				free(m);
-				return NULL;
-			}
-			j->more_free = f;
-			j->capmore = cap;
+		if (grow32(&j->more, &cap, (size_t)j->nmore + 1, sizeof(*j->more), 256,
+			   UINT32_MAX) < 0 ||
+		    grow32(&j->more_free, &capfree, cap, sizeof(*j->more_free), 256, UINT32_MAX) < 0) {
+			free(m);
+			return NULL;
 		}
+		j->capmore = capfree;
 		k = j->nmore++;
 	}
 	j->more[k] = m;
@@ -233,74 +253,169 @@ static void judge_drop_more(struct judge *j, struct track *t)
 
 static int judge_push_ban(struct track_more *m, uint32_t when)
 {
-	if (m->nbans == m->capbans) {
-		uint32_t cap = m->capbans ? 2 * m->capbans : 4;
-		uint32_t *v = realloc(m->bans, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		m->bans = v;
-		m->capbans = cap;
-	}
+	if (grow32(&m->bans, &m->capbans, (size_t)m->nbans + 1, sizeof(*m->bans), 4, UINT32_MAX) < 0)
+		return -1;
 	m->bans[m->nbans++] = when;
 	return 0;
 }
 
-static int judge_push_offence(struct track_more *m, uint32_t when, uint32_t weight)
+static int judge_push_offence(struct track_more *m, uint32_t when, uint32_t weight,
+			      enum class_id cls, const struct offkey *k)
 {
+	if (!m->offs) {
+		m->offs = m->own;
+		m->capoffs = JUDGE_MORE_OFFS;
+	}
 	if (m->noffs == m->capoffs) {
-		uint32_t cap = m->capoffs ? 2 * m->capoffs : 4;
-		struct offrec *v = realloc(m->offs, cap * sizeof(*v));
+		uint32_t cap = 2 * m->capoffs;
+		struct offrec *v = m->offs == m->own ? malloc(cap * sizeof(*v))
+						      : realloc(m->offs, cap * sizeof(*v));
 
 		if (!v)
 			return -1;
+		if (m->offs == m->own)
+			memcpy(v, m->own, sizeof(m->own));
 		m->offs = v;
 		m->capoffs = cap;
 	}
-	m->offs[m->noffs++] = (struct offrec){ when, weight };
+	m->offs[m->noffs++] = (struct offrec){
+		.time = when, .weight = weight, .cls = (uint8_t)cls, .note = weight & JUDGE_NOTE,
+		.msg = k ? k->msg : 0, .sess = k ? k->sess : 0, .has_sess = k && k->has_sess,
+	};
 	return 0;
 }
 
 /* --- the offences below the threshold: inline one, then the side record --- */
 
-static int judge_off_push(struct judge *j, struct track *t, uint32_t when, uint32_t weight)
+/* An offence with a key (or a note) goes to the side record, the first
+ * other one inline. */
+static int judge_off_push(struct judge *j, struct track *t, uint32_t when, uint32_t weight,
+			  enum class_id cls, const struct offkey *k)
 {
 	struct track_more *m;
 
-	if (t->off_weight == 0 && weight > 0 && weight <= UINT16_MAX) {
+	weight &= ~JUDGE_NOTE;
+	if (!k && t->off_weight == 0 && weight > 0 && weight <= UINT16_MAX) {
 		t->off_weight = (uint16_t)weight;
 		t->off_time = when;
 		return 0;
 	}
 	m = judge_more(j, t, true);
-	return m ? judge_push_offence(m, when, weight) : -1;
+	return m ? judge_push_offence(m, when, weight, cls, k) : -1;
 }
 
+static int judge_note_push(struct judge *j, struct track *t, uint32_t when, uint32_t weight,
+			   enum class_id cls, const struct offkey *k)
+{
+	struct track_more *m = judge_more(j, t, true);
+
+	if (!m || judge_push_offence(m, when, (weight & ~JUDGE_NOTE) | JUDGE_NOTE, cls, k) < 0)
+		return -1;
+	j->have_notes = true;
+	return 0;
+}
+
+/* An offence that counts (not a note, not a key kept past a ban). */
+static bool judge_counts(const struct offrec *o)
+{
+	return o->weight != 0 && !(o->weight & JUDGE_NOTE);
+}
+
+/* The offences below the threshold, notes left out. */
 static unsigned judge_off_count(const struct judge *j, const struct track *t)
 {
 	const struct track_more *m = t->more ? j->more[t->more] : NULL;
+	unsigned n = t->off_weight != 0;
 
-	return (t->off_weight != 0) + (m ? m->noffs : 0);
+	for (uint32_t k = 0; m && k < m->noffs; k++)
+		n += judge_counts(&m->offs[k]);
+	return n;
 }
 
+/* The notes' weight: they count at most half the threshold. */
+static uint64_t judge_note_sum(const struct judge *j, const struct track *t)
+{
+	const struct track_more *m = t->more ? j->more[t->more] : NULL;
+	uint64_t notes = 0;
+
+	for (uint32_t k = 0; m && k < m->noffs; k++)
+		if (m->offs[k].weight & JUDGE_NOTE)
+			notes += m->offs[k].weight & ~JUDGE_NOTE;
+	return notes;
+}
+
+/* The weight of the offences below the threshold, notes at most half it. */
 static uint64_t judge_off_sum(const struct judge *j, const struct track *t)
 {
 	const struct track_more *m = t->more ? j->more[t->more] : NULL;
-	uint64_t sum = t->off_weight;
+	uint64_t sum = t->off_weight, notes = judge_note_sum(j, t), cap = j->r.threshold / 2;
 
 	for (uint32_t k = 0; m && k < m->noffs; k++)
-		sum += m->offs[k].weight;
-	return sum;
+		if (judge_counts(&m->offs[k]))
+			sum += m->offs[k].weight;
+	return sum + (notes < cap ? notes : cap);
 }
 
+/* Accepted mail from the address: the notes it had go. */
+static void judge_drop_notes(struct judge *j, struct track *t)
+{
+	struct track_more *m = t->more ? j->more[t->more] : NULL;
+	uint32_t k = 0;
+
+	for (uint32_t i = 0; m && i < m->noffs; i++)
+		if (!m->offs[i].note)
+			m->offs[k++] = m->offs[i];
+	if (m)
+		m->noffs = k;
+}
+
+/* A ban clears the running total: what counted goes, the keys of the
+ * offences stay (at weight 0) for the repeats that may still come. */
 static void judge_off_clear(struct judge *j, struct track *t)
 {
 	struct track_more *m = t->more ? j->more[t->more] : NULL;
+	uint32_t k = 0;
 
 	t->off_weight = 0;
 	t->off_time = 0;
+	for (uint32_t i = 0; m && i < m->noffs; i++) {
+		if (m->offs[i].msg || m->offs[i].has_sess) {
+			m->offs[k] = m->offs[i];
+			m->offs[k++].weight = 0;
+		}
+	}
 	if (m)
-		m->noffs = 0;
+		m->noffs = k;
+}
+
+/* Why s repeats an offence the address has (judge.h), or NULL: one
+ * below the threshold, or one that made a ban. */
+static const char *judge_repeat(const struct judge *j, const struct track *t,
+				const struct sighting *s, const struct offkey *k)
+{
+	const struct track_more *m = t->more ? j->more[t->more] : NULL;
+
+	for (uint32_t i = 0; m && i < m->noffs; i++) {
+		const struct offrec *o = &m->offs[i];
+		time_t d = s->time > (time_t)o->time ? s->time - o->time : o->time - s->time;
+
+		if (o->cls != s->cls || o->note != s->note)
+			continue;
+		if (k->msg && o->msg == k->msg && d < JUDGE_MESSAGE_WINDOW)
+			return "same-message";
+		if (k->has_sess && o->has_sess && o->sess == k->sess && d < JUDGE_SESSION_WINDOW)
+			return "same-session";
+	}
+	return NULL;
+}
+
+/* The keys a sighting's offence carries (judge.h), or NULL for none. */
+static const struct offkey *judge_offkey(const struct sighting *s, struct offkey *k)
+{
+	k->msg = class_once_per_message(s->cls) ? s->qid_key : 0;
+	k->has_sess = class_once_per_session(s->cls);
+	k->sess = s->session;
+	return k->msg || k->has_sess ? k : NULL;
 }
 
 /* When the address was last active: its latest ban or offence. */
@@ -369,13 +484,13 @@ static uint64_t judge_random(struct judge *j)
 
 static void judge_evict(struct judge *j, time_t now)
 {
-	uint32_t best = NONE;
+	uint32_t best = HTAB_NONE;
 
 	for (int k = 0; k < EVICT_SAMPLES; k++) {
 		uint32_t i = (uint32_t)(judge_random(j) % j->n);
 		const struct track *a = &j->t[i];
 
-		if (best == NONE) {
+		if (best == HTAB_NONE) {
 			best = i;
 		} else {
 			const struct track *b = &j->t[best];
@@ -415,24 +530,18 @@ static uint32_t judge_add(struct judge *j, const struct addr *key, time_t now)
 	if (j->n >= j->r.max_tracked && j->n > 0)
 		judge_evict(j, now);
 	if (j->n == j->cap) {
-		size_t cap = j->cap ? 2 * (size_t)j->cap : 1024;
-		struct track *v;
+		/* up to max_tracked, unless a reload lowered it below what is there */
+		uint32_t max = j->r.max_tracked > j->cap && j->r.max_tracked < UINT32_MAX - 1 ?
+			       (uint32_t)j->r.max_tracked : UINT32_MAX - 1;
 
-		if (cap > j->r.max_tracked && j->r.max_tracked > j->cap)
-			cap = j->r.max_tracked;
-		if (cap > UINT32_MAX - 1)
-			cap = UINT32_MAX - 1;
-		v = realloc(j->t, cap * sizeof(*v));
-		if (!v)
-			return NONE;
-		j->t = v;
-		j->cap = (uint32_t)cap;
+		if (grow32(&j->t, &j->cap, (size_t)j->n + 1, sizeof(*j->t), 1024, max) < 0)
+			return HTAB_NONE;
 	}
 	i = j->n;
 	memset(&j->t[i], 0, sizeof(j->t[i]));
 	j->t[i].addr = *key;
 	if (htab_insert(&j->idx, htab_hash(key, sizeof(*key)), i, judge_rehash, j) < 0)
-		return NONE;
+		return HTAB_NONE;
 	j->n++;
 	return i;
 }
@@ -462,7 +571,8 @@ static void judge_prune(struct judge *j, struct track *t, time_t now)
 		uint32_t k = 0;
 
 		for (uint32_t i = 0; i < m->noffs; i++)
-			if (judge_inside(m->offs[i].time, j->r.findtime, now))
+			if (judge_inside(m->offs[i].time, m->offs[i].weight ? j->r.findtime :
+					 JUDGE_MESSAGE_WINDOW, now))
 				m->offs[k++] = m->offs[i];
 		m->noffs = k;
 		k = 0;
@@ -589,7 +699,8 @@ static const char *judge_kind(const struct addr *a)
 
 /* Why an address can never be banned, or NULL. The key is checked too:
  * it is what the set gets, and [::2]'s /64 is ::/64, which holds ::1. */
-static const char *judge_never(const struct judge *j, const struct addr *a,
+static inline __attribute__((always_inline)) const char *
+judge_never(const struct judge *j, const struct addr *a,
 			       const struct addr *key)
 {
 	const char *why = judge_kind(a);
@@ -613,12 +724,27 @@ const char *judge_refuses(const struct judge *j, const struct addr *key)
 	return judge_never(j, key, key);
 }
 
+/* Mail from the address was accepted: its notes go (judge.h). Most
+ * judges of a day hold no note at all, and then this costs nothing. */
+static void judge_accepted(struct judge *j, const struct addr *key, uint32_t hash, time_t now)
+{
+	uint32_t i;
+
+	if (!j->have_notes)
+		return;
+	i = judge_find_hashed(j, key, hash);
+	if (i != HTAB_NONE && j->t[i].ban_until <= now)
+		judge_drop_notes(j, &j->t[i]);
+}
+
 /* Judges a sighting with a valid address; key is its address as keyed,
  * hash that key's. */
 static void judge_decide(struct judge *j, const struct sighting *s, const struct addr *key,
 			 uint32_t hash)
 {
 	const struct class_conf *cc = &j->r.classes[s->cls];
+	const struct offkey *k;
+	struct offkey kbuf;
 	struct judge_event e;
 	const char *why;
 	uint32_t weight, i;
@@ -627,6 +753,10 @@ static void judge_decide(struct judge *j, const struct sighting *s, const struct
 	time_t now = s->time;
 	struct track *t;
 
+	if (s->accepted) {
+		judge_accepted(j, key, hash, now);
+		return;
+	}
 	why = judge_never(j, &s->addr, key);
 	if (why) {
 		judge_ignore(j, s, key, why);
@@ -646,26 +776,37 @@ static void judge_decide(struct judge *j, const struct sighting *s, const struct
 		return;
 	}
 	i = judge_find_hashed(j, key, hash);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, key, now);
 	e = (struct judge_event){
 		.kind = JUDGE_OFFENCE, .s = s, .addr = *key, .cls = s->cls,
-		.pattern = s->pattern, .weight = weight, .time = now,
+		.pattern = s->pattern, .weight = weight, .note = s->note, .time = now,
 	};
-	if (i == NONE) {
+	if (i == HTAB_NONE) {
 		/* out of memory: still report, but it cannot count */
 		judge_emit(j, &e);
 		return;
 	}
 	t = &j->t[i];
+	k = judge_offkey(s, &kbuf);
+	why = k ? judge_repeat(j, t, s, k) : NULL;
+	if (why) {
+		judge_ignore(j, s, key, why);
+		return;
+	}
 	if (t->ban_until > now) {
 		judge_emit(j, &e);
 		return;		/* recorded, but no second ban while one runs */
 	}
 	judge_prune(j, t, now);
 	t = &j->t[i];
-	if (weight < j->r.threshold) {
-		if (judge_off_push(j, t, (uint32_t)now, weight) < 0) {
+	if (s->note && judge_note_sum(j, t) >= j->r.threshold / 2) {
+		judge_emit(j, &e);	/* the notes are at their cap: kept no more */
+		return;
+	}
+	if (s->note || weight < j->r.threshold) {
+		if ((s->note ? judge_note_push(j, t, (uint32_t)now, weight, s->cls, k) :
+			       judge_off_push(j, t, (uint32_t)now, weight, s->cls, k)) < 0) {
 			judge_emit(j, &e);
 			return;
 		}
@@ -681,6 +822,7 @@ static void judge_decide(struct judge *j, const struct sighting *s, const struct
 	}
 	{
 		unsigned earlier = judge_earlier_bans(j, t);
+		struct track_more *m;
 
 		struct judge_ban_args b = {
 			.start = now, .duration = judge_duration(j, earlier), .cls = s->cls,
@@ -688,6 +830,9 @@ static void judge_decide(struct judge *j, const struct sighting *s, const struct
 		};
 
 		judge_apply_ban(j, t, &b);
+		/* the key of an offence that banned at once, for its repeats */
+		if (k && weight >= j->r.threshold && !s->note && (m = judge_more(j, t, true)))
+			judge_push_offence(m, (uint32_t)now, 0, s->cls, k);
 	}
 }
 
@@ -724,17 +869,17 @@ void judge_offence_later(struct judge *j, const struct sighting *s)
 		judge_pop(j);
 	if (j->nwait > 0) {
 		/* the slot asked for one sighting ago has come: its entry next */
-		uint32_t slot = j->idx.slot[j->wait[j->nwait - 1].hash & j->idx.mask];
+		uint32_t id = htab_first(&j->idx, j->wait[j->nwait - 1].hash);
 
-		if (slot)
-			__builtin_prefetch(&j->t[slot - 1]);
+		if (id != HTAB_NONE)
+			__builtin_prefetch(&j->t[id]);
 	}
 	w = &j->wait[j->nwait++];
 	w->s = *s;
 	w->s.addr_text = NULL;
 	judge_key(j, &s->addr, &w->key);
 	w->hash = htab_hash(&w->key, sizeof(w->key));
-	__builtin_prefetch(&j->idx.slot[w->hash & j->idx.mask]);
+	htab_prefetch(&j->idx, w->hash);
 }
 
 void judge_flush(struct judge *j)
@@ -760,9 +905,9 @@ int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
 		return -1;
 	}
 	i = judge_find(j, &key);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, &key, now);
-	if (i == NONE) {
+	if (i == HTAB_NONE) {
 		*why = "out of memory";
 		return -1;
 	}
@@ -791,7 +936,7 @@ static int judge_lift(struct judge *j, const struct addr *key, time_t now, time_
 
 	judge_flush(j);
 	i = judge_find(j, key);
-	if (i == NONE || j->t[i].ban_until <= now || j->t[i].ban_start > before)
+	if (i == HTAB_NONE || j->t[i].ban_until <= now || j->t[i].ban_start > before)
 		return -1;
 	t = &j->t[i];
 	e.addr = t->addr;
@@ -823,7 +968,7 @@ int judge_unban_received(struct judge *j, const struct addr *a, time_t now, time
 	return judge_lift(j, &key, now, before, forget, by ? by : j->fleet);
 }
 
-/* The entry of a bannable address, pruned; NONE with *why. */
+/* The entry of a bannable address, pruned; HTAB_NONE with *why. */
 static uint32_t judge_bannable(struct judge *j, const struct addr *a, struct addr *key,
 			       time_t now, const char **why)
 {
@@ -833,13 +978,13 @@ static uint32_t judge_bannable(struct judge *j, const struct addr *a, struct add
 	judge_key(j, a, key);
 	*why = judge_never(j, a, key);
 	if (*why)
-		return NONE;
+		return HTAB_NONE;
 	i = judge_find(j, key);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, key, now);
-	if (i == NONE) {
+	if (i == HTAB_NONE) {
 		*why = "out of memory";
-		return NONE;
+		return HTAB_NONE;
 	}
 	judge_prune(j, &j->t[i], now);
 	return i;
@@ -868,7 +1013,7 @@ int judge_adopt(struct judge *j, const struct judge_foreign *b, time_t now, cons
 	uint32_t i = judge_bannable(j, &b->addr, &key, now, why);
 	struct track *t;
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	if (t->ban_until > now) {
@@ -900,7 +1045,7 @@ int judge_ban_decided(struct judge *j, const struct addr *a, time_t now, enum cl
 	uint32_t i = judge_bannable(j, a, &key, now, why);
 	unsigned here;
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	if (j->t[i].ban_until > now)
 		return 1;
@@ -927,7 +1072,7 @@ int judge_extend(struct judge *j, const struct addr *a, time_t now, unsigned ear
 	judge_flush(j);
 	judge_key(j, a, &key);
 	i = judge_find(j, &key);
-	if (i == NONE || j->t[i].ban_until <= now)
+	if (i == HTAB_NONE || j->t[i].ban_until <= now)
 		return -1;
 	t = &j->t[i];
 	judge_renew(j, t, (time_t)t->ban_start + judge_duration(j, earlier), earlier, false);
@@ -980,7 +1125,7 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 	for (uint32_t i = 0; i < j->n; i++) {
 		const struct track *t = &j->t[i];
 		const struct track_more *m = t->more ? j->more[t->more] : NULL;
-		uint32_t times[64], weights[64];
+		uint32_t times[JUDGE_WALK_INLINE], weights[JUDGE_WALK_INLINE];
 		struct judge_entry e = {
 			.addr = t->addr, .ban_until = t->ban_until, .ban_start = t->ban_start,
 			.ban_class = (enum class_id)t->ban_class, .ban_pattern = t->ban_pattern,
@@ -1000,7 +1145,7 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 		if (e.noffences) {
 			unsigned k = 0;
 
-			if (e.noffences > 64) {
+			if (e.noffences > JUDGE_WALK_INLINE) {
 				tp = malloc(e.noffences * sizeof(*tp));
 				wp = malloc(e.noffences * sizeof(*wp));
 				if (!tp || !wp) {
@@ -1013,9 +1158,12 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 				tp[k] = t->off_time;
 				wp[k++] = t->off_weight;
 			}
-			for (uint32_t x = 0; m && x < m->noffs; x++, k++) {
+			/* notes and kept keys are never kept in state (judge.h) */
+			for (uint32_t x = 0; m && x < m->noffs; x++) {
+				if (!judge_counts(&m->offs[x]))
+					continue;
 				tp[k] = m->offs[x].time;
-				wp[k] = m->offs[x].weight;
+				wp[k++] = m->offs[x].weight;
 			}
 			e.off_times = tp;
 			e.off_weights = wp;
@@ -1040,9 +1188,9 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 	judge_flush(j);
 	i = judge_find(j, &e->addr);
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, &e->addr, now);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	t->ban_until = e->ban_until > UINT32_MAX ? UINT32_MAX : (uint32_t)e->ban_until;
@@ -1062,7 +1210,7 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 				return -1;
 	}
 	for (unsigned k = 0; k < e->noffences; k++)
-		if (judge_off_push(j, t, e->off_times[k], e->off_weights[k]) < 0)
+		if (judge_off_push(j, t, e->off_times[k], e->off_weights[k], CLASS_CONTEXT, NULL) < 0)
 			return -1;
 	if (e->ban_until > now && judge_set_origin(j, t, e->ban_origin) < 0)
 		return -1;
@@ -1078,7 +1226,7 @@ static uint32_t judge_get(struct judge *j, const struct addr *key, time_t now)
 	judge_flush(j);
 	i = judge_find(j, key);
 
-	return i != NONE ? i : judge_add(j, key, now);
+	return i != HTAB_NONE ? i : judge_add(j, key, now);
 }
 
 int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, time_t until,
@@ -1093,7 +1241,7 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 	if (until <= now && !judge_inside((uint32_t)start, j->r.repeat_window, now))
 		return 0;
 	i = judge_get(j, key, now);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	if (t->ban_start && (uint32_t)start != t->ban_start) {
@@ -1135,10 +1283,10 @@ int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
 	if (!judge_inside((uint32_t)when, j->r.findtime, now))
 		return 0;
 	i = judge_get(j, key, now);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
-	return judge_off_push(j, t, (uint32_t)when, weight);
+	return judge_off_push(j, t, (uint32_t)when, weight, CLASS_CONTEXT, NULL);
 }
 
 void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)
@@ -1148,7 +1296,7 @@ void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)
 	judge_flush(j);
 	i = judge_find(j, key);
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return;
 	j->t[i].ban_until = 0;
 	judge_set_banned(j, &j->t[i], false);

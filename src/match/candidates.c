@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "candidates.h"
+#include "literal.h"
 
 #define TAG_SLOTS 1024
 #define TAG_MAX 63
@@ -67,7 +68,8 @@ struct candidates {
 	const struct patternset *ps;
 	pcre2_match_data *md;
 	pcre2_match_context *mctx;
-	uint32_t *order;	/* every pattern: offences first, then context */
+	uint32_t *order;	/* every enabled pattern: offences first, then context */
+	size_t norder;
 	uint32_t *scratch;	/* a list worked out for one line */
 	struct probe *scratch_probes;
 	struct list **lists;
@@ -125,17 +127,11 @@ static inline bool tagentry_is_short(const struct tagentry *e, struct tagkey k, 
 static void probe_make(struct probe *pr, const struct pattern *p, uint32_t index)
 {
 	*pr = (struct probe){
-		.lead_a = p->lead_a, .lead_b = p->lead_b, .lead = p->lead, .re = p->re,
-		.index = index, .needle = p->needle, .lead_len = p->lead_len,
-		.lead_skip = p->lead_skip, .lead_at = (uint8_t)p->lead_at, .jit = p->jit,
+		.re = p->re, .index = index, .needle = p->needle, .lead_skip = p->lead_skip,
+		.lead_at = (uint8_t)p->lead_at, .jit = p->jit, .whole = p->whole,
 	};
-	pr->lead_mask = UINT64_MAX;
-	if (p->lead && p->lead_len < 8) {
-		/* a short lead as a word and the mask of its bytes */
-		pr->lead_a = pr->lead_b = pr->lead_mask = 0;
-		memcpy(&pr->lead_a, p->lead, p->lead_len);
-		memset(&pr->lead_mask, 0xff, p->lead_len);
-	}
+	if (p->lead)
+		bytes_key_init(&pr->lead, p->lead, p->lead_len);
 }
 
 /* --- candidate lists and their pairs --- */
@@ -178,8 +174,8 @@ static bool can_start(const struct pattern *p, int b)
 /* Whether two probes' leads are one: a line fails both or neither. */
 static bool probes_same_lead(const struct probe *a, const struct probe *b)
 {
-	return a->lead && b->lead && a->lead_len == b->lead_len && a->lead_at == b->lead_at &&
-	       a->lead_skip == b->lead_skip && memcmp(a->lead, b->lead, a->lead_len) == 0;
+	return a->lead.p && b->lead.p && a->lead.len == b->lead.len && a->lead_at == b->lead_at &&
+	       a->lead_skip == b->lead_skip && memcmp(a->lead.p, b->lead.p, a->lead.len) == 0;
 }
 
 /* Counts for each probe the run of probes after it with the same lead. */
@@ -340,7 +336,7 @@ static uint32_t tag_compute(const struct candidates *c, const char *tag, uint32_
 {
 	uint32_t n = 0;
 
-	for (size_t i = 0; i < c->ps->n; i++) {
+	for (size_t i = 0; i < c->norder; i++) {
 		uint32_t k = c->order[i];
 
 		if (pattern_wants_tag(&c->ps->v[k], tag))
@@ -483,12 +479,14 @@ struct candidates *candidates_new(const struct patternset *ps, pcre2_match_data 
 		candidates_free(c);
 		return NULL;
 	}
+	/* a disabled pattern is never a candidate */
 	for (size_t i = 0; i < ps->n; i++)
-		if (ps->v[i].cls != CLASS_CONTEXT)
+		if (ps->v[i].cls != CLASS_CONTEXT && ps->v[i].enabled)
 			c->order[k++] = (uint32_t)i;
 	for (size_t i = 0; i < ps->n; i++)
-		if (ps->v[i].cls == CLASS_CONTEXT)
+		if (ps->v[i].cls == CLASS_CONTEXT && ps->v[i].enabled)
 			c->order[k++] = (uint32_t)i;
+	c->norder = k;
 	return c;
 }
 

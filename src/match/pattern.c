@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cfgfile.h"
+#include "literal.h"
 #include "names.h"
 #include "pattern.h"
 
@@ -16,6 +17,9 @@ static cfg_opt_t pattern_opts[] = {
 	CFG_STR("regex", NULL, CFGF_NODEFAULT),
 	CFG_STR("weight", NULL, CFGF_NODEFAULT),
 	CFG_STR("qid_end", NULL, CFGF_NODEFAULT),
+	CFG_STR("enabled", NULL, CFGF_NODEFAULT),
+	CFG_STR("note", NULL, CFGF_NODEFAULT),
+	CFG_STR("signal", NULL, CFGF_NODEFAULT),
 	CFG_STR("description", NULL, CFGF_NODEFAULT),
 	CFG_END()
 };
@@ -139,7 +143,8 @@ static int pattern_compile(struct pattern *p, const struct cfgfile *f, const cha
 	}
 	if (pattern_groups(p, f, title, line, d) < 0)
 		return -1;
-	if (!p->ngroups[CAP_ADDR] && !p->ngroups[CAP_QID]) {
+	/* a session's start needs no capture: the line's process is its news */
+	if (!p->ngroups[CAP_ADDR] && !p->ngroups[CAP_QID] && p->signal != SIGNAL_CONNECT) {
 		diag_error(d, f->path, line, "pattern %s: regex captures neither (?<addr>...) "
 			   "nor (?<qid>...)", title);
 		return -1;
@@ -169,6 +174,25 @@ static int pattern_bool(const struct cfgfile *f, cfg_t *s, const char *title, co
 	} else {
 		diag_error(d, f->path, cfgfile_line(f, "pattern", title, key, 0),
 			   "pattern %s: %s: \"%s\" is not a boolean (yes or no)", title, key, v);
+		return -1;
+	}
+	return 0;
+}
+
+static int pattern_signal(const struct cfgfile *f, cfg_t *s, const char *title,
+			  enum pattern_signal *out, struct diag *d)
+{
+	const char *v = cfg_getstr(s, "signal");
+
+	if (!v)
+		return 0;
+	if (strcmp(v, "accepted") == 0) {
+		*out = SIGNAL_ACCEPTED;
+	} else if (strcmp(v, "connect") == 0) {
+		*out = SIGNAL_CONNECT;
+	} else {
+		diag_error(d, f->path, cfgfile_line(f, "pattern", title, "signal", 0),
+			   "pattern %s: signal \"%s\" is not accepted or connect", title, v);
 		return -1;
 	}
 	return 0;
@@ -220,11 +244,7 @@ static int pattern_set_literals(struct patternset *ps, struct pattern *p)
 		return -1;
 	p->lead = l.lead;
 	p->lead_len = (uint32_t)l.lead_len;
-	p->lead_at = l.lead_at;
-	if (l.lead_len >= 8) {
-		memcpy(&p->lead_a, l.lead, 8);
-		memcpy(&p->lead_b, l.lead + l.lead_len - 8, 8);
-	}
+	p->lead_at = (uint8_t)l.lead_at;
 	p->lead_skip = (uint32_t)l.lead_skip;
 	if (!l.needle)
 		return 0;
@@ -265,7 +285,7 @@ static int pattern_load(struct patternset *ps, const struct cfgfile *f, cfg_t *s
 	const char *regex = cfg_getstr(s, "regex");
 	const char *w = cfg_getstr(s, "weight");
 	unsigned nprog = cfg_size(s, "program");
-	struct pattern p = { .weight = WEIGHT_ONE, .line = line };
+	struct pattern p = { .weight = WEIGHT_ONE, .line = line, .enabled = true };
 	const struct pattern *dup;
 	int id, rc = 0;
 
@@ -314,8 +334,21 @@ static int pattern_load(struct patternset *ps, const struct cfgfile *f, cfg_t *s
 			rc = -1;
 		}
 	}
-	if (pattern_bool(f, s, title, "qid_end", &p.qid_end, d) < 0)
+	if (pattern_bool(f, s, title, "qid_end", &p.qid_end, d) < 0 ||
+	    pattern_bool(f, s, title, "enabled", &p.enabled, d) < 0 ||
+	    pattern_bool(f, s, title, "note", &p.note, d) < 0 ||
+	    pattern_signal(f, s, title, &p.signal, d) < 0)
 		rc = -1;
+	if (rc == 0 && p.note && p.cls == CLASS_CONTEXT) {
+		diag_error(d, f->path, cfgfile_line(f, "pattern", title, "note", 0),
+			   "pattern %s: note = yes needs an offence class, not context", title);
+		rc = -1;
+	}
+	if (rc == 0 && p.signal != SIGNAL_NONE && p.cls != CLASS_CONTEXT) {
+		diag_error(d, f->path, cfgfile_line(f, "pattern", title, "signal", 0),
+			   "pattern %s: signal is for class context only", title);
+		rc = -1;
+	}
 	if (!regex) {
 		diag_error(d, f->path, line, "pattern %s: no regex", title);
 		rc = -1;
@@ -355,6 +388,9 @@ static int pattern_load(struct patternset *ps, const struct cfgfile *f, cfg_t *s
 				pattern_clear(&p);
 				return -1;
 			}
+			p.whole = p.lead && p.lead_at == LITERAL_START && p.source[0] == '^' &&
+				  strlen(p.source) == 1 + (size_t)p.lead_len &&
+				  memcmp(p.source + 1, p.lead, p.lead_len) == 0;
 			pcre2_pattern_info(p.re, PCRE2_INFO_CAPTURECOUNT, &cap);
 			if (cap > ps->max_capture)
 				ps->max_capture = cap;
@@ -404,5 +440,38 @@ int patternset_load_dir(struct patternset *ps, const char *dir, struct diag *d)
 	}
 	if (rc < 0)
 		patternset_free(ps);
+	return rc;
+}
+
+/* Sets enabled on the patterns of names; -1 when one is not loaded. */
+static int patternset_set(struct patternset *ps, char *const *names, size_t n, bool on,
+			  const char *key, const char *where, struct diag *d)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id = names_intern(names[i], strlen(names[i]));
+		struct pattern *p = NULL;
+
+		for (size_t k = 0; k < ps->n && !p; k++)
+			if (ps->v[k].name == id)
+				p = &ps->v[k];
+		if (!p) {
+			diag_error(d, where, 0, "%s: no pattern named \"%s\" is loaded", key, names[i]);
+			rc = -1;
+			continue;
+		}
+		p->enabled = on;
+	}
+	return rc;
+}
+
+int patternset_choose(struct patternset *ps, char *const *enable, size_t nenable,
+		      char *const *disable, size_t ndisable, const char *where, struct diag *d)
+{
+	int rc = patternset_set(ps, enable, nenable, true, "enable_patterns", where, d);
+
+	if (patternset_set(ps, disable, ndisable, false, "disable_patterns", where, d) < 0)
+		rc = -1;
 	return rc;
 }

@@ -20,13 +20,13 @@ fi
 grep -q 'wrong.fixtures:[0-9]*: expected 203.0.113.99 unknown-recipient' "$TMP/wrong.out" \
 	|| fail "--check did not name the wrong line: $(cat "$TMP/wrong.out")"
 
-# ... and a wrong verdict: the line is recognised but never counted.
-sed 's/^\(= 203\.0\.113\.90 protocol postfix-rate-limit\) ignored:weight/\1 counted/' \
+# ... and a wrong verdict: the line is recognised, never counted.
+sed 's/^\(= 203\.0\.113\.90 protocol postfix-rate-limit\) ignored:weight/\1 offence/' \
 	"$top_srcdir/patterns/postfix.fixtures" >"$TMP/verdict.fixtures"
-grep -q '^= 203\.0\.113\.90 protocol postfix-rate-limit counted' "$TMP/verdict.fixtures" \
+grep -q '^= 203\.0\.113\.90 protocol postfix-rate-limit offence' "$TMP/verdict.fixtures" \
 	|| fail "the rate-limit fixture line is gone: update this test"
 if "$SPAMWRATHCTL" test --check -c "$TMP/fixtures.conf" "$TMP/verdict.fixtures" >"$TMP/verdict.out"; then
-	fail "--check accepted \"counted\" for a line the judge ignores"
+	fail "--check accepted \"offence\" for a line the judge ignores"
 fi
-grep -q 'expected 203.0.113.90 protocol postfix-rate-limit counted, got .*ignored:weight' "$TMP/verdict.out" \
+grep -q 'expected 203.0.113.90 protocol postfix-rate-limit offence, got .*ignored:weight' "$TMP/verdict.out" \
 	|| fail "--check did not say why: $(cat "$TMP/verdict.out")"

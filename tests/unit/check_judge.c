@@ -122,12 +122,16 @@ static uint32_t P(const char *name)
 }
 
 /* A sighting with every knob. pweight: the pattern's factor. */
+/* Each see*() is a session of its own (a process never seen before),
+ * unless it says which. */
+static uint32_t next_pid = 1000;
+
 static void see_full(struct judge *j, time_t t, const char *addr, enum class_id cls,
 		     uint32_t pweight, bool has_score, double score)
 {
 	struct sighting s = {
 		.time = t, .cls = cls, .pattern = P("pat"), .weight = pweight,
-		.has_score = has_score, .score = score,
+		.has_score = has_score, .score = score, .session = (uint64_t)next_pid++ << 32,
 	};
 
 	if (addr_parse(addr, strlen(addr), &s.addr) == 0)
@@ -1126,6 +1130,160 @@ START_TEST(later_same_events)
 }
 END_TEST
 
+/* --- once per message, once per session, notes (judge.h) --- */
+
+/* A sighting of a given session and message; note: the pattern's. */
+static void see_in(struct judge *j, time_t t, const char *addr, enum class_id cls,
+		   uint32_t pweight, bool note, uint64_t session, uint64_t qid_key)
+{
+	struct sighting s = {
+		.time = t, .cls = cls, .pattern = P("pat"), .weight = pweight, .note = note,
+		.session = session, .qid_key = qid_key,
+	};
+
+	ck_assert_int_eq(addr_parse(addr, strlen(addr), &s.addr), 0);
+	s.addr_ok = true;
+	judge_offence(j, &s);
+}
+
+static void accepted(struct judge *j, time_t t, const char *addr)
+{
+	struct sighting s = { .time = t, .cls = CLASS_CONTEXT, .accepted = true };
+
+	ck_assert_int_eq(addr_parse(addr, strlen(addr), &s.addr), 0);
+	s.addr_ok = true;
+	judge_offence(j, &s);
+}
+
+START_TEST(once_per_session)
+{
+	struct judge *j;
+
+	rules_default();
+	j = mk(NULL);
+	/* an EHLO and its HELO retry: one helo offence (0.5), no ban */
+	see_in(j, T0, "203.0.113.10", CLASS_HELO, WEIGHT_ONE, false, 7, 0);
+	see_in(j, T0, "203.0.113.10", CLASS_HELO, WEIGHT_ONE, false, 7, 0);
+	ck_assert_str_eq(take(), "offence 203.0.113.10 helo w=500\n"
+			 "ignored 203.0.113.10 helo same-session\n");
+	/* unknown recipients are attempts of their own, in one session too */
+	see_in(j, T0 + 1, "203.0.113.11", CLASS_AUTH, WEIGHT_ONE, false, 7, 0);
+	see_in(j, T0 + 1, "203.0.113.11", CLASS_AUTH, WEIGHT_ONE, false, 7, 0);
+	ck_assert_str_eq(take(), "offence 203.0.113.11 auth w=200\n"
+			 "offence 203.0.113.11 auth w=200\n");
+	/* the next session counts again, and bans */
+	see_in(j, T0 + 2, "203.0.113.10", CLASS_HELO, WEIGHT_ONE, false, 8, 0);
+	ck_assert_str_eq(take(), "offence 203.0.113.10 helo w=500\n"
+			 "ban 203.0.113.10 helo pat d=43200 n=2 e=0\n");
+	/* a session's window: past it, one process's lines count again */
+	see_in(j, T0, "203.0.113.12", CLASS_DNSBL, WEIGHT_ONE, false, 9, 0);
+	see_in(j, T0 + JUDGE_SESSION_WINDOW, "203.0.113.12", CLASS_DNSBL, WEIGHT_ONE, false, 9, 0);
+	ck_assert_str_eq(take(), "offence 203.0.113.12 dnsbl w=500\n"
+			 "offence 203.0.113.12 dnsbl w=500\n"
+			 "ban 203.0.113.12 dnsbl pat d=43200 n=2 e=0\n");
+	judge_free(j);
+}
+END_TEST
+
+START_TEST(once_per_message)
+{
+	struct judge *j;
+
+	rules_default();
+	R.classes[CLASS_SPAM].weight = 500;
+	j = mk(NULL);
+	/* MIMEDefang's line per recipient: one spam offence of 0.5 */
+	see_in(j, T0, "203.0.113.20", CLASS_SPAM, WEIGHT_ONE, false, 0, 42);
+	see_in(j, T0, "203.0.113.20", CLASS_SPAM, WEIGHT_ONE, false, 0, 42);
+	ck_assert_str_eq(take(), "offence 203.0.113.20 spam w=500\n"
+			 "ignored 203.0.113.20 spam same-message\n");
+	/* another class of the same message counts */
+	see_in(j, T0 + 1, "203.0.113.20", CLASS_VIRUS, WEIGHT_ONE, false, 0, 42);
+	ck_assert_str_eq(take(), "offence 203.0.113.20 virus w=1000\n"
+			 "ban 203.0.113.20 virus pat d=43200 n=2 e=0\n");
+	/* the keys outlive the ban for their repeats: the MTA's line of the
+	 * same verdict, while the ban runs */
+	see_in(j, T0 + 2, "203.0.113.20", CLASS_VIRUS, WEIGHT_ONE, false, 0, 42);
+	see_in(j, T0 + 3, "203.0.113.20", CLASS_SPAM, WEIGHT_ONE, false, 0, 42);
+	ck_assert_str_eq(take(), "ignored 203.0.113.20 virus same-message\n"
+			 "ignored 203.0.113.20 spam same-message\n");
+	/* a message that banned at once keeps its key too */
+	see_in(j, T0, "203.0.113.21", CLASS_VIRUS, WEIGHT_ONE, false, 0, 43);
+	see_in(j, T0 + 1, "203.0.113.21", CLASS_VIRUS, WEIGHT_ONE, false, 0, 43);
+	see_in(j, T0 + 2, "203.0.113.21", CLASS_VIRUS, WEIGHT_ONE, false, 0, 44);
+	ck_assert_str_eq(take(), "offence 203.0.113.21 virus w=1000\n"
+			 "ban 203.0.113.21 virus pat d=43200 n=1 e=0\n"
+			 "ignored 203.0.113.21 virus same-message\n"
+			 "offence 203.0.113.21 virus w=1000\n");
+	/* unknown recipients of one message are attempts of their own */
+	see_in(j, T0, "203.0.113.22", CLASS_UNKNOWN_RECIPIENT, 500, false, 0, 45);
+	see_in(j, T0, "203.0.113.22", CLASS_UNKNOWN_RECIPIENT, 500, false, 0, 45);
+	ck_assert_str_eq(take(), "offence 203.0.113.22 unknown-recipient w=500\n"
+			 "offence 203.0.113.22 unknown-recipient w=500\n"
+			 "ban 203.0.113.22 unknown-recipient pat d=43200 n=2 e=0\n");
+	judge_free(j);
+}
+END_TEST
+
+START_TEST(notes)
+{
+	struct judge *j;
+
+	rules_default();
+	j = mk(NULL);
+	/* a thousand reverse-DNS notes (0.01 each) never ban alone: they
+	 * count half the threshold at most */
+	for (int i = 0; i < 1000; i++)
+		see_in(j, T0 + i, "198.51.100.30", CLASS_HELO, 20, true, (uint64_t)i, 0);
+	ck_assert_uint_eq(judge_active_bans(j, T0 + 1000), 0);
+	take();
+	/* with a real offence of half the threshold they tip it, and the
+	 * ban's count of offences leaves them out */
+	see_in(j, T0 + 1000, "198.51.100.30", CLASS_HELO, WEIGHT_ONE, false, 5000, 0);
+	ck_assert_str_eq(take(), "offence 198.51.100.30 helo w=500\n"
+			 "ban 198.51.100.30 helo pat d=43200 n=1 e=0\n");
+	/* accepted mail drops an address's notes: then the same offence
+	 * does not ban */
+	for (int i = 0; i < 60; i++)
+		see_in(j, T0 + 2000 + i, "198.51.100.31", CLASS_PROTOCOL, 200, true, (uint64_t)i, 0);
+	take();
+	accepted(j, T0 + 2060, "198.51.100.31");
+	see_in(j, T0 + 2061, "198.51.100.31", CLASS_HELO, WEIGHT_ONE, false, 5001, 0);
+	ck_assert_str_eq(take(), "offence 198.51.100.31 helo w=500\n");
+	/* without the accepted mail, the same offence would have banned */
+	for (int i = 0; i < 60; i++)
+		see_in(j, T0 + 3000 + i, "198.51.100.33", CLASS_PROTOCOL, 200, true, (uint64_t)i, 0);
+	take();
+	see_in(j, T0 + 3061, "198.51.100.33", CLASS_HELO, WEIGHT_ONE, false, 5001, 0);
+	ck_assert_str_eq(take(), "offence 198.51.100.33 helo w=500\n"
+			 "ban 198.51.100.33 helo pat d=43200 n=1 e=0\n");
+	judge_free(j);
+}
+END_TEST
+
+/* Notes are never kept in state: the walk leaves them out. */
+static int count_offences(void *ctx, const struct judge_entry *e)
+{
+	*(unsigned *)ctx += e->noffences;
+	return 0;
+}
+
+START_TEST(notes_not_kept)
+{
+	struct judge *j;
+	unsigned n = 0;
+
+	rules_default();
+	j = mk(NULL);
+	see_in(j, T0, "198.51.100.32", CLASS_HELO, 20, true, 1, 0);
+	see_in(j, T0 + 1, "198.51.100.32", CLASS_HELO, 20, true, 2, 0);
+	see_in(j, T0 + 2, "198.51.100.32", CLASS_AUTH, WEIGHT_ONE, false, 3, 0);
+	ck_assert_int_eq(judge_walk(j, count_offences, &n), 0);
+	ck_assert_uint_eq(n, 1);
+	judge_free(j);
+}
+END_TEST
+
 struct origin_query {
 	struct addr a;
 	uint32_t origin;
@@ -1313,6 +1471,10 @@ static Suite *judge_suite(void)
 	tcase_add_test(tc, max_tracked);
 	tcase_add_test(tc, max_tracked_all_banned);
 	tcase_add_test(tc, later_same_events);
+	tcase_add_test(tc, once_per_session);
+	tcase_add_test(tc, once_per_message);
+	tcase_add_test(tc, notes);
+	tcase_add_test(tc, notes_not_kept);
 	suite_add_tcase(s, tc);
 	tcase_add_test(tm, manual_ban);
 	tcase_add_test(tm, unban);
