@@ -34,6 +34,14 @@ jq -e '.bans_not_in_force["'"$SET4"'"] + .active_bans["'"$SET4"'"] == 4000
 for a in $(ctl list --json | jq -r '.[] | select(.in_force) | .address'); do
 	in_set "$SET4" "$a" || fail "$a is listed in force but is not in the set"
 done
+# the same in the metrics: a gauge per family, the refusals counted
+ctl metrics >"$TMP/metrics" || fail "metrics failed"
+kept=$(jq -r '.bans_not_in_force["'"$SET4"'"]' "$TMP/status")
+grep -qx 'spamwrath_set_full{family="ipv4"} 1' "$TMP/metrics" &&
+	grep -qx 'spamwrath_set_full{family="ipv6"} 0' "$TMP/metrics" &&
+	grep -qx "spamwrath_bans_not_in_force{family=\"ipv4\"} $kept" "$TMP/metrics" &&
+	awk '$1 == "spamwrath_ban_errors_total" && $2 >= 1 { ok = 1 } END { exit !ok }' "$TMP/metrics" ||
+	{ grep -e _full -e not_in_force -e ban_errors "$TMP/metrics"; fail "the metrics do not show the full set"; }
 n=$(grep -c "set $SET4 is full (" "$DAEMON_ERR" || true)
 [ "$n" = 1 ] ||
 	{ grep "is full" "$DAEMON_ERR" | head; fail "the full set was not said exactly once"; }
