@@ -29,7 +29,7 @@ CONF
 done
 for h in mx1 mx2 mx3; do
 	wait_for 10 grep -q "fleet: in step" "$TMP/$h/daemon.err" ||
-		{ host_err "$h"; fail "$h did not read the fleet's bans"; }
+		fail "$h did not read the fleet's bans"
 done
 
 # The seed patterns' MIMEDefang spam line is class spam: weight 1 here.
@@ -52,7 +52,7 @@ host_ctl mx2 list --json | grep -q '"address":"203.0.113.10".*"origin":"mx1"' ||
 host_ctl mx1 list --json | grep -q '"origin":"mx1"' || fail "mx1's list shows no origin"
 host_ctl mx2 list | grep -q 'ORIGIN' || fail "the list has no ORIGIN column"
 grep -q "ban 203.0.113.10 for 1h: spam.*decided by mx1" "$TMP/mx3/daemon.err" ||
-	{ host_err mx3; fail "mx3 did not log the ban as decided by mx1"; }
+	fail "mx3 did not log the ban as decided by mx1"
 
 # 2. Half-weight offences on mx1 and mx2 ban on all three: one ban, decided once.
 host_log mx1 "$(line_unknown 203.0.113.20)"
@@ -70,7 +70,7 @@ host_log mx1 "$(line_spam 198.51.100.7)"
 wait_in_set 5 mx1 198.51.100.7
 wait_in_set 2 mx2 198.51.100.7
 wait_for 2 grep -q "fleet: ban of 198.51.100.7 decided by mx1 ignored: whitelisted here" \
-	"$TMP/mx3/daemon.err" || { host_err mx3; fail "mx3 did not say it ignored a whitelisted ban"; }
+	"$TMP/mx3/daemon.err" || fail "mx3 did not say it ignored a whitelisted ban"
 in_host_set mx3 198.51.100.7 && fail "mx3 banned an address it whitelists"
 
 # 4. An unban on mx2 lifts the ban everywhere; --local on one host only.
