@@ -62,7 +62,7 @@ EOF
 	chown Debian-exim:Debian-exim /var/spool/exim4 /var/log/exim4 /run/exim4
 	update-exim4.conf
 	exim4 -bd -q30m' >"$TMP/exim.out" 2>&1 || { cat "$TMP/exim.out" >&2; fail "Exim did not start"; }
-SERVER_LOG="$TMP/log/exim4/mainlog"
+server_log "$TMP/log/exim4/mainlog"
 wait_for 20 grep -q "exim .* daemon started" "$SERVER_LOG" 2>/dev/null ||
 	{ cat "$TMP/exim.out" "$SERVER_LOG" "$TMP/log/exim4/paniclog" >&2; fail "Exim did not start"; }
 
