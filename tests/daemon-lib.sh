@@ -57,7 +57,7 @@ start_daemon() {
 # failure its status and stderr are printed (watch_daemon).
 daemon_started() {
 	DAEMON_PID=$1
-	at_exit "kill $DAEMON_PID 2>/dev/null || true"
+	at_exit "kill_child TERM $DAEMON_PID"
 	watch_daemon spamwrathd "$DAEMON_PID" "$DAEMON_ERR"
 }
 
@@ -111,7 +111,7 @@ line_unknown_ago() {	# SECONDS ADDRESS
 
 # kill -9: no chance to write anything more.
 kill9_daemon() {
-	kill -KILL "$DAEMON_PID" 2>/dev/null || true
+	kill_child KILL "$DAEMON_PID"
 	reap "$DAEMON_PID" 2>/dev/null || true
 }
 

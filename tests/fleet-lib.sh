@@ -37,12 +37,12 @@ start_redis() {
 		--appendonly no --dir "$TMP/redis" --logfile "$TMP/redis.log" "$@" &
 	REDIS_PID=$!
 	# killed and waited for: rm -rf $TMP must not race its writes
-	at_exit "{ kill -KILL $REDIS_PID; wait $REDIS_PID; } 2>/dev/null || true"
+	at_exit "{ kill_child KILL $REDIS_PID; wait $REDIS_PID; } 2>/dev/null || true"
 	wait_for 10 rcli ping || fail "redis-server did not start"
 }
 
 stop_redis() {
-	kill -KILL "$REDIS_PID" 2>/dev/null || true
+	kill_child KILL "$REDIS_PID"
 	wait "$REDIS_PID" 2>/dev/null || true
 	rm -f "$REDIS_SOCK"
 }
@@ -101,7 +101,7 @@ start_host() {
 	ip netns exec "$_ns" env SPAMWRATH_LOG=stderr "$SPAMWRATHD" -c "$TMP/$1/sw.conf" \
 		2>>"$TMP/$1/daemon.err" &
 	eval "PID_$1=$!"
-	at_exit "{ kill -KILL $!; wait $!; } 2>/dev/null || true"
+	at_exit "{ kill_child KILL $!; wait $!; } 2>/dev/null || true"
 	watch_daemon "spamwrathd_$1" $! "$TMP/$1/daemon.err"
 	wait_for 20 grep -q "started" "$TMP/$1/daemon.err" || fail "spamwrathd $1 did not start"
 }

@@ -61,10 +61,26 @@ reap() {
 	return "$_st"
 }
 
+# kill_child SIGNAL PID...: SIGNAL to each PID that is still a child of
+# this shell, and to no other process. A child that ended was reaped (by
+# wait, or by the shell while it waited for another command) and its pid
+# goes to the next process to start: pid_max is 32768 here, which a busy
+# machine wraps within minutes, so a plain kill of a remembered pid can
+# hit an unrelated process, another test's daemon among them.
+kill_child() {
+	_sig=$1
+	shift
+	for _p in "$@"; do
+		[ "$(awk '$1 == "PPid:" { print $2 }' "/proc/$_p/status" 2>/dev/null)" = "$$" ] &&
+			kill -s "$_sig" "$_p" 2>/dev/null
+	done
+	return 0
+}
+
 # stop_child PID NAME: SIGTERM to the child PID, and its exit status must
 # be 0 (a sanitizer's report is not).
 stop_child() {
-	kill -TERM "$1" 2>/dev/null || true
+	kill_child TERM "$1"
 	_st=0
 	reap "$1" || _st=$?
 	[ "$_st" = 0 ] || fail "$2 $(how_ended "$_st") after SIGTERM"

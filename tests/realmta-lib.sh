@@ -143,6 +143,8 @@ server_up() {
 # server_down: ends every process of the server's mount namespace (the
 # servers daemonize: their pids are not ours to know), TERM then KILL.
 server_down() {
+	# (the anchor's pid, once it ended, may be another process's: see kill_child)
+	[ "$(awk '$1 == "PPid:" { print $2 }' "/proc/$ANCHOR/status" 2>/dev/null)" = "$$" ] || return 0
 	_ns=$(readlink "/proc/$ANCHOR/ns/mnt" 2>/dev/null) || return 0
 	for _sig in TERM TERM KILL; do
 		_left=""
@@ -194,7 +196,6 @@ EOF
 	: >"$MAILLOG"
 	in_server /usr/sbin/rsyslogd -f "$TMP/rsyslog.conf" -i "$TMP/rsyslogd.pid" 2>"$TMP/rsyslogd.err" ||
 		{ cat "$TMP/rsyslogd.err" >&2; fail "rsyslogd did not start"; }
-	at_exit "kill \$(cat $TMP/rsyslogd.pid 2>/dev/null) 2>/dev/null || true"
 	wait_for 10 in_server test -S /dev/log || fail "rsyslogd made no /dev/log"
 }
 

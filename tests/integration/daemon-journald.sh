@@ -22,7 +22,7 @@ mount -t tmpfs tmpfs /run/systemd
 mount -t tmpfs tmpfs /run/log
 "$journald" 2>"$TMP/journald.err" &
 jpid=$!
-at_exit "kill $jpid 2>/dev/null || true"
+at_exit "kill_child TERM $jpid"
 wait_for 10 test -S /run/systemd/journal/socket || fail "systemd-journald did not start"
 
 # jlog [setpriv args] ADDRESS: a Postfix reject into the journal, as root

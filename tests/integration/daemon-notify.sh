@@ -11,7 +11,7 @@ command -v python3 >/dev/null || fail "python3 is not installed"
 sock="$TMP/notify.sock"
 python3 "$top_srcdir/tests/data/notify-listener.py" "$sock" >"$TMP/notify.out" 2>&1 &
 listener=$!
-at_exit "kill $listener 2>/dev/null || true"
+at_exit "kill_child TERM $listener"
 wait_for 20 grep -q listening "$TMP/notify.out" || fail "the notify stand-in did not start"
 
 log="$TMP/mail.log"

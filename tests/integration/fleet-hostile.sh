@@ -37,7 +37,7 @@ rejected() {	# HOST KIND: that host's count of refused messages of KIND
 # Everything published on the channel, as it is, one payload per line.
 redis-cli -s "$REDIS_SOCK" --raw SUBSCRIBE "$CHAN" >"$TMP/channel" 2>/dev/null &
 sub=$!
-at_exit "kill $sub 2>/dev/null || true"
+at_exit "kill_child TERM $sub"
 wait_for 5 grep -q "^$CHAN\$" "$TMP/channel" || fail "cannot subscribe to the channel"
 
 # A real ban and a real unban, captured for the replays.

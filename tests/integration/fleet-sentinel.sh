@@ -49,7 +49,7 @@ redis_bg() {
 	# would leave the server running
 	ip netns exec "$RD" redis-server "$@" --dir "$TMP/$_name" --logfile "$TMP/$_name/log" &
 	eval "PID_$_name=$!"
-	at_exit "{ kill -KILL $!; wait $!; } 2>/dev/null || true"
+	at_exit "{ kill_child KILL $!; wait $!; } 2>/dev/null || true"
 }
 
 redis_bg ra --port 6379 --bind "$IP" --save '' --appendonly no --protected-mode no \
@@ -98,7 +98,7 @@ wait_for 5 sh -c "ip netns exec $RD redis-cli -h $IP -p 6380 HEXISTS sw$$:bans 2
 	fail "the replica did not get the ban"
 
 # The master dies; a ban is made while the sentinels elect the replica.
-kill -KILL "$PID_ra"
+kill_child KILL "$PID_ra"
 wait "$PID_ra" 2>/dev/null || true
 host_log mx2 "$(line_spam 203.0.113.91)"
 wait_in_set 3 mx2 203.0.113.91

@@ -41,7 +41,7 @@ postfix_up unix:/run/clamav/clamav-milter.ctl
 MILTER_PID=""
 milter_up() {
 	if [ -n "$MILTER_PID" ]; then
-		kill "$MILTER_PID" 2>/dev/null || true
+		kill_child TERM "$MILTER_PID"
 		reap "$MILTER_PID" || true
 		in_server rm -f /run/clamav/clamav-milter.ctl /run/clamav/clamav-milter.pid
 	fi
@@ -105,7 +105,7 @@ sed -e '/^enable_patterns/d' -e "s|\"$TMP/state\"|\"$TMP/shipped-state\"|" \
 grep -q enable_patterns "$TMP/shipped.conf" && fail "shipped.conf keeps the opt-in"
 ip netns exec "$NS" env SPAMWRATH_LOG=stderr "$SPAMWRATHD" -c "$TMP/shipped.conf" 2>"$TMP/shipped.err" &
 SHIPPED_PID=$!
-at_exit "kill $SHIPPED_PID 2>/dev/null || true"
+at_exit "kill_child TERM $SHIPPED_PID"
 watch_daemon spamwrathd_shipped $SHIPPED_PID "$TMP/shipped.err"
 wait_for 20 grep -q "started" "$TMP/shipped.err" || fail "the second spamwrathd (shipped) did not start"
 
