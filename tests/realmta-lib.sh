@@ -409,6 +409,20 @@ innocent() {
 	check "$2" "$1 still connects" connects "$1"
 }
 
+# read_all: waits until the test's daemon has read $SERVER_LOG as far as it
+# is written now (its source's offset, spamwrathctl status), so that a
+# check that something did not happen cannot pass only because the daemon
+# lags behind on a busy machine.
+read_all() {
+	_size=$(stat -c %s "$SERVER_LOG")
+	wait_for 30 read_to "$_size" ||
+		fail "spamwrathd did not read $SERVER_LOG to byte $_size within 30 s"
+}
+read_to() {
+	_at=$(ctl status --json | jq --arg f "$SERVER_LOG" '[.sources[] | select(.file == $f) | .offset] | max // 0')
+	[ "$_at" -ge "$1" ]
+}
+
 # not_yet ADDRESS ITEM: after a first half-offence, not banned yet.
 not_yet() {
 	check "$2" "$1 not banned after one half-weight offence" not_banned "$1"

@@ -124,6 +124,7 @@ for args in "--to alice@example.org --body $gtube" "--to alice@example.org --att
 	wait_for 30 logged_since_mark "Blocked" || true
 	MARK_ADDR=""
 done
+read_all
 show_lines $WLHOST
 
 for a in $LEGIT $WLHOST; do innocent "$a" -; done

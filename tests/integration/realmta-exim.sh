@@ -128,7 +128,8 @@ show_lines $RELAY
 # a HELO Exim finds syntactically invalid: swaks tries EHLO, then HELO,
 # in one session: one offence, half a ban. A second session bans.
 smtp $HELO --from news@example.net --helo bad_helo --to alice@example.org || true
-sleep 0.5
+wait_for 10 logged_since_mark "syntactically invalid argument" || check - "$HELO: Exim refused its HELO" false
+read_all
 not_yet $HELO 1+2
 smtp $HELO --from news@example.net --helo bad_helo --to alice@example.org || true
 offender $HELO helo - "syntactically invalid argument"
@@ -159,6 +160,7 @@ while [ $i -lt 10 ]; do
 	i=$((i + 1))
 done
 sleep 1
+read_all
 show_lines $WLHOST
 
 # --- the innocent, and the verdicts ---------------------------------------

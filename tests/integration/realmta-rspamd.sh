@@ -106,6 +106,7 @@ for args in "--to alice@example.org --body $gtube" "--to alice@example.org --att
 	smtp $WLHOST $(sender) $args || true
 done
 sleep 1
+read_all
 show_lines $WLHOST
 
 for a in $LEGIT $TAGGED $WLHOST; do innocent "$a" -; done
