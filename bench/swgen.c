@@ -12,8 +12,8 @@
  * every class, from tens of thousands of IPv4 and IPv6 clients, many of
  * them coming back (campaigns), so bans expire and escalate.
  *
- * Line formats follow /work/shared/reference/mail-log-formats.md (only
- * [src], [bin] and [real] forms) and fail2ban's real Postfix test log.
+ * Line formats follow what the programs write, from their sources, their
+ * binaries and real logs, and fail2ban's real Postfix test log.
  * Which lines are offences, of which class and weight, is the README's and
  * the default patterns' answer (bench/README has the table): a spamtrap
  * offence is any line naming a trap recipient with the client or its
@@ -21,16 +21,11 @@
  * login; "lost connection after AUTH" and milter-discard lines count for
  * nothing.
  *
- * The expected events are computed here, line by line, by a model of the
- * rules the README and spamwrath.conf describe (threshold, findtime,
- * weights, bantime and its escalation, no second ban while one runs, a
- * ban clears the running total, IPv6 judged per /64, whitelist first,
- * then min_score, and include/judge.h's once per message and once per
- * session: a repeat of a helo, dnsbl, protocol or unknown-sender offence
- * inside one SMTP session is ignored, "same-session", and of a spam,
- * virus or spamtrap offence of one queue id, "same-message"). It uses
- * only integers and its own random generator, so a seed gives the same
- * bytes on every machine.
+ * The expected events come from swmodel.c, a model of the judge's rules
+ * (swmodel.h says which, and how it is kept in step with the judge), fed
+ * each offence line as it is written. The generator uses only integers
+ * and its own random numbers, so a seed gives the same bytes on every
+ * machine.
  *
  * usage: swgen [-s SEED] [-n LINES] [-f 3164|3339] [-o LOG] [-e EXPECTED]
  *              [-S STATS]
@@ -50,63 +45,15 @@
 #include <string.h>
 #include <time.h>
 
-/* --- configuration the model judges by (bench/spamwrath.conf) --- */
-#define THRESHOLD	1000	/* thousandths */
-#define FINDTIME	43200
-#define BANTIME		43200
-#define BANTIME_MAX	2592000
-#define REPEAT_WINDOW	2592000
-#define SPAM_MIN_SCORE	1500	/* hundredths */
+#include "swmodel.h"
+
+/* What the generator counted; the model counts the rest (model_st). */
+static struct {
+	uint64_t lines, sessions, benign_sessions, offence_sessions, v4_seen, v6_seen;
+} st;
 
 /* 2026-11-20 00:00:00 UTC */
 #define START_EPOCH	1795132800ULL
-
-/* --- classes --- */
-enum gen_class {
-	GC_NONE = -1,
-	GC_UNKREC, GC_UNKSND, GC_TRAP, GC_SPAM, GC_VIRUS,
-	GC_RELAY, GC_HELO, GC_DNSBL, GC_AUTH, GC_PROTO,
-	GC_COUNT
-};
-
-static const char *gen_class_name[GC_COUNT] = {
-	"unknown-recipient", "unknown-sender", "spamtrap", "spam", "virus",
-	"relay", "helo", "dnsbl", "auth", "protocol",
-};
-
-/* class_once_per_session() and class_once_per_message() (class.h) */
-static bool gen_once_per_session(int cls)
-{
-	return cls == GC_HELO || cls == GC_DNSBL || cls == GC_PROTO || cls == GC_UNKSND;
-}
-
-static bool gen_once_per_message(int cls)
-{
-	return cls != GC_UNKREC && cls != GC_RELAY && cls != GC_AUTH;
-}
-
-/* JUDGE_MESSAGE_WINDOW, JUDGE_SESSION_WINDOW (judge.h) */
-#define MESSAGE_WINDOW 600
-#define SESSION_WINDOW 300
-
-/* class weights in thousandths (src/core/class.c) */
-static const unsigned gen_class_weight[GC_COUNT] = {
-	1000, 1000, 1000, 1000, 1000, 1000, 500, 500, 200, 250,
-};
-
-/* A weight as spamwrath prints it: "1", "0.5", "0.05". */
-static void weight_text(unsigned w, char *buf, size_t n)
-{
-	size_t len;
-
-	if (w % 1000 == 0) {
-		snprintf(buf, n, "%u", w / 1000);
-		return;
-	}
-	snprintf(buf, n, "%u.%03u", w / 1000, w % 1000);
-	for (len = strlen(buf); buf[len - 1] == '0'; len--)
-		buf[len - 1] = '\0';
-}
 
 /* --- random numbers: splitmix64, integers only --- */
 static uint64_t rng_state;
@@ -145,29 +92,6 @@ static uint32_t rng_skewed(uint32_t n)
 	return (uint32_t)((u * u * n) >> 32);
 }
 
-/* --- memory --- */
-static void *gen_alloc(size_t n)
-{
-	void *p = calloc(1, n ? n : 1);
-
-	if (!p) {
-		fprintf(stderr, "swgen: out of memory\n");
-		exit(1);
-	}
-	return p;
-}
-
-static void *gen_grow(void *p, size_t n)
-{
-	void *v = realloc(p, n);
-
-	if (!v) {
-		fprintf(stderr, "swgen: out of memory\n");
-		exit(1);
-	}
-	return v;
-}
-
 /* --- clients and judged keys --- */
 struct client {
 	int family;
@@ -179,30 +103,8 @@ struct client {
 	bool seen;
 };
 
-/* As the judge keeps them: weight 0 for the keys a ban kept. */
-struct offrec {
-	uint32_t time, weight;
-	uint64_t msg;		/* the message, 0: none */
-	uint32_t sess;		/* the session, if has_sess */
-	int8_t cls;
-	bool has_sess;
-};
-
-struct key {
-	char text[INET6_ADDRSTRLEN + 4];
-	uint32_t ban_until;
-	uint32_t *bans;		/* starts of earlier bans */
-	uint32_t nbans, capbans;
-	struct offrec *offs;	/* offences since the last ban */
-	uint32_t noffs, capoffs;
-	bool banned_once;
-};
-
 static struct client *clients;
 static uint32_t nclients;
-static struct key *keys;
-static uint32_t nkeys, capkeys;
-
 /* Pools: [0, nbenign) senders that behave, then offenders, then the
  * whitelisted backup MXes. */
 static uint32_t nbenign, noffenders, first_offender, first_wl, nwl;
@@ -211,17 +113,6 @@ static uint32_t nbenign, noffenders, first_offender, first_wl, nwl;
 #define BENIGN_V6	4500
 #define OFFENDER_V4	31500
 #define OFFENDER_V6_NETS 5000	/* each /64 holds 1 to 4 offenders */
-
-static uint32_t key_new(const char *text)
-{
-	if (nkeys == capkeys) {
-		capkeys = capkeys ? 2 * capkeys : 1024;
-		keys = gen_grow(keys, capkeys * sizeof(*keys));
-	}
-	memset(&keys[nkeys], 0, sizeof(keys[nkeys]));
-	snprintf(keys[nkeys].text, sizeof(keys[nkeys].text), "%s", text);
-	return nkeys++;
-}
 
 static const char *name_words[] = {
 	"mail", "smtp", "mx", "out", "relay", "mta", "post", "mailout",
@@ -310,7 +201,7 @@ static void key_for_v6(struct client *c)
 	memcpy(net, c->bytes, 8);
 	inet_ntop(AF_INET6, net, buf, sizeof(buf));
 	snprintf(text, sizeof(text), "%s/64", buf);
-	c->key = key_new(text);
+	c->key = model_key(text);
 }
 
 static struct client *client_add(void)
@@ -325,13 +216,13 @@ static void pools_build(void)
 {
 	uint32_t cap = BENIGN_V4 + BENIGN_V6 + OFFENDER_V4 + 4 * OFFENDER_V6_NETS + 2;
 
-	clients = gen_alloc(cap * sizeof(*clients));
+	clients = sw_alloc(cap * sizeof(*clients));
 	for (uint32_t i = 0; i < BENIGN_V4 + BENIGN_V6; i++) {
 		struct client *c = client_add();
 
 		if (i < BENIGN_V4) {
 			client_v4(c);
-			c->key = key_new(c->text);
+			c->key = model_key(c->text);
 		} else {
 			uint8_t net[16];
 
@@ -347,7 +238,7 @@ static void pools_build(void)
 		struct client *c = client_add();
 
 		client_v4(c);
-		c->key = key_new(c->text);
+		c->key = model_key(c->text);
 		client_name(c, false);
 	}
 	for (uint32_t i = 0; i < OFFENDER_V6_NETS; i++) {
@@ -379,7 +270,7 @@ static void pools_build(void)
 		snprintf(c->text, sizeof(c->text), "192.0.2.25");
 		snprintf(c->name, sizeof(c->name), "backup-mx.example.net");
 		c->whitelisted = true;
-		c->key = key_new(c->text);
+		c->key = model_key(c->text);
 		c = client_add();
 		c->family = 6;
 		inet_pton(AF_INET6, "2001:db8:25::25", c->bytes);
@@ -389,159 +280,6 @@ static void pools_build(void)
 		key_for_v6(c);
 	}
 	nwl = nclients - first_wl;
-}
-
-/* --- the model of the judge --- */
-enum { EV_OFFENCE, EV_IGNORED, EV_BAN };
-
-struct stats {
-	uint64_t lines, offence_lines, ignored_lines;
-	uint64_t offences[GC_COUNT], bans[GC_COUNT];
-	uint64_t ignored_whitelist, ignored_score, ignored_repeat;
-	uint64_t sessions, benign_sessions, offence_sessions;
-	uint64_t v4_seen, v6_seen, keys_banned;
-};
-
-static struct stats st;
-static FILE *expected;
-
-static void model_emit(uint64_t line, int kind, const char *addr, int cls, const char *extra)
-{
-	static const char *kinds[] = { "offence", "ignored", "ban" };
-
-	if (expected)
-		fprintf(expected, "%llu\t%s\t%s\t%s\t%s\n", (unsigned long long)line, kinds[kind],
-			addr, gen_class_name[cls], extra);
-}
-
-static void model_prune(struct key *k, uint32_t now)
-{
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < k->noffs; i++)
-		if ((uint64_t)k->offs[i].time + (k->offs[i].weight ? FINDTIME : MESSAGE_WINDOW) > now)
-			k->offs[n++] = k->offs[i];
-	k->noffs = n;
-	n = 0;
-	for (uint32_t i = 0; i < k->nbans; i++)
-		if ((uint64_t)k->bans[i] + REPEAT_WINDOW > now)
-			k->bans[n++] = k->bans[i];
-	k->nbans = n;
-}
-
-static void model_ban(struct key *k, uint64_t line, uint32_t now, int cls)
-{
-	uint64_t d = BANTIME;
-	char extra[32];
-
-	for (uint32_t i = 0; i < k->nbans && d < BANTIME_MAX; i++)
-		d *= 2;
-	if (d > BANTIME_MAX)
-		d = BANTIME_MAX;
-	if (k->nbans == k->capbans) {
-		k->capbans = k->capbans ? 2 * k->capbans : 4;
-		k->bans = gen_grow(k->bans, k->capbans * sizeof(*k->bans));
-	}
-	k->bans[k->nbans++] = now;
-	k->ban_until = (uint32_t)(now + d);
-	/* the running total goes, the keys stay for the repeats */
-	{
-		uint32_t n = 0;
-
-		for (uint32_t i = 0; i < k->noffs; i++) {
-			if (k->offs[i].msg || k->offs[i].has_sess) {
-				k->offs[n] = k->offs[i];
-				k->offs[n++].weight = 0;
-			}
-		}
-		k->noffs = n;
-	}
-	if (!k->banned_once)
-		st.keys_banned++;
-	k->banned_once = true;
-	st.bans[cls]++;
-	snprintf(extra, sizeof(extra), "%llu", (unsigned long long)d);
-	model_emit(line, EV_BAN, k->text, cls, extra);
-}
-
-static void model_push(struct key *k, struct offrec o)
-{
-	if (k->noffs == k->capoffs) {
-		k->capoffs = k->capoffs ? 2 * k->capoffs : 8;
-		k->offs = gen_grow(k->offs, k->capoffs * sizeof(*k->offs));
-	}
-	k->offs[k->noffs++] = o;
-}
-
-/* Why o repeats an offence of k (judge.h), or NULL. */
-static const char *model_repeat(const struct key *k, const struct offrec *o, uint32_t now)
-{
-	for (uint32_t i = 0; i < k->noffs; i++) {
-		const struct offrec *r = &k->offs[i];
-		uint32_t d = now > r->time ? now - r->time : r->time - now;
-
-		if (r->cls != o->cls)
-			continue;
-		if (o->msg && r->msg == o->msg && d < MESSAGE_WINDOW)
-			return "same-message";
-		if (o->has_sess && r->has_sess && r->sess == o->sess && d < SESSION_WINDOW)
-			return "same-session";
-	}
-	return NULL;
-}
-
-/* One offence line of client c at time now; factor is the pattern's
- * weight on the class (thousandths), score in hundredths or -1; sess the
- * line's SMTP session, msg its queue id (0: none). */
-static void model_offence(uint64_t line, uint32_t now, const struct client *c, int cls,
-			  unsigned factor, int score, uint32_t sess, uint64_t msg)
-{
-	struct key *k = &keys[c->key];
-	unsigned w = (gen_class_weight[cls] * factor + 500) / 1000, sum = 0;
-	struct offrec o = {
-		.time = now, .weight = w, .cls = (int8_t)cls, .sess = sess,
-		.msg = gen_once_per_message(cls) ? msg : 0, .has_sess = gen_once_per_session(cls),
-	};
-	const char *why;
-	char wtext[16];
-
-	if (c->whitelisted) {
-		st.ignored_lines++;
-		st.ignored_whitelist++;
-		model_emit(line, EV_IGNORED, c->text, cls, "whitelist");
-		return;
-	}
-	if (cls == GC_SPAM && score >= 0 && score < SPAM_MIN_SCORE) {
-		st.ignored_lines++;
-		st.ignored_score++;
-		model_emit(line, EV_IGNORED, c->text, cls, "score");
-		return;
-	}
-	if ((o.msg || o.has_sess) && (why = model_repeat(k, &o, now))) {
-		st.ignored_lines++;
-		st.ignored_repeat++;
-		model_emit(line, EV_IGNORED, c->text, cls, why);
-		return;
-	}
-	st.offence_lines++;
-	st.offences[cls]++;
-	weight_text(w, wtext, sizeof(wtext));
-	model_emit(line, EV_OFFENCE, c->text, cls, wtext);
-	if (k->ban_until > now)
-		return;		/* no second ban while one runs */
-	model_prune(k, now);
-	if (w < THRESHOLD) {
-		model_push(k, o);
-		for (uint32_t i = 0; i < k->noffs; i++)
-			sum += k->offs[i].weight;
-		if (sum < THRESHOLD)
-			return;
-	}
-	model_ban(k, line, now, cls);
-	if (w >= THRESHOLD && (o.msg || o.has_sess)) {
-		o.weight = 0;
-		model_push(k, o);	/* the key of what banned at once */
-	}
 }
 
 /* --- the event queue: lines and sessions yet to come, by time --- */
@@ -577,7 +315,7 @@ static void heap_push(struct item it)
 
 	if (nheap == capheap) {
 		capheap = capheap ? 2 * capheap : 1024;
-		heap = gen_grow(heap, capheap * sizeof(*heap));
+		heap = sw_grow(heap, capheap * sizeof(*heap));
 	}
 	it.seq = heap_seq++;
 	i = nheap++;
@@ -738,7 +476,7 @@ session_line(struct session *s, int cls, int score, const char *fmt, ...)
 	va_start(ap, fmt);
 	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	it.text = gen_alloc((size_t)n + 1);
+	it.text = sw_alloc((size_t)n + 1);
 	va_start(ap, fmt);
 	vsnprintf(it.text, (size_t)n + 1, fmt, ap);
 	va_end(ap);
@@ -1296,18 +1034,19 @@ static void write_stats(FILE *f, uint64_t seed, uint64_t span)
 	fprintf(f, "seed=%llu\nlines=%llu\nseconds=%llu\n", (unsigned long long)seed,
 		(unsigned long long)st.lines, (unsigned long long)span);
 	fprintf(f, "offence_lines=%llu\nignored_lines=%llu\nbenign_lines=%llu\n",
-		(unsigned long long)st.offence_lines, (unsigned long long)st.ignored_lines,
-		(unsigned long long)(st.lines - st.offence_lines));
+		(unsigned long long)model_st.offence_lines, (unsigned long long)model_st.ignored_lines,
+		(unsigned long long)(st.lines - model_st.offence_lines));
 	fprintf(f, "ignored_whitelist=%llu\nignored_score=%llu\nignored_repeat=%llu\n",
-		(unsigned long long)st.ignored_whitelist, (unsigned long long)st.ignored_score,
-		(unsigned long long)st.ignored_repeat);
+		(unsigned long long)model_st.ignored_whitelist,
+		(unsigned long long)model_st.ignored_score,
+		(unsigned long long)model_st.ignored_repeat);
 	for (int c = 0; c < GC_COUNT; c++)
 		fprintf(f, "offences.%s=%llu\nbans.%s=%llu\n", gen_class_name[c],
-			(unsigned long long)st.offences[c], gen_class_name[c],
-			(unsigned long long)st.bans[c]);
+			(unsigned long long)model_st.offences[c], gen_class_name[c],
+			(unsigned long long)model_st.bans[c]);
 	fprintf(f, "clients_v4=%llu\nclients_v6=%llu\nbanned_networks=%llu\n",
 		(unsigned long long)st.v4_seen, (unsigned long long)st.v6_seen,
-		(unsigned long long)st.keys_banned);
+		(unsigned long long)model_st.keys_banned);
 	fprintf(f, "sessions=%llu\n", (unsigned long long)st.sessions);
 }
 
@@ -1316,7 +1055,7 @@ int main(int argc, char **argv)
 	uint64_t seed = 7, nlines = 100000, next_session, next_anvil;
 	const char *out_path = NULL, *exp_path = NULL, *stats_path = NULL;
 	static char outbuf[1 << 20];
-	FILE *out = stdout;
+	FILE *out = stdout, *expected = NULL;
 	int c;
 
 	while ((c = getopt(argc, argv, "s:n:f:o:e:S:")) != -1) {
@@ -1360,6 +1099,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "swgen: %s: %s\n", exp_path, strerror(errno));
 		return 1;
 	}
+	model_init(expected);
 	rng_state = seed;
 	pools_build();
 	next_session = next_anvil = START_EPOCH * 1000000;
@@ -1375,8 +1115,9 @@ int main(int argc, char **argv)
 			write_line(out, &it);
 			if (it.cls != GC_NONE)
 				model_offence(st.lines, (uint32_t)(it.t / 1000000),
-					      &clients[it.client], it.cls, it.factor, it.score,
-					      it.sess, it.msg);
+					      clients[it.client].key, clients[it.client].text,
+					      clients[it.client].whitelisted, it.cls, it.factor,
+					      it.score, it.sess, it.msg);
 			if (!clients[it.client].seen) {
 				clients[it.client].seen = true;
 				if (clients[it.client].family == 4)

@@ -46,6 +46,28 @@ int addr_parse_host(const char *s, size_t len, struct addr *out);
 int addr_parse_net(const char *s, size_t len, struct addr *out);
 
 /*
+ * The last address texts parsed, by a hash of their tail: an offender's
+ * lines come close together, so recent texts come back, and a hit costs a
+ * hash and a compare where a parse costs far more. Fixed size; a text
+ * longer than ADDR_CACHE_TEXT is parsed each time. A hit is addr_parse's
+ * own answer: the text is kept whole and compared whole.
+ */
+#define ADDR_CACHE_BITS 6
+#define ADDR_CACHE_TEXT 47
+
+struct addr_cache {
+	struct addr_cache_slot {
+		uint8_t len;	/* 0: empty */
+		bool ok;
+		char text[ADDR_CACHE_TEXT];
+		struct addr addr;
+	} slot[1u << ADDR_CACHE_BITS];
+};
+
+/* addr_parse(s, len, out) == 0, through c (all zero: empty). */
+bool addr_parse_cached(struct addr_cache *c, const char *s, size_t len, struct addr *out);
+
+/*
  * "host:port", "[v6]:port", or a host alone (then *port is defport; an
  * IPv6 address with more than one colon needs the brackets for a port).
  * The host, a name or an address, is copied to host. 0, or -1 when it is

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* cfgfile: owns reading one libconfuse file and knowing the line of every value in it.
  * libconfuse reports the line of its look-ahead token; we scan the text once more for exact lines.
- * It must never interpret values: config and pattern loaders do, and report with cfgfile_where. */
+ * It must never interpret values: config and pattern loaders do, and report with cfgfile_line. */
 #ifndef SPAMWRATH_CFGFILE_H
 #define SPAMWRATH_CFGFILE_H
 

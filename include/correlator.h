@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* correlator: owns queue id -> client links and the events waiting for their client.
- * It turns matches into sightings (an address, a class, a time) in either line order.
- * It must never invent an address: a sighting's client comes from a line's own addr capture. */
+/* correlator: owns queue id -> client links, the events waiting for their client, and spotting spamtraps.
+ * It turns matches into sightings (an address, a class, a time) in either line order; a line one of
+ * whose recipients is a spamtrap (spamtraps.c) makes a spamtrap sighting, whatever its pattern's class.
+ * It must never invent an address: a sighting's client comes from a line's own addr capture or its queue id's. */
 #ifndef SPAMWRATH_CORRELATOR_H
 #define SPAMWRATH_CORRELATOR_H
 
@@ -56,30 +57,11 @@ typedef void correlator_emit_fn(void *ctx, const struct sighting *s);
 
 struct corr_table;
 
-/* Longest recipient checked against the spamtraps (an RFC 5321 path is
- * 256 bytes at most); a longer one is no trap. */
-#define CORR_RCPT_MAX 320
-#define CORR_TRAP_FILTER 1024	/* bits */
-#define CORR_TRAP_PAIRS 8
+struct spamtraps;
 
 struct correlator {
 	struct corr_table *t;
-	char **traps;		/* lower-case, sorted; "@domain" for a whole domain;
-				 * none holds a separator (no recipient could) */
-	size_t ntraps;
-	/* filters before a lookup: trap_full has a bit set for each entry's
-	 * length, first and last byte (hashed together); trap_dom lists
-	 * the lengths of the "@domain" entries */
-	uint64_t trap_full[CORR_TRAP_FILTER / 64];
-	uint16_t *trap_dom;
-	size_t ntrap_dom;
-	/* when every entry a recipient could equal holds an '@' and those
-	 * that are no "@domain" make few (offset of the first '@', length)
-	 * pairs, a list is searched from its '@'s alone: trap_at holds
-	 * those pairs */
-	bool trap_at_ok;
-	uint8_t ntrap_at;
-	uint16_t trap_at[CORR_TRAP_PAIRS][2];
+	struct spamtraps *traps;	/* NULL: none (spamtraps.c) */
 	long timeout;
 	size_t max;
 	correlator_emit_fn *emit;
@@ -98,13 +80,10 @@ int correlator_init(struct correlator *c, size_t max, long timeout,
 		    correlator_emit_fn *emit, void *ctx);
 void correlator_free(struct correlator *c);
 
-/* Replaces the spamtrap list (config strings). 0 or -1 (no memory). */
+/* Replaces the spamtrap list (config strings): a sighting of a line one of
+ * whose recipients is on it has class spamtrap. 0 or -1 (no memory). */
 int correlator_set_traps(struct correlator *c, char **traps, size_t n);
 void correlator_set_limits(struct correlator *c, size_t max, long timeout);
-
-/* True when one of the recipients in rcpt (a list separated by space,
- * comma or angle brackets) is a spamtrap. */
-bool correlator_is_trap(const struct correlator *c, const char *rcpt, size_t len);
 
 /* A match of a signal = connect pattern: the line's process begins a new
  * session (correlator_feed does the same, the long way). */

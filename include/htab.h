@@ -41,21 +41,20 @@ static inline uint32_t htab_find(const struct htab *h, uint32_t hash, htab_eq_fn
 	}
 }
 
-/* The n bytes at a and b are equal: two overlapping words for keys of
- * 8..16 bytes (queue ids), where a call to memcmp costs more than the
- * comparison; memcmp for the rest. Reads only a[0..n) and b[0..n). */
-static inline bool htab_same(const void *a, const void *b, size_t n)
+/*
+ * For a lookup of hash coming soon: htab_prefetch asks the cache for the
+ * slot it starts at; once that is in, htab_first names the entry there
+ * (HTAB_NONE for an empty slot), the likely answer, whose memory the
+ * caller may prefetch in turn. Neither compares keys nor changes anything.
+ */
+static inline void htab_prefetch(const struct htab *h, uint32_t hash)
 {
-	const unsigned char *x = a, *y = b;
-	uint64_t x0, x1, y0, y1;
+	__builtin_prefetch(&h->slot[hash & h->mask]);
+}
 
-	if (n < 8 || n > 16)
-		return memcmp(a, b, n) == 0;
-	memcpy(&x0, x, 8);
-	memcpy(&y0, y, 8);
-	memcpy(&x1, x + n - 8, 8);
-	memcpy(&y1, y + n - 8, 8);
-	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+static inline uint32_t htab_first(const struct htab *h, uint32_t hash)
+{
+	return h->slot[hash & h->mask] - 1;	/* 0 (empty) becomes HTAB_NONE */
 }
 
 /* Adds id (not present yet); may grow. 0 or -1 (no memory). */

@@ -109,8 +109,9 @@ void judge_offence(struct judge *j, const struct sighting *s);
  * The same judgement, a little later: at most two sightings wait (their
  * memory is fetched meanwhile), and judge_flush or any other call below
  * judges them first. Events and their order are judge_offence's; a
- * sighting without a valid address is judged at once. Feed a batch of
- * lines, then flush, so that no ban waits for the next line.
+ * sighting without a valid address is judged at once. The pipeline uses
+ * these within each batch of lines and flushes at its end (pipeline_feed),
+ * so that no ban waits for the next line.
  */
 void judge_offence_later(struct judge *j, const struct sighting *s);
 void judge_flush(struct judge *j);

@@ -9,12 +9,17 @@
 #include <stddef.h>
 
 /* A complete line without its "\n" (and "\r"), or, with too_long, the
- * length of a line that was skipped (line is then NULL). */
+ * length of a line that was skipped (line is then NULL). A line stays
+ * readable until the next call of linebuf_push, linebuf_finish or
+ * linebuf_reset (one inside a chunk, while the chunk does), so a caller
+ * may collect a chunk's lines and use them after linebuf_push returns. */
 typedef void linebuf_fn(void *ctx, const char *line, size_t len, bool too_long);
 
 struct linebuf {
 	char *buf;		/* the unfinished line, when it fits */
 	size_t len, cap;
+	char *done;		/* the last line completed in buf, kept readable */
+	size_t donecap;
 	size_t max;
 	size_t skipped;		/* bytes of an over-long line seen so far */
 	bool skipping;

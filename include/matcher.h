@@ -5,8 +5,6 @@
 #ifndef SPAMWRATH_MATCHER_H
 #define SPAMWRATH_MATCHER_H
 
-#include "candidates.h"
-#include "needle.h"
 #include "parser.h"
 #include "pattern.h"
 
@@ -24,27 +22,8 @@ struct match {
 	const char *pid;	/* the line's (struct logline), or NULL */
 };
 
-/*
- * What the matcher knows of one needle. A needle only saves work on the
- * lines that lack it; one that every line of its patterns holds (">, "
- * of a delivery line) costs a search per line for nothing. So each
- * needle is searched for MATCHER_NEEDLE_TRIAL lines at a time, and when
- * nearly all held it, it is taken as present for the next
- * MATCHER_NEEDLE_TRUST lines (their regexes decide), then tried again.
- * No answer depends on this: it only chooses between two ways of ruling
- * a regex out, the needle or the regex itself.
- */
-struct matcher_needle {
-	uint32_t gen;		/* the line it was last asked about */
-	bool hit;		/* ... and whether it held it (or was trusted to) */
-	uint16_t searched;	/* lines of the current trial */
-	uint16_t missed;	/* ... that lacked it */
-	uint32_t trusted;	/* lines still to take it as present in */
-};
-
-#define MATCHER_NEEDLE_TRIAL 256
-#define MATCHER_NEEDLE_MISSES 8		/* at most this many misses in a trial ... */
-#define MATCHER_NEEDLE_TRUST 4096	/* ... earn this many lines unsearched */
+struct candidates;
+struct matcher_needle;
 
 struct matcher {
 	const struct patternset *ps;
@@ -55,11 +34,13 @@ struct matcher {
 	pcre2_jit_stack *jstack;
 	struct candidates *cands;
 	uint32_t gen;		/* of the line being matched */
-	struct matcher_needle *needles;	/* one per needle of ps */
-	needle_find_fn *find;	/* needle_finder(NEEDLE_BEST), chosen once */
+	struct matcher_needle *needles;	/* one per needle of ps (matcher.c) */
+	/* needle.c's finder for this CPU, chosen once */
+	bool (*find)(const char *hay, size_t n, const char *s, size_t len, size_t anchor);
 	uint32_t token_gen;	/* the line whose leading token was measured */
 	size_t token;		/* ... and its length */
 	uint64_t limit_hits;	/* matches abandoned at the match limit */
+	uint64_t needles_trusted;	/* needles taken as present unsearched (matcher.c) */
 };
 
 /* The most backtracking steps one regex may take on one line. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* parser: owns the reading of one log line's envelope: timestamp, host, tag, message.
  * It knows RFC 3164 and RFC 3339 syslog, Exim's and clamav's own file formats, and infers years.
- * It must never copy or allocate per line, nor look inside the message text. */
+ * It must never copy or allocate per line, nor read the message text but Exim's own stamp and pid at its start. */
 #ifndef SPAMWRATH_PARSER_H
 #define SPAMWRATH_PARSER_H
 
@@ -9,6 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
+
+/* Room for struct parser_memo (parser.c checks that it fits). */
+#define PARSER_MEMO_SIZE 352
 
 /* One parsed line. The pointers point into the caller's line buffer. */
 struct logline {
@@ -33,48 +36,13 @@ struct parser {
 	int first_year;		/* year for the first classic line, 0 = nearest now */
 	time_t boot;		/* the wall time journalctl's monotonic stamps count
 				 * from: this machine's boot (0: not known yet) */
-	/* mktime() is costly: remember the start of the last local hour. */
-	int cache_key;		/* hours since 1970 of that local hour, -1 = none */
-	time_t cache_hour;
-	/* Lines of one minute share "YYYY-MM-DDTHH:MM" (RFC 3339): the last
-	 * one read, its fields and its start as UTC. */
-	char min3339[16];
-	bool min3339_ok;
-	int min3339_f[5];	/* year, month (0-11), day, hour, minute */
-	time_t min3339_utc;
-	/* and its zone with the space after it ("Z " or "+hh:mm ") */
-	uint64_t zone3339;	/* the bytes, as one little-endian word */
-	uint64_t zone3339_mask;
-	uint8_t zone3339_len;	/* 0: none */
-	int zone3339_off;	/* seconds east of UTC */
-	/* Lines of one second share their classic stamp: the last one read. */
-	char stamp3164[15];	/* "Mmm dd HH:MM:SS" */
-	uint8_t stamp3164_len;	/* 0: none */
-	time_t stamp3164_time;	/* its time, good while it is the last line's */
-	/* The host of the last line and its space: a file names one host.
-	 * Each of these is kept only once the long way has read it, and
-	 * only from the bytes that alone decided how: the same bytes then
-	 * get the same answer as when read afresh. */
-	char host[32];
-	uint8_t hostlen;	/* 0: none (or longer than 31 bytes) */
-	/* The fast path's template (see parser.c): the head of the last line
-	 * the long way read with a host, up to its tag, as the range each
-	 * byte may be in (the digits of the seconds and fraction: digits). */
-	_Alignas(16) uint8_t tpl_lo[64];
-	_Alignas(16) uint8_t tpl_span[64];	/* up to lo + span; 255 past the head */
-	size_t tpl_need;	/* shortest line it applies to; SIZE_MAX: none */
-	time_t tpl_first;	/* the UTC start of its minute */
-	time_t tpl_base;	/* the same less the seconds' digits as ASCII */
-	int tpl_key;		/* classic: its hour's key in the mktime() cache */
-	bool tpl_classic;	/* RFC 3164: a local time, a guessed year */
-	uint8_t tpl_len;	/* the head's length */
-	uint8_t tpl_sec;	/* where its seconds are */
-	uint8_t tpl_chunks;	/* sixteen bytes each */
-	uint8_t tpl_misses;	/* lines since that missed it and could make one */
-	/* whether the last classic minute asked may have a template */
-	time_t steady_minute;	/* its UTC start, 0: none asked */
-	int steady_key;
-	bool steady_ok;
+	uint64_t fast_lines;	/* lines whose head matched the last one's (parser.c):
+				 * a figure for tests and benchmarks */
+	/* What parser.c remembers of the lines before, to read the next ones
+	 * with less work: its own (struct parser_memo there), never read here. */
+	union {
+		_Alignas(16) unsigned char bytes[PARSER_MEMO_SIZE];
+	} memo;
 };
 
 void parser_init(struct parser *p, const char *program);

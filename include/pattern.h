@@ -13,7 +13,6 @@
 
 #include "class.h"
 #include "diag.h"
-#include "literal.h"
 
 /* The named groups a pattern may capture. */
 enum capture {
@@ -47,8 +46,7 @@ struct pattern {
 	char *lead;		/* a literal every match has at a known place, or NULL: */
 	uint32_t lead_len;
 	uint32_t lead_skip;
-	uint64_t lead_a, lead_b;	/* its first and last 8 bytes (lead_len >= 8) */
-	enum literal_at lead_at;	/* see literal.h */
+	uint8_t lead_at;	/* enum literal_at (src/match/literal.h) */
 	uint32_t needle;	/* index into the set's needles, or PATTERN_NO_NEEDLE */
 	pcre2_code *re;
 	bool jit;

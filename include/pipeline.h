@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* pipeline: owns the wiring parser -> matcher -> correlator -> judge and the counters along it.
- * Replay and daemon feed it lines; what the judge decides leaves through one callback.
+ * The daemon, replay and the fixture checker feed it batches of lines; what the judge decides
+ * leaves through one callback, every event of a batch before the call returns.
  * It must never read a source nor act on a verdict: sources feed it, sinks act. */
 #ifndef SPAMWRATH_PIPELINE_H
 #define SPAMWRATH_PIPELINE_H
@@ -64,24 +65,81 @@ enum pipeline_clock {
 				 * counted (stale), never judged */
 };
 
-/* One raw line (no newline) from a source whose parser is p. now is the
- * clock for PIPELINE_ARRIVAL and the reference for the others. The last
- * offence or two may wait in the judge (judge_offence_later): call
- * pipeline_flush after a batch of lines. -1 when the line has no header
- * the parser reads (counted as unparsed), else 0. */
-int pipeline_feed_text(struct pipeline *pl, struct parser *p, const struct origin *o,
-		       const char *line, size_t len, time_t now, enum pipeline_clock clock);
+/* Where a batch of lines comes from, and the clock they are judged by. */
+struct pipeline_source {
+	uint32_t name;		/* interned name of the source or file */
+	struct parser *parser;	/* the source's: reads its raw lines */
+	time_t now;		/* the clock for PIPELINE_ARRIVAL, the reference for the others */
+	enum pipeline_clock clock;
+};
 
-/* One line already split (a journal entry), judged by its own time. */
-void pipeline_feed_line(struct pipeline *pl, const struct origin *o, const struct logline *l,
-			time_t now, enum pipeline_clock clock);
+/*
+ * One line: raw text (without "\n") for the source's parser, an entry a
+ * source split already (a journal entry, judged by its own time), or
+ * neither: a line longer than max_line that the source skipped.
+ */
+struct pipeline_line {
+	const char *text;
+	size_t len;
+	const struct logline *entry;
+	uint64_t lineno;	/* with where: struct origin's line */
+	uint32_t where;		/* struct origin's where (0: none) */
+	/* set by pipeline_feed: the index of the pattern that matched, else
+	 * PIPELINE_NO_MATCH, or PIPELINE_UNPARSED when the line has no header
+	 * the parser reads (counted as unparsed) */
+	uint32_t matched;
+};
 
-/* Judges the offences still waiting; every event of the lines fed so far
- * has been emitted when it returns. */
-void pipeline_flush(struct pipeline *pl);
+#define PIPELINE_NO_MATCH UINT32_MAX
+#define PIPELINE_UNPARSED (UINT32_MAX - 1)
 
-/* A line longer than max_line that the source skipped. */
-void pipeline_skip(struct pipeline *pl);
+/* Feeds n lines of one source in order. Every event they cause has been
+ * emitted when it returns: a batch is where the judge may work a few
+ * offences ahead (judge_offence_later), so larger batches run faster,
+ * and none waits. */
+void pipeline_feed(struct pipeline *pl, const struct pipeline_source *from,
+		   struct pipeline_line *v, size_t n);
+
+/*
+ * Lines collected one by one (as a reader cuts them) and fed together: the
+ * caller sets from, adds lines while their text stays valid, and feeds
+ * before it does not. unparsed, when set, hears of each line fed that had
+ * no header the parser reads. A line that finds no room (out of memory)
+ * goes at once, after the lines before it: none is lost.
+ */
+struct pipeline_batch {
+	struct pipeline_source from;
+	struct pipeline_line *v;
+	size_t n, cap;
+	void (*unparsed)(void *ctx, const struct pipeline_line *l);
+	void *ctx;
+};
+
+void pipeline_batch_feed(struct pipeline *pl, struct pipeline_batch *b);
+/* pipeline_batch_add when b is full. */
+void pipeline_batch_add_more(struct pipeline *pl, struct pipeline_batch *b, const char *text,
+			     size_t len, const struct logline *entry, uint32_t where,
+			     uint64_t lineno);
+
+/* Inline: a replay adds every line of a file. */
+static inline void pipeline_batch_add(struct pipeline *pl, struct pipeline_batch *b,
+				      const char *text, size_t len, const struct logline *entry,
+				      uint32_t where, uint64_t lineno)
+{
+	struct pipeline_line *l;
+
+	if (b->n == b->cap) {
+		pipeline_batch_add_more(pl, b, text, len, entry, where, lineno);
+		return;
+	}
+	l = &b->v[b->n++];
+	l->text = text;
+	l->len = len;
+	l->entry = entry;
+	l->where = where;
+	l->lineno = lineno;
+}
+void pipeline_batch_free(struct pipeline_batch *b);
 
 /* Housekeeping at time now: expiry of links, waiting events, memory. */
 void pipeline_tick(struct pipeline *pl, time_t now);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "backend.h"
 #include "log.h"
 
@@ -111,15 +112,8 @@ static int banset_remember_long(struct banset *b, const struct addr *a, time_t u
 	struct banset_long *l = banset_find_long(b, a);
 
 	if (!l) {
-		if (b->nlongs == b->caplongs) {
-			size_t cap = b->caplongs ? 2 * b->caplongs : 16;
-			struct banset_long *v = realloc(b->longs, cap * sizeof(*v));
-
-			if (!v)
-				return -1;
-			b->longs = v;
-			b->caplongs = cap;
-		}
+		if (grow(&b->longs, &b->caplongs, b->nlongs + 1, sizeof(*b->longs), 16) < 0)
+			return -1;
 		l = &b->longs[b->nlongs++];
 		l->a = *a;
 	}

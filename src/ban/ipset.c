@@ -14,6 +14,7 @@
 
 #include <libipset/ipset.h>
 
+#include "grow.h"
 #include "backend.h"
 #include "log.h"
 
@@ -45,16 +46,9 @@ static int ban_ipset_out(struct ipset_session *ss, void *p, const char *fmt, ...
 	va_end(ap);
 	if (n < 0)
 		return -1;
-	if (s->outlen + (size_t)n + 1 > s->outcap) {
-		size_t cap = (s->outlen + (size_t)n + 1) * 2;
-		char *v = realloc(s->out, cap);
-
-		if (!v) {
-			free(chunk);
-			return -1;
-		}
-		s->out = v;
-		s->outcap = cap;
+	if (grow(&s->out, &s->outcap, s->outlen + (size_t)n + 1, 1, 256) < 0) {
+		free(chunk);
+		return -1;
 	}
 	memcpy(s->out + s->outlen, chunk, (size_t)n + 1);
 	s->outlen += (size_t)n;
@@ -414,17 +408,10 @@ static int ban_ipset_list(struct ban_backend *be, int family, struct ban_member 
 		if (addr_parse_net(p, sp ? (size_t)(sp - p) : strlen(p), &m.a) == 0) {
 			t = sp ? strstr(sp, " timeout ") : NULL;
 			m.timeout = t ? strtol(t + 9, NULL, 10) : 0;
-			if (*n == cap) {
-				size_t c = cap ? 2 * cap : 1024;
-				struct ban_member *nv = realloc(v, c * sizeof(*nv));
-
-				if (!nv) {
-					free(v);
-					log_error("ipset: out of memory listing %s", set);
-					return -1;
-				}
-				v = nv;
-				cap = c;
+			if (grow(&v, &cap, *n + 1, sizeof(*v), 1024) < 0) {
+				free(v);
+				log_error("ipset: out of memory listing %s", set);
+				return -1;
 			}
 			v[(*n)++] = m;
 		}

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "cfgfile.h"
+#include "readfile.h"
 
 struct cfgloc {
 	char *sec, *title, *key;	/* key NULL: the section itself */
@@ -120,15 +122,8 @@ static int cfgfile_note(struct cfgfile *f, const char *sec, const char *title,
 {
 	struct cfgloc *l;
 
-	if (f->nlocs == f->caplocs) {
-		size_t cap = f->caplocs ? 2 * f->caplocs : 64;
-		struct cfgloc *v = realloc(f->locs, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		f->locs = v;
-		f->caplocs = cap;
-	}
+	if (grow(&f->locs, &f->caplocs, f->nlocs + 1, sizeof(*f->locs), 64) < 0)
+		return -1;
 	l = &f->locs[f->nlocs];
 	memset(l, 0, sizeof(*l));
 	l->sec = sec ? strdup(sec) : NULL;
@@ -249,48 +244,6 @@ static void cfgfile_errfunc(cfg_t *cfg, const char *fmt, va_list ap)
 	free(msg);
 }
 
-static char *cfgfile_slurp(const char *path, size_t *len, struct diag *d)
-{
-	FILE *fp = fopen(path, "re");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!fp) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		return NULL;
-	}
-	for (;;) {
-		size_t r;
-
-		if (n + 4096 > cap) {
-			char *v = realloc(buf, cap ? 2 * cap : 8192);
-
-			if (!v) {
-				diag_error(d, path, 0, "out of memory");
-				free(buf);
-				fclose(fp);
-				return NULL;
-			}
-			buf = v;
-			cap = cap ? 2 * cap : 8192;
-		}
-		r = fread(buf + n, 1, cap - n - 1, fp);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		free(buf);
-		fclose(fp);
-		return NULL;
-	}
-	fclose(fp);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
-}
-
 int cfgfile_parse(struct cfgfile *f, const char *path, cfg_opt_t *opts, struct diag *d)
 {
 	struct scan sc;
@@ -300,7 +253,7 @@ int cfgfile_parse(struct cfgfile *f, const char *path, cfg_opt_t *opts, struct d
 
 	memset(f, 0, sizeof(*f));
 	f->path = path;
-	text = cfgfile_slurp(path, &len, d);
+	text = readfile(path, &len, d);
 	if (!text)
 		return -1;
 	if (memchr(text, '\0', len)) {

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "bytes.h"
 
 /* The longest text inet_pton could accept, with a zone; anything longer
  * (a 5000-digit "address" in a forged line) is not an address at all. */
@@ -435,4 +436,49 @@ int addr_split_port(const char *s, unsigned defport, char *host, size_t cap, uns
 	host[hlen] = '\0';
 	*port = (unsigned)p;
 	return 0;
+}
+
+/* --- the cache of parsed texts ---------------------------------------- */
+
+/* A slot from the text's last eight (or four) bytes, where addresses
+ * differ most, and its length. Unseeded: texts made to share a slot
+ * only make the cache miss, and a miss costs what no cache cost. */
+static unsigned addr_cache_slot(const char *p, size_t len)
+{
+	uint64_t w;
+
+	if (len >= 8) {
+		memcpy(&w, p + len - 8, 8);
+	} else {
+		uint32_t a, b;
+
+		/* len >= 4 here: a shorter text parses at once anyway */
+		memcpy(&a, p, 4);
+		memcpy(&b, p + len - 4, 4);
+		w = (uint64_t)a << 32 | b;
+	}
+	w = (w ^ len) * 0x9e3779b97f4a7c15ULL;
+	return (unsigned)(w >> (64 - ADDR_CACHE_BITS));
+}
+
+bool addr_parse_cached(struct addr_cache *c, const char *s, size_t len, struct addr *out)
+{
+	struct addr_cache_slot *e;
+	bool ok;
+
+	if (len < 4 || len > ADDR_CACHE_TEXT)
+		return addr_parse(s, len, out) == 0;
+	e = &c->slot[addr_cache_slot(s, len)];
+	if (e->len == len && bytes_equal(e->text, s, len)) {
+		if (e->ok)
+			*out = e->addr;
+		return e->ok;
+	}
+	ok = addr_parse(s, len, out) == 0;
+	e->len = (uint8_t)len;
+	memcpy(e->text, s, len);
+	e->ok = ok;
+	if (ok)
+		e->addr = *out;
+	return ok;
 }

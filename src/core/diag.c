@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "grow.h"
 #include "diag.h"
 
 static void diag_add(struct diag *d, int is_error, const char *file, int line,
@@ -26,16 +27,9 @@ static void diag_add(struct diag *d, int is_error, const char *file, int line,
 		d->errors++;
 	if (!full)
 		return;		/* the count above still records that it failed */
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 8;
-		char **v = realloc(d->msgs, cap * sizeof(*v));
-
-		if (!v) {
-			free(full);
-			return;
-		}
-		d->msgs = v;
-		d->cap = cap;
+	if (grow(&d->msgs, &d->cap, d->n + 1, sizeof(*d->msgs), 8) < 0) {
+		free(full);
+		return;
 	}
 	d->msgs[d->n++] = full;
 }

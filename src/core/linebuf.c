@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "linebuf.h"
 
 void linebuf_init(struct linebuf *lb, size_t max)
@@ -13,6 +14,7 @@ void linebuf_init(struct linebuf *lb, size_t max)
 void linebuf_free(struct linebuf *lb)
 {
 	free(lb->buf);
+	free(lb->done);
 	memset(lb, 0, sizeof(*lb));
 }
 
@@ -42,6 +44,19 @@ static inline void linebuf_emit(const char *line, size_t len, linebuf_fn *fn, vo
 		fn(ctx, line, n, false);
 }
 
+/* The line just handed out from buf stays where it is; the next
+ * unfinished line goes to the other buffer. */
+static void linebuf_swap(struct linebuf *lb)
+{
+	char *b = lb->buf;
+	size_t cap = lb->cap;
+
+	lb->buf = lb->done;
+	lb->cap = lb->donecap;
+	lb->done = b;
+	lb->donecap = cap;
+}
+
 static int linebuf_hold(struct linebuf *lb, const char *p, size_t n)
 {
 	if (lb->skipping || lb->len + n > lb->max + 1) {
@@ -54,21 +69,11 @@ static int linebuf_hold(struct linebuf *lb, const char *p, size_t n)
 		lb->skipped += n;
 		return 0;
 	}
-	if (lb->len + n > lb->cap) {
-		size_t cap = lb->cap ? lb->cap : 256;
-		char *v;
-
-		while (cap < lb->len + n)
-			cap *= 2;
-		v = realloc(lb->buf, cap);
-		if (!v) {
-			lb->skipped = lb->len + n;
-			lb->len = 0;
-			lb->skipping = true;
-			return -1;
-		}
-		lb->buf = v;
-		lb->cap = cap;
+	if (grow(&lb->buf, &lb->cap, lb->len + n, 1, 256) < 0) {
+		lb->skipped = lb->len + n;
+		lb->len = 0;
+		lb->skipping = true;
+		return -1;
 	}
 	memcpy(lb->buf + lb->len, p, n);
 	lb->len += n;
@@ -100,6 +105,7 @@ int linebuf_push(struct linebuf *lb, const char *data, size_t n, linebuf_fn *fn,
 				lb->skipped = 0;
 			} else {
 				linebuf_emit(lb->buf, lb->len, fn, ctx, lb->max);
+				linebuf_swap(lb);
 			}
 			lb->len = 0;
 		} else {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "names.h"
 
 static char **pool;		/* id -> string; pool[0] = "" */
@@ -69,14 +70,8 @@ uint32_t names_intern(const char *s, size_t len)
 	}
 	if (npool > NAMES_MAX)
 		return UINT32_MAX;
-	if (npool == cappool) {
-		char **v = realloc(pool, 2 * cappool * sizeof(*v));
-
-		if (!v)
-			return UINT32_MAX;
-		pool = v;
-		cappool *= 2;
-	}
+	if (grow(&pool, &cappool, npool + 1, sizeof(*pool), 256) < 0)
+		return UINT32_MAX;
 	copy = strndup(s, len);
 	if (!copy)
 		return UINT32_MAX;

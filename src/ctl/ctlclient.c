@@ -7,6 +7,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "ctlclient.h"
 
 int ctlclient_connect(const char *path)
@@ -102,15 +103,9 @@ int ctlclient_request(int fd, const char *request, struct ctl_reply *r)
 			memmove(buf, nl + 1, have - l - 1);
 			have -= l + 1;
 		}
-		if (have == cap) {
-			char *v = realloc(buf, cap * 2);
-
-			if (!v) {
-				e = -ENOMEM;
-				goto out;
-			}
-			buf = v;
-			cap *= 2;
+		if (grow(&buf, &cap, have + 1, 1, cap) < 0) {
+			e = -ENOMEM;
+			goto out;
 		}
 		if ((e = ctlclient_wait(fd, POLLIN)) < 0)
 			goto out;

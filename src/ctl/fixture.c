@@ -3,20 +3,21 @@
  * A fixture file is read whole (they are samples, not logs), split into
  * log lines and the expectations before each, then replayed through a
  * pipeline of its own so that queue ids and judge state never leak from
- * one file into the next. Which pattern matched a line is read from the
- * pipeline's per-pattern hit counters around that line: the matcher
- * stops at the first pattern, so at most one counter moves.
+ * one file into the next, as one batch: pipeline_feed says which pattern
+ * matched each line.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "grow.h"
 #include "addr.h"
 #include "class.h"
 #include "fixture.h"
 #include "names.h"
 #include "pipeline.h"
+#include "readfile.h"
 
 #define NO_PATTERN SIZE_MAX
 
@@ -119,48 +120,6 @@ static void fixture_file_free(struct fixture_file *f)
 	free(f->program);
 	free(f->seen);
 	free(f->buf);
-}
-
-static int fixture_read(const char *path, char **out, struct diag *d)
-{
-	FILE *fp = fopen(path, "re");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-
-	if (!fp) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		return -1;
-	}
-	for (;;) {
-		size_t n;
-
-		if (cap - len < 4096) {
-			char *v = realloc(buf, cap ? 2 * cap : 65536);
-
-			if (!v) {
-				diag_error(d, path, 0, "out of memory");
-				free(buf);
-				fclose(fp);
-				return -1;
-			}
-			buf = v;
-			cap = cap ? 2 * cap : 65536;
-		}
-		n = fread(buf + len, 1, cap - len - 1, fp);
-		len += n;
-		if (n == 0)
-			break;
-	}
-	if (ferror(fp)) {
-		diag_error(d, path, 0, "%s", strerror(errno));
-		free(buf);
-		fclose(fp);
-		return -1;
-	}
-	fclose(fp);
-	buf[len] = '\0';
-	*out = buf;
-	return 0;
 }
 
 static size_t fixture_pattern(const struct patternset *ps, const char *name)
@@ -345,15 +304,8 @@ static int fixture_expectation(struct fixture_file *f, int ln, char *line, struc
 			   "\"+ PATTERN\" or \"- PATTERN\"");
 		return -1;
 	}
-	if (f->npending == f->cappending) {
-		size_t cap = f->cappending ? 2 * f->cappending : 8;
-		struct expect *v = realloc(f->pending, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		f->pending = v;
-		f->cappending = cap;
-	}
+	if (grow(&f->pending, &f->cappending, f->npending + 1, sizeof(*f->pending), 8) < 0)
+		return -1;
 	f->pending[f->npending++] = e;
 	return 0;
 }
@@ -368,15 +320,8 @@ static int fixture_logline(struct fixture_file *f, int ln, const char *text, siz
 			   "(\"= none\" if it must give nothing)");
 		return -1;
 	}
-	if (f->nent == f->capent) {
-		size_t cap = f->capent ? 2 * f->capent : 64;
-		struct entry *v = realloc(f->ent, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		f->ent = v;
-		f->capent = cap;
-	}
+	if (grow(&f->ent, &f->capent, f->nent + 1, sizeof(*f->ent), 64) < 0)
+		return -1;
 	e = &f->ent[f->nent++];
 	*e = (struct entry){ .fileline = ln, .text = text, .len = len, .matched = NO_PATTERN };
 	e->exp = malloc(f->npending * sizeof(*e->exp));
@@ -441,16 +386,9 @@ static void fixture_event(void *ctx, const struct judge_event *e)
 
 	if (!s || (e->kind != JUDGE_OFFENCE && e->kind != JUDGE_IGNORED))
 		return;
-	if (f->nseen == f->capseen) {
-		size_t cap = f->capseen ? 2 * f->capseen : 64;
-
-		v = realloc(f->seen, cap * sizeof(*v));
-		if (!v) {
-			f->oom = true;
-			return;
-		}
-		f->seen = v;
-		f->capseen = cap;
+	if (grow(&f->seen, &f->capseen, f->nseen + 1, sizeof(*f->seen), 64) < 0) {
+		f->oom = true;
+		return;
 	}
 	v = &f->seen[f->nseen++];
 	v->line = s->origin.line;
@@ -477,20 +415,15 @@ static int fixture_replay(struct fixture_run *r, struct fixture_file *f, struct 
 {
 	struct pipeline pl;
 	struct parser parser;
-	uint32_t source = names_intern(f->path, strlen(f->path));
-	uint64_t *seen = calloc(r->ps->n ? r->ps->n : 1, sizeof(*seen));
-	time_t now = time(NULL);
+	struct pipeline_source from;
+	struct pipeline_line *lines = calloc(f->nent ? f->nent : 1, sizeof(*lines));
+	bool *was = calloc(f->nenable ? f->nenable : 1, sizeof(*was));
 	int rc;
 
-	if (!seen) {
+	if (!lines || !was) {
 		diag_error(d, f->path, 0, "out of memory");
-		return -1;
-	}
-	bool *was = calloc(f->nenable ? f->nenable : 1, sizeof(*was));
-
-	if (!was) {
-		diag_error(d, f->path, 0, "out of memory");
-		free(seen);
+		free(lines);
+		free(was);
 		return -1;
 	}
 	/* for this file's pipeline only: the matcher reads it once, at init */
@@ -503,37 +436,32 @@ static int fixture_replay(struct fixture_run *r, struct fixture_file *f, struct 
 		r->ps->v[f->enable[i]].enabled = was[i];
 	free(was);
 	if (rc < 0) {
-		free(seen);
+		free(lines);
 		return -1;
 	}
 	if (f->have_traps && correlator_set_traps(&pl.c, f->traps, f->ntraps) < 0) {
 		diag_error(d, f->path, 0, "out of memory");
 		pipeline_free(&pl);
-		free(seen);
+		free(lines);
 		return -1;
 	}
 	parser_init(&parser, f->program ? f->program : r->program);
 	parser.first_year = f->year ? f->year : r->year;
-	for (size_t i = 0; i < f->nent; i++) {
-		struct entry *e = &f->ent[i];
-		uint64_t before = pl.st.matched;
-		struct origin o = { .source = source, .line = (uint64_t)e->fileline };
-
-		pipeline_feed_text(&pl, &parser, &o, e->text, e->len, now, PIPELINE_LINE);
-		if (pl.st.matched == before)
-			continue;
-		/* the line's pattern is the one whose counter moved */
-		for (size_t k = 0; k < r->ps->n; k++) {
-			if (pl.st.hits[k] != seen[k]) {
-				seen[k] = pl.st.hits[k];
-				e->matched = k;
-				break;
-			}
-		}
-	}
-	pipeline_flush(&pl);
+	for (size_t i = 0; i < f->nent; i++)
+		lines[i] = (struct pipeline_line){
+			.text = f->ent[i].text, .len = f->ent[i].len,
+			.lineno = (uint64_t)f->ent[i].fileline,
+		};
+	from = (struct pipeline_source){
+		.name = names_intern(f->path, strlen(f->path)), .parser = &parser,
+		.now = time(NULL), .clock = PIPELINE_LINE,
+	};
+	pipeline_feed(&pl, &from, lines, f->nent);
+	for (size_t i = 0; i < f->nent; i++)
+		if (lines[i].matched < r->ps->n)	/* not NO_MATCH nor UNPARSED */
+			f->ent[i].matched = lines[i].matched;
 	pipeline_free(&pl);
-	free(seen);
+	free(lines);
 	if (f->oom) {
 		diag_error(d, f->path, 0, "out of memory");
 		return -1;
@@ -649,10 +577,11 @@ static bool fixture_judge(struct fixture_run *r, const struct fixture_file *f,
 int fixture_check_file(struct fixture_run *r, const char *path, struct diag *d)
 {
 	struct fixture_file f = { .path = path, .ps = r->ps };
-	size_t bad = 0;
+	size_t bad = 0, len;
 	int rc;
 
-	if (fixture_read(path, &f.buf, d) < 0)
+	f.buf = readfile(path, &len, d);
+	if (!f.buf)
 		return -1;
 	if (fixture_parse(&f, d) < 0 || fixture_replay(r, &f, d) < 0) {
 		fixture_file_free(&f);

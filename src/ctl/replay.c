@@ -18,12 +18,12 @@
  * hostile line is not. */
 #define REPLAY_SNIFF 4096
 
+/* The lines of one chunk, fed to the pipeline as one batch. */
 struct replay_ctx {
 	struct pipeline *pl;
 	struct parser parser;
-	uint32_t source;
+	struct pipeline_batch batch;
 	uint64_t lineno;
-	time_t now;
 	uint64_t unparsed;
 	const char *hint;	/* the program the first unparsed line looks like */
 };
@@ -185,17 +185,19 @@ static void replay_close(struct replay_in *in)
 		close(in->fd);
 }
 
+static void replay_unparsed(void *ctx, const struct pipeline_line *l)
+{
+	struct replay_ctx *rc = ctx;
+
+	if (rc->unparsed++ == 0)
+		rc->hint = parser_program_hint(l->text, l->len);
+}
+
 static void replay_line(void *ctx, const char *line, size_t len, bool too_long)
 {
 	struct replay_ctx *rc = ctx;
 
-	rc->lineno++;
-	if (too_long)
-		pipeline_skip(rc->pl);
-	else if (pipeline_feed_text(rc->pl, &rc->parser,
-				    &(struct origin){ .source = rc->source, .line = rc->lineno }, line,
-				    len, rc->now, PIPELINE_LINE) < 0 && rc->unparsed++ == 0)
-		rc->hint = parser_program_hint(line, len);
+	pipeline_batch_add(rc->pl, &rc->batch, too_long ? NULL : line, len, NULL, 0, ++rc->lineno);
 }
 
 /* A file whose lines mostly have no header: matched by nothing, silently,
@@ -219,15 +221,21 @@ static void replay_tell_unparsed(const struct replay_ctx *rc, const char *path, 
 int replay_file(struct pipeline *pl, const char *path, const struct replay_opts *o,
 		struct diag *d)
 {
-	struct replay_ctx rc = { .pl = pl, .now = time(NULL) };
+	struct replay_ctx rc = { .pl = pl };
 	struct replay_in in = { .path = path };
 	struct linebuf lb;
 	char *buf;
 	ssize_t n;
 
-	rc.source = names_intern(path, strlen(path));
 	parser_init(&rc.parser, o->program);
 	rc.parser.first_year = o->year;
+	rc.batch = (struct pipeline_batch){
+		.from = {
+			.name = names_intern(path, strlen(path)), .parser = &rc.parser,
+			.now = time(NULL), .clock = PIPELINE_LINE,
+		},
+		.unparsed = replay_unparsed, .ctx = &rc,
+	};
 	in.fd = strcmp(path, "-") == 0 ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (in.fd < 0) {
 		diag_error(d, path, 0, "%s", strerror(errno));
@@ -244,13 +252,14 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 	for (n = replay_first(&in, buf, d); n > 0; n = replay_next(&in, buf, d)) {
 		if (linebuf_push(&lb, buf, (size_t)n, replay_line, &rc) < 0)
 			diag_warn(d, path, 0, "out of memory: a line was skipped");
-		pipeline_flush(pl);
+		pipeline_batch_feed(pl, &rc.batch);	/* before buf is read into again */
 	}
 	linebuf_finish(&lb, replay_line, &rc);
-	pipeline_flush(pl);
+	pipeline_batch_feed(pl, &rc.batch);
 	if (!o->program)
 		replay_tell_unparsed(&rc, path, d);
 	linebuf_free(&lb);
+	pipeline_batch_free(&rc.batch);
 	free(buf);
 	replay_close(&in);
 	return n < 0 ? -1 : 0;

@@ -14,6 +14,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "grow.h"
 #include "control.h"
 #include "duration.h"
 #include "jsonout.h"
@@ -74,18 +75,8 @@ static void client_free(struct client *cl)
 
 static int client_append(struct client *cl, const char *s, size_t n)
 {
-	if (cl->outlen + n > cl->outcap) {
-		size_t cap = cl->outcap ? cl->outcap : 1024;
-		char *v;
-
-		while (cap < cl->outlen + n)
-			cap *= 2;
-		v = realloc(cl->out, cap);
-		if (!v)
-			return -1;
-		cl->out = v;
-		cl->outcap = cap;
-	}
+	if (grow(&cl->out, &cl->outcap, cl->outlen + n, 1, 1024) < 0)
+		return -1;
 	memcpy(cl->out + cl->outlen, s, n);
 	cl->outlen += n;
 	return 0;

@@ -22,6 +22,7 @@
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 
+#include "grow.h"
 #include "daemon_int.h"
 #include "fleet.h"
 #include "duration.h"
@@ -34,6 +35,8 @@
 #define DAEMON_RESOLVE_USEC (3600 * USEC_PER_SEC)
 /* judge_active_bans walks every entry: not every second. */
 #define DAEMON_ACTIVE_EVERY 10
+/* Seconds a failed compaction of the state waits: not once an iteration. */
+#define DAEMON_COMPACT_RETRY 60
 
 /* --- the judge's sink ------------------------------------------------ */
 
@@ -178,25 +181,58 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 
 /* --- sources --------------------------------------------------------- */
 
+static void daemon_unparsed(void *ctx, const struct pipeline_line *l)
+{
+	struct daemon *dm = ctx;
+
+	source_unparsed(dm->batch_src, l->text, l->len);
+}
+
+/* A source's lines go to the pipeline a read at a time (l NULL ends one),
+ * so that the judge can work ahead within it; lines of another source or
+ * clock start a batch of their own. */
 static void daemon_on_line(void *ctx, struct source *src, const struct source_line *l)
 {
 	struct daemon *dm = ctx;
-	struct origin o = { .source = src->name_id, .where = l->where, .line = l->lineno };
+	struct pipeline_batch *b = &dm->batch;
+	enum pipeline_clock clock;
 
-	if (l->too_long)
-		pipeline_skip(&dm->pl);
-	else if (l->entry)
-		pipeline_feed_line(&dm->pl, &o, l->entry, l->arrival,
-				   l->catchup ? PIPELINE_CATCHUP : PIPELINE_LINE);
-	else if (pipeline_feed_text(&dm->pl, &src->parser, &o, l->text, l->len, l->arrival,
-				    l->catchup ? PIPELINE_CATCHUP : PIPELINE_ARRIVAL) < 0)
-		source_unparsed(src, l->text, l->len);
+	if (!l) {
+		pipeline_batch_feed(&dm->pl, b);
+		return;
+	}
+	clock = l->catchup ? PIPELINE_CATCHUP : l->entry ? PIPELINE_LINE : PIPELINE_ARRIVAL;
+	if (b->n && (src != dm->batch_src || clock != b->from.clock || l->arrival != b->from.now))
+		pipeline_batch_feed(&dm->pl, b);
+	if (b->n == 0) {
+		b->from = (struct pipeline_source){
+			.name = src->name_id, .parser = &src->parser, .now = l->arrival, .clock = clock,
+		};
+		dm->batch_src = src;
+	}
+	pipeline_batch_add(&dm->pl, b, l->too_long ? NULL : l->text, l->len,
+			   l->too_long ? NULL : l->entry, l->where, l->lineno);
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		source_close(v[i]);
+	free(v);
+}
+
+/* Closes those of the n sources in v that are not running ones (dm->src),
+ * then frees v: a new set of sources given up. */
+static void daemon_close_new(struct daemon *dm, struct source **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool old = false;
+
+		for (size_t k = 0; k < dm->nsrc; k++)
+			old |= dm->src[k] == v[i];
+		if (!old)
+			source_close(v[i]);
+	}
 	free(v);
 }
 
@@ -258,15 +294,7 @@ static struct source **daemon_open_sources(struct daemon *dm, const struct confi
 		if (!v[i])
 			v[i] = daemon_open_changed(dm, c, cfg->max_line, reused);
 		if (!v[i]) {
-			for (size_t k = 0; k < i; k++) {
-				bool old = false;
-
-				for (size_t m = 0; m < dm->nsrc; m++)
-					old |= dm->src[m] == v[k];
-				if (!old)
-					source_close(v[k]);
-			}
-			free(v);
+			daemon_close_new(dm, v, i);
 			if (reused)
 				memset(reused, 0, dm->nsrc * sizeof(*reused));
 			return NULL;
@@ -443,15 +471,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 		goto failed_loaded;
 	}
 	if (pipeline_reload(&dm->pl, nlp->cfg, &nlp->ps, d) < 0) {
-		for (size_t i = 0; i < nlp->cfg->nsources; i++) {
-			bool old = false;
-
-			for (size_t k = 0; k < dm->nsrc; k++)
-				old |= dm->src[k] == nsrc[i];
-			if (!old)
-				source_close(nsrc[i]);
-		}
-		free(nsrc);
+		daemon_close_new(dm, nsrc, nlp->cfg->nsources);
 		goto failed_loaded;
 	}
 	/* committed: nothing below can fail */
@@ -567,10 +587,6 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 	struct daemon *dm = userdata;
 	int r;
 
-	/* every line read so far is judged before its position is saved,
-	 * and no ban waits for the next offence */
-	if (dm->pl_ready)
-		pipeline_flush(&dm->pl);
 	if (!dm->state)
 		return 0;
 	positions_save(dm->state, dm->src, dm->nsrc);
@@ -589,7 +605,7 @@ static int daemon_on_post(sd_event_source *es, void *userdata)
 
 		if (state_compact(dm->state, dm->pl.j, time(NULL), &d) < 0) {
 			daemon_log_diag(&d, 0, true);
-			dm->compact_retry = time(NULL) + 60;	/* not once per iteration */
+			dm->compact_retry = time(NULL) + DAEMON_COMPACT_RETRY;
 		} else {
 			dm->compact_due = false;
 		}
@@ -610,15 +626,8 @@ static int daemon_collect_ban(void *ctx, const struct judge_entry *e)
 
 	if (e->ban_until <= c->now)
 		return 0;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? 2 * c->cap : 1024;
-		struct banset_entry *v = realloc(c->v, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		c->v = v;
-		c->cap = cap;
-	}
+	if (grow(&c->v, &c->cap, c->n + 1, sizeof(*c->v), 1024) < 0)
+		return -1;
 	c->v[c->n++] = (struct banset_entry){ e->addr, e->ban_until };
 	return 0;
 }
@@ -735,6 +744,8 @@ static int daemon_start(struct daemon *dm)
 		if (!dm->ban)
 			return -1;
 	}
+	dm->batch.unparsed = daemon_unparsed;
+	dm->batch.ctx = dm;
 	rc = pipeline_init(&dm->pl, cfg, &dm->cur->ps, daemon_on_event, dm, &d);
 	daemon_log_diag(&d, 0, rc < 0);
 	diag_free(&d);
@@ -775,8 +786,6 @@ static void daemon_stop(struct daemon *dm)
 	fleet_free(dm->fleet);
 	dm->fleet = NULL;
 	free(dm->bulkv);
-	if (dm->pl_ready)
-		pipeline_flush(&dm->pl);
 	if (dm->state) {
 		if (dm->pl_ready)
 			state_links(dm->state, &dm->pl.c);
@@ -794,6 +803,7 @@ static void daemon_stop(struct daemon *dm)
 	resolver_free(dm->res);
 	if (dm->pl_ready)
 		pipeline_free(&dm->pl);
+	pipeline_batch_free(&dm->batch);
 	if (dm->cur && dm->cur->cfg)
 		loader_free(dm->cur);
 	free(dm->cur);

@@ -31,6 +31,8 @@ struct daemon {
 	struct loaded *cur;	/* on the heap: the pipeline keeps &cur->ps */
 	struct pipeline pl;
 	bool pl_ready;
+	struct pipeline_batch batch;	/* the lines of a source's read */
+	struct source *batch_src;	/* ... and that source */
 	size_t nlinks;		/* queue-id links the state gave back at start */
 	struct banset *ban;	/* NULL in a dry run */
 	struct source **src;

@@ -60,6 +60,9 @@ struct source_line {
 
 struct source;
 
+/* One line, or l NULL after the lines of one read: their text (and
+ * entries) stay valid until that call returns and no longer, so a
+ * callback may collect them and use them all then. */
 typedef void source_fn(void *ctx, struct source *src, const struct source_line *l);
 
 /* What both kinds share; the rest is private to source_file.c and source_journal.c. */

@@ -141,10 +141,18 @@ static void file_line(void *ctx, const char *line, size_t len, bool too_long)
 	s->fn(s->ctx, s, &l);
 }
 
+/* The lines handed out since the last call are all there is of this read. */
+static void file_lines_done(struct source_file *f)
+{
+	f->s->fn(f->s->ctx, f->s, NULL);
+}
+
 static void tail_close(struct source_file *f, struct tail *t, bool finish)
 {
-	if (finish)
+	if (finish) {
 		linebuf_finish(&t->lb, file_line, t);
+		file_lines_done(f);
+	}
 	if (t->wd >= 0)
 		inotify_rm_watch(f->ifd, t->wd);
 	if (t->fd >= 0)
@@ -176,6 +184,7 @@ static int tail_drain(struct source_file *f, struct tail *t, size_t *budget)
 		f->arrival = time(NULL);
 		if (linebuf_push(&t->lb, f->buf, (size_t)n, file_line, t) < 0)
 			log_error("source %s: out of memory: a line was skipped", f->s->conf.name);
+		file_lines_done(f);	/* before f->buf is read into again */
 	}
 	return 1;
 }

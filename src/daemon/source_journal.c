@@ -312,6 +312,7 @@ static void journal_entry(struct source_journal *jr, time_t arrival)
 		l.entry = NULL;
 	}
 	s->fn(s->ctx, s, &l);
+	s->fn(s->ctx, s, NULL);	/* the entry's fields last until the next one */
 }
 
 static int journal_apply_matches(struct source_journal *jr)

@@ -35,6 +35,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "grow.h"
 #include "duration.h"
 #include "names.h"
 #include "state.h"
@@ -74,28 +75,20 @@ struct state {
 
 static int state_reserve(struct state *s, size_t more)
 {
-	size_t cap;
-	char *v;
-
 	if (s->len + more <= s->cap)
 		return 0;
 	if (s->len + more > STATE_BUF_MAX)
 		return -1;
-	cap = s->cap ? s->cap : 4096;
-	while (cap < s->len + more)
-		cap *= 2;
-	v = realloc(s->buf, cap);
-	if (!v)
-		return -1;
-	s->buf = v;
-	s->cap = cap;
-	return 0;
+	return grow(&s->buf, &s->cap, s->len + more, 1, 4096);
 }
 
-/* Appends one formatted token, percent-encoding what would break a line. */
-static void state_token(char *out, size_t *n, const char *t)
+/* Appends one formatted token, percent-encoding what would break a line;
+ * false (buf unchanged past *n) when it would not fit in cap bytes. */
+static bool state_token(char *out, size_t *n, size_t cap, const char *t)
 {
 	for (const unsigned char *p = (const unsigned char *)t; *p; p++) {
+		if (*n + 4 > cap)
+			return false;
 		if (*p <= ' ' || *p >= 0x7f || *p == '%' || *p == '*') {
 			snprintf(out + *n, 4, "%%%02X", *p);
 			*n += 3;
@@ -103,32 +96,48 @@ static void state_token(char *out, size_t *n, const char *t)
 			out[(*n)++] = (char)*p;
 		}
 	}
+	return true;
 }
 
-/* Formats a record (fields separated by spaces, strings encoded) into buf. */
+/* Appends printf text; false when it would not fit in cap bytes. */
+static bool state_append(char *buf, size_t *n, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static bool state_append(char *buf, size_t *n, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vsnprintf(buf + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	if (r < 0 || (size_t)r >= cap - *n)
+		return false;
+	*n += (size_t)r;
+	return true;
+}
+
+/* Formats a record (fields separated by spaces, strings encoded, a CRC
+ * last) into buf, of cap bytes. Its length, or 0 when it would not fit
+ * (state_bound computes a cap it fits in). */
 static size_t state_format(char *buf, size_t cap, const char *type, const char *fmt, va_list ap)
 {
 	size_t n = 0;
+	bool ok = state_token(buf, &n, cap, type);
 	uLong crc;
 
-	(void)cap;
-	state_token(buf, &n, type);
-	for (const char *f = fmt; *f; f++) {
-		buf[n++] = ' ';
-		switch (*f) {
-		case 's':
-			state_token(buf, &n, va_arg(ap, const char *));
-			break;
-		case 'u':
-			n += (size_t)sprintf(buf + n, "%llu", (unsigned long long)va_arg(ap, uint64_t));
-			break;
-		default:
-			break;
-		}
+	for (const char *f = fmt; *f && ok; f++) {
+		ok = state_append(buf, &n, cap, " ");
+		if (*f == 's')
+			ok = ok && state_token(buf, &n, cap, va_arg(ap, const char *));
+		else if (*f == 'u')
+			ok = ok && state_append(buf, &n, cap, "%llu",
+						(unsigned long long)va_arg(ap, uint64_t));
 	}
+	if (!ok)
+		return 0;
 	crc = crc32(0L, (const Bytef *)buf, (uInt)n);
-	n += (size_t)sprintf(buf + n, " *%08lx\n", (unsigned long)crc);
-	return n;
+	return state_append(buf, &n, cap, " *%08lx\n", (unsigned long)crc) ? n : 0;
 }
 
 /* Longest record: strings are bounded by the callers (addresses, names,
@@ -174,7 +183,7 @@ static int state_spill(struct state *s)
 static int state_put(struct state *s, const char *type, const char *fmt, va_list ap)
 {
 	va_list aq;
-	size_t need;
+	size_t need, n;
 
 	va_copy(aq, ap);
 	need = state_bound(fmt, aq) + 3 * strlen(type);
@@ -183,7 +192,12 @@ static int state_put(struct state *s, const char *type, const char *fmt, va_list
 		s->st.last_error = -ENOMEM;
 		return -1;
 	}
-	s->len += state_format(s->buf + s->len, need, type, fmt, ap);
+	n = state_format(s->buf + s->len, need, type, fmt, ap);
+	if (n == 0) {
+		s->st.last_error = -EOVERFLOW;	/* state_bound is wrong */
+		return -1;
+	}
+	s->len += n;
 	return 0;
 }
 
@@ -758,10 +772,10 @@ static void state_load_line(struct state *s, struct state_reading *rd, char *lin
 		state_drop(rd, "record dropped: %s", why);
 }
 
-int state_load(struct state *s, struct judge *j, time_t now,
-	       const struct state_positions *pos, struct diag *d)
+/* state_load's work, with the record's path for the messages. */
+static int state_load_from(struct state *s, const char *path, struct judge *j, time_t now,
+			   const struct state_positions *pos, struct diag *d)
 {
-	char path[4096];
 	struct state_reading rd = { path, 0, 0, d };
 	size_t have = 0;
 	uint64_t off = 0;
@@ -771,7 +785,6 @@ int state_load(struct state *s, struct judge *j, time_t now,
 
 	/* read a chunk at a time: a state of hundreds of megabytes must not
 	 * be as big in memory while it loads */
-	snprintf(path, sizeof(path), "%s/%s", s->dir, STATE_FILE);
 	buf = malloc(STATE_CHUNK);
 	if (!buf) {
 		diag_error(d, path, 0, "cannot read: out of memory");
@@ -828,6 +841,21 @@ int state_load(struct state *s, struct judge *j, time_t now,
 	if (dropped || state_wants_compaction(s))
 		return state_compact(s, j, now, d);
 	return 0;
+}
+
+int state_load(struct state *s, struct judge *j, time_t now,
+	       const struct state_positions *pos, struct diag *d)
+{
+	char *path = NULL;
+	int r;
+
+	if (asprintf(&path, "%s/%s", s->dir, STATE_FILE) < 0) {
+		diag_error(d, s->dir, 0, "out of memory");
+		return -1;
+	}
+	r = state_load_from(s, path, j, now, pos, d);
+	free(path);
+	return r;
 }
 
 /* --- compaction --- */

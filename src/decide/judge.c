@@ -20,21 +20,23 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "duration.h"
 #include "htab.h"
 #include "judge.h"
 #include "names.h"
 
-#define NONE UINT32_MAX
 #define EVICT_SAMPLES 8
+/* Offences judge_walk hands out from the stack; more take an allocation. */
+#define JUDGE_WALK_INLINE 64
 /* A note's offrec weight: the flag beside its thousandths. */
 #define JUDGE_NOTE 0x80000000u
 /*
  * Sightings judge_offence_later keeps waiting. Each offence names an
  * address met at random: its index slot and then its entry are two cache
- * misses in a row, a tenth of a replay. A sighting's slot is prefetched
- * when it arrives, its entry when the next one arrives, and it is judged
- * when the one after that does: the lines in between hide both.
+ * misses in a row, which the CPU would sit out. A sighting's slot is
+ * prefetched when it arrives, its entry when the next one arrives, and it
+ * is judged when the one after that does: the lines in between hide both.
  */
 #define JUDGE_DEFER 2
 
@@ -222,24 +224,16 @@ static struct track_more *judge_more(struct judge *j, struct track *t, bool crea
 	if (j->nfree) {
 		k = j->more_free[--j->nfree];
 	} else {
-		if (j->nmore >= j->capmore) {
-			uint32_t cap = j->capmore ? 2 * j->capmore : 256;
-			struct track_more **v = realloc(j->more, cap * sizeof(*v));
-			uint32_t *f;
+		/* more_free grows with more: a record freed always has room there */
+		uint32_t cap = j->capmore, capfree = j->capmore;
 
-			if (!v) {
-				free(m);
-				return NULL;
-			}
-			j->more = v;
-			f = realloc(j->more_free, cap * sizeof(*f));
-			if (!f) {
-				free(m);
-				return NULL;
-			}
-			j->more_free = f;
-			j->capmore = cap;
+		if (grow32(&j->more, &cap, (size_t)j->nmore + 1, sizeof(*j->more), 256,
+			   UINT32_MAX) < 0 ||
+		    grow32(&j->more_free, &capfree, cap, sizeof(*j->more_free), 256, UINT32_MAX) < 0) {
+			free(m);
+			return NULL;
 		}
+		j->capmore = capfree;
 		k = j->nmore++;
 	}
 	j->more[k] = m;
@@ -259,15 +253,8 @@ static void judge_drop_more(struct judge *j, struct track *t)
 
 static int judge_push_ban(struct track_more *m, uint32_t when)
 {
-	if (m->nbans == m->capbans) {
-		uint32_t cap = m->capbans ? 2 * m->capbans : 4;
-		uint32_t *v = realloc(m->bans, cap * sizeof(*v));
-
-		if (!v)
-			return -1;
-		m->bans = v;
-		m->capbans = cap;
-	}
+	if (grow32(&m->bans, &m->capbans, (size_t)m->nbans + 1, sizeof(*m->bans), 4, UINT32_MAX) < 0)
+		return -1;
 	m->bans[m->nbans++] = when;
 	return 0;
 }
@@ -497,13 +484,13 @@ static uint64_t judge_random(struct judge *j)
 
 static void judge_evict(struct judge *j, time_t now)
 {
-	uint32_t best = NONE;
+	uint32_t best = HTAB_NONE;
 
 	for (int k = 0; k < EVICT_SAMPLES; k++) {
 		uint32_t i = (uint32_t)(judge_random(j) % j->n);
 		const struct track *a = &j->t[i];
 
-		if (best == NONE) {
+		if (best == HTAB_NONE) {
 			best = i;
 		} else {
 			const struct track *b = &j->t[best];
@@ -543,24 +530,18 @@ static uint32_t judge_add(struct judge *j, const struct addr *key, time_t now)
 	if (j->n >= j->r.max_tracked && j->n > 0)
 		judge_evict(j, now);
 	if (j->n == j->cap) {
-		size_t cap = j->cap ? 2 * (size_t)j->cap : 1024;
-		struct track *v;
+		/* up to max_tracked, unless a reload lowered it below what is there */
+		uint32_t max = j->r.max_tracked > j->cap && j->r.max_tracked < UINT32_MAX - 1 ?
+			       (uint32_t)j->r.max_tracked : UINT32_MAX - 1;
 
-		if (cap > j->r.max_tracked && j->r.max_tracked > j->cap)
-			cap = j->r.max_tracked;
-		if (cap > UINT32_MAX - 1)
-			cap = UINT32_MAX - 1;
-		v = realloc(j->t, cap * sizeof(*v));
-		if (!v)
-			return NONE;
-		j->t = v;
-		j->cap = (uint32_t)cap;
+		if (grow32(&j->t, &j->cap, (size_t)j->n + 1, sizeof(*j->t), 1024, max) < 0)
+			return HTAB_NONE;
 	}
 	i = j->n;
 	memset(&j->t[i], 0, sizeof(j->t[i]));
 	j->t[i].addr = *key;
 	if (htab_insert(&j->idx, htab_hash(key, sizeof(*key)), i, judge_rehash, j) < 0)
-		return NONE;
+		return HTAB_NONE;
 	j->n++;
 	return i;
 }
@@ -752,7 +733,7 @@ static void judge_accepted(struct judge *j, const struct addr *key, uint32_t has
 	if (!j->have_notes)
 		return;
 	i = judge_find_hashed(j, key, hash);
-	if (i != NONE && j->t[i].ban_until <= now)
+	if (i != HTAB_NONE && j->t[i].ban_until <= now)
 		judge_drop_notes(j, &j->t[i]);
 }
 
@@ -795,13 +776,13 @@ static void judge_decide(struct judge *j, const struct sighting *s, const struct
 		return;
 	}
 	i = judge_find_hashed(j, key, hash);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, key, now);
 	e = (struct judge_event){
 		.kind = JUDGE_OFFENCE, .s = s, .addr = *key, .cls = s->cls,
 		.pattern = s->pattern, .weight = weight, .note = s->note, .time = now,
 	};
-	if (i == NONE) {
+	if (i == HTAB_NONE) {
 		/* out of memory: still report, but it cannot count */
 		judge_emit(j, &e);
 		return;
@@ -888,17 +869,17 @@ void judge_offence_later(struct judge *j, const struct sighting *s)
 		judge_pop(j);
 	if (j->nwait > 0) {
 		/* the slot asked for one sighting ago has come: its entry next */
-		uint32_t slot = j->idx.slot[j->wait[j->nwait - 1].hash & j->idx.mask];
+		uint32_t id = htab_first(&j->idx, j->wait[j->nwait - 1].hash);
 
-		if (slot)
-			__builtin_prefetch(&j->t[slot - 1]);
+		if (id != HTAB_NONE)
+			__builtin_prefetch(&j->t[id]);
 	}
 	w = &j->wait[j->nwait++];
 	w->s = *s;
 	w->s.addr_text = NULL;
 	judge_key(j, &s->addr, &w->key);
 	w->hash = htab_hash(&w->key, sizeof(w->key));
-	__builtin_prefetch(&j->idx.slot[w->hash & j->idx.mask]);
+	htab_prefetch(&j->idx, w->hash);
 }
 
 void judge_flush(struct judge *j)
@@ -924,9 +905,9 @@ int judge_ban(struct judge *j, const struct addr *a, time_t now, long duration,
 		return -1;
 	}
 	i = judge_find(j, &key);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, &key, now);
-	if (i == NONE) {
+	if (i == HTAB_NONE) {
 		*why = "out of memory";
 		return -1;
 	}
@@ -955,7 +936,7 @@ static int judge_lift(struct judge *j, const struct addr *key, time_t now, time_
 
 	judge_flush(j);
 	i = judge_find(j, key);
-	if (i == NONE || j->t[i].ban_until <= now || j->t[i].ban_start > before)
+	if (i == HTAB_NONE || j->t[i].ban_until <= now || j->t[i].ban_start > before)
 		return -1;
 	t = &j->t[i];
 	e.addr = t->addr;
@@ -987,7 +968,7 @@ int judge_unban_received(struct judge *j, const struct addr *a, time_t now, time
 	return judge_lift(j, &key, now, before, forget, by ? by : j->fleet);
 }
 
-/* The entry of a bannable address, pruned; NONE with *why. */
+/* The entry of a bannable address, pruned; HTAB_NONE with *why. */
 static uint32_t judge_bannable(struct judge *j, const struct addr *a, struct addr *key,
 			       time_t now, const char **why)
 {
@@ -997,13 +978,13 @@ static uint32_t judge_bannable(struct judge *j, const struct addr *a, struct add
 	judge_key(j, a, key);
 	*why = judge_never(j, a, key);
 	if (*why)
-		return NONE;
+		return HTAB_NONE;
 	i = judge_find(j, key);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, key, now);
-	if (i == NONE) {
+	if (i == HTAB_NONE) {
 		*why = "out of memory";
-		return NONE;
+		return HTAB_NONE;
 	}
 	judge_prune(j, &j->t[i], now);
 	return i;
@@ -1032,7 +1013,7 @@ int judge_adopt(struct judge *j, const struct judge_foreign *b, time_t now, cons
 	uint32_t i = judge_bannable(j, &b->addr, &key, now, why);
 	struct track *t;
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	if (t->ban_until > now) {
@@ -1064,7 +1045,7 @@ int judge_ban_decided(struct judge *j, const struct addr *a, time_t now, enum cl
 	uint32_t i = judge_bannable(j, a, &key, now, why);
 	unsigned here;
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	if (j->t[i].ban_until > now)
 		return 1;
@@ -1091,7 +1072,7 @@ int judge_extend(struct judge *j, const struct addr *a, time_t now, unsigned ear
 	judge_flush(j);
 	judge_key(j, a, &key);
 	i = judge_find(j, &key);
-	if (i == NONE || j->t[i].ban_until <= now)
+	if (i == HTAB_NONE || j->t[i].ban_until <= now)
 		return -1;
 	t = &j->t[i];
 	judge_renew(j, t, (time_t)t->ban_start + judge_duration(j, earlier), earlier, false);
@@ -1144,7 +1125,7 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 	for (uint32_t i = 0; i < j->n; i++) {
 		const struct track *t = &j->t[i];
 		const struct track_more *m = t->more ? j->more[t->more] : NULL;
-		uint32_t times[64], weights[64];
+		uint32_t times[JUDGE_WALK_INLINE], weights[JUDGE_WALK_INLINE];
 		struct judge_entry e = {
 			.addr = t->addr, .ban_until = t->ban_until, .ban_start = t->ban_start,
 			.ban_class = (enum class_id)t->ban_class, .ban_pattern = t->ban_pattern,
@@ -1164,7 +1145,7 @@ int judge_walk(struct judge *j, judge_walk_fn *fn, void *ctx)
 		if (e.noffences) {
 			unsigned k = 0;
 
-			if (e.noffences > 64) {
+			if (e.noffences > JUDGE_WALK_INLINE) {
 				tp = malloc(e.noffences * sizeof(*tp));
 				wp = malloc(e.noffences * sizeof(*wp));
 				if (!tp || !wp) {
@@ -1207,9 +1188,9 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 	judge_flush(j);
 	i = judge_find(j, &e->addr);
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		i = judge_add(j, &e->addr, now);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	t->ban_until = e->ban_until > UINT32_MAX ? UINT32_MAX : (uint32_t)e->ban_until;
@@ -1245,7 +1226,7 @@ static uint32_t judge_get(struct judge *j, const struct addr *key, time_t now)
 	judge_flush(j);
 	i = judge_find(j, key);
 
-	return i != NONE ? i : judge_add(j, key, now);
+	return i != HTAB_NONE ? i : judge_add(j, key, now);
 }
 
 int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, time_t until,
@@ -1260,7 +1241,7 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 	if (until <= now && !judge_inside((uint32_t)start, j->r.repeat_window, now))
 		return 0;
 	i = judge_get(j, key, now);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	if (t->ban_start && (uint32_t)start != t->ban_start) {
@@ -1302,7 +1283,7 @@ int judge_restore_offence(struct judge *j, const struct addr *key, time_t when,
 	if (!judge_inside((uint32_t)when, j->r.findtime, now))
 		return 0;
 	i = judge_get(j, key, now);
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return -1;
 	t = &j->t[i];
 	return judge_off_push(j, t, (uint32_t)when, weight, CLASS_CONTEXT, NULL);
@@ -1315,7 +1296,7 @@ void judge_restore_unban(struct judge *j, const struct addr *key, bool forget)
 	judge_flush(j);
 	i = judge_find(j, key);
 
-	if (i == NONE)
+	if (i == HTAB_NONE)
 		return;
 	j->t[i].ban_until = 0;
 	judge_set_banned(j, &j->t[i], false);

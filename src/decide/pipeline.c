@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "pipeline.h"
 
 /* Housekeeping runs when the clock has moved this far (seconds). */
@@ -13,10 +14,9 @@
  * A replay or catch-up ticks every PIPELINE_TICK seconds of the log's
  * clock, every few thousand lines: a lap there takes 3 hours of log. What
  * a replay sweeps mostly still matters (a ban is remembered for
- * repeat_window, days), so a shorter lap only re-reads it: at 18 minutes
- * the sweep, touching every remembered address cold in cache, cost 8 % of
- * a 1M-line replay. Entries that stop mattering linger at most a lap,
- * and max_tracked bounds them all the same.
+ * repeat_window, days), so a shorter lap would only read it again, every
+ * remembered address cold in cache each time. Entries that stop mattering
+ * linger at most a lap, and max_tracked bounds them all the same.
  */
 #define PIPELINE_LAP_TICKS 18
 #define PIPELINE_SWEEP_MIN 1024
@@ -50,6 +50,7 @@ static void pipeline_on_judge(void *ctx, const struct judge_event *e)
 		pl->emit(pl->ctx, e);
 }
 
+/* The judge works ahead within a batch (see pipeline_feed). */
 static void pipeline_on_sighting(void *ctx, const struct sighting *s)
 {
 	struct pipeline *pl = ctx;
@@ -168,9 +169,10 @@ static void pipeline_housekeep(struct pipeline *pl, time_t now, size_t lap, size
 	judge_expire(pl->j, now, budget);
 }
 
-/* The judging part, once the line is split and its clock chosen. */
-static void pipeline_judge_line(struct pipeline *pl, const struct origin *o,
-				const struct logline *l)
+/* The judging part, once the line is split and its clock chosen: the
+ * pattern that matched, or PIPELINE_NO_MATCH. */
+static uint32_t pipeline_judge_line(struct pipeline *pl, const struct origin *o,
+				    const struct logline *l)
 {
 	struct match m;
 
@@ -178,64 +180,106 @@ static void pipeline_judge_line(struct pipeline *pl, const struct origin *o,
 	if (l->time >= pl->last_expire + PIPELINE_TICK)
 		pipeline_housekeep(pl, l->time, PIPELINE_LINE_LAP_TICKS, PIPELINE_LINE_SWEEP_MIN);
 	if (!matcher_match(&pl->m, l, &m))
-		return;
+		return PIPELINE_NO_MATCH;
 	pl->st.matched++;
 	pl->st.hits[m.index]++;
 	/* every session has one: the short way */
 	if (m.pattern->signal == SIGNAL_CONNECT) {
 		correlator_connect(&pl->c, &m);
-		return;
+		return (uint32_t)m.index;
 	}
 	correlator_feed(&pl->c, &m, o, l->time);
+	return (uint32_t)m.index;
 }
 
-void pipeline_feed_line(struct pipeline *pl, const struct origin *o, const struct logline *l,
-			time_t now, enum pipeline_clock clock)
+static uint32_t pipeline_entry(struct pipeline *pl, const struct pipeline_source *from,
+			       const struct pipeline_line *in, const struct logline *l)
 {
-	if (clock == PIPELINE_CATCHUP && l->time + pl->cfg->findtime <= now) {
+	struct origin o = { .source = from->name, .where = in->where, .line = in->lineno };
+
+	if (from->clock == PIPELINE_CATCHUP && l->time + pl->cfg->findtime <= from->now) {
 		/* it could only make a ban that has run out, or count
 		 * towards none: the judge does not see it */
 		pl->st.lines++;
 		pl->st.stale++;
-		return;
+		return PIPELINE_NO_MATCH;
 	}
-	if (clock == PIPELINE_ARRIVAL && l->time != now) {
+	if (from->clock == PIPELINE_ARRIVAL && l->time != from->now) {
 		struct logline at = *l;
 
-		at.time = now;
-		pipeline_judge_line(pl, o, &at);
-		return;
+		at.time = from->now;
+		return pipeline_judge_line(pl, &o, &at);
 	}
-	pipeline_judge_line(pl, o, l);
+	return pipeline_judge_line(pl, &o, l);
 }
 
-int pipeline_feed_text(struct pipeline *pl, struct parser *p, const struct origin *o,
-		       const char *line, size_t len, time_t now, enum pipeline_clock clock)
+static uint32_t pipeline_line(struct pipeline *pl, const struct pipeline_source *from,
+			      const struct pipeline_line *in)
 {
 	struct logline l;
 
-	if (len > pl->cfg->max_line) {
-		pipeline_skip(pl);
-		return 0;
+	if (in->entry)
+		return pipeline_entry(pl, from, in, in->entry);
+	if (!in->text || in->len > pl->cfg->max_line) {
+		pl->st.lines++;
+		pl->st.skipped++;
+		return PIPELINE_NO_MATCH;
 	}
-	if (parser_parse(p, line, len, now, &l) < 0) {
+	if (parser_parse(from->parser, in->text, in->len, from->now, &l) < 0) {
 		pl->st.lines++;
 		pl->st.unparsed++;
-		return -1;
+		return PIPELINE_UNPARSED;
 	}
-	pipeline_feed_line(pl, o, &l, now, clock);
-	return 0;
+	return pipeline_entry(pl, from, in, &l);
 }
 
-void pipeline_flush(struct pipeline *pl)
+void pipeline_feed(struct pipeline *pl, const struct pipeline_source *from,
+		   struct pipeline_line *v, size_t n)
 {
+	for (size_t i = 0; i < n; i++)
+		v[i].matched = pipeline_line(pl, from, &v[i]);
 	judge_flush(pl->j);
 }
 
-void pipeline_skip(struct pipeline *pl)
+/* Feeds the n lines at v as b's, and reports the unparsed ones. */
+static void pipeline_batch_run(struct pipeline *pl, struct pipeline_batch *b,
+			       struct pipeline_line *v, size_t n)
 {
-	pl->st.lines++;
-	pl->st.skipped++;
+	uint64_t unparsed = pl->st.unparsed;
+
+	pipeline_feed(pl, &b->from, v, n);
+	for (size_t i = 0; b->unparsed && pl->st.unparsed != unparsed && i < n; i++)
+		if (v[i].matched == PIPELINE_UNPARSED)
+			b->unparsed(b->ctx, &v[i]);
+}
+
+void pipeline_batch_feed(struct pipeline *pl, struct pipeline_batch *b)
+{
+	pipeline_batch_run(pl, b, b->v, b->n);
+	b->n = 0;
+}
+
+void pipeline_batch_add_more(struct pipeline *pl, struct pipeline_batch *b, const char *text,
+			     size_t len, const struct logline *entry, uint32_t where,
+			     uint64_t lineno)
+{
+	if (grow(&b->v, &b->cap, b->n + 1, sizeof(*b->v), 256) < 0) {
+		struct pipeline_line one = {
+			.text = text, .len = len, .entry = entry, .lineno = lineno, .where = where,
+		};
+
+		pipeline_batch_feed(pl, b);
+		pipeline_batch_run(pl, b, &one, 1);
+		return;
+	}
+	pipeline_batch_add(pl, b, text, len, entry, where, lineno);
+}
+
+void pipeline_batch_free(struct pipeline_batch *b)
+{
+	free(b->v);
+	b->v = NULL;
+	b->n = b->cap = 0;
 }
 
 void pipeline_tick(struct pipeline *pl, time_t now)

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "candidates.h"
+#include "literal.h"
 
 #define TAG_SLOTS 1024
 #define TAG_MAX 63
@@ -126,18 +127,11 @@ static inline bool tagentry_is_short(const struct tagentry *e, struct tagkey k, 
 static void probe_make(struct probe *pr, const struct pattern *p, uint32_t index)
 {
 	*pr = (struct probe){
-		.lead_a = p->lead_a, .lead_b = p->lead_b, .lead = p->lead, .re = p->re,
-		.index = index, .needle = p->needle, .lead_len = p->lead_len,
-		.lead_skip = p->lead_skip, .lead_at = (uint8_t)p->lead_at, .jit = p->jit,
-		.whole = p->whole,
+		.re = p->re, .index = index, .needle = p->needle, .lead_skip = p->lead_skip,
+		.lead_at = (uint8_t)p->lead_at, .jit = p->jit, .whole = p->whole,
 	};
-	pr->lead_mask = UINT64_MAX;
-	if (p->lead && p->lead_len < 8) {
-		/* a short lead as a word and the mask of its bytes */
-		pr->lead_a = pr->lead_b = pr->lead_mask = 0;
-		memcpy(&pr->lead_a, p->lead, p->lead_len);
-		memset(&pr->lead_mask, 0xff, p->lead_len);
-	}
+	if (p->lead)
+		bytes_key_init(&pr->lead, p->lead, p->lead_len);
 }
 
 /* --- candidate lists and their pairs --- */
@@ -180,8 +174,8 @@ static bool can_start(const struct pattern *p, int b)
 /* Whether two probes' leads are one: a line fails both or neither. */
 static bool probes_same_lead(const struct probe *a, const struct probe *b)
 {
-	return a->lead && b->lead && a->lead_len == b->lead_len && a->lead_at == b->lead_at &&
-	       a->lead_skip == b->lead_skip && memcmp(a->lead, b->lead, a->lead_len) == 0;
+	return a->lead.p && b->lead.p && a->lead.len == b->lead.len && a->lead_at == b->lead_at &&
+	       a->lead_skip == b->lead_skip && memcmp(a->lead.p, b->lead.p, a->lead.len) == 0;
 }
 
 /* Counts for each probe the run of probes after it with the same lead. */

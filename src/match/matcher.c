@@ -13,11 +13,41 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
+#include "candidates.h"
+#include "literal.h"
 #include "matcher.h"
+#include "needle.h"
+
+/*
+ * What the matcher knows of one needle. A needle only saves work on the
+ * lines that lack it; one that every line of its patterns holds (">, "
+ * of a delivery line) costs a search per line for nothing. So each
+ * needle is searched for MATCHER_NEEDLE_TRIAL lines at a time, and when
+ * nearly all held it, it is taken as present for the next
+ * MATCHER_NEEDLE_TRUST lines (their regexes decide), then tried again.
+ * No answer depends on this: it only chooses between two ways of ruling
+ * a regex out, the needle or the regex itself.
+ */
+struct matcher_needle {
+	uint32_t gen;		/* the line it was last asked about */
+	bool hit;		/* ... and whether it held it (or was trusted to) */
+	uint16_t searched;	/* lines of the current trial */
+	uint16_t missed;	/* ... that lacked it */
+	uint32_t trusted;	/* lines still to take it as present in */
+};
+
+#define MATCHER_NEEDLE_TRIAL 256
+#define MATCHER_NEEDLE_MISSES 8		/* at most this many misses in a trial ... */
+#define MATCHER_NEEDLE_TRUST 4096	/* ... earn this many lines unsearched */
+
+/* The JIT's stack for one match: it starts small and may grow to the
+ * most a regex may use on one line, past which the match counts as a
+ * limit hit (like MATCHER_MATCH_LIMIT), not as a crash. */
+#define MATCHER_JIT_STACK_START (32 * 1024)
+#define MATCHER_JIT_STACK_MAX (512 * 1024)
+/* The interpreter's counterpart (patterns PCRE2 cannot JIT). */
+#define MATCHER_DEPTH_LIMIT 1000
 
 int matcher_init(struct matcher *m, const struct patternset *ps)
 {
@@ -27,7 +57,7 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 	m->needles = calloc(ps->nneedles ? ps->nneedles : 1, sizeof(*m->needles));
 	m->md = pcre2_match_data_create(ps->max_capture + 1, NULL);
 	m->mctx = pcre2_match_context_create(NULL);
-	m->jstack = pcre2_jit_stack_create(32 * 1024, 512 * 1024, NULL);
+	m->jstack = pcre2_jit_stack_create(MATCHER_JIT_STACK_START, MATCHER_JIT_STACK_MAX, NULL);
 	if (!m->md || !m->mctx || !m->jstack || !m->needles ||
 	    !(m->cands = candidates_new(ps, m->md, m->mctx))) {
 		matcher_free(m);
@@ -37,7 +67,7 @@ int matcher_init(struct matcher *m, const struct patternset *ps)
 	m->ovpairs = pcre2_get_ovector_count(m->md);
 	/* Bounds the work of one regex on one hostile line. */
 	pcre2_set_match_limit(m->mctx, MATCHER_MATCH_LIMIT);
-	pcre2_set_depth_limit(m->mctx, 1000);
+	pcre2_set_depth_limit(m->mctx, MATCHER_DEPTH_LIMIT);
 	pcre2_jit_stack_assign(m->mctx, NULL, m->jstack);
 	return 0;
 }
@@ -82,6 +112,7 @@ static bool matcher_has(struct matcher *m, const struct logline *l, uint32_t k,
 
 	if (ns->trusted) {
 		ns->trusted--;
+		m->needles_trusted++;
 		return true;
 	}
 	hit = m->find(l->msg, l->msglen, nd->s, nd->len, nd->anchor);
@@ -94,49 +125,14 @@ static bool matcher_has(struct matcher *m, const struct logline *l, uint32_t k,
 	return hit;
 }
 
-/* [0-9A-Za-z] as bits, without a branch per byte: queue ids mix digits
- * and letters at random, which a chain of comparisons mispredicts. */
-static bool matcher_alnum(unsigned char c)
-{
-	static const uint64_t bits[4] = { 0x03ff000000000000u, 0x07fffffe07fffffeu, 0, 0 };
-
-	return (bits[c >> 6] >> (c & 63)) & 1;
-}
-
 /* The length of the message's leading run of [0-9A-Za-z] (a queue id,
  * "NOQUEUE"), measured for matcher_token. */
 static __attribute__((noinline)) size_t matcher_token_measure(struct matcher *m,
 							      const struct logline *l)
 {
-	size_t n = 0;
-
-#ifdef __SSE2__
-	/* sixteen bytes at once: a queue id is rarely longer */
-	while (n + 16 <= l->msglen) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(l->msg + n));
-		/* bytes as signed: shift each range to start at -128 */
-		__m128i d = _mm_cmplt_epi8(_mm_sub_epi8(x, _mm_set1_epi8('0' - 128)),
-					   _mm_set1_epi8(-128 + 10));
-		__m128i u = _mm_cmplt_epi8(_mm_sub_epi8(_mm_or_si128(x, _mm_set1_epi8(0x20)),
-							_mm_set1_epi8('a' - 128)),
-					   _mm_set1_epi8(-128 + 26));
-		unsigned bad = ~(unsigned)_mm_movemask_epi8(_mm_or_si128(d, u)) & 0xffffu;
-
-		if (bad) {
-			n += (size_t)__builtin_ctz(bad);
-			goto done;
-		}
-		n += 16;
-	}
-#endif
-	while (n < l->msglen && matcher_alnum((unsigned char)l->msg[n]))
-		n++;
-#ifdef __SSE2__
-done:
-#endif
 	m->token_gen = m->gen;
-	m->token = n;
-	return n;
+	m->token = bytes_alnum_run(l->msg, l->msglen);
+	return m->token;
 }
 
 /* The leading token's length, measured once per line: most probes of a
@@ -150,26 +146,7 @@ static inline size_t matcher_token(struct matcher *m, const struct logline *l)
 
 static inline bool matcher_lead_at(const struct logline *l, size_t at, const struct probe *p)
 {
-	const char *s = l->msg + at;
-	size_t left;
-	uint64_t a, b;
-
-	if (at > l->msglen)
-		return false;
-	left = l->msglen - at;
-	if (left < 8)
-		return left >= p->lead_len && memcmp(s, p->lead, p->lead_len) == 0;
-	/* the first word rules most lines out; then the last, then between */
-	memcpy(&a, s, 8);
-	if ((a & p->lead_mask) != p->lead_a)
-		return false;
-	if (p->lead_len <= 8)
-		return true;
-	if (left < p->lead_len)
-		return false;
-	memcpy(&b, s + p->lead_len - 8, 8);
-	return b == p->lead_b &&
-	       (p->lead_len <= 16 || memcmp(s + 8, p->lead + 8, p->lead_len - 16) == 0);
+	return at <= l->msglen && bytes_key_at(&p->lead, l->msg + at, l->msglen - at);
 }
 
 /* True when the line has the pattern's lead where every match has it. */
@@ -195,7 +172,7 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const struc
 		const struct probe *p = &v[i];
 		int rc;
 
-		if (p->lead && !matcher_lead(m, l, p)) {
+		if (p->lead.p && !matcher_lead(m, l, p)) {
 			i += p->same_lead;	/* and those after it with the same lead */
 			continue;	/* a comparison rules most out */
 		}
@@ -213,7 +190,7 @@ static bool matcher_each(struct matcher *m, const struct logline *l, const struc
 			out->pattern = &m->ps->v[p->index];
 			out->index = p->index;
 			memset(out->cap, 0, sizeof(out->cap));
-			out->end = l->msg + p->lead_len;
+			out->end = l->msg + p->lead.len;
 			out->pid = l->pid;
 			return true;
 		}

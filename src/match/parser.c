@@ -23,21 +23,87 @@
  */
 #include <string.h>
 #include <time.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
+#include "bytes.h"
 #include "parser.h"
 
 #define DAY (24 * 3600L)
+/* The length of "YYYY-MM-DD?HH:MM:SS", the date and time every ISO-style
+ * stamp starts with; a fraction of a second may follow. */
+#define PARSER_YMDHMS 19
+
+/*
+ * What a parser remembers of the lines before: each cache answers the
+ * same bytes as the long way would read them afresh (see the fast path
+ * before parser_parse()).
+ */
+struct parser_memo {
+	/* mktime() is costly: remember the start of the last local hour. */
+	int cache_key;		/* hours since 1970 of that local hour, -1 = none */
+	time_t cache_hour;
+	/* Lines of one minute share "YYYY-MM-DDTHH:MM" (RFC 3339): the last
+	 * one read, its fields and its start as UTC. */
+	char min3339[16];
+	bool min3339_ok;
+	int min3339_f[5];	/* year, month (0-11), day, hour, minute */
+	time_t min3339_utc;
+	/* and its zone with the space after it ("Z " or "+hh:mm ") */
+	uint64_t zone3339;	/* the bytes, as one little-endian word */
+	uint64_t zone3339_mask;
+	uint8_t zone3339_len;	/* 0: none */
+	int zone3339_off;	/* seconds east of UTC */
+	/* Lines of one second share their classic stamp: the last one read. */
+	char stamp3164[15];	/* "Mmm dd HH:MM:SS" */
+	uint8_t stamp3164_len;	/* 0: none */
+	time_t stamp3164_time;	/* its time, good while it is the last line's */
+	/* The host of the last line and its space: a file names one host.
+	 * Each of these is kept only once the long way has read it, and
+	 * only from the bytes that alone decided how: the same bytes then
+	 * get the same answer as when read afresh. */
+	char host[32];
+	uint8_t hostlen;	/* 0: none (or longer than 31 bytes) */
+	/* The fast path's template: the head of the last line the long way
+	 * read with a host, up to its tag, as the range each byte may be in
+	 * (the digits of the seconds and fraction: digits). */
+	_Alignas(16) uint8_t tpl_lo[64];
+	_Alignas(16) uint8_t tpl_span[64];	/* up to lo + span; 255 past the head */
+	size_t tpl_need;	/* shortest line it applies to; SIZE_MAX: none */
+	time_t tpl_first;	/* the UTC start of its minute */
+	time_t tpl_base;	/* the same less the seconds' digits as ASCII */
+	int tpl_key;		/* classic: its hour's key in the mktime() cache */
+	bool tpl_classic;	/* RFC 3164: a local time, a guessed year */
+	uint8_t tpl_len;	/* the head's length */
+	uint8_t tpl_sec;	/* where its seconds are */
+	uint8_t tpl_chunks;	/* sixteen bytes each */
+	uint8_t tpl_misses;	/* lines since that missed it and could make one */
+	/* whether the last classic minute asked may have a template */
+	time_t steady_minute;	/* its UTC start, 0: none asked */
+	int steady_key;
+	bool steady_ok;
+};
+
+_Static_assert(sizeof(struct parser_memo) <= PARSER_MEMO_SIZE, "raise PARSER_MEMO_SIZE");
+_Static_assert(_Alignof(struct parser_memo) <= 16, "struct parser's memo is aligned to 16");
+
+static inline struct parser_memo *parser_memo(struct parser *p)
+{
+	return (struct parser_memo *)(void *)p->memo.bytes;
+}
+
+static inline const struct parser_memo *parser_memo_c(const struct parser *p)
+{
+	return (const struct parser_memo *)(const void *)p->memo.bytes;
+}
 
 void parser_init(struct parser *p, const char *program)
 {
+	struct parser_memo *pm = parser_memo(p);
+
 	memset(p, 0, sizeof(*p));
 	p->program = program;
 	p->programlen = program ? strlen(program) : 0;
-	p->cache_key = -1;
-	p->tpl_need = SIZE_MAX;
+	pm->cache_key = -1;
+	pm->tpl_need = SIZE_MAX;
 }
 
 static int parser_digits(const char *s, int n)
@@ -108,19 +174,21 @@ static time_t parser_utc(int y, int mon, int day, int h, int m, int s)
 /* Local time, through a one-hour cache: lines arrive in order. */
 static time_t parser_local(struct parser *p, int y, int mon, int day, int h, int m, int s)
 {
+	struct parser_memo *pm = parser_memo(p);
+
 	/* hours since 1970: below 88 million up to 9999, so it fits an int */
 	int key = (int)(parser_days(y, mon, day) * 24 + h);
 
-	if (key != p->cache_key) {
+	if (key != pm->cache_key) {
 		struct tm tm = {
 			.tm_year = y - 1900, .tm_mon = mon, .tm_mday = day,
 			.tm_hour = h, .tm_isdst = -1,
 		};
 
-		p->cache_hour = mktime(&tm);
-		p->cache_key = key;
+		pm->cache_hour = mktime(&tm);
+		pm->cache_key = key;
 	}
-	return p->cache_hour + m * 60 + s;
+	return pm->cache_hour + m * 60 + s;
 }
 
 static int parser_year_of(time_t t)
@@ -169,7 +237,7 @@ static int parser_hms(const char *s, int *h, int *m, int *sec)
 static int parser_ymdhms(const char *s, size_t len, char sep, int *y, int *mon, int *day,
 			 int *h, int *m, int *sec)
 {
-	if (len < 19 || s[4] != '-' || s[7] != '-' || s[10] != sep)
+	if (len < PARSER_YMDHMS || s[4] != '-' || s[7] != '-' || s[10] != sep)
 		return -1;
 	*y = parser_digits(s, 4);
 	*mon = parser_digits(s + 5, 2) - 1;
@@ -179,151 +247,22 @@ static int parser_ymdhms(const char *s, size_t len, char sep, int *y, int *mon, 
 	return parser_valid(*y, *mon, *day, *h, *m, *sec) ? 0 : -1;
 }
 
-/*
- * Word-at-a-time scanning: the envelope's runs (host, tag, pid, fraction)
- * are found eight bytes per step instead of one, as long as eight bytes
- * are left; the last few go byte by byte, so nothing past the line is read.
- */
-#define PARSER_EACH(c) (0x0101010101010101ULL * (uint8_t)(c))
-
-/* The 8 bytes at s, the first one lowest on any host: the first match in
- * the text is then the lowest flagged byte. */
-static inline uint64_t parser_word(const char *s)
-{
-	uint64_t x;
-
-	memcpy(&x, s, sizeof(x));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-	x = __builtin_bswap64(x);
-#endif
-	return x;
-}
-
-/* 0x80 in the bytes of x equal to c. A byte above a flagged one may be
- * flagged wrongly (the borrow runs upward), one below never: the lowest
- * flag is exact, and the scanners look at no other. */
-static inline uint64_t parser_eq(uint64_t x, uint8_t c)
-{
-	uint64_t y = x ^ PARSER_EACH(c);
-
-	return (y - PARSER_EACH(1)) & ~y & PARSER_EACH(0x80);
-}
-
-/* 0x80 in the bytes of x that are not '0'-'9'; exact (no carry crosses
- * a byte: at most 0x7f + 0x76). */
-static inline uint64_t parser_nondigit(uint64_t x)
-{
-	uint64_t y = x ^ PARSER_EACH('0');	/* the digits become 0-9 */
-
-	return (((y & PARSER_EACH(0x7f)) + PARSER_EACH(0x76)) | y) & PARSER_EACH(0x80);
-}
-
-static inline const char *parser_flagged(const char *s, uint64_t m)
-{
-	return s + (__builtin_ctzll(m) >> 3);
-}
-
-/* The end of the run of digits at s, a word a step: the rest of a run
- * longer than parser_digits_end() looks at itself. */
-static const char *parser_digits_more(const char *s, const char *end)
-{
-	for (; end - s >= 8; s += 8) {
-		uint64_t m = parser_nondigit(parser_word(s));
-
-		if (m)
-			return parser_flagged(s, m);
-	}
-	while (s < end && *s >= '0' && *s <= '9')
-		s++;
-	return s;
-}
-
-/* The end of the run of digits at s: a pid or a fraction fits a word. */
+/* The end of the run of digits at s (a pid, a fraction): see bytes.h. */
 static inline const char *parser_digits_end(const char *s, const char *end)
 {
-	if (end - s >= 8) {
-		uint64_t m = parser_nondigit(parser_word(s));
-
-		if (m)
-			return parser_flagged(s, m);
-		s += 8;
-	}
-	return parser_digits_more(s, end);
+	return bytes_digits_end(s, end);
 }
 
 /* The first ' ' or '[' at or after s, or end. */
 static const char *parser_word_end(const char *s, const char *end)
 {
-	for (; end - s >= 8; s += 8) {
-		uint64_t x = parser_word(s), m = parser_eq(x, ' ') | parser_eq(x, '[');
-
-		if (m)
-			return parser_flagged(s, m);
-	}
-	while (s < end && *s != ' ' && *s != '[')
-		s++;
-	return s;
-}
-
-/* The first ' ', '[' or ':' in the whole words (sixteen bytes with
- * SSE2, eight without) from *at on, or NULL with *at at the bytes left. */
-static inline const char *parser_tag_end_words(const char **at, const char *end)
-{
-	const char *s = *at;
-#ifdef __SSE2__
-	/* Tags are long ("postfix/submission/smtpd"): sixteen bytes a step
-	 * where the CPU has them, and every x86-64 has. */
-	const __m128i sp = _mm_set1_epi8(' '), lb = _mm_set1_epi8('['), co = _mm_set1_epi8(':');
-
-	for (; end - s >= 16; s += 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-		__m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, sp), _mm_cmpeq_epi8(x, lb)),
-					  _mm_cmpeq_epi8(x, co));
-		unsigned m = (unsigned)_mm_movemask_epi8(eq);
-
-		if (m)
-			return s + __builtin_ctz(m);
-	}
-#else
-	for (; end - s >= 8; s += 8) {
-		uint64_t x = parser_word(s);
-		uint64_t m = parser_eq(x, ' ') | parser_eq(x, '[') | parser_eq(x, ':');
-
-		if (m)
-			return parser_flagged(s, m);
-	}
-#endif
-	*at = s;
-	return NULL;
+	return bytes_find3(s, end, ' ', '[', '[');
 }
 
 /* The first ' ', '[' or ':' at or after s, or end. */
 static inline const char *parser_tag_end(const char *s, const char *end)
 {
-	const char *t = parser_tag_end_words(&s, end);
-
-	if (t)
-		return t;
-	while (s < end && *s != ' ' && *s != '[' && *s != ':')
-		s++;
-	return s;
-}
-
-/* The first n bytes of a word (n <= 8). */
-static inline uint64_t parser_mask(size_t n)
-{
-	return n >= 8 ? ~0ULL : (1ULL << (8 * n)) - 1;
-}
-
-/* Whether the n bytes at a (1 <= n <= 32, at least 8 readable) are b's. */
-static inline bool parser_same(const char *a, const char *b, size_t n)
-{
-	if (n <= 8)
-		return ((parser_word(a) ^ parser_word(b)) & parser_mask(n)) == 0;
-	for (size_t i = 0; i + 8 < n; i += 8)
-		if (parser_word(a + i) != parser_word(b + i))
-			return false;
-	return parser_word(a + n - 8) == parser_word(b + n - 8);
+	return bytes_find3(s, end, ' ', '[', ':');
 }
 
 /* The end of a fraction of a second (".123", ",5") at q, or q. */
@@ -352,20 +291,21 @@ static size_t parser_skip_fraction(const char *s, size_t i, size_t len)
  */
 static const char *parser_host(struct parser *p, const char *s, const char *end)
 {
-	size_t n = p->hostlen;
+	struct parser_memo *pm = parser_memo(p);
+	size_t n = pm->hostlen;
 	const char *sp;
 
-	if (n && end - s >= (ptrdiff_t)(n > 8 ? n : 8) && parser_same(s, p->host, n))
+	if (n && end - s >= (ptrdiff_t)n && bytes_equal(s, pm->host, n))
 		return s + n;
 	sp = parser_word_end(s, end);
 	if ((sp < end && *sp == '[') || (sp > s && sp[-1] == ':'))
 		return s;
 	if (sp == end)
 		return NULL;
-	if ((size_t)(sp - s) < sizeof(p->host)) {
-		memset(p->host, 0, sizeof(p->host));
-		memcpy(p->host, s, (size_t)(sp - s) + 1);
-		p->hostlen = (uint8_t)(sp - s + 1);
+	if ((size_t)(sp - s) < sizeof(pm->host)) {
+		memset(pm->host, 0, sizeof(pm->host));
+		memcpy(pm->host, s, (size_t)(sp - s) + 1);
+		pm->hostlen = (uint8_t)(sp - s + 1);
 	}
 	return sp + 1;
 }
@@ -487,7 +427,7 @@ static size_t parser_exim_stamp(struct parser *p, const char *s, size_t len, tim
 
 	if (parser_ymdhms(s, len, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
 		return 0;
-	i = parser_skip_fraction(s, 19, len);
+	i = parser_skip_fraction(s, PARSER_YMDHMS, len);
 	/* an offset is at most 23:59 (RFC 3339's hours and minutes): any
 	 * other would move the time by days, so the text stays message */
 	if (i + 6 <= len && s[i] == ' ' && (s[i + 1] == '+' || s[i + 1] == '-') &&
@@ -535,6 +475,7 @@ static size_t parser_exim_pid(const char *s, size_t len, struct logline *out)
 static int parser_rfc3164(struct parser *p, const char *s, size_t len, time_t now,
 			  struct logline *out, struct parser_shape *sh)
 {
+	struct parser_memo *pm = parser_memo(p);
 	int mon, day, h = 0, m = 0, sec = 0;
 	size_t i, klen;
 	bool hit;
@@ -557,22 +498,22 @@ static int parser_rfc3164(struct parser *p, const char *s, size_t len, time_t no
 	/* The same stamp as the line before, whose time is the reference:
 	 * the nearest year is that line's, and so is the time. */
 	klen = i + 8;
-	hit = p->last && p->last == p->stamp3164_time && p->stamp3164_len == klen &&
-	      memcmp(s, p->stamp3164, klen) == 0;
+	hit = p->last && p->last == pm->stamp3164_time && pm->stamp3164_len == klen &&
+	      memcmp(s, pm->stamp3164, klen) == 0;
 	if (!hit && parser_hms(s + i, &h, &m, &sec) < 0)
 		return -1;
 	i = parser_skip_fraction(s, klen, len);
 	if (i >= len || s[i] != ' ')
 		return -1;
 	if (hit) {
-		out->time = p->stamp3164_time;
+		out->time = pm->stamp3164_time;
 	} else {
 		out->time = parser_classic_time(p, mon, day, h, m, sec, now);
 		if (out->time == (time_t)-1)
 			return -1;
-		memcpy(p->stamp3164, s, klen);
-		p->stamp3164_len = (uint8_t)klen;
-		p->stamp3164_time = out->time;
+		memcpy(pm->stamp3164, s, klen);
+		pm->stamp3164_len = (uint8_t)klen;
+		pm->stamp3164_time = out->time;
 	}
 	*sh = (struct parser_shape){
 		.sec = klen - 2, .frac = klen + 1, .fracend = i, .classic = true,
@@ -591,6 +532,7 @@ static inline int parser_2digits(const char *s)
 /* "YYYY-MM-DDTHH:MM" at s (16 bytes there) into the minute cache. */
 static int parser_minute3339(struct parser *p, const char *s)
 {
+	struct parser_memo *pm = parser_memo(p);
 	int y, mon, day, h, m;
 
 	if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':')
@@ -603,14 +545,14 @@ static int parser_minute3339(struct parser *p, const char *s)
 	/* the second is checked apart: 0-60 on any valid minute */
 	if (y < 0 || mon < 0 || day < 0 || h < 0 || m < 0 || !parser_valid(y, mon, day, h, m, 0))
 		return -1;
-	memcpy(p->min3339, s, sizeof(p->min3339));
-	p->min3339_f[0] = y;
-	p->min3339_f[1] = mon;
-	p->min3339_f[2] = day;
-	p->min3339_f[3] = h;
-	p->min3339_f[4] = m;
-	p->min3339_utc = parser_utc(y, mon, day, h, m, 0);
-	p->min3339_ok = true;
+	memcpy(pm->min3339, s, sizeof(pm->min3339));
+	pm->min3339_f[0] = y;
+	pm->min3339_f[1] = mon;
+	pm->min3339_f[2] = day;
+	pm->min3339_f[3] = h;
+	pm->min3339_f[4] = m;
+	pm->min3339_utc = parser_utc(y, mon, day, h, m, 0);
+	pm->min3339_ok = true;
 	return 0;
 }
 
@@ -645,6 +587,7 @@ static size_t parser_offset(const char *q, const char *end, bool hours_alone, in
 static int parser_zone3339(struct parser *p, const char *q, const char *end, time_t utc,
 			   int sec, struct logline *out, struct parser_shape *sh)
 {
+	struct parser_memo *pm = parser_memo(p);
 	int off = 0;
 	size_t n = 0;
 
@@ -654,17 +597,17 @@ static int parser_zone3339(struct parser *p, const char *q, const char *end, tim
 	} else if ((n = parser_offset(q, end, false, &off)) > 0) {
 		out->time = utc - off;
 	} else {
-		const int *f = p->min3339_f;
+		const int *f = pm->min3339_f;
 
 		out->time = parser_local(p, f[0], f[1], f[2], f[3], f[4], sec);
 	}
 	if (q + n >= end || q[n] != ' ')
 		return -1;
 	if (n && end - q >= 8) {
-		p->zone3339 = parser_word(q) & parser_mask(n + 1);
-		p->zone3339_mask = parser_mask(n + 1);
-		p->zone3339_len = (uint8_t)(n + 1);
-		p->zone3339_off = off;
+		pm->zone3339 = bytes_word(q) & bytes_mask(n + 1);
+		pm->zone3339_mask = bytes_mask(n + 1);
+		pm->zone3339_len = (uint8_t)(n + 1);
+		pm->zone3339_off = off;
 	}
 	return parser_after_stamp(p, q + n + 1, end, out, n ? sh : NULL);
 }
@@ -678,25 +621,26 @@ static int parser_zone3339(struct parser *p, const char *q, const char *end, tim
 static int parser_rfc3339(struct parser *p, const char *s, size_t len, struct logline *out,
 			  struct parser_shape *sh)
 {
+	struct parser_memo *pm = parser_memo(p);
 	const char *end = s + len, *q;
 	int sec;
 	time_t utc;
 
-	if (len < 19)
+	if (len < PARSER_YMDHMS)
 		return -1;
-	if (!(p->min3339_ok && parser_word(s) == parser_word(p->min3339) &&
-	      parser_word(s + 8) == parser_word(p->min3339 + 8)) &&
+	if (!(pm->min3339_ok && bytes_word(s) == bytes_word(pm->min3339) &&
+	      bytes_word(s + 8) == bytes_word(pm->min3339 + 8)) &&
 	    parser_minute3339(p, s) < 0)
 		return -1;
 	if (s[16] != ':' || (sec = parser_2digits(s + 17)) < 0 || sec > 60)
 		return -1;
-	utc = p->min3339_utc + sec;
-	q = parser_fraction_end(s + 19, end);
+	utc = pm->min3339_utc + sec;
+	q = parser_fraction_end(s + PARSER_YMDHMS, end);
 	*sh = (struct parser_shape){ .sec = 17, .frac = 20, .fracend = (size_t)(q - s) };
-	if (p->zone3339_len && end - q >= 8 &&
-	    (parser_word(q) & p->zone3339_mask) == p->zone3339) {
-		out->time = utc - p->zone3339_off;
-		return parser_after_stamp(p, q + p->zone3339_len, end, out, sh);
+	if (pm->zone3339_len && end - q >= 8 &&
+	    (bytes_word(q) & pm->zone3339_mask) == pm->zone3339) {
+		out->time = utc - pm->zone3339_off;
+		return parser_after_stamp(p, q + pm->zone3339_len, end, out, sh);
 	}
 	return parser_zone3339(p, q, end, utc, sec, out, sh);
 }
@@ -711,7 +655,7 @@ static int parser_isospace(struct parser *p, const char *s, size_t len, struct l
 
 	if (parser_ymdhms(s, len, ' ', &y, &mon, &day, &h, &m, &sec) < 0)
 		return -1;
-	i = parser_skip_fraction(s, 19, len);
+	i = parser_skip_fraction(s, PARSER_YMDHMS, len);
 	if (i >= len || s[i] != ' ' || parser_after_stamp(p, s + i + 1, s + len, out, NULL) < 0 ||
 	    out->tag[out->taglen] != '[')
 		return -1;
@@ -894,35 +838,12 @@ static void parser_exim_msg(struct parser *p, struct logline *out)
  * one answer, and the long way, cached or not, the same.
  */
 
-/* The 1st to 4th sixteen bytes at s fit the template: byte - lo <= span,
- * unsigned, which is lo <= byte <= lo + span. */
+/* The 1st to 4th sixteen bytes at s fit the template. */
 static inline bool parser_fits(const struct parser *p, const char *s)
 {
-#ifdef __SSE2__
-	const __m128i *lo = (const __m128i *)(const void *)p->tpl_lo;
-	const __m128i *span = (const __m128i *)(const void *)p->tpl_span;
-	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
-	__m128i out = _mm_subs_epu8(_mm_sub_epi8(x, lo[0]), span[0]);
+	const struct parser_memo *pm = parser_memo_c(p);
 
-	if (p->tpl_chunks > 1) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)(s + 16));
-		out = _mm_or_si128(out, _mm_subs_epu8(_mm_sub_epi8(x, lo[1]), span[1]));
-	}
-	if (p->tpl_chunks > 2) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)(s + 32));
-		out = _mm_or_si128(out, _mm_subs_epu8(_mm_sub_epi8(x, lo[2]), span[2]));
-	}
-	if (p->tpl_chunks > 3) {
-		x = _mm_loadu_si128((const __m128i *)(const void *)(s + 48));
-		out = _mm_or_si128(out, _mm_subs_epu8(_mm_sub_epi8(x, lo[3]), span[3]));
-	}
-	return _mm_movemask_epi8(_mm_cmpeq_epi8(out, _mm_setzero_si128())) == 0xffff;
-#else
-	for (size_t i = 0; i < p->tpl_len; i++)
-		if ((uint8_t)((uint8_t)s[i] - p->tpl_lo[i]) > p->tpl_span[i])
-			return false;
-	return true;
-#endif
+	return bytes_in_ranges(s, pm->tpl_lo, pm->tpl_span, pm->tpl_chunks);
 }
 
 /* Whether a classic stamp's minute starting at t (UTC) may be a template
@@ -931,21 +852,22 @@ static inline bool parser_fits(const struct parser *p, const char *s)
  * cost more than the rest of a line. */
 static bool parser_steady(struct parser *p, time_t t, int mon, int day)
 {
+	struct parser_memo *pm = parser_memo(p);
 	time_t before = t - 2 * DAY, after = t + 2 * DAY;
 	struct tm a, b, c;
 
 	if (t <= 2 * DAY || (mon == 11 && day == 31))
 		return false;
-	if (t == p->steady_minute)
-		return p->steady_ok;
-	p->steady_minute = t;
-	p->steady_ok = localtime_r(&before, &a) && localtime_r(&t, &b) &&
+	if (t == pm->steady_minute)
+		return pm->steady_ok;
+	pm->steady_minute = t;
+	pm->steady_ok = localtime_r(&before, &a) && localtime_r(&t, &b) &&
 		       localtime_r(&after, &c) && a.tm_gmtoff == b.tm_gmtoff &&
 		       b.tm_gmtoff == c.tm_gmtoff;
 	/* the local time of t is then the stamp's: its hours since 1970 */
-	if (p->steady_ok)
-		p->steady_key = (int)((t + b.tm_gmtoff) / 3600);
-	return p->steady_ok;
+	if (pm->steady_ok)
+		pm->steady_key = (int)((t + b.tm_gmtoff) / 3600);
+	return pm->steady_ok;
 }
 
 /* Whether a line that fits a classic template gets its time: the last
@@ -954,7 +876,9 @@ static bool parser_steady(struct parser *p, time_t t, int mon, int day)
  * guesses from its last call, so the calls are kept as they were). */
 static bool parser_classic_holds(const struct parser *p)
 {
-	return (uint64_t)(p->last - p->tpl_first) <= 60 && p->cache_key == p->tpl_key;
+	const struct parser_memo *pm = parser_memo_c(p);
+
+	return (uint64_t)(p->last - pm->tpl_first) <= 60 && pm->cache_key == pm->tpl_key;
 }
 
 /* The template of line, whose head the long way read as sh says and
@@ -962,35 +886,36 @@ static bool parser_classic_holds(const struct parser *p)
 static void parser_template(struct parser *p, const char *line, const struct parser_shape *sh,
 			    time_t t)
 {
+	struct parser_memo *pm = parser_memo(p);
 	size_t n = (size_t)(sh->tag - line);
 	time_t base;
 
-	p->tpl_need = SIZE_MAX;
-	if (n > sizeof(p->tpl_lo))
+	pm->tpl_need = SIZE_MAX;
+	if (n > sizeof(pm->tpl_lo))
 		return;
 	base = t - ((line[sh->sec] - '0') * 10 + (line[sh->sec + 1] - '0'));
 	if (sh->classic && !parser_steady(p, base, sh->mon, sh->day))
 		return;
-	p->tpl_key = p->steady_key;
-	memset(p->tpl_lo, 0, sizeof(p->tpl_lo));
-	memset(p->tpl_span, 0xff, sizeof(p->tpl_span));
-	memcpy(p->tpl_lo, line, n);
-	memset(p->tpl_span, 0, n);
-	p->tpl_lo[sh->sec] = '0';
-	p->tpl_span[sh->sec] = 5;
-	p->tpl_lo[sh->sec + 1] = '0';
-	p->tpl_span[sh->sec + 1] = 9;
+	pm->tpl_key = pm->steady_key;
+	memset(pm->tpl_lo, 0, sizeof(pm->tpl_lo));
+	memset(pm->tpl_span, 0xff, sizeof(pm->tpl_span));
+	memcpy(pm->tpl_lo, line, n);
+	memset(pm->tpl_span, 0, n);
+	pm->tpl_lo[sh->sec] = '0';
+	pm->tpl_span[sh->sec] = 5;
+	pm->tpl_lo[sh->sec + 1] = '0';
+	pm->tpl_span[sh->sec + 1] = 9;
 	for (size_t i = sh->frac; i < sh->fracend; i++) {
-		p->tpl_lo[i] = '0';
-		p->tpl_span[i] = 9;
+		pm->tpl_lo[i] = '0';
+		pm->tpl_span[i] = 9;
 	}
-	p->tpl_base = base - '0' * 11;
-	p->tpl_classic = sh->classic;
-	p->tpl_first = base;
-	p->tpl_len = (uint8_t)n;
-	p->tpl_sec = (uint8_t)sh->sec;
-	p->tpl_chunks = (uint8_t)((n + 15) / 16);
-	p->tpl_need = 16 * (size_t)p->tpl_chunks;
+	pm->tpl_base = base - '0' * 11;
+	pm->tpl_classic = sh->classic;
+	pm->tpl_first = base;
+	pm->tpl_len = (uint8_t)n;
+	pm->tpl_sec = (uint8_t)sh->sec;
+	pm->tpl_chunks = (uint8_t)((n + 15) / 16);
+	pm->tpl_need = 16 * (size_t)pm->tpl_chunks;
 }
 
 /* Every line the fast path leaves; kept out of line so that the fast
@@ -999,6 +924,7 @@ __attribute__((noinline))
 static int parser_slow(struct parser *p, const char *line, const char *end, time_t now,
 		       struct logline *out)
 {
+	struct parser_memo *pm = parser_memo(p);
 	struct parser_shape sh = { .host = NULL };
 	size_t len = (size_t)(end - line);
 	int r;
@@ -1019,8 +945,8 @@ static int parser_slow(struct parser *p, const char *line, const char *end, time
 		/* a line that fits no template makes its own, but only at
 		 * the second such line in a row: lines of two hosts taking
 		 * turns then still find one template in two fitting */
-		if (sh.host && (p->tpl_need == SIZE_MAX || ++p->tpl_misses >= 2)) {
-			p->tpl_misses = 0;
+		if (sh.host && (pm->tpl_need == SIZE_MAX || ++pm->tpl_misses >= 2)) {
+			pm->tpl_misses = 0;
 			parser_template(p, line, &sh, out->time);
 		}
 		if (out->taglen >= 4 && memcmp(out->tag, "exim", 4) == 0)
@@ -1038,6 +964,7 @@ static int parser_fast_exim(struct parser *p, struct logline *out)
 {
 	parser_exim_msg(p, out);
 	p->last = out->time;
+	p->fast_lines++;
 	return 0;
 }
 
@@ -1046,7 +973,7 @@ static int parser_fast_exim(struct parser *p, struct logline *out)
  * then has no loop but this one, and needs no registers saved. */
 static inline const char *parser_fast_tag_end(const char *s, const char *end)
 {
-	return parser_tag_end_words(&s, end);
+	return bytes_find3_blocks(&s, end, ' ', '[', ':');
 }
 
 /* The 2 bytes at s, the first one lowest. */
@@ -1064,26 +991,27 @@ static inline unsigned parser_half(const char *s)
 int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 		 struct logline *out)
 {
+	struct parser_memo *pm = parser_memo(p);
 	const char *end = line + len, *tag, *t, *d, *msg;
 	uint64_t m;
 	time_t time;
 
-	if (len < p->tpl_need || !parser_fits(p, line) ||
-	    (p->tpl_classic && !parser_classic_holds(p)))
+	if (len < pm->tpl_need || !parser_fits(p, line) ||
+	    (pm->tpl_classic && !parser_classic_holds(p)))
 		return parser_slow(p, line, end, now, out);
-	tag = line + p->tpl_len;
+	tag = line + pm->tpl_len;
 	t = parser_fast_tag_end(tag, end);
 	if (!t || t == tag || end - t < 11 || *t != '[')
 		return parser_slow(p, line, end, now, out);
 	/* a pid of one to seven digits, then "]:" inside the 11 bytes */
-	m = parser_nondigit(parser_word(t + 1));
+	m = bytes_nondigit(bytes_word(t + 1));
 	if (!m || (m & 0x80))
 		return parser_slow(p, line, end, now, out);
-	d = parser_flagged(t + 1, m);
+	d = bytes_flagged(t + 1, m);
 	if (parser_half(d) != (']' | ':' << 8))
 		return parser_slow(p, line, end, now, out);
 	msg = d + 2 + (d[2] == ' ');
-	time = p->tpl_base + (time_t)(uint8_t)line[p->tpl_sec] * 10 + (uint8_t)line[p->tpl_sec + 1];
+	time = pm->tpl_base + (time_t)(uint8_t)line[pm->tpl_sec] * 10 + (uint8_t)line[pm->tpl_sec + 1];
 	*out = (struct logline){
 		.time = time, .tag = tag, .taglen = (size_t)(t - tag), .msg = msg,
 		.msglen = (size_t)(end - msg), .pid = t + 1,
@@ -1091,6 +1019,7 @@ int parser_parse(struct parser *p, const char *line, size_t len, time_t now,
 	if (t - tag >= 4 && memcmp(tag, "exim", 4) == 0)
 		return parser_fast_exim(p, out);
 	p->last = time;
+	p->fast_lines++;
 	return 0;
 }
 
@@ -1103,7 +1032,7 @@ const char *parser_program_hint(const char *line, size_t len)
 
 	if (parser_ymdhms(line, len, ' ', &y, &mon, &day, &h, &m, &sec) == 0) {
 		/* rspamd: "2026-11-27 06:44:16[.12345] #1234(proxy) <a1b2c3>; ..." */
-		i = parser_skip_fraction(line, 19, len);
+		i = parser_skip_fraction(line, PARSER_YMDHMS, len);
 		return len - i > 2 && line[i] == ' ' && line[i + 1] == '#' ? "rspamd" : "exim";
 	}
 	parser_init(&p, "clamav-milter");

@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "cfgfile.h"
+#include "literal.h"
 #include "names.h"
 #include "pattern.h"
 
@@ -243,11 +244,7 @@ static int pattern_set_literals(struct patternset *ps, struct pattern *p)
 		return -1;
 	p->lead = l.lead;
 	p->lead_len = (uint32_t)l.lead_len;
-	p->lead_at = l.lead_at;
-	if (l.lead_len >= 8) {
-		memcpy(&p->lead_a, l.lead, 8);
-		memcpy(&p->lead_b, l.lead + l.lead_len - 8, 8);
-	}
+	p->lead_at = (uint8_t)l.lead_at;
 	p->lead_skip = (uint32_t)l.lead_skip;
 	if (!l.needle)
 		return 0;

@@ -10,19 +10,33 @@ man="$top_builddir/man"
 pages="spamwrathd.8 spamwrathctl.8 spamwrath-firewall.8 spamwrath.conf.5 spamwrath-patterns.5"
 command -v groff >/dev/null || fail "groff is missing (Debian package groff-base)"
 
+# A long configured prefix (distcheck's, say) is printed with a break point
+# after each slash (Makefile.am, sw_man_path): groff may then break a path
+# across lines and cannot adjust the short line left before it. Only that
+# warning, and only on such pages, is expected.
+warnings() {	# page file: the warnings that count
+	if grep -q '/\\:' "$1"; then
+		grep -v 'cannot adjust line' "$2" || :
+	else
+		cat "$2"
+	fi
+}
+
 for p in $pages; do
 	[ -f "$man/$p" ] || fail "$man/$p was not generated"
 	if grep -n '@[A-Za-z_]*@' "$man/$p"; then
 		fail "$p: placeholders left unsubstituted"
 	fi
-	groff -ww -man -Tutf8 -z "$man/$p" 2>"$TMP/groff.err" || fail "$p: groff failed"
+	groff -ww -man -Tutf8 -z "$man/$p" 2>"$TMP/groff.raw" || fail "$p: groff failed"
+	warnings "$man/$p" "$TMP/groff.raw" >"$TMP/groff.err"
 	if [ -s "$TMP/groff.err" ]; then
 		cat "$TMP/groff.err"
 		fail "$p: groff -ww warns"
 	fi
 	if command -v man >/dev/null; then
-		MANWIDTH=80 man --warnings -l "$man/$p" >"$TMP/man.out" 2>"$TMP/man.err" ||
-			{ cat "$TMP/man.err"; fail "$p: man -l failed"; }
+		MANWIDTH=80 man --warnings -l "$man/$p" >"$TMP/man.out" 2>"$TMP/man.raw" ||
+			{ cat "$TMP/man.raw"; fail "$p: man -l failed"; }
+		warnings "$man/$p" "$TMP/man.raw" >"$TMP/man.err"
 		if [ -s "$TMP/man.err" ]; then
 			cat "$TMP/man.err"
 			fail "$p: man -l warns"

@@ -339,42 +339,11 @@ START_TEST(hash_function)
 }
 END_TEST
 
-/* htab_same against memcmp: every length to 40, equal keys and keys
- * that differ in any one byte (by one bit or by all), each in an
- * allocation of exactly its length so that ASan sees any read past it. */
-START_TEST(same_as_memcmp)
-{
-	for (size_t n = 0; n <= 40; n++) {
-		unsigned char *a = malloc(n ? n : 1), *b = malloc(n ? n : 1);
-
-		ck_assert_ptr_nonnull(a);
-		ck_assert_ptr_nonnull(b);
-		for (size_t i = 0; i < n; i++)
-			a[i] = b[i] = (unsigned char)(i * 29 + n);
-		ck_assert(htab_same(a, b, n));
-		for (size_t i = 0; i < n; i++) {
-			for (unsigned f = 0; f < 3; f++) {
-				unsigned char flip = f == 0 ? 0x01 : f == 1 ? 0x80 : 0xff;
-
-				b[i] ^= flip;
-				ck_assert_msg(!htab_same(a, b, n), "length %zu, byte %zu", n, i);
-				ck_assert(!htab_same(b, a, n));
-				b[i] ^= flip;
-			}
-		}
-		ck_assert(htab_same(a, b, n));
-		free(a);
-		free(b);
-	}
-}
-END_TEST
-
 static Suite *htab_suite(void)
 {
 	Suite *s = suite_create("htab");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, same_as_memcmp);
 	tcase_add_test(tc, init_sizes);
 	tcase_add_test(tc, insert_find_remove);
 	tcase_add_test(tc, collisions);

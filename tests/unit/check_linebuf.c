@@ -268,6 +268,58 @@ START_TEST(nul_bytes)
 }
 END_TEST
 
+/* Lines collected during a push, read after it returns: the one that was
+ * completed from the held part too, while a new part is held. */
+struct kept {
+	const char *p[8];
+	size_t len[8];
+	unsigned n;
+};
+
+static void keep_line(void *ctx, const char *line, size_t len, bool too_long)
+{
+	struct kept *k = ctx;
+
+	ck_assert(!too_long);
+	ck_assert_uint_lt(k->n, 8);
+	k->p[k->n] = line;
+	k->len[k->n++] = len;
+}
+
+START_TEST(lines_outlive_the_push)
+{
+	static const char *const chunks[] = {
+		"first li", "ne\nsecond\nthird, held", " until here\nfourth, held ",
+		"too\nfifth", " and last\n",
+	};
+	static const char *const want[][2] = {
+		{ NULL }, { "first line", "second" }, { "third, held until here" },
+		{ "fourth, held too" }, { "fifth and last" },
+	};
+	struct linebuf lb;
+
+	linebuf_init(&lb, 100);
+	for (size_t c = 0; c < sizeof(chunks) / sizeof(chunks[0]); c++) {
+		char *copy = strdup(chunks[c]);	/* the chunk stays while its lines are read */
+		struct kept k = { .n = 0 };
+
+		ck_assert_ptr_nonnull(copy);
+		ck_assert_int_eq(linebuf_push(&lb, copy, strlen(copy), keep_line, &k), 0);
+		for (unsigned i = 0; i < 2; i++) {
+			if (!want[c][i]) {
+				ck_assert_uint_eq(k.n, i);
+				break;
+			}
+			ck_assert_uint_gt(k.n, i);
+			ck_assert_uint_eq(k.len[i], strlen(want[c][i]));
+			ck_assert(memcmp(k.p[i], want[c][i], k.len[i]) == 0);
+		}
+		free(copy);
+	}
+	linebuf_free(&lb);
+}
+END_TEST
+
 static Suite *linebuf_suite(void)
 {
 	Suite *s = suite_create("linebuf");
@@ -281,6 +333,7 @@ static Suite *linebuf_suite(void)
 	tcase_add_test(tc, many_lines_one_chunk);
 	tcase_add_test(tc, pending);
 	tcase_add_test(tc, nul_bytes);
+	tcase_add_test(tc, lines_outlive_the_push);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -279,30 +279,40 @@ END_TEST
 /* A needle every line has been holding is taken on trust for a while:
  * lines that lack it must still get the brute-force answer then, and it
  * must be searched for again afterwards. */
-START_TEST(needle_trust)
+static void needle_line(size_t c)
 {
 	static const char *const lines[] = {
 		"disconnect from x[192.0.2.2] ehlo=1 auth=0/1",	/* holds " auth=0/" */
 		"disconnect from x[192.0.2.2] ehlo=1 quit=1",	/* lacks it */
 		"disconnect from x[192.0.2.2] ehlo=1 auth=1/1",
 	};
-	bool trusted = false;
+	struct logline l = { .tag = "postfix/smtpd", .taglen = 13, .msg = lines[c],
+			     .msglen = strlen(lines[c]) };
+	struct match out;
+	long want = brute(l.tag, l.msg, l.msglen);
+
+	ck_assert_int_eq(matcher_match(&m, &l, &out) ? (long)out.index : -1L, want);
+	ck_assert_int_eq(want, c == 0 ? 1 : -1);
+}
+
+START_TEST(needle_trust)
+{
+	int round = 0;
+	uint64_t trusted;
 
 	load(patterns);
-	for (int round = 0; round < 3 * (MATCHER_NEEDLE_TRIAL + MATCHER_NEEDLE_TRUST); round++) {
-		/* the needle held for a trial, then lines of all three kinds */
-		size_t c = round < 2 * MATCHER_NEEDLE_TRIAL ? 0 : (size_t)rnd(3);
-		struct logline l = { .tag = "postfix/smtpd", .taglen = 13, .msg = lines[c],
-				     .msglen = strlen(lines[c]) };
-		struct match out;
-		long want = brute(l.tag, l.msg, l.msglen);
-
-		ck_assert_int_eq(matcher_match(&m, &l, &out) ? (long)out.index : -1L, want);
-		ck_assert_int_eq(want, c == 0 ? 1 : -1);
-		for (size_t k = 0; k < ps.nneedles; k++)
-			trusted = trusted || m.needles[k].trusted > 0;
-	}
-	ck_assert_msg(trusted, "no needle was ever taken on trust: the test proves nothing");
+	/* the needle held until it is trusted ... */
+	for (; m.needles_trusted == 0 && round < 100000; round++)
+		needle_line(0);
+	ck_assert_msg(m.needles_trusted > 0, "no needle was ever taken on trust: the test proves nothing");
+	/* ... then lines of all three kinds, long enough for the trust to
+	 * run out and the needle to be tried again, and trusted again */
+	for (int k = 0; k < 5 * round + 10000; k++)
+		needle_line((size_t)rnd(3));
+	trusted = m.needles_trusted;
+	for (int k = 0; k < 10000; k++)
+		needle_line(0);
+	ck_assert_uint_gt(m.needles_trusted, trusted);
 	unload();
 }
 END_TEST

@@ -9,19 +9,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bytes.h"
 #include "pattern.h"
 
 /* One candidate pattern with all the matcher reads to rule it out or run
  * it, so that the loop over a line's candidates walks one array. */
 struct probe {
-	uint64_t lead_a, lead_b;	/* as in struct pattern; a lead shorter
-					 * than 8 bytes: its bytes, and 0 */
-	uint64_t lead_mask;	/* the bytes of lead_a that are the lead's */
-	const char *lead;	/* NULL: no lead */
+	struct bytes_key lead;	/* the pattern's lead; lead.p NULL: none */
 	pcre2_code *re;
 	uint32_t index;		/* of the pattern in its set */
 	uint32_t needle;	/* or PATTERN_NO_NEEDLE */
-	uint32_t lead_len;
 	uint32_t lead_skip;
 	uint8_t lead_at;	/* enum literal_at */
 	bool jit;

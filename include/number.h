@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* number: owns reading a decimal number from a slice of text (a spam score), as strtod() reads it.
+ * Plain decimals ("15", "-0.5") are read without strtod(): the same answer for less work.
+ * It must never accept text strtod() refuses, read past the slice, or answer other than strtod(). */
+#ifndef SPAMWRATH_NUMBER_H
+#define SPAMWRATH_NUMBER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* The longest text read; a longer one is no number. */
+#define NUMBER_TEXT_MAX 31
+
+/* True with *out set when the len bytes at s are one whole number that
+ * strtod() reads (not NaN), at most NUMBER_TEXT_MAX of them. */
+bool number_parse(const char *s, size_t len, double *out);
+
+#endif
