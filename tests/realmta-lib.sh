@@ -385,9 +385,12 @@ ban_name() {
 }
 
 # offender ADDRESS CLASS ITEM TEXT: the session just made from ADDRESS
-# must get it banned (class CLASS) within 1 s of the first log line since
-# the session began that holds TEXT (a fixed string), and its next
-# connection must fail. ITEM as for check.
+# must get it banned (class CLASS) once the first log line since the
+# session began that holds TEXT (a fixed string) is written, and its next
+# connection must fail. ITEM as for check. How long the ban took after the
+# test saw the line is printed (a ban comes within milliseconds); the limit,
+# 10 s, tells a ban that never comes from a busy machine (speed is
+# measured in bench/).
 logged_since_mark() {
 	tail -c +$((MARK + 1)) "$SERVER_LOG" | grep -qF -- "$1"
 }
@@ -398,7 +401,9 @@ offender() {
 		check - "$_a: the server logged its offence (\"$_txt\")" false
 		return 0
 	fi
-	check "$_it" "$_a ($_cls) banned within 1 s of its line" within_ms 1000 banned "$_a"
+	_t0=$(date +%s%N)
+	check "$_it" "$_a ($_cls) banned after its line" within_ms 10000 banned "$_a"
+	echo "    (banned $(( ($(date +%s%N) - _t0) / 1000000 )) ms after the test saw its line)"
 	check "$_it" "$_a: its next connection fails" refused "$_a"
 }
 

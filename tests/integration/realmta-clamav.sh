@@ -15,7 +15,7 @@
 #      queue id, the message is held;
 #   5. both 3 and 4: two lines name the virus of one message.
 # 3, 4 and 5 are the setups that make a verdict visible: there the client
-# must be banned as virus within 1 s of the line, and once (one message,
+# must be banned as virus after the line, and once (one message,
 # one offence). 1 and 2 name no virus: a site whose only milter that holds
 # or rejects so is clamav-milter says so (enable_patterns = {
 # "postfix-milter-hold", "postfix-milter-rejected" }), and the test's

@@ -12,7 +12,7 @@
 # rule. How the server is fetched, unpacked and run without being
 # installed: tests/realmta-lib.sh.
 #
-# Each offender must be banned within 1 s of its offending line and its
+# Each offender must be banned after its offending line and its
 # next connection must fail; the innocent (a legitimate sender, a monitor
 # that connects and QUITs ten times, a whitelisted host that does every
 # offence, an IPv6 sender) are never banned and still connect; then the

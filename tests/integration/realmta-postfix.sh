@@ -18,7 +18,7 @@
 # and only tagged; a virus (clamd, which has one signature the test
 # writes: EICAR, since there is no freshclam here) is logged and refused.
 #
-# Each offender must be banned within 1 s of its offending line and its
+# Each offender must be banned after its offending line and its
 # next connection must fail; the innocent (a legitimate sender, a monitor
 # that connects and QUITs ten times, a whitelisted host that does every
 # offence, an IPv6 sender, a sender whose spam is only tagged) are never
