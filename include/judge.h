@@ -150,8 +150,9 @@ struct judge_foreign {
 
 /*
  * Applies it under this host's rules: -1 with *why for an address this
- * host never bans (its whitelist, ...) or whose latest ban here began at
- * or after it and is over (lifted here, or run out); 1 when a ban in
+ * host never bans (its whitelist, ...) or whose latest ban here is over
+ * (lifted here, or run out) and began after it, or is this very ban (the
+ * same start and host); 1 when a ban in
  * force here lasts as long already; 2 when that ban now lasts until its
  * end; 0 when banned: its start joins the history, so escalation counts
  * bans anywhere in the fleet.
@@ -193,7 +194,7 @@ struct judge_entry {
 	unsigned noffences;	/* offences inside findtime, not yet banned */
 	const uint32_t *off_times;
 	const uint32_t *off_weights;
-	uint32_t ban_origin;	/* the fleet host that decided the running ban, 0: here */
+	uint32_t ban_origin;	/* the fleet host that decided the latest ban, 0: here */
 };
 
 typedef int judge_walk_fn(void *ctx, const struct judge_entry *e);

@@ -20,7 +20,7 @@ REDIS_PID=""
 # user spamwrath, with the rights the README's "Running a fleet" gives it,
 # its password in $TMP/redis.pass; the hosts authenticate as it.
 FLEET_ACL=${FLEET_ACL:-no}
-REDIS_RIGHTS="-@all +evalsha +script|load +role +hscan +subscribe +ping +hset +hget +hdel +zadd +zscore +zrange +zrangebyscore +zremrangebyscore +zrem +zcard +exists +expire +set +get +del +publish"
+REDIS_RIGHTS="-@all +evalsha +script|load +role +hscan +subscribe +ping +hset +hget +hdel +zadd +zscore +zrange +zrangebyscore +zremrangebyscore +zrem +zcard +rpush +lrange +exists +expire +set +get +del +publish"
 head -c 24 /dev/urandom | base64 >"$TMP/redis.pass"
 chmod 600 "$TMP/redis.pass"
 
@@ -98,7 +98,8 @@ start_host() {
 		at_exit "ip netns del $_ns 2>/dev/null || true"
 	fi
 	: >"$TMP/$1/daemon.err"
-	ip netns exec "$_ns" env SPAMWRATH_LOG=stderr "$SPAMWRATHD" -c "$TMP/$1/sw.conf" \
+	# FLEET_LOG=auto: stderr, and the journal too where its socket is
+	ip netns exec "$_ns" env SPAMWRATH_LOG="${FLEET_LOG:-stderr}" "$SPAMWRATHD" -c "$TMP/$1/sw.conf" \
 		2>>"$TMP/$1/daemon.err" &
 	eval "PID_$1=$!"
 	at_exit "{ kill_child KILL $!; wait $!; } 2>/dev/null || true"

@@ -88,7 +88,18 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 	char addr[ADDR_STRLEN], dur[32];
 	time_t now = time(NULL);
 	long left = (long)(e->time + e->duration - now);
-	struct log_fields f = {
+	struct log_fields f;
+	char where[64] = "";	/* numbers and words: they fit */
+	const char *name = "";
+
+	if (left > e->duration)
+		left = e->duration;	/* a line stamped in the future */
+	if (dm->fleet_bulk && !e->renewed && left > 0) {
+		dm->active++;
+		daemon_fleet_bulk_add(dm, e);	/* many at once: one batch, one summary */
+		return;
+	}
+	f = (struct log_fields){
 		.address = addr_format(&e->addr, addr), .cls = class_name(e->cls),
 		.pattern = names_get(e->pattern),
 		.source = e->received ? "fleet" : e->s ? names_get(e->s->origin.source) : "manual",
@@ -96,11 +107,6 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		/* in a fleet, the host that decided it */
 		.origin = e->origin ? names_get(e->origin) : dm->fleet ? fleet_host(dm->fleet) : NULL,
 	};
-	char where[64] = "";	/* numbers and words: they fit */
-	const char *name = "";
-
-	if (left > e->duration)
-		left = e->duration;	/* a line stamped in the future */
 	if (e->s)
 		daemon_where(&e->s->origin, where, sizeof(where), &name);
 	duration_format(e->duration, dur, sizeof(dur));
@@ -118,10 +124,6 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		return;
 	}
 	dm->active += !e->renewed;
-	if (dm->fleet_bulk && !e->renewed) {
-		daemon_fleet_bulk_add(dm, e);	/* many at once: one batch, one summary */
-		return;
-	}
 	if (banset_ban(dm->ban, &e->addr, left, now) < 0)
 		dm->ban_errors++;	/* the reason is logged; the fleet still hears of it */
 	else

@@ -242,7 +242,10 @@ void state_event(struct state *s, const struct judge_event *e)
 			state_record(s, "ban", "suussu", addr_format(&e->addr, a),
 				     (uint64_t)e->time, (uint64_t)(e->time + e->duration),
 				     state_class(e->cls), names_get(e->pattern), (uint64_t)e->offences);
-		s->need_sync = true;
+		/* another host's ban is written with the rest, synced with the next
+		 * of ours: the fleet still holds it, and a joining host's 100,000
+		 * must not cost an fsync a page */
+		s->need_sync |= !e->received;
 		break;
 	case JUDGE_OFFENCE:
 		if (e->counted && !e->note)	/* notes are never kept (judge.h) */
@@ -875,9 +878,11 @@ static int state_snap_entry(void *ctx, const struct judge_entry *e)
 		if (state_record(sn->s, "ban", "suussu", a, (uint64_t)e->ban_times[k], (uint64_t)0,
 				 "-", "-", (uint64_t)0) < 0)
 			return -1;
-	if (e->ban_until > sn->now && e->ban_origin) {
+	if ((e->ban_start || e->ban_until > sn->now) && e->ban_origin) {
+		/* another host's: its origin tells it from a later one of the same second */
 		if (state_record(sn->s, "ban", "suussus", a, (uint64_t)e->ban_start,
-				 (uint64_t)e->ban_until, class_name(e->ban_class),
+				 (uint64_t)(e->ban_until > sn->now ? e->ban_until : 0),
+				 class_name(e->ban_class),
 				 e->ban_pattern ? names_get(e->ban_pattern) : "-",
 				 (uint64_t)e->ban_offences, names_get(e->ban_origin)) < 0)
 			return -1;

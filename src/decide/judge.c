@@ -567,6 +567,8 @@ static void judge_prune(struct judge *j, struct track *t, time_t now)
 	}
 	if (!m)
 		return;
+	if (!t->ban_start)
+		m->origin = 0;	/* the latest ban left the history: so does its host */
 	{
 		uint32_t k = 0;
 
@@ -581,7 +583,7 @@ static void judge_prune(struct judge *j, struct track *t, time_t now)
 				m->bans[k++] = m->bans[i];
 		m->nbans = k;
 	}
-	if (m->noffs == 0 && m->nbans <= 1 && !(m->origin && t->ban_until > now))
+	if (m->noffs == 0 && m->nbans <= 1 && !m->origin)
 		judge_drop_more(j, t);
 }
 
@@ -1022,8 +1024,11 @@ int judge_adopt(struct judge *j, const struct judge_foreign *b, time_t now, cons
 		judge_renew(j, t, b->until, b->earlier, true);
 		return 2;
 	}
-	if (t->ban_start && (time_t)t->ban_start >= b->start) {
-		*why = "ended here";	/* lifted here, or run out: not again */
+	/* this very ban (its start and its host), or an older one than the
+	 * latest here, once over (lifted here, or run out): not again */
+	if (t->ban_start && ((time_t)t->ban_start > b->start ||
+			     ((time_t)t->ban_start == b->start && judge_origin(j, t) == b->origin))) {
+		*why = "ended here";
 		return -1;
 	}
 	{
@@ -1212,7 +1217,7 @@ int judge_restore(struct judge *j, const struct judge_entry *e, time_t now)
 	for (unsigned k = 0; k < e->noffences; k++)
 		if (judge_off_push(j, t, e->off_times[k], e->off_weights[k], CLASS_CONTEXT, NULL) < 0)
 			return -1;
-	if (e->ban_until > now && judge_set_origin(j, t, e->ban_origin) < 0)
+	if (e->ban_start && judge_set_origin(j, t, e->ban_origin) < 0)
 		return -1;
 	if (!judge_matters(j, &j->t[i], now))
 		judge_remove(j, i);
@@ -1263,7 +1268,7 @@ int judge_restore_ban(struct judge *j, const struct addr *key, time_t start, tim
 		t->ban_class = (uint8_t)cls;
 		t->ban_pattern = judge_pattern16(pattern);
 		t->ban_offences = offences > UINT16_MAX ? UINT16_MAX : (uint16_t)offences;
-		if (until > now && judge_set_origin(j, t, origin) < 0)
+		if (judge_set_origin(j, t, origin) < 0)
 			return -1;
 	}
 	if (running) {

@@ -39,7 +39,7 @@
 #include "scripts.h"
 
 #define FLEET_LAGS 1024
-#define FLEET_SCAN_COUNT "1000"
+#define FLEET_SCAN_COUNT "5000"
 #define FLEET_KEY_MAX (PROTO_NAME_MAX + ADDR_STRLEN + 16)
 #define FLEET_PASSWORD_MAX 1024
 
@@ -684,14 +684,15 @@ static void fleet_on_scan_reply(void *ctx, const redisReply *r)
 		return;
 	}
 	items = r->element[1];
+	memcpy(cursor, r->element[0]->str, r->element[0]->len + 1);
+	/* the next page is asked for first: Redis reads it while we apply this one */
+	if (strcmp(cursor, "0") != 0)
+		fleet_sync_page(f, cursor);
 	for (size_t i = 1; i < items->elements; i += 2)
 		fleet_sync_record(f, items->element[i]);
 	f->ops.flush(f->ops.ctx);
-	memcpy(cursor, r->element[0]->str, r->element[0]->len + 1);
 	if (strcmp(cursor, "0") == 0)
 		fleet_sync_done(f);
-	else
-		fleet_sync_page(f, cursor);
 }
 
 static void fleet_sync_page(struct fleet *f, const char *cursor)

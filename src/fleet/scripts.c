@@ -2,7 +2,10 @@
 /*
  * Redis runs a script alone: no other client's command comes between its
  * reads and its writes, which is what lets N hosts that see the same
- * address at once decide one ban, not N. The scripts trust nothing they
+ * address at once decide one ban, not N. An address's offences are a
+ * list, not a sorted set: signed members are longer than the 64 bytes a
+ * sorted set keeps compact, and a list stays compact at any length (a
+ * fifth of the memory). The scripts trust nothing they
  * read beyond the record kinds at fixed offsets (PROTO_BODY_OFFSET): the
  * hosts verify every signature themselves. Pruning is bounded per call
  * (100 entries, 1000 per heartbeat) so that no script holds Redis long.
@@ -33,20 +36,26 @@ static const char script_offence[] =
 	"local now = tonumber(ARGV[2])\n"
 	"if is_ban(current(KEYS[1], KEYS[2], ARGV[1], now)) then return {2} end\n"
 	"if redis.call('EXISTS', KEYS[5]) == 1 then return {2} end\n"
-	"redis.call('ZADD', KEYS[3], now, ARGV[3])\n"
-	"redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[6]))\n"
+	"redis.call('RPUSH', KEYS[3], ARGV[3])\n"
 	"redis.call('EXPIRE', KEYS[3], ARGV[6])\n"
-	"local offs = redis.call('ZRANGE', KEYS[3], 0, -1)\n"
-	"local sum = 0\n"
+	"local offs, sum, keep = redis.call('LRANGE', KEYS[3], 0, -1), 0, {}\n"
 	"for _, m in ipairs(offs) do\n"
-	"  local w = string.match(m, '^SW1 %x+ off %S+ %d+ %d+ %S+ (%d+) ')\n"
-	"  if w then sum = sum + tonumber(w) end\n"
+	"  local t, w = string.match(m, '^SW1 %x+ off %S+ %d+ (%d+) %S+ (%d+) ')\n"
+	"  if t and tonumber(t) / 1000 > now - tonumber(ARGV[6]) then\n"
+	"    sum = sum + tonumber(w)\n"
+	"    keep[#keep + 1] = m\n"
+	"  end\n"
+	"end\n"
+	"if #keep < #offs then\n"
+	"  redis.call('DEL', KEYS[3])\n"
+	"  if #keep > 0 then redis.call('RPUSH', KEYS[3], unpack(keep)) end\n"
+	"  redis.call('EXPIRE', KEYS[3], ARGV[6])\n"
 	"end\n"
 	"if sum < tonumber(ARGV[5]) then return {0, sum} end\n"
 	"redis.call('SET', KEYS[5], ARGV[8], 'EX', ARGV[9])\n"
 	"redis.call('DEL', KEYS[3])\n"
 	"redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[7]))\n"
-	"return {1, redis.call('ZCARD', KEYS[4]), offs}\n";
+	"return {1, redis.call('ZCARD', KEYS[4]), keep}\n";
 
 static const char script_ban[] =
 	LUA_PRUNE LUA_CURRENT
@@ -56,7 +65,7 @@ static const char script_ban[] =
 	"if is_ban(rec) then return {2} end\n"
 	"if rec then\n"
 	"  local t = string.match(rec, '^SW1 %x+ unban %S+ %d+ (%d+) ')\n"
-	"  if t and math.floor(tonumber(t) / 1000) >= tonumber(ARGV[3]) then return {3} end\n"
+	"  if t and math.floor(tonumber(t) / 1000) > tonumber(ARGV[3]) then return {3} end\n"
 	"end\n"
 	"redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', now - tonumber(ARGV[7]))\n"
 	"local e = redis.call('ZCARD', KEYS[4])\n"

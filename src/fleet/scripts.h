@@ -11,7 +11,7 @@
  *   NS:bans        hash   address -> the signed ban, or the signed unban
  *                         that lifted one (a tombstone), as published
  *   NS:expiry      zset   address -> when its entry in NS:bans ends
- *   NS:off:ADDR    zset   signed offences inside findtime (TTL findtime)
+ *   NS:off:ADDR    list   signed offences inside findtime (TTL findtime)
  *   NS:hist:ADDR   zset   "START:ORIGIN" of each ban in repeat_window (TTL)
  *   NS:lock:ADDR   string the host deciding a ban on offences (TTL 30 s)
  *   NS:host:NAME   string the host's signed heartbeat (TTL: 3 beats)
@@ -30,7 +30,7 @@ enum scripts_id {
 	/* KEYS bans expiry off hist lock; ARGV addr record start until
 	 * earlier now repeat_window channel histmember.
 	 * {1, earlier}: stored and published; {2}: a ban is in force already;
-	 * {3}: lifted after it began (a tombstone is newer); {4, earlier}: the
+	 * {3}: lifted after it began (a tombstone of a later second); {4, earlier}: the
 	 * fleet knows more earlier bans than the record counted. */
 	SCRIPT_BAN,
 	/* KEYS bans expiry off hist lock; ARGV addr record now forget

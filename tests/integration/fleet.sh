@@ -112,10 +112,28 @@ wait_for 5 grep -q "fleet: Redis at .* reachable again" "$TMP/mx1/daemon.err" ||
 [ "$(rcli HGET "sw$$:bans" 203.0.113.30 | grep -c ' ban mx1 ')" = 1 ] ||
 	fail "mx1 did not publish its bans again to the empty Redis"
 
-# 7. A fourth host started late gets every ban in force.
+# 7. A fourth host started late gets every ban in force; and although it
+# never saw 203.0.113.40's earlier ban (lifted before it started), its own
+# ban of that address escalates by it: the fleet's history says so.
+host_log mx1 "$(line_spam 203.0.113.40)"
+wait_in_set 3 mx2 203.0.113.40
+host_ctl mx1 unban 203.0.113.40 >/dev/null
+wait_for 3 sh -c "! ip netns exec sw-$$-mx2 ipset test sw$$mx2a 203.0.113.40" ||
+	fail "the unban of 203.0.113.40 did not reach mx2"
 host_conf mx4 </dev/null
 start_host mx4
 for a in 203.0.113.10 203.0.113.20 203.0.113.30 198.51.100.7; do wait_in_set 5 mx4 "$a"; done
+in_host_set mx4 203.0.113.40 && fail "mx4 got a ban that was lifted before it started"
+host_log mx4 "$(line_spam 203.0.113.40)"
+wait_in_set 3 mx4 203.0.113.40
+wait_in_set 3 mx1 203.0.113.40
+wait_for 3 sh -c "'$SPAMWRATHCTL' -s '$TMP/mx1/control.sock' list --json |
+	grep -q '\"address\":\"203.0.113.40\"[^}]*\"remaining\":7[0-9][0-9][0-9],'" ||
+	{ host_ctl mx1 list --json; fail "mx1 did not get mx4's ban at twice bantime"; }
+host_ctl mx4 list --json | grep -q '"address":"203.0.113.40"[^}]*"remaining":7[0-9][0-9][0-9],' ||
+	{ host_ctl mx4 list --json; fail "mx4 did not escalate by the fleet's history"; }
+grep -q "ban of 203.0.113.40 lengthened to 2h in all (1 earlier ban in the fleet)" \
+	"$TMP/mx4/daemon.err" || { host_err mx4; fail "mx4 did not say why its ban grew"; }
 
 for h in mx1 mx2 mx3 mx4; do
 	host_alive "$h" || fail "$h died"

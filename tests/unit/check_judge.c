@@ -1361,6 +1361,7 @@ END_TEST
 START_TEST(adopt_after_lift)
 {
 	struct judge_foreign f = foreign("203.0.113.11", T0, 12 * H, "mx1");
+	struct addr ours = A("203.0.113.16");
 	const char *why = NULL;
 	struct judge *j;
 
@@ -1371,6 +1372,11 @@ START_TEST(adopt_after_lift)
 	take();
 	ck_assert_int_eq(judge_adopt(j, &f, T0 + 70, &why), -1);
 	ck_assert_str_eq(why, "ended here");
+	/* another host's ban begun in the same second is another ban */
+	f = foreign("203.0.113.11", T0, 12 * H, "mx2");
+	ck_assert_int_eq(judge_adopt(j, &f, T0 + 80, &why), 0);
+	ck_assert_int_eq(judge_unban(j, &f.addr, T0 + 90, false), 0);
+	take();
 	/* a ban begun later is another ban: applied, and it escalates */
 	f = foreign("203.0.113.11", T0 + 100, 24 * H, "mx3");
 	f.earlier = 1;
@@ -1382,8 +1388,15 @@ START_TEST(adopt_after_lift)
 	take();
 	see(j, T0 + 300, "203.0.113.11", CLASS_VIRUS);
 	ck_assert_str_eq(take(), "offence 203.0.113.11 virus w=1000\n"
-			 "ban 203.0.113.11 virus pat d=172800 n=1 e=2\n");
+			 "ban 203.0.113.11 virus pat d=345600 n=1 e=3\n");
 	ck_assert_uint_eq(origin_of(j, "203.0.113.11"), 0);
+	/* a ban of ours lifted here is not another host's of the same second */
+	see(j, T0 + 400, "203.0.113.16", CLASS_VIRUS);
+	ck_assert_int_eq(judge_unban(j, &ours, T0 + 401, false), 0);
+	take();
+	f = foreign("203.0.113.16", T0 + 400, 24 * H, "mx4");
+	ck_assert_int_eq(judge_adopt(j, &f, T0 + 402, &why), 0);
+	ck_assert_uint_eq(origin_of(j, "203.0.113.16"), P("mx4"));
 	judge_free(j);
 }
 END_TEST
