@@ -88,6 +88,11 @@ struct config {
 	size_t nfw_ports;
 	char *fw_target;	/* "auto", "tarpit", "drop" or "reject" */
 
+	/* export { }: files kept rewritten for Prometheus and rbldnsd, or NULL */
+	char *metrics_file;
+	long metrics_interval;	/* seconds between rewrites of metrics_file */
+	char *rbldnsd_file;
+
 	struct source_conf *sources;
 	size_t nsources;
 

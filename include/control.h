@@ -14,6 +14,8 @@
  *     ban ADDRESS [for=DURATION] [reason=TEXT...]
  *     unban ADDRESS [forget] [local]
  *     reload
+ *     metrics                        the metrics, Prometheus' text format
+ *     why ADDRESS                    the evidence of its bans (JSON)
  *     quit
  *   reply:    zero or more "NNN-text" lines, then one "NNN text" line
  *     200 done, 400 bad request, 403 not allowed, 404 not banned,
@@ -49,6 +51,10 @@ struct control_ops {
 	/* 0, or -1 with the reasons in d */
 	int (*reload)(void *ctx, struct diag *d);
 	void *ctx;
+	/* A malloc'd text of lines, or NULL out of memory; NULL op: none. */
+	char *(*metrics)(void *ctx);
+	/* NULL out of memory; NULL op: none. */
+	struct json_object *(*why)(void *ctx, const struct addr *a);
 };
 
 struct control;

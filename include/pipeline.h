@@ -40,6 +40,12 @@ struct pipeline {
 	judge_emit_fn *emit;
 	void *ctx;
 	time_t last_expire;
+	/* Set after pipeline_init by whoever wants it (the daemon: ban
+	 * latency, why's evidence), NULL otherwise: every line that matched
+	 * a pattern, before the correlator and the judge see it. */
+	void (*on_match)(void *ctx, const struct origin *o, const struct logline *l,
+			 uint32_t pattern);
+	void *match_ctx;
 };
 
 /*

@@ -42,6 +42,7 @@ enum config_section {
 	SEC_TOP,		/* struct config */
 	SEC_IPSET,		/* struct config, keys written ipset.KEY */
 	SEC_FIREWALL,		/* struct config, keys written firewall.KEY */
+	SEC_EXPORT,		/* struct config, keys written export.KEY */
 	SEC_FLEET,		/* struct config's fleet, keys written fleet.KEY */
 	SEC_SOURCE,		/* struct source_conf, one per title */
 	SEC_CLASS,		/* struct class_conf, one per class name */
@@ -55,6 +56,7 @@ static const struct {
 	[SEC_TOP] = { NULL, CFGF_NONE },
 	[SEC_IPSET] = { "ipset", CFGF_NONE },
 	[SEC_FIREWALL] = { "firewall", CFGF_NONE },
+	[SEC_EXPORT] = { "export", CFGF_NONE },
 	[SEC_FLEET] = { "fleet", CFGF_NONE },
 	[SEC_SOURCE] = { "source", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
 	[SEC_CLASS] = { "class", CFGF_MULTI | CFGF_TITLE | CFGF_NO_TITLE_DUPES },
@@ -420,6 +422,7 @@ static int config_set_list(const struct config_pass *P, const struct config_row 
 	return rc;
 }
 
+/* A text never set (a path without default) prints as an empty line. */
 static void config_print_text(const struct config_row *r, const char *base, FILE *out)
 {
 	const char *v = *FIELD(char *const, base, r);
@@ -676,6 +679,11 @@ static const struct config_row config_rows[] = {
 	{ "target", SEC_FIREWALL, &type_word, TOP(fw_target), .what = "auto, tarpit, drop, reject",
 	  .def = "auto" },
 
+	/* Files spamwrathd keeps rewritten (atomically) for other programs;
+	 * none unless named. */
+	{ "metrics_file", SEC_EXPORT, &type_path, TOP(metrics_file) },
+	{ "metrics_interval", SEC_EXPORT, &type_duration, TOP(metrics_interval), .def = "15s" },
+	{ "rbldnsd_file", SEC_EXPORT, &type_path, TOP(rbldnsd_file) },
 	/* A fleet: used only when a file has the section (config_validate_fleet). */
 	{ "redis", SEC_FLEET, &type_checked, FLT(redis), .check = config_check_redis,
 	  .what = "a Unix socket's path or host:port" },

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -224,6 +225,8 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 	struct replay_ctx rc = { .pl = pl };
 	struct replay_in in = { .path = path };
 	struct linebuf lb;
+	struct stat st;
+	uint64_t done = 0, total = 0;
 	char *buf;
 	ssize_t n;
 
@@ -247,12 +250,18 @@ int replay_file(struct pipeline *pl, const char *path, const struct replay_opts 
 		replay_close(&in);
 		return -1;
 	}
+	if (fstat(in.fd, &st) == 0 && S_ISREG(st.st_mode))
+		total = (uint64_t)st.st_size;
 	posix_fadvise(in.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	linebuf_init(&lb, pl->cfg->max_line);
 	for (n = replay_first(&in, buf, d); n > 0; n = replay_next(&in, buf, d)) {
 		if (linebuf_push(&lb, buf, (size_t)n, replay_line, &rc) < 0)
 			diag_warn(d, path, 0, "out of memory: a line was skipped");
 		pipeline_batch_feed(pl, &rc.batch);	/* before buf is read into again */
+		/* compressed input: how far into the file, not into its text */
+		done = in.gz ? (uint64_t)in.z.total_in : done + (uint64_t)n;
+		if (o->progress)
+			o->progress(o->progress_arg, done, total, rc.lineno);
 	}
 	linebuf_finish(&lb, replay_line, &rc);
 	pipeline_batch_feed(pl, &rc.batch);

@@ -10,6 +10,10 @@
 struct replay_opts {
 	const char *program;	/* tag for lines without one */
 	int year;		/* year of the first classic timestamp, 0 = nearest today */
+	/* Called after each chunk read, when not NULL: bytes read so far, the
+	 * file's size (0 when not a regular file) and lines so far. */
+	void (*progress)(void *arg, uint64_t done, uint64_t total, uint64_t lines);
+	void *progress_arg;
 };
 
 /* Replays path ("-" for stdin). 0, or -1 with the reason in d. */

@@ -35,6 +35,8 @@ static void ctl_usage(FILE *f)
 		"       spamwrathctl [-s SOCKET] ban ADDRESS [--for DURATION] [--reason TEXT]\n"
 		"       spamwrathctl [-s SOCKET] unban ADDRESS [--forget] [--local]\n"
 		"       spamwrathctl [-s SOCKET] reload\n"
+		"       spamwrathctl [-s SOCKET] metrics\n"
+		"       spamwrathctl [-s SOCKET] why ADDRESS [--json]\n"
 		"       spamwrathctl test [-c CONFIG] [-p PATTERNS_DIR] [--program TAG] [--year YEAR]\n"
 		"                         [--json] FILE...\n"
 		"       spamwrathctl test --check [--coverage] [-c CONFIG] [-p PATTERNS_DIR] FIXTURE...\n"
@@ -49,6 +51,8 @@ static void ctl_usage(FILE *f)
 		"  unban   lift a ban; --forget also drops the history escalation counts;\n"
 		"          in a fleet on every host, with --local on this one alone\n"
 		"  reload  read configuration and patterns again; report errors\n"
+		"  metrics counters and gauges in Prometheus' text format\n"
+		"  why     the evidence of an address's bans: the log lines that made them\n"
 		"\n"
 		"  test   replay log files (\"-\" for stdin) through the patterns, correlation\n"
 		"         and judge of spamwrathd, with each line's own time as the clock;\n"
@@ -81,6 +85,60 @@ static double ctl_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* test's progress line, on stderr when it is a terminal, for files of at
+ * least CTL_PROGRESS_MIN bytes: redrawn every CTL_PROGRESS_EVERY seconds,
+ * and left as a last line with the file's rate when the file is done. */
+#define CTL_PROGRESS_MIN (4u << 20)
+#define CTL_PROGRESS_EVERY 0.2
+
+struct ctl_progress {
+	const char *name;
+	double t0, drawn;
+	uint64_t lines;
+	bool big;
+};
+
+static void ctl_progress_draw(void *arg, uint64_t done, uint64_t total, uint64_t lines)
+{
+	struct ctl_progress *p = arg;
+	double now = ctl_now(), secs = now - p->t0;
+
+	p->lines = lines;
+	if (total < CTL_PROGRESS_MIN)
+		return;
+	p->big = true;
+	if (now - p->drawn < CTL_PROGRESS_EVERY)
+		return;
+	p->drawn = now;
+	fprintf(stderr, "\r\033[K%s: %3.0f%%  %llu lines  %.0f lines/s", p->name,
+		100.0 * (double)done / (double)total, (unsigned long long)lines,
+		secs > 0 ? (double)lines / secs : 0.0);
+}
+
+/* Replays one file; with progress, draws it and ends with the file's rate. */
+static int ctl_replay(struct pipeline *pl, const char *path, struct replay_opts *ro,
+		      bool progress, struct diag *d)
+{
+	struct ctl_progress p = { .name = path, .t0 = ctl_now() };
+	int rv;
+
+	if (progress) {
+		p.drawn = p.t0;
+		ro->progress = ctl_progress_draw;
+		ro->progress_arg = &p;
+	}
+	rv = replay_file(pl, path, ro, d);
+	ro->progress = NULL;
+	if (p.big) {
+		double secs = ctl_now() - p.t0;
+
+		fprintf(stderr, "\r\033[K%s: %s, %llu lines in %.2f s, %.0f lines/s\n", path,
+			rv < 0 ? "stopped" : "100%", (unsigned long long)p.lines, secs,
+			secs > 0 ? (double)p.lines / secs : 0.0);
+	}
+	return rv;
 }
 
 /* test --check: every file is a fixture file; 1 if any line disagrees. */
@@ -133,6 +191,7 @@ static int ctl_test(int argc, char **argv)
 	struct pipeline pl;
 	struct report rep;
 	bool json = false, check = false, coverage = false;
+	bool progress = isatty(STDERR_FILENO);
 	double t0;
 	int c, rc = 0;
 
@@ -191,7 +250,7 @@ static int ctl_test(int argc, char **argv)
 	diag_free(&d);
 	t0 = ctl_now();
 	for (int i = optind; i < argc; i++) {
-		if (replay_file(&pl, argv[i], &ro, &d) < 0)
+		if (ctl_replay(&pl, argv[i], &ro, progress, &d) < 0)
 			rc = 1;
 		ctl_print_diag(&d);
 		diag_free(&d);
@@ -380,6 +439,127 @@ static int ctl_list(const char *sock, bool json)
 	return rc;
 }
 
+/* One offence of why's record: where, what, and the line itself. */
+static void ctl_why_offence(struct json_object *o)
+{
+	struct json_object *v;
+
+	printf("  %s  %s", ctl_get(o, "time"), ctl_get(o, "source"));
+	if (json_object_object_get_ex(o, "file", &v))
+		printf(" %s:%s", json_object_get_string(v), ctl_get(o, "line"));
+	else if (json_object_object_get_ex(o, "journal_time", &v))
+		printf(" entry %s", json_object_get_string(v));
+	else
+		printf(" entry %s", ctl_get(o, "line"));
+	printf("  %s  %s  weight %s", ctl_get(o, "pattern"), ctl_get(o, "class"),
+	       ctl_get(o, "weight"));
+	if (json_object_object_get_ex(o, "ignored", &v))
+		printf("  ignored: %s", json_object_get_string(v));
+	if (json_object_object_get_ex(o, "text", &v) && v)
+		printf("\n    %s\n", json_object_get_string(v));
+	else
+		printf("\n    (the line is no longer in memory)\n");
+}
+
+static void ctl_why_list(struct json_object *o, const char *key, const char *none)
+{
+	struct json_object *a;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, key, &a) || json_object_get_type(a) != json_type_array)
+		return;
+	n = json_object_array_length(a);
+	if (n == 0 && none)
+		printf("%s\n", none);
+	for (size_t i = 0; i < n; i++)
+		ctl_why_offence(json_object_array_get_idx(a, i));
+}
+
+/* The text form of why's answer; 0 when anything is on record. */
+static int ctl_why_text(struct json_object *o)
+{
+	struct json_object *bans, *v;
+	char dbuf[32];
+	size_t n = 0, npending = 0;
+
+	if (json_object_object_get_ex(o, "bans", &bans))
+		n = json_object_array_length(bans);
+	if (json_object_object_get_ex(o, "pending", &v))
+		npending = json_object_array_length(v);
+	printf("%s", ctl_get(o, "key"));
+	if (json_object_object_get_ex(o, "banned", &v) && json_object_get_boolean(v)) {
+		json_object_object_get_ex(o, "remaining", &v);
+		printf(": banned until %s (%s left), %s, pattern %s\n", ctl_get(o, "until"),
+		       duration_format((long)json_object_get_int64(v), dbuf, sizeof(dbuf)),
+		       ctl_get(o, "class"), ctl_get(o, "pattern"));
+	} else {
+		printf(": not banned now\n");
+	}
+	if (json_object_object_get_ex(o, "never_banned", &v) && v)
+		printf("never banned here: %s (its lines are not offences)\n",
+		       json_object_get_string(v));
+	for (size_t i = n; i-- > 0;) {
+		struct json_object *b = json_object_array_get_idx(bans, i);
+
+		json_object_object_get_ex(b, "duration", &v);
+		printf("ban at %s for %s: %s, pattern %s, origin %s, %s offence(s) counted, "
+		       "%s earlier ban(s)\n", ctl_get(b, "time"),
+		       duration_format((long)json_object_get_int64(v), dbuf, sizeof(dbuf)),
+		       ctl_get(b, "class"), ctl_get(b, "pattern"), ctl_get(b, "origin"),
+		       ctl_get(b, "offences_counted"), ctl_get(b, "earlier_bans"));
+		if (json_object_object_get_ex(b, "decided_by", &v))
+			printf("  decided by %s of the fleet\n", json_object_get_string(v));
+		ctl_why_list(b, "offences", json_object_object_get_ex(b, "decided_by", &v) ? NULL :
+			     "  (no log line: a ban by hand)");
+	}
+	if (npending) {
+		printf("since then, not (yet) a ban:\n");
+		ctl_why_list(o, "pending", NULL);
+	}
+	if (n == 0 && npending == 0)
+		printf("no ban and no offence on record\n");
+	return n || npending ? 0 : EXIT_REFUSED;
+}
+
+static int ctl_why(const char *sock, const char *addr, bool json)
+{
+	char req[CONTROL_REQUEST_MAX];
+	struct ctl_reply r;
+	struct json_object *o;
+	int rc;
+
+	snprintf(req, sizeof(req), "why %s", addr);
+	rc = ctl_call(sock, req, &r);
+	if (rc)
+		return rc;
+	o = ctl_payload(&r);
+	if (!o || json_object_get_type(o) != json_type_object) {
+		fprintf(stderr, "spamwrathctl: the daemon's answer is not a JSON object\n");
+		rc = EXIT_REFUSED;
+	} else if (json) {
+		printf("%s\n", r.lines[0]);
+	} else {
+		rc = ctl_why_text(o);
+	}
+	json_object_put(o);
+	ctlclient_reply_free(&r);
+	return rc;
+}
+
+/* The reply's lines but the last ("ok"), as they came. */
+static int ctl_metrics(const char *sock)
+{
+	struct ctl_reply r;
+	int rc = ctl_call(sock, "metrics", &r);
+
+	if (rc)
+		return rc;
+	for (size_t i = 0; i + 1 < r.n; i++)
+		printf("%s\n", r.lines[i]);
+	ctlclient_reply_free(&r);
+	return 0;
+}
+
 static int ctl_command(const char *sock, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -410,24 +590,29 @@ static int ctl_command(const char *sock, int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if ((strcmp(cmd, "status") == 0 || strcmp(cmd, "list") == 0 ||
-	     strcmp(cmd, "reload") == 0) && (argc != 0 || dur || reason || forget || local)) {
+	     strcmp(cmd, "reload") == 0 || strcmp(cmd, "metrics") == 0) &&
+	    (argc != 0 || dur || reason || forget || local)) {
 		fprintf(stderr, "spamwrathctl %s: takes no argument%s\n", cmd,
-			strcmp(cmd, "reload") ? " but --json" : "");
+			strcmp(cmd, "status") && strcmp(cmd, "list") ? "" : " but --json");
 		return EXIT_USAGE;
 	}
+	if (strcmp(cmd, "metrics") == 0)
+		return json ? EXIT_USAGE : ctl_metrics(sock);
 	if (strcmp(cmd, "status") == 0)
 		return ctl_status(sock, json);
 	if (strcmp(cmd, "list") == 0)
 		return ctl_list(sock, json);
 	if (strcmp(cmd, "reload") == 0)
 		return json ? EXIT_USAGE : ctl_call(sock, "reload", NULL);
+	if (strchr(argc == 1 ? argv[0] : "", ' ') || strchr(argc == 1 ? argv[0] : "", '\n')) {
+		fprintf(stderr, "spamwrathctl: \"%s\" is not an address\n", argv[0]);
+		return EXIT_USAGE;
+	}
+	if (strcmp(cmd, "why") == 0)
+		return argc != 1 || dur || reason || forget || local ? EXIT_USAGE : ctl_why(sock, argv[0], json);
 	if (argc != 1 || json || (strcmp(cmd, "unban") == 0 && (dur || reason)) ||
 	    (strcmp(cmd, "ban") == 0 && (forget || local))) {
 		ctl_usage(stderr);
-		return EXIT_USAGE;
-	}
-	if (strchr(argv[0], ' ') || strchr(argv[0], '\n')) {
-		fprintf(stderr, "spamwrathctl: \"%s\" is not an address\n", argv[0]);
 		return EXIT_USAGE;
 	}
 	if (strcmp(cmd, "unban") == 0) {
@@ -470,7 +655,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "list") == 0 ||
 	    strcmp(argv[1], "ban") == 0 || strcmp(argv[1], "unban") == 0 ||
-	    strcmp(argv[1], "reload") == 0) {
+	    strcmp(argv[1], "reload") == 0 || strcmp(argv[1], "metrics") == 0 ||
+	    strcmp(argv[1], "why") == 0) {
 		char *sock = ctl_socket_path(sockopt);
 		int rc;
 

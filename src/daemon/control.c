@@ -105,6 +105,23 @@ static void client_reply(struct client *cl, int code, bool last, const char *tex
 	}
 }
 
+/* A text of lines, each a "200-" line, then "200 ok". */
+static void client_text(struct client *cl, char *text)
+{
+	size_t n;
+
+	if (!text) {
+		client_reply(cl, 500, true, "failed: out of memory");
+		return;
+	}
+	n = strlen(text);
+	if (n && text[n - 1] == '\n')
+		text[n - 1] = '\0';
+	client_reply(cl, 200, false, text);
+	client_reply(cl, 200, true, "ok");
+	free(text);
+}
+
 static void client_json(struct client *cl, struct json_object *o)
 {
 	const char *s;
@@ -204,6 +221,19 @@ static void control_ban(struct client *cl, char *args)
 	client_reply(cl, 200, true, msg);
 }
 
+static void control_why(struct client *cl, char *args)
+{
+	struct control *c = cl->c;
+	char *addr = control_word(&args, false);
+	struct addr a;
+
+	if (!addr || addr_parse_host(addr, strlen(addr), &a) < 0 || control_word(&args, false)) {
+		client_reply(cl, 400, true, "usage: why ADDRESS");
+		return;
+	}
+	client_json(cl, c->ops.why(c->ops.ctx, &a));
+}
+
 static void control_unban(struct client *cl, char *args)
 {
 	struct control *c = cl->c;
@@ -269,11 +299,15 @@ static void control_request(struct client *cl, char *line)
 		control_unban(cl, args);
 	else if (strcmp(verb, "reload") == 0)
 		control_reload(cl);
+	else if (strcmp(verb, "why") == 0 && c->ops.why)
+		control_why(cl, args);
+	else if (strcmp(verb, "metrics") == 0 && c->ops.metrics)
+		client_text(cl, c->ops.metrics(c->ops.ctx));
 	else if (strcmp(verb, "quit") == 0) {
 		client_reply(cl, 200, true, "bye");
 		cl->closing = true;
 	} else
-		client_reply(cl, 400, true, "unknown command (status, list, ban, unban, reload, quit)");
+		client_reply(cl, 400, true, "unknown command (status, list, ban, unban, reload, metrics, why, quit)");
 }
 
 static int client_update_events(struct client *cl)

@@ -124,10 +124,12 @@ static void daemon_on_ban(struct daemon *dm, const struct judge_event *e)
 		return;
 	}
 	dm->active += !e->renewed;
-	if (banset_ban(dm->ban, &e->addr, left, now) < 0)
+	if (banset_ban(dm->ban, &e->addr, left, now) < 0) {
 		dm->ban_errors++;	/* the reason is logged; the fleet still hears of it */
-	else
+	} else {
+		daemon_export_banned(dm, e);
 		daemon_log_ban(e, &f, dur);
+	}
 	daemon_fleet_publish(dm, e);
 }
 
@@ -145,6 +147,9 @@ static void daemon_on_event(void *ctx, const struct judge_event *e)
 	 * to escalation (the flush itself comes at the end of the iteration) */
 	if (dm->state)
 		state_event(dm->state, e);
+	daemon_export_event(dm, e);
+	if (dm->evid)
+		evidence_event(dm->evid, e);
 	switch (e->kind) {
 	case JUDGE_OFFENCE:
 		/* notes stay here: capped per host (judge.h), summed across
@@ -203,6 +208,7 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 		pipeline_batch_feed(&dm->pl, b);
 		return;
 	}
+	src->last_line = l->arrival;
 	clock = l->catchup ? PIPELINE_CATCHUP : l->entry ? PIPELINE_LINE : PIPELINE_ARRIVAL;
 	if (b->n && (src != dm->batch_src || clock != b->from.clock || l->arrival != b->from.now))
 		pipeline_batch_feed(&dm->pl, b);
@@ -214,6 +220,31 @@ static void daemon_on_line(void *ctx, struct source *src, const struct source_li
 	}
 	pipeline_batch_add(&dm->pl, b, l->too_long ? NULL : l->text, l->len,
 			   l->too_long ? NULL : l->entry, l->where, l->lineno);
+}
+
+/* A matched line: its time for the ban latency, its text for why. */
+static void daemon_on_match(void *ctx, const struct origin *o, const struct logline *l,
+			    uint32_t pattern)
+{
+	struct daemon *dm = ctx;
+
+	daemon_export_match(dm, o, l, pattern);
+	if (dm->evid)
+		evidence_match(dm->evid, o, l);
+}
+
+/* What the evidence records of a source: its name and file. */
+static void daemon_source_where(void *ctx, uint32_t source, const char **name, const char **file)
+{
+	struct daemon *dm = ctx;
+
+	for (size_t i = 0; i < dm->nsrc; i++) {
+		if (dm->src[i]->name_id == source) {
+			*name = dm->src[i]->conf.name;
+			*file = dm->src[i]->conf.file;
+			return;
+		}
+	}
 }
 
 static void daemon_close_sources(struct source **v, size_t n)
@@ -362,6 +393,7 @@ static int daemon_on_tick(sd_event_source *es, uint64_t usec, void *userdata)
 		banset_tick(dm->ban, now);
 	if (++dm->ticks % DAEMON_ACTIVE_EVERY == 0)
 		dm->active = judge_active_bans(dm->pl.j, now);
+	daemon_export_tick(dm);
 	daemon_log_evictions(dm, now);
 	daemon_status(dm);
 	sd_event_source_set_time_relative(es, DAEMON_TICK_USEC);
@@ -494,6 +526,7 @@ int daemon_reload(struct daemon *dm, struct diag *d)
 	free(dm->cur);
 	dm->cur = nlp;
 	dm->reloads++;
+	daemon_export_setup(dm);
 	daemon_log_diag(d, from, false);
 	daemon_note_reload(dm, d, from, true);
 	if (restart_needed)
@@ -754,9 +787,16 @@ static int daemon_start(struct daemon *dm)
 	if (rc < 0)
 		return -1;
 	dm->pl_ready = true;
+	dm->pl.on_match = daemon_on_match;
+	dm->pl.match_ctx = dm;
 	if (dm->dry_run)
 		log_info("dry run: the state in %s is neither read nor written", cfg->state_dir);
 	else if (daemon_load_state(dm) < 0)
+		return -1;
+	/* after the state, which makes state_dir */
+	dm->evid = evidence_open(dm->dry_run ? NULL : cfg->state_dir, time(NULL),
+				 cfg->repeat_window, daemon_source_where, dm);
+	if (!dm->evid)
 		return -1;
 	dm->res = resolver_new(dm->ev, daemon_on_resolved, dm);
 	if (!dm->res)
@@ -777,7 +817,7 @@ static int daemon_start(struct daemon *dm)
 	}
 	/* the state is rewritten once, after READY=1: it does not delay it */
 	dm->compact_due = dm->state != NULL;
-	if (daemon_control_start(dm) < 0)
+	if (daemon_export_setup(dm) < 0 || daemon_control_start(dm) < 0)
 		return -1;
 	return daemon_fleet_start(dm);
 }
@@ -788,6 +828,7 @@ static void daemon_stop(struct daemon *dm)
 	fleet_free(dm->fleet);
 	dm->fleet = NULL;
 	free(dm->bulkv);
+	daemon_export_stop(dm);
 	if (dm->state) {
 		if (dm->pl_ready)
 			state_links(dm->state, &dm->pl.c);
@@ -801,6 +842,8 @@ static void daemon_stop(struct daemon *dm)
 	json_object_put(dm->reload_msgs);
 	daemon_close_sources(dm->src, dm->nsrc);
 	dm->src = NULL;
+	evidence_close(dm->evid);
+	dm->evid = NULL;
 	dm->nsrc = 0;
 	resolver_free(dm->res);
 	if (dm->pl_ready)

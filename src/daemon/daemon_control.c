@@ -224,11 +224,70 @@ static int daemon_ctl_reload(void *ctx, struct diag *d)
 	return daemon_reload(ctx, d);
 }
 
+struct daemon_find {
+	struct addr key;
+	struct judge_entry e;
+	bool found;
+};
+
+static int daemon_find_entry(void *ctx, const struct judge_entry *e)
+{
+	struct daemon_find *f = ctx;
+
+	if (e->addr.family != f->key.family || e->addr.prefix != f->key.prefix ||
+	    memcmp(e->addr.bytes, f->key.bytes, f->key.family == 4 ? 4 : 16) != 0)
+		return 0;
+	f->e = *e;
+	f->found = true;
+	return 1;
+}
+
+/* why: what the judge holds now about the address's key, what the
+ * evidence recorded, and whether the rules would ever ban it. */
+static struct json_object *daemon_ctl_why(void *ctx, const struct addr *a)
+{
+	struct daemon *dm = ctx;
+	struct daemon_find f = { .found = false };
+	time_t now = time(NULL);
+	char buf[ADDR_STRLEN];
+	const char *refused;
+	struct json_object *o;
+	bool banned;
+
+	judge_key(dm->pl.j, a, &f.key);
+	o = dm->evid ? evidence_why(dm->evid, &f.key) : json_object_new_object();
+	if (!o)
+		return NULL;
+	jsonout_add(o, "address", jsonout_cstring(addr_format(a, buf)));
+	jsonout_add(o, "key", jsonout_cstring(addr_format(&f.key, buf)));
+	judge_walk(dm->pl.j, daemon_find_entry, &f);
+	banned = f.found && f.e.ban_until > now;
+	jsonout_add(o, "banned", json_object_new_boolean(banned));
+	if (banned) {
+		jsonout_add(o, "until", jsonout_time(f.e.ban_until));
+		jsonout_add(o, "remaining", json_object_new_int64((int64_t)(f.e.ban_until - now)));
+		jsonout_add(o, "class", jsonout_cstring(class_name(f.e.ban_class)));
+		jsonout_add(o, "pattern", jsonout_cstring(names_get(f.e.ban_pattern)));
+	}
+	jsonout_add(o, "bans_remembered", json_object_new_int64(f.found ? f.e.nbans : 0));
+	jsonout_add(o, "offences_counting", json_object_new_int64(f.found ? f.e.noffences : 0));
+	/* whitelisted, the host's own, loopback...: why lines never count */
+	refused = judge_refuses(dm->pl.j, &f.key);
+	jsonout_add(o, "never_banned", refused ? jsonout_cstring(refused) : NULL);
+	return o;
+}
+
+static char *daemon_ctl_metrics(void *ctx)
+{
+	return daemon_metrics_text(ctx);
+}
+
 int daemon_control_start(struct daemon *dm)
 {
 	static const struct control_ops ops = {
-		daemon_ctl_status, daemon_ctl_list, daemon_ctl_ban, daemon_ctl_unban,
-		daemon_ctl_reload, NULL,
+		.status = daemon_ctl_status, .list = daemon_ctl_list, .ban = daemon_ctl_ban,
+		.unban = daemon_ctl_unban, .reload = daemon_ctl_reload,
+		.metrics = daemon_ctl_metrics, .why = daemon_ctl_why,
 	};
 	const struct config *cfg = dm->cur->cfg;
 	struct control_ops o = ops;

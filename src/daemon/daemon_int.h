@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* daemon_int: the state of spamwrathd's loop, shared by the loop itself (daemon.c), the views
- * and commands it serves on the control socket (daemon_control.c) and its side of the fleet
- * (daemon_fleet.c), and by nothing else.
+ * and commands it serves on the control socket (daemon_control.c), its side of the fleet
+ * (daemon_fleet.c) and the files it exports for Prometheus and rbldnsd (daemon_export.c),
+ * and by nothing else.
  * The loop owns every field; the control side reads them and acts through the judge. */
 #ifndef SPAMWRATH_DAEMON_INT_H
 #define SPAMWRATH_DAEMON_INT_H
@@ -16,6 +17,7 @@
 #include "banset.h"
 #include "control.h"
 #include "daemon.h"
+#include "evidence.h"
 #include "fleet.h"
 #include "loader.h"
 #include "pipeline.h"
@@ -23,6 +25,36 @@
 #include "resolver.h"
 #include "source.h"
 #include "state.h"
+
+/* Where a ban came from, for the metrics. */
+enum daemon_origin { DAEMON_ORIGIN_LOG, DAEMON_ORIGIN_MANUAL, DAEMON_ORIGIN_FLEET, DAEMON_ORIGIN_COUNT };
+
+#define DAEMON_LATENCY_BUCKETS 12	/* and +Inf */
+#define DAEMON_IGNORE_REASONS 16	/* distinct reasons counted by name; more: "other" */
+
+/* What the metrics count beyond the pipeline's and the sources' counters. */
+struct daemon_counts {
+	uint64_t bans[CLASS_COUNT][DAEMON_ORIGIN_COUNT];
+	uint64_t unbans, expiries;
+	struct {
+		const char *reason;	/* the judge's static text */
+		uint64_t n;
+	} ignored[DAEMON_IGNORE_REASONS];
+	uint64_t ignored_other;
+	/* ban latency: from the matching line's handling to the set updated */
+	uint64_t latency[DAEMON_LATENCY_BUCKETS + 1];	/* per bucket, +Inf last */
+	uint64_t latency_count;
+	double latency_sum;
+	uint64_t match_usec;	/* CLOCK_MONOTONIC when the last line matched */
+};
+
+/* The export { } files' bookkeeping (daemon_export.c). */
+struct daemon_export {
+	sd_event_source *metrics_timer;
+	long metrics_interval;	/* the timer's, to notice a reload's change */
+	bool metrics_failing, rbl_failing;	/* said once, until a write works */
+	bool rbl_dirty;		/* bans changed since rbldnsd_file was written */
+};
 
 struct daemon {
 	const char *config_path;
@@ -59,6 +91,9 @@ struct daemon {
 	time_t reload_time;
 	bool reload_ok;
 	struct json_object *reload_msgs;
+	struct daemon_counts counts;
+	struct daemon_export exp;
+	struct evidence *evid;	/* why: the lines behind recent bans */
 	/* the fleet (hosts sharing bans through Redis): NULL without one */
 	struct fleet *fleet;
 	bool fleet_bulk;	/* applying bans read from the fleet: into bulkv, one batch */
@@ -69,6 +104,25 @@ struct daemon {
 
 /* Logs the messages of d from number from on: errors when failed, else warnings. */
 void daemon_log_diag(const struct diag *d, size_t from, bool failed);
+
+/* The metrics in Prometheus' text format (node-exporter's textfile
+ * collector reads it too), as a malloc'd text, or NULL out of memory. */
+char *daemon_metrics_text(struct daemon *dm);
+
+/* Counts a judge event for the metrics, and marks rbldnsd_file for a
+ * rewrite when the bans changed. */
+void daemon_export_event(struct daemon *dm, const struct judge_event *e);
+/* A ban is in its set: its latency, from the line that made it. */
+void daemon_export_banned(struct daemon *dm, const struct judge_event *e);
+/* A line matched (the pipeline's on_match). */
+void daemon_export_match(void *ctx, const struct origin *o, const struct logline *l,
+			 uint32_t pattern);
+/* Once a second: rbldnsd_file when the bans changed. At start and after a
+ * reload: the metrics timer as metrics_interval says. */
+void daemon_export_tick(struct daemon *dm);
+int daemon_export_setup(struct daemon *dm);
+/* At stop: both files a last time. */
+void daemon_export_stop(struct daemon *dm);
 
 /* Opens the control socket with the daemon's views and commands. 0, or -1
  * with the reason logged (a dry run goes on without the socket). */

@@ -81,6 +81,7 @@ struct source {
 	bool told_unparsed;	/* that most lines are: said once */
 	bool catchup;		/* reading what was written while we were down */
 	uint64_t saved_lines;	/* the daemon's: lines when its position was last recorded */
+	time_t last_line;	/* the daemon's: when the last line was handed out, 0 */
 	void *impl;
 };
 

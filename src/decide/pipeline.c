@@ -188,6 +188,8 @@ static uint32_t pipeline_judge_line(struct pipeline *pl, const struct origin *o,
 		correlator_connect(&pl->c, &m);
 		return (uint32_t)m.index;
 	}
+	if (pl->on_match)
+		pl->on_match(pl->match_ctx, o, l, pl->ps->v[m.index].name);
 	correlator_feed(&pl->c, &m, o, l->time);
 	return (uint32_t)m.index;
 }

@@ -78,7 +78,7 @@ static int fz_reload(void *ctx, struct diag *d)
 	return 0;
 }
 
-static const struct control_ops fz_ops = { fz_status, fz_list, fz_ban, fz_unban, fz_reload, NULL };
+static const struct control_ops fz_ops = { fz_status, fz_list, fz_ban, fz_unban, fz_reload, NULL, NULL, NULL };
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

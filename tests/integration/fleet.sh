@@ -52,7 +52,20 @@ host_ctl mx2 list --json | grep -q '"address":"203.0.113.10".*"origin":"mx1"' ||
 host_ctl mx1 list --json | grep -q '"origin":"mx1"' || fail "mx1's list shows no origin"
 host_ctl mx2 list | grep -q 'ORIGIN' || fail "the list has no ORIGIN column"
 grep -q "ban 203.0.113.10 for 1h: spam.*decided by mx1" "$TMP/mx3/daemon.err" ||
-	fail "mx3 did not log the ban as decided by mx1"
+	{ host_err mx3; fail "mx3 did not log the ban as decided by mx1"; }
+# ... counted as the fleet's in mx2's metrics, which promtool accepts, and
+# explained by spamwrathctl why as decided by mx1.
+host_ctl mx2 metrics >"$TMP/mx2.prom" || fail "metrics on mx2 failed"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$TMP/mx2.prom" || fail "promtool rejects mx2's metrics"
+fi
+grep -qx 'spamwrath_bans_total{class="spam",origin="fleet"} 1' "$TMP/mx2.prom" ||
+	{ grep bans_total "$TMP/mx2.prom"; fail "mx2 does not count mx1's ban as the fleet's"; }
+grep -q '^spamwrath_fleet_bans_received_total [1-9]' "$TMP/mx2.prom" || fail "mx2 counts no ban received"
+host_ctl mx1 metrics | grep -q '^spamwrath_fleet_bans_sent_total [1-9]' || fail "mx1 counts no ban sent"
+host_ctl mx2 why 203.0.113.10 --json | grep -q '"origin":"fleet","decided_by":"mx1"' ||
+	{ host_ctl mx2 why 203.0.113.10 --json; fail "why on mx2 does not name mx1"; }
+host_ctl mx2 why 203.0.113.10 | grep -q '^  decided by mx1 of the fleet$' || fail "why's text does not name mx1"
 
 # 2. Half-weight offences on mx1 and mx2 ban on all three: one ban, decided once.
 host_log mx1 "$(line_unknown 203.0.113.20)"

@@ -14,11 +14,11 @@ sw_make() {
 }
 
 # The configured directories, as make expands them.
-printf 'sw-print-dirs:\n\t@echo "sbindir=$(sbindir) bindir=$(bindir) sysconfdir=$(sysconfdir) mandir=$(mandir) unitdir=$(systemdsystemunitdir) sysusersdir=$(sysusersdir) tmpfilesdir=$(tmpfilesdir)"\n' >"$TMP/print.mk"
+printf 'sw-print-dirs:\n\t@echo "sbindir=$(sbindir) bindir=$(bindir) sysconfdir=$(sysconfdir) mandir=$(mandir) unitdir=$(systemdsystemunitdir) sysusersdir=$(sysusersdir) tmpfilesdir=$(tmpfilesdir) compdir=$(bashcompletiondir)"\n' >"$TMP/print.mk"
 dirs=$(sw_make -s -f Makefile -f "$TMP/print.mk" sw-print-dirs) || fail "cannot read the directories"
 echo "$dirs"
 eval "$dirs"
-for v in "$sbindir" "$bindir" "$sysconfdir" "$mandir" "$unitdir" "$sysusersdir" "$tmpfilesdir"; do
+for v in "$sbindir" "$bindir" "$sysconfdir" "$mandir" "$unitdir" "$sysusersdir" "$tmpfilesdir" "$compdir"; do
 	case $v in /*) ;; *) fail "a directory is not absolute: $dirs" ;; esac
 done
 
@@ -47,6 +47,8 @@ file "$unitdir/spamwrath.service"
 file "$unitdir/spamwrath-firewall.service"
 file "$sysusersdir/spamwrath.conf"
 file "$tmpfilesdir/spamwrath.conf"
+cmp "$top_srcdir/completion/spamwrathctl" "$dest$compdir/spamwrathctl" ||
+	fail "the bash completion is not installed as $compdir/spamwrathctl"
 for p in man8/spamwrathd.8 man8/spamwrathctl.8 man8/spamwrath-firewall.8 \
 	man5/spamwrath.conf.5 man5/spamwrath-patterns.5; do
 	file "$mandir/$p"
@@ -113,6 +115,7 @@ sw_make uninstall DESTDIR="$dest" >"$TMP/uninstall.log" 2>&1 ||
 	{ cat "$TMP/uninstall.log"; fail "make uninstall failed"; }
 for f in "$sbindir/spamwrathd" "$bindir/spamwrathctl" "$sbindir/spamwrath-firewall" \
 	"$unitdir/spamwrath.service" "$sysusersdir/spamwrath.conf" "$mandir/man5/spamwrath.conf.5" \
+	"$compdir/spamwrathctl" \
 	"$conf/spamwrath.conf.new"; do
 	[ ! -e "$dest$f" ] || fail "uninstall left $f"
 done

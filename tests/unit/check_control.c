@@ -58,7 +58,7 @@ static int t_reload(void *ctx, struct diag *d)
 	return -1;
 }
 
-static const struct control_ops ops = { t_status, t_list, t_ban, t_unban, t_reload, NULL };
+static const struct control_ops ops = { t_status, t_list, t_ban, t_unban, t_reload, NULL, NULL, NULL };
 
 /* --- the client side, run in a child --- */
 

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The evidence behind bans. Three bounded stores:
+ *
+ *   - a direct-mapped cache of the last matched lines, slot by (source,
+ *     line): the judge's verdict on a line comes later (a queue id's other
+ *     half, the judge's short wait), and finds the text there, or finds it
+ *     overwritten and says so;
+ *   - per address, its last EVIDENCE_OFFENCES offences (and lines ignored,
+ *     with the reason: the whitelist, the host's own address, ...), for at
+ *     most EVIDENCE_ADDRS addresses, the oldest address dropped first;
+ *   - per address, its last EVIDENCE_BANS bans, each with the offences
+ *     that made it, for at most EVIDENCE_ADDRS addresses likewise.
+ *
+ * Each ban is one JSON line appended to state_dir/why.jsonl; a start
+ * reads them back (the bans that ended less than `keep` ago) and rewrites
+ * the file with only those (temporary file, rename), so that it stays
+ * bounded across restarts too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "evidence.h"
+#include "jsonout.h"
+#include "log.h"
+#include "names.h"
+#include "source.h"
+
+struct evidence_line {
+	uint32_t source;
+	uint64_t line;		/* 0: empty slot */
+	time_t time;
+	char *text;
+	size_t cap;
+};
+
+/* A table of JSON arrays by address text, with the insertion order of its
+ * keys, so that the oldest address goes first when it is full. */
+struct evidence_table {
+	struct json_object *by_addr;
+	char **order;		/* EVIDENCE_ADDRS slots, a ring */
+	size_t next;
+};
+
+struct evidence {
+	struct evidence_line cache[EVIDENCE_CACHE];
+	struct evidence_table pending, bans;
+	char *path;		/* why.jsonl, or NULL */
+	int fd;			/* appended to, or -1 */
+	bool failing;		/* an append failed: said once */
+	evidence_where_fn *where;
+	void *ctx;
+};
+
+static size_t evidence_slot(uint32_t source, uint64_t line)
+{
+	uint64_t h = (line ^ ((uint64_t)source << 40)) * 0x9e3779b97f4a7c15ULL;
+
+	return (size_t)(h >> 52) % EVIDENCE_CACHE;
+}
+
+/* --- the tables ---------------------------------------------------------- */
+
+static int evidence_table_init(struct evidence_table *t)
+{
+	t->by_addr = json_object_new_object();
+	t->order = calloc(EVIDENCE_ADDRS, sizeof(*t->order));
+	return t->by_addr && t->order ? 0 : -1;
+}
+
+static void evidence_table_free(struct evidence_table *t)
+{
+	json_object_put(t->by_addr);
+	for (size_t i = 0; t->order && i < EVIDENCE_ADDRS; i++)
+		free(t->order[i]);
+	free(t->order);
+}
+
+/* The array of key, created (and the oldest address dropped when full)
+ * when missing. NULL out of memory. */
+static struct json_object *evidence_table_get(struct evidence_table *t, const char *key)
+{
+	struct json_object *a;
+	char **slot;
+
+	if (json_object_object_get_ex(t->by_addr, key, &a))
+		return a;
+	slot = &t->order[t->next];
+	if (*slot) {
+		json_object_object_del(t->by_addr, *slot);
+		free(*slot);
+	}
+	*slot = strdup(key);
+	a = json_object_new_array();
+	if (!*slot || !a || json_object_object_add(t->by_addr, key, a) < 0) {
+		json_object_put(a);
+		return NULL;
+	}
+	t->next = (t->next + 1) % EVIDENCE_ADDRS;
+	return a;
+}
+
+/* Appends v to a, keeping its last max elements. */
+static void evidence_push(struct json_object *a, struct json_object *v, size_t max)
+{
+	if (json_object_array_add(a, v) < 0) {
+		json_object_put(v);
+		return;
+	}
+	while (json_object_array_length(a) > max)
+		json_object_array_del_idx(a, 0, 1);
+}
+
+/* --- lines and offences ---------------------------------------------------- */
+
+void evidence_match(struct evidence *ev, const struct origin *o, const struct logline *l)
+{
+	struct evidence_line *c = &ev->cache[evidence_slot(o->source, o->line)];
+	size_t msg = l->msglen, need;
+
+	if (msg > EVIDENCE_TEXT_MAX)
+		msg = EVIDENCE_TEXT_MAX;
+	need = l->taglen + 2 + msg + 4;
+	if (need > c->cap) {
+		char *p = realloc(c->text, need);
+
+		if (!p) {
+			c->line = 0;
+			return;
+		}
+		c->text = p;
+		c->cap = need;
+	}
+	/* "tag: message", as the line's tail reads; its header is the time */
+	memcpy(c->text, l->tag, l->taglen);
+	memcpy(c->text + l->taglen, ": ", 2);
+	memcpy(c->text + l->taglen + 2, l->msg, msg);
+	strcpy(c->text + l->taglen + 2 + msg, l->msglen > msg ? "..." : "");
+	c->source = o->source;
+	c->line = o->line;
+	c->time = l->time;
+}
+
+/* One offence (or ignored line) as the record shows it. */
+static struct json_object *evidence_offence(struct evidence *ev, const struct judge_event *e)
+{
+	const struct sighting *s = e->s;
+	const struct evidence_line *c = &ev->cache[evidence_slot(s->origin.source, s->origin.line)];
+	struct json_object *o = json_object_new_object();
+	const char *name = names_get(s->origin.source), *file = NULL;
+
+	if (!o)
+		return NULL;
+	const char *w = s->origin.where ? names_get(s->origin.where) : "";
+	bool journal = strcmp(w, SOURCE_WHERE_JOURNAL) == 0;
+
+	if (ev->where)
+		ev->where(ev->ctx, s->origin.source, &name, &file);
+	if (*w && !journal)
+		file = w;	/* the file, as the source names where it counts lines */
+	jsonout_add(o, "time", jsonout_time(s->time));
+	jsonout_add(o, "source", jsonout_cstring(name));
+	if (file && !journal)
+		jsonout_add(o, "file", jsonout_cstring(file));
+	if (journal) {
+		/* the entry's own time, to the microsecond: journalctl --since @... */
+		char at[48];
+
+		snprintf(at, sizeof(at), "@%llu.%06llu",
+			 (unsigned long long)(s->origin.line / 1000000),
+			 (unsigned long long)(s->origin.line % 1000000));
+		jsonout_add(o, "journal_time", jsonout_cstring(at));
+	} else {
+		jsonout_add(o, "line", json_object_new_int64((int64_t)s->origin.line));
+	}
+	jsonout_add(o, "pattern", jsonout_cstring(names_get(s->pattern)));
+	jsonout_add(o, "class", jsonout_cstring(class_name(e->cls)));
+	jsonout_add(o, "weight", jsonout_weight(e->weight));
+	if (e->kind == JUDGE_IGNORED)
+		jsonout_add(o, "ignored", jsonout_cstring(e->reason ? e->reason : "?"));
+	if (c->line == s->origin.line && c->source == s->origin.source && c->text)
+		jsonout_add(o, "text", jsonout_cstring(c->text));
+	else
+		jsonout_add(o, "text", NULL);	/* overwritten in the cache meanwhile */
+	return o;
+}
+
+/* --- bans ---------------------------------------------------------------- */
+
+static void evidence_append(struct evidence *ev, struct json_object *ban)
+{
+	char *line = NULL;
+	int n;
+	ssize_t w;
+
+	if (ev->fd < 0)
+		return;
+	/* one write of one line: a crash leaves a whole record or a torn last
+	 * line, which the next start skips */
+	n = asprintf(&line, "%s\n", json_object_to_json_string_ext(ban, JSON_C_TO_STRING_PLAIN |
+						JSON_C_TO_STRING_NOSLASHESCAPE));
+	if (n < 0)
+		return;
+	w = write(ev->fd, line, (size_t)n);
+	free(line);
+	if (w != (ssize_t)n && !ev->failing) {
+		log_error("evidence: cannot append to %s: %s", ev->path,
+			  w < 0 ? strerror(errno) : "short write");
+		ev->failing = true;
+	} else if (w == (ssize_t)n) {
+		ev->failing = false;
+	}
+}
+
+static void evidence_ban(struct evidence *ev, const struct judge_event *e, const char *key)
+{
+	struct json_object *b = json_object_new_object(), *offs = NULL, *list;
+
+	if (!b)
+		return;
+	jsonout_add(b, "address", jsonout_cstring(key));
+	jsonout_add(b, "time", jsonout_time(e->time));
+	jsonout_add(b, "until", jsonout_time(e->time + e->duration));
+	jsonout_add(b, "expires", json_object_new_int64((int64_t)(e->time + e->duration)));
+	jsonout_add(b, "duration", json_object_new_int64(e->duration));
+	jsonout_add(b, "class", jsonout_cstring(class_name(e->cls)));
+	jsonout_add(b, "pattern", jsonout_cstring(names_get(e->pattern)));
+	/* a ban by hand: its reason stands as its pattern; from the fleet:
+	 * the host that decided it */
+	jsonout_add(b, "origin", jsonout_cstring(e->received ? "fleet" : e->s ? "log" : "manual"));
+	if (e->received && e->origin)
+		jsonout_add(b, "decided_by", jsonout_cstring(names_get(e->origin)));
+	jsonout_add(b, "offences_counted", json_object_new_int64(e->offences));
+	jsonout_add(b, "earlier_bans", json_object_new_int64(e->earlier_bans));
+	/* the offences that made it: what this address did lately */
+	if (json_object_object_get_ex(ev->pending.by_addr, key, &offs))
+		offs = json_object_get(offs);
+	else
+		offs = json_object_new_array();
+	jsonout_add(b, "offences", offs);
+	json_object_object_del(ev->pending.by_addr, key);
+	evidence_append(ev, b);
+	list = evidence_table_get(&ev->bans, key);
+	if (list)
+		evidence_push(list, b, EVIDENCE_BANS);
+	else
+		json_object_put(b);
+}
+
+void evidence_event(struct evidence *ev, const struct judge_event *e)
+{
+	char key[ADDR_STRLEN];
+	struct json_object *list, *o;
+
+	addr_format(&e->addr, key);
+	switch (e->kind) {
+	case JUDGE_OFFENCE:
+	case JUDGE_IGNORED:
+		if (!e->s || !e->s->addr_ok)
+			return;
+		list = evidence_table_get(&ev->pending, key);
+		o = list ? evidence_offence(ev, e) : NULL;
+		if (o)
+			evidence_push(list, o, EVIDENCE_OFFENCES);
+		return;
+	case JUDGE_BAN:
+		if (!e->renewed)	/* a lengthening is no new ban */
+			evidence_ban(ev, e, key);
+		return;
+	case JUDGE_UNBAN:
+	case JUDGE_EXPIRED:
+		return;		/* the ban's record stays: it is why it was */
+	}
+}
+
+struct json_object *evidence_why(struct evidence *ev, const struct addr *key)
+{
+	char k[ADDR_STRLEN];
+	struct json_object *o = json_object_new_object(), *v;
+
+	if (!o)
+		return NULL;
+	addr_format(key, k);
+	v = NULL;
+	json_object_object_get_ex(ev->bans.by_addr, k, &v);
+	jsonout_add(o, "bans", v ? json_object_get(v) : json_object_new_array());
+	v = NULL;
+	json_object_object_get_ex(ev->pending.by_addr, k, &v);
+	jsonout_add(o, "pending", v ? json_object_get(v) : json_object_new_array());
+	return o;
+}
+
+/* --- the file -------------------------------------------------------------- */
+
+/* Reads why.jsonl back: the bans that ended after now - keep, in order. */
+static void evidence_load(struct evidence *ev, time_t now, long keep, size_t *kept,
+			  size_t *dropped)
+{
+	FILE *f = fopen(ev->path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+
+	if (!f) {
+		if (errno != ENOENT)
+			log_warn("evidence: cannot read %s: %s", ev->path, strerror(errno));
+		return;
+	}
+	while ((n = getline(&line, &cap, f)) > 0) {
+		struct json_object *b = json_tokener_parse(line), *v, *list;
+		const char *key;
+
+		if (!b || !json_object_object_get_ex(b, "address", &v) ||
+		    !(key = json_object_get_string(v)) ||
+		    !json_object_object_get_ex(b, "expires", &v) ||
+		    json_object_get_int64(v) + keep < (int64_t)now) {
+			json_object_put(b);
+			(*dropped)++;
+			continue;
+		}
+		list = evidence_table_get(&ev->bans, key);
+		if (!list) {
+			json_object_put(b);
+			break;
+		}
+		evidence_push(list, b, EVIDENCE_BANS);
+		(*kept)++;
+	}
+	free(line);
+	fclose(f);
+}
+
+/* Rewrites why.jsonl with what is kept, oldest address first. */
+static int evidence_rewrite(struct evidence *ev)
+{
+	char *tmp = NULL;
+	FILE *f;
+	int fd, e = 0;
+
+	if (asprintf(&tmp, "%s.tmp.XXXXXX", ev->path) < 0)
+		return -ENOMEM;
+	fd = mkstemp(tmp);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		e = -errno;
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+		free(tmp);
+		return e;
+	}
+	for (size_t i = 0; i < EVIDENCE_ADDRS; i++) {
+		const char *key = ev->bans.order[(ev->bans.next + i) % EVIDENCE_ADDRS];
+		struct json_object *list;
+
+		if (!key || !json_object_object_get_ex(ev->bans.by_addr, key, &list))
+			continue;
+		for (size_t k = 0; k < json_object_array_length(list); k++)
+			fprintf(f, "%s\n", json_object_to_json_string_ext(
+					json_object_array_get_idx(list, k),
+					JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
+		e = -errno;
+	if (fclose(f) != 0 && !e)
+		e = -errno;
+	if (!e && rename(tmp, ev->path) < 0)
+		e = -errno;
+	if (e)
+		unlink(tmp);
+	free(tmp);
+	return e;
+}
+
+struct evidence *evidence_open(const char *dir, time_t now, long keep,
+			       evidence_where_fn *where, void *ctx)
+{
+	struct evidence *ev = calloc(1, sizeof(*ev));
+	size_t kept = 0, dropped = 0;
+	int e;
+
+	if (!ev || evidence_table_init(&ev->pending) < 0 || evidence_table_init(&ev->bans) < 0)
+		goto oom;
+	ev->fd = -1;
+	ev->where = where;
+	ev->ctx = ctx;
+	if (!dir)
+		return ev;
+	if (asprintf(&ev->path, "%s/why.jsonl", dir) < 0) {
+		ev->path = NULL;
+		goto oom;
+	}
+	evidence_load(ev, now, keep, &kept, &dropped);
+	e = evidence_rewrite(ev);
+	if (e < 0)
+		log_warn("evidence: cannot rewrite %s: %s", ev->path, strerror(-e));
+	ev->fd = open(ev->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (ev->fd < 0)
+		log_warn("evidence: cannot open %s: %s; `spamwrathctl why` will not outlive a "
+			 "restart", ev->path, strerror(errno));
+	if (kept || dropped)
+		log_info("evidence: %zu bans' evidence kept from %s, %zu dropped (ended, or "
+			 "unreadable)", kept, ev->path, dropped);
+	return ev;
+oom:
+	log_error("evidence: out of memory");
+	evidence_close(ev);
+	return NULL;
+}
+
+void evidence_close(struct evidence *ev)
+{
+	if (!ev)
+		return;
+	for (size_t i = 0; i < EVIDENCE_CACHE; i++)
+		free(ev->cache[i].text);
+	evidence_table_free(&ev->pending);
+	evidence_table_free(&ev->bans);
+	if (ev->fd >= 0)
+		close(ev->fd);
+	free(ev->path);
+	free(ev);
+}
