@@ -32,19 +32,6 @@ nsx() {
 	ip netns exec "$NS" "$@"
 }
 
-# wait_for TIMEOUT_SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
-wait_for() {
-	_limit=$(( $1 * 10 ))
-	shift
-	_i=0
-	while ! "$@" >/dev/null 2>&1; do
-		_i=$((_i + 1))
-		[ "$_i" -ge "$_limit" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
 # A configuration with the test patterns, the test's sets, state and
 # control socket; extra lines from stdin are appended.
 write_conf() {
@@ -80,27 +67,26 @@ start_daemon() {
 	: >"$DAEMON_ERR"
 	ip netns exec "$NS" env SPAMWRATH_LOG=stderr "$SPAMWRATHD" -c "$TMP/sw.conf" "$@" \
 		2>>"$DAEMON_ERR" &
-	DAEMON_PID=$!
-	at_exit "kill $DAEMON_PID 2>/dev/null || true"
-	if ! wait_for 20 grep -q "started" "$DAEMON_ERR"; then
-		cat "$DAEMON_ERR" >&2
-		fail "spamwrathd did not start"
-	fi
+	daemon_started $!
+	wait_for 20 grep -q "started" "$DAEMON_ERR" || fail "spamwrathd did not start"
+}
+
+# daemon_started PID: spamwrathd, started by the test as PID (a child of
+# the test's shell), writing to $DAEMON_ERR: killed at the end, and on a
+# failure its status and stderr are printed (watch_daemon).
+daemon_started() {
+	DAEMON_PID=$1
+	at_exit "kill_child TERM $DAEMON_PID"
+	watch_daemon spamwrathd "$DAEMON_PID" "$DAEMON_ERR"
 }
 
 # SIGTERM, then the exit status must be 0 (a sanitizer's report is not).
 stop_daemon() {
-	kill -TERM "$DAEMON_PID" 2>/dev/null || true
-	_rc=0
-	wait "$DAEMON_PID" || _rc=$?
-	if [ "$_rc" != 0 ]; then
-		cat "$DAEMON_ERR" >&2
-		fail "spamwrathd exited with status $_rc after SIGTERM"
-	fi
+	stop_child "$DAEMON_PID" spamwrathd
 }
 
 daemon_alive() {
-	kill -0 "$DAEMON_PID" 2>/dev/null
+	alive "$DAEMON_PID"
 }
 
 # in_set SET ADDRESS: is the address (or network) in the set?
@@ -132,10 +118,7 @@ set_timeout() {
 # Waits until ADDRESS is in SET; prints how long it took (ms) from $3, a
 # `date +%s%N` taken before the line was written.
 wait_banned() {
-	if ! wait_for 20 in_set "$1" "$2"; then
-		cat "$DAEMON_ERR" >&2
-		fail "$2 did not get into $1"
-	fi
+	wait_for 20 in_set "$1" "$2" || fail "$2 did not get into $1"
 	if [ -n "${3:-}" ]; then
 		_ms=$(( ($(date +%s%N) - $3) / 1000000 ))
 		echo "ban latency for $2: <= ${_ms} ms"
@@ -164,8 +147,8 @@ line_unknown_ago() {	# SECONDS ADDRESS
 
 # kill -9: no chance to write anything more.
 kill9_daemon() {
-	kill -KILL "$DAEMON_PID" 2>/dev/null || true
-	wait "$DAEMON_PID" 2>/dev/null || true
+	kill_child KILL "$DAEMON_PID"
+	reap "$DAEMON_PID" 2>/dev/null || true
 }
 
 # Members of a set, one address per line.

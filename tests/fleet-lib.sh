@@ -24,19 +24,6 @@ REDIS_RIGHTS="-@all +evalsha +script|load +role +hscan +subscribe +ping +hset +h
 head -c 24 /dev/urandom | base64 >"$TMP/redis.pass"
 chmod 600 "$TMP/redis.pass"
 
-# wait_for TIMEOUT_SECONDS COMMAND...: polls every 0.1 s until COMMAND succeeds.
-wait_for() {
-	_limit=$(( $1 * 10 ))
-	shift
-	_i=0
-	while ! "$@" >/dev/null 2>&1; do
-		_i=$((_i + 1))
-		[ "$_i" -ge "$_limit" ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
 # start_redis [ARGS...]: a redis-server on $REDIS_SOCK only (no TCP port),
 # keeping nothing on disk: a restart comes back empty.
 start_redis() {
@@ -50,12 +37,12 @@ start_redis() {
 		--appendonly no --dir "$TMP/redis" --logfile "$TMP/redis.log" "$@" &
 	REDIS_PID=$!
 	# killed and waited for: rm -rf $TMP must not race its writes
-	at_exit "{ kill -KILL $REDIS_PID; wait $REDIS_PID; } 2>/dev/null || true"
+	at_exit "{ kill_child KILL $REDIS_PID; wait $REDIS_PID; } 2>/dev/null || true"
 	wait_for 10 rcli ping || fail "redis-server did not start"
 }
 
 stop_redis() {
-	kill -KILL "$REDIS_PID" 2>/dev/null || true
+	kill_child KILL "$REDIS_PID"
 	wait "$REDIS_PID" 2>/dev/null || true
 	rm -f "$REDIS_SOCK"
 }
@@ -115,11 +102,9 @@ start_host() {
 	ip netns exec "$_ns" env SPAMWRATH_LOG="${FLEET_LOG:-stderr}" "$SPAMWRATHD" -c "$TMP/$1/sw.conf" \
 		2>>"$TMP/$1/daemon.err" &
 	eval "PID_$1=$!"
-	at_exit "{ kill -KILL $!; wait $!; } 2>/dev/null || true"
-	if ! wait_for 20 grep -q "started" "$TMP/$1/daemon.err"; then
-		cat "$TMP/$1/daemon.err" >&2
-		fail "spamwrathd $1 did not start"
-	fi
+	at_exit "{ kill_child KILL $!; wait $!; } 2>/dev/null || true"
+	watch_daemon "spamwrathd_$1" $! "$TMP/$1/daemon.err"
+	wait_for 20 grep -q "started" "$TMP/$1/daemon.err" || fail "spamwrathd $1 did not start"
 }
 
 host_pid() {
@@ -128,18 +113,11 @@ host_pid() {
 
 # stop_host NAME: SIGTERM, and the exit status must be 0.
 stop_host() {
-	_p=$(host_pid "$1")
-	kill -TERM "$_p" 2>/dev/null || true
-	_rc=0
-	wait "$_p" || _rc=$?
-	if [ "$_rc" != 0 ]; then
-		cat "$TMP/$1/daemon.err" >&2
-		fail "spamwrathd $1 exited with status $_rc after SIGTERM"
-	fi
+	stop_child "$(host_pid "$1")" "spamwrathd $1"
 }
 
 host_alive() {
-	kill -0 "$(host_pid "$1")" 2>/dev/null
+	alive "$(host_pid "$1")"
 }
 
 # in_host_set NAME ADDRESS: ADDRESS is in NAME's IPv4 set.
@@ -163,13 +141,9 @@ host_log() {
 	echo "$2" >>"$TMP/$1/mail.log"
 }
 
-host_err() {
-	cat "$TMP/$1/daemon.err" >&2
-}
-
 # wait_in_set TIMEOUT NAME ADDRESS
 wait_in_set() {
-	wait_for "$1" in_host_set "$2" "$3" || { host_err "$2"; fail "$3 did not get into $2's set within $1 s"; }
+	wait_for "$1" in_host_set "$2" "$3" || fail "$3 did not get into $2's set within $1 s"
 }
 
 # Log lines as the test patterns know them (classic syslog headers).

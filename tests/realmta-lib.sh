@@ -143,6 +143,8 @@ server_up() {
 # server_down: ends every process of the server's mount namespace (the
 # servers daemonize: their pids are not ours to know), TERM then KILL.
 server_down() {
+	# (the anchor's pid, once it ended, may be another process's: see kill_child)
+	[ "$(awk '$1 == "PPid:" { print $2 }' "/proc/$ANCHOR/status" 2>/dev/null)" = "$$" ] || return 0
 	_ns=$(readlink "/proc/$ANCHOR/ns/mnt" 2>/dev/null) || return 0
 	for _sig in TERM TERM KILL; do
 		_left=""
@@ -194,8 +196,14 @@ EOF
 	: >"$MAILLOG"
 	in_server /usr/sbin/rsyslogd -f "$TMP/rsyslog.conf" -i "$TMP/rsyslogd.pid" 2>"$TMP/rsyslogd.err" ||
 		{ cat "$TMP/rsyslogd.err" >&2; fail "rsyslogd did not start"; }
-	at_exit "kill \$(cat $TMP/rsyslogd.pid 2>/dev/null) 2>/dev/null || true"
 	wait_for 10 in_server test -S /dev/log || fail "rsyslogd made no /dev/log"
+}
+
+# server_log FILE: the log the test's checks read ($SERVER_LOG); a failed
+# test prints its end.
+server_log() {
+	SERVER_LOG=$1
+	at_failure "echo '--- the last 60 lines of $1:'; tail -n 60 '$1' | sed 's/^/    /'"
 }
 
 # --- the network ----------------------------------------------------------
@@ -377,9 +385,12 @@ ban_name() {
 }
 
 # offender ADDRESS CLASS ITEM TEXT: the session just made from ADDRESS
-# must get it banned (class CLASS) within 1 s of the first log line since
-# the session began that holds TEXT (a fixed string), and its next
-# connection must fail. ITEM as for check.
+# must get it banned (class CLASS) once the first log line since the
+# session began that holds TEXT (a fixed string) is written, and its next
+# connection must fail. ITEM as for check. How long the ban took after the
+# test saw the line is printed (a ban comes within milliseconds); the limit,
+# 10 s, tells a ban that never comes from a busy machine (speed is
+# measured in bench/).
 logged_since_mark() {
 	tail -c +$((MARK + 1)) "$SERVER_LOG" | grep -qF -- "$1"
 }
@@ -390,7 +401,9 @@ offender() {
 		check - "$_a: the server logged its offence (\"$_txt\")" false
 		return 0
 	fi
-	check "$_it" "$_a ($_cls) banned within 1 s of its line" within_ms 1000 banned "$_a"
+	_t0=$(date +%s%N)
+	check "$_it" "$_a ($_cls) banned after its line" within_ms 10000 banned "$_a"
+	echo "    (banned $(( ($(date +%s%N) - _t0) / 1000000 )) ms after the test saw its line)"
 	check "$_it" "$_a: its next connection fails" refused "$_a"
 }
 
@@ -401,12 +414,27 @@ innocent() {
 	check "$2" "$1 still connects" connects "$1"
 }
 
+# read_all: waits until the test's daemon has read $SERVER_LOG as far as it
+# is written now (its source's offset, spamwrathctl status), so that a
+# check that something did not happen cannot pass only because the daemon
+# lags behind on a busy machine.
+read_all() {
+	_size=$(stat -c %s "$SERVER_LOG")
+	wait_for 30 read_to "$_size" ||
+		fail "spamwrathd did not read $SERVER_LOG to byte $_size within 30 s"
+}
+read_to() {
+	_at=$(ctl status --json | jq --arg f "$SERVER_LOG" '[.sources[] | select(.file == $f) | .offset] | max // 0')
+	[ "$_at" -ge "$1" ]
+}
+
 # not_yet ADDRESS ITEM: after a first half-offence, not banned yet.
 not_yet() {
 	check "$2" "$1 not banned after one half-weight offence" not_banned "$1"
 }
 
-# ban_class live|replay ADDRESS: the class(es) of its bans, or "none".
+# ban_class KIND ADDRESS: the class(es) of its bans in $TMP/KIND.bans
+# (live or replay, after a prefix), or "none".
 ban_class() {
 	_got=$(awk -v a="$2" '$1 == a { print $2 }' "$TMP/$1.bans" | sort -u | tr '\n' ' ')
 	_got=${_got% }
@@ -418,27 +446,37 @@ ban_class() {
 # must be the same, and exactly the expected ones: same addresses, same
 # classes.
 verdicts() {
-	_log=$1
-	shift
-	ctl list --json >"$TMP/live.json" || fail "spamwrathctl list failed"
-	jq -r '.[] | "\(.address) \(.class)"' "$TMP/live.json" | sort >"$TMP/live.bans"
-	"$SPAMWRATHCTL" test -c "$TMP/sw.conf" --json "$@" "$_log" >"$TMP/replay.json" ||
-		fail "spamwrathctl test failed"
-	jq -r 'select(.event == "ban") | "\(.address) \(.class)"' "$TMP/replay.json" | sort >"$TMP/replay.bans"
-	echo "live bans:"; sed 's/^/  /' "$TMP/live.bans"
-	echo "replayed bans:"; sed 's/^/  /' "$TMP/replay.bans"
+	verdicts_of "" "$TMP/sw.conf" "$TMP/control.sock" "$EXPECTED" "$@"
+}
+
+# verdicts_of NAME CONF SOCKET EXPECTED LOG [arguments]: the same for
+# another daemon (configuration CONF, control socket SOCKET) and its own
+# expected verdicts; NAME ("" for the test's daemon) prefixes its files
+# in $TMP and its checks.
+verdicts_of() {
+	_n=$1 _conf=$2 _sock=$3 _exp=$4 _log=$5
+	shift 5
+	"$SPAMWRATHCTL" -s "$_sock" list --json >"$TMP/${_n}live.json" ||
+		fail "spamwrathctl list${_n:+ ($_n)} failed"
+	jq -r '.[] | "\(.address) \(.class)"' "$TMP/${_n}live.json" | sort >"$TMP/${_n}live.bans"
+	"$SPAMWRATHCTL" test -c "$_conf" --json "$@" "$_log" >"$TMP/${_n}replay.json" ||
+		fail "spamwrathctl test -c $_conf failed"
+	jq -r 'select(.event == "ban") | "\(.address) \(.class)"' "$TMP/${_n}replay.json" |
+		sort >"$TMP/${_n}replay.bans"
+	echo "${_n:+$_n: }live bans:"; sed 's/^/  /' "$TMP/${_n}live.bans"
+	echo "${_n:+$_n: }replayed bans:"; sed 's/^/  /' "$TMP/${_n}replay.bans"
 	while read -r _addr _cls _it; do
-		_live=$(ban_class live "$_addr")
-		_replay=$(ban_class replay "$_addr")
-		check - "$_addr: live ($_live) and replayed ($_replay) alike" [ "$_live" = "$_replay" ]
+		_live=$(ban_class "${_n}live" "$_addr")
+		_replay=$(ban_class "${_n}replay" "$_addr")
+		check - "${_n:+$_n: }$_addr: live ($_live) and replayed ($_replay) alike" [ "$_live" = "$_replay" ]
 		[ "$_cls" = "?" ] && continue
-		check "$_it" "live: $_addr $_cls" [ "$_live" = "$_cls" ]
-		check "$_it" "replay: $_addr $_cls" [ "$_replay" = "$_cls" ]
-	done <"$EXPECTED"
+		check "$_it" "${_n:+$_n: }live: $_addr $_cls" [ "$_live" = "$_cls" ]
+		check "$_it" "${_n:+$_n: }replay: $_addr $_cls" [ "$_replay" = "$_cls" ]
+	done <"$_exp"
 	# nobody else
 	for _how in live replay; do
-		_extra=$(awk 'NR == FNR { want[$1] = 1; next } !($1 in want)' "$EXPECTED" "$TMP/$_how.bans")
-		check - "$_how: no other address banned${_extra:+ (banned: $_extra)}" [ -z "$_extra" ]
+		_extra=$(awk 'NR == FNR { want[$1] = 1; next } !($1 in want)' "$_exp" "$TMP/$_n$_how.bans")
+		check - "${_n:+$_n: }$_how: no other address banned${_extra:+ (banned: $_extra)}" [ -z "$_extra" ]
 	done
 }
 
@@ -531,6 +569,8 @@ postfix_up() {
 # there is no freshclam here: EICAR's test string as a body signature (what
 # ClamAV's own database calls Eicar-Test-Signature), found in the decoded
 # attachment whatever its line end. Its socket: /run/clamav/clamd.ctl.
+# It runs in the foreground, as Debian's clamav-daemon.service runs it
+# (see server_daemon); it is up once it answers PING.
 EICAR='X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*'
 clamd_up() {
 	in_server mkdir -p /var/lib/clamav /run/clamav /etc/clamav /var/log/clamav
@@ -543,10 +583,31 @@ DatabaseDirectory /var/lib/clamav
 LogFile /var/log/clamav/clamav.log
 LogTime true
 ScanMail true
-Foreground false
+Foreground true
 CONF
-	in_server clamd --config-file=/etc/clamav/clamd.conf 2>"$TMP/clamd.err" ||
-		{ cat "$TMP/clamd.err" >&2; fail "clamd did not start"; }
+	at_failure "echo '--- what clamd logged:'; sed 's/^/    /' '$TMP/log/clamav/clamav.log'"
+	server_daemon clamd "$TMP/clamd.err" clamd --config-file=/etc/clamav/clamd.conf
+	wait_for 60 clamd_answers || fail "clamd does not answer PING on /run/clamav/clamd.ctl"
+}
+clamd_answers() {
+	[ "$(echo PING | in_server socat -t 5 - UNIX-CONNECT:/run/clamav/clamd.ctl)" = PONG ]
+}
+
+# server_daemon NAME ERRFILE COMMAND...: COMMAND, a server that stays in
+# the foreground, run in the server's namespaces in the background, its
+# stderr to ERRFILE; $SERVER_PID is its pid, watched (watch_daemon). For
+# servers whose own daemonizing is not safe under load: clamd and
+# clamav-milter (1.4) fork, and the child signals the parent once it is
+# ready; a parent that has not yet set its handler when the signal comes
+# (a busy machine) dies of it, status 130, and the start seems to fail
+# while the daemon runs on.
+server_daemon() {
+	_name=$1 _err=$2
+	shift 2
+	# nsenter itself (in_server is a function: in the background, a subshell)
+	nsenter -t "$ANCHOR" -m -n -- "$@" >"$_err" 2>&1 &
+	SERVER_PID=$!
+	watch_daemon "$_name" "$SERVER_PID" "$_err"
 }
 
 # --- the end of a test ------------------------------------------------------
@@ -589,7 +650,7 @@ postfix_host_up() {
 	dns_up --mx-host=example.net,mx.example.net,10 --host-record=mx.example.net,198.51.100.25 \
 		--host-record=mail.example.net,203.0.113.10 --host-record=mx.example.org,203.0.113.1
 	rsyslog_up
-	SERVER_LOG=$MAILLOG
+	server_log "$MAILLOG"
 	postfix_users
 	clamd_up
 }

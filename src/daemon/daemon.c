@@ -577,6 +577,25 @@ failed:
 	return -1;
 }
 
+/* Which process asked us to stop: a stop nobody expected is then told
+ * apart from a stop by the service manager, a test or an operator. */
+static void daemon_log_stop(const struct signalfd_siginfo *si)
+{
+	char path[64], comm[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/comm", si->ssi_pid);
+	f = si->ssi_pid ? fopen(path, "re") : NULL;
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	log_info("%s from pid %u%s%s%s, uid %u: stopping", strsignal((int)si->ssi_signo),
+		 si->ssi_pid, *comm ? " (" : "", comm, *comm ? ")" : "", si->ssi_uid);
+}
+
 static int daemon_on_signal(sd_event_source *es, const struct signalfd_siginfo *si,
 			    void *userdata)
 {
@@ -589,7 +608,7 @@ static int daemon_on_signal(sd_event_source *es, const struct signalfd_siginfo *
 		diag_free(&d);
 		return 0;
 	}
-	log_info("%s: stopping", strsignal((int)si->ssi_signo));
+	daemon_log_stop(si);
 	sd_event_exit(sd_event_source_get_event(es), 0);
 	return 0;
 }

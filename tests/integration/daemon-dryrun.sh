@@ -20,12 +20,11 @@ chmod 644 "$TMP/sw.conf"
 : >"$DAEMON_ERR"
 ip netns exec "$NS" setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all \
 	env SPAMWRATH_LOG=stderr "$SPAMWRATHD" -n -c "$TMP/sw.conf" 2>>"$DAEMON_ERR" &
-DAEMON_PID=$!
-at_exit "kill $DAEMON_PID 2>/dev/null || true"
-wait_for 20 grep -q "started in dry run" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "no start"; }
+daemon_started $!
+wait_for 20 grep -q "started in dry run" "$DAEMON_ERR" || fail "no start"
 line_unknown 203.0.113.40 >>"$log"
 wait_for 20 grep -q "would ban 203.0.113.40 for 1h: unknown-recipient" "$DAEMON_ERR" ||
-	{ cat "$DAEMON_ERR" >&2; fail "the would-be ban was not logged"; }
+	fail "the would-be ban was not logged"
 no_sets || fail "a dry run touched the kernel's sets"
 grep "error" "$DAEMON_ERR" && fail "spamwrathd logged an error"
 
@@ -34,14 +33,14 @@ grep "error" "$DAEMON_ERR" && fail "spamwrathd logged an error"
 mv "$log" "$log.1"
 mv "$log.new" "$log"
 remedy="source maillog: cannot open $log: Permission denied: spamwrathd runs as user nobody, and the file is uid 0, gid 0, mode 0600. Postfix's maillog_file is created root:root 0600; to read Postfix, unset maillog_file and follow the journal"
-wait_for 20 grep -q "$remedy" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "no error with the remedies"; }
+wait_for 20 grep -q "$remedy" "$DAEMON_ERR" || fail "no error with the remedies"
 grep -q 'setfacl -m u:nobody:r '"$log"', after `postfix logrotate`' "$DAEMON_ERR" ||
 	fail "the error does not give the setfacl remedy"
 sleep 3	# the safety poll runs every second: still said once
 [ "$(grep -c "cannot open" "$DAEMON_ERR")" = 1 ] || { cat "$DAEMON_ERR"; fail "said more than once"; }
 chmod 644 "$log"
 wait_for 20 grep -q "would ban 203.0.113.41" "$DAEMON_ERR" ||
-	{ cat "$DAEMON_ERR" >&2; fail "the file was not read once it could be"; }
+	fail "the file was not read once it could be"
 stop_daemon
 
 # unreadable at start: no start, and the same remedies

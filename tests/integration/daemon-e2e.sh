@@ -39,7 +39,7 @@ log="$TMP/mail.log"
 # would leave the listener running
 ip netns exec "$NS" python3 "$top_srcdir/tests/data/smtp-listener.py" "$log" >"$TMP/listener.out" 2>&1 &
 listener=$!
-at_exit "kill $listener 2>/dev/null || true"
+at_exit "kill_child TERM $listener"
 wait_for 20 grep -q listening "$TMP/listener.out" || fail "the SMTP stand-in did not start"
 
 write_conf <<CONF

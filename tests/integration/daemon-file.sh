@@ -13,7 +13,7 @@ log="$TMP/mail.log"
 # Already there at start: the first start reads from the end.
 line_unknown 198.51.100.99 >"$log"
 write_conf <<CONF
-findtime = 3s
+findtime = 6s
 source maillog { file = "$log" }
 CONF
 start_daemon
@@ -48,9 +48,14 @@ for a in 192.0.2.25 198.51.100.20 198.51.100.21 198.51.100.77 198.51.100.99; do
 	in_set "$SET4" "$a" && fail "$a was banned"
 done
 
-# findtime = 3s: three failures, a pause past findtime, two more: no ban.
+# findtime = 6s, counted from when a line is read: three failures, a pause
+# past findtime from the moment they were read (a ban after them says so),
+# two more: no ban. Waiting for the daemon at each step, a busy machine
+# makes the pause longer, never shorter.
 for i in 1 2 3; do line_auth 198.51.100.79; done >>"$log"
-sleep 4
+line_unknown 203.0.113.13 >>"$log"
+wait_banned "$SET4" 203.0.113.13
+sleep 7
 for i in 1 2; do line_auth 198.51.100.79; done >>"$log"
 line_unknown 203.0.113.11 >>"$log"
 wait_banned "$SET4" 203.0.113.11
@@ -68,8 +73,8 @@ printf '\n' >>"$log"
 wait_banned "$SET4" 203.0.113.12
 
 members=$(nsx ipset list "$SET4" | sed -n '/^Members:/,$p' | grep -c timeout)
-[ "$members" = 5 ] || { nsx ipset list "$SET4"; fail "set4 holds $members members, expected 5"; }
+[ "$members" = 6 ] || { nsx ipset list "$SET4"; fail "set4 holds $members members, expected 6"; }
 daemon_alive || fail "spamwrathd died"
 stop_daemon
-grep -q "error" "$DAEMON_ERR" && { cat "$DAEMON_ERR" >&2; fail "spamwrathd logged an error"; }
+grep -q "error" "$DAEMON_ERR" && fail "spamwrathd logged an error"
 echo "daemon-file: ok"

@@ -16,9 +16,9 @@ wait_banned "$SET4" 203.0.113.1
 # becomes KIND MESSAGE: waits for MESSAGE, then two more seconds of the
 # once-a-second checks must not repeat it
 becomes() {
-	wait_for 10 grep -q "$2" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "the $1 was not reported"; }
+	wait_for 10 grep -q "$2" "$DAEMON_ERR" || fail "the $1 was not reported"
 	sleep 2
-	[ "$(grep -c "$2" "$DAEMON_ERR")" = 1 ] || { cat "$DAEMON_ERR" >&2; fail "the $1 was reported more than once"; }
+	[ "$(grep -c "$2" "$DAEMON_ERR")" = 1 ] || fail "the $1 was reported more than once"
 	daemon_alive || fail "spamwrathd died at the $1"
 }
 
@@ -38,7 +38,7 @@ wait_banned "$SET4" 203.0.113.2
 # a FIFO again after a regular file: said again, once
 rm "$log"
 mkfifo "$log"
-wait_for 10 sh -c "[ \$(grep -c 'is now a FIFO' '$DAEMON_ERR') = 2 ]" || { cat "$DAEMON_ERR" >&2; fail "the second FIFO was not reported"; }
+wait_for 10 sh -c "[ \$(grep -c 'is now a FIFO' '$DAEMON_ERR') = 2 ]" || fail "the second FIFO was not reported"
 rm "$log"
 stop_daemon
 echo "daemon-filekinds: ok"

@@ -22,7 +22,7 @@ mount -t tmpfs tmpfs /run/systemd
 mount -t tmpfs tmpfs /run/log
 "$journald" 2>"$TMP/journald.err" &
 jpid=$!
-at_exit "kill $jpid 2>/dev/null || true"
+at_exit "kill_child TERM $jpid"
 wait_for 10 test -S /run/systemd/journal/socket || fail "systemd-journald did not start"
 
 # jlog [setpriv args] ADDRESS: a Postfix reject into the journal, as root
@@ -39,9 +39,8 @@ source journal { journal = { "SYSLOG_IDENTIFIER=postfix/smtpd" } }
 CONF
 : >"$DAEMON_ERR"
 ip netns exec "$NS" "$SPAMWRATHD" -c "$TMP/sw.conf" 2>>"$DAEMON_ERR" &
-DAEMON_PID=$!
-at_exit "kill $DAEMON_PID 2>/dev/null || true"
-wait_for 20 grep -q "started" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "spamwrathd did not start"; }
+daemon_started $!
+wait_for 20 grep -q "started" "$DAEMON_ERR" || fail "spamwrathd did not start"
 
 # two entries at once, before the first is read: no entry matched at the
 # start, and both are new (from the tail, sd_journal_next() would step
@@ -80,8 +79,7 @@ journalctl -D /run/log/journal --no-pager -o export MESSAGE_ID=9179b311ca9646298
 stop_daemon
 jlog 203.0.113.13
 ip netns exec "$NS" "$SPAMWRATHD" -c "$TMP/sw.conf" 2>>"$DAEMON_ERR" &
-DAEMON_PID=$!
-at_exit "kill $DAEMON_PID 2>/dev/null || true"
+daemon_started $!
 wait_banned "$SET4" 203.0.113.13
 stop_daemon
 echo "daemon-journald: ok"

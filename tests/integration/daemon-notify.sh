@@ -11,7 +11,7 @@ command -v python3 >/dev/null || fail "python3 is not installed"
 sock="$TMP/notify.sock"
 python3 "$top_srcdir/tests/data/notify-listener.py" "$sock" >"$TMP/notify.out" 2>&1 &
 listener=$!
-at_exit "kill $listener 2>/dev/null || true"
+at_exit "kill_child TERM $listener"
 wait_for 20 grep -q listening "$TMP/notify.out" || fail "the notify stand-in did not start"
 
 log="$TMP/mail.log"
@@ -22,8 +22,7 @@ CONF
 : >"$DAEMON_ERR"
 ip netns exec "$NS" env SPAMWRATH_LOG=stderr NOTIFY_SOCKET="$sock" WATCHDOG_USEC=2000000 \
 	"$SPAMWRATHD" -c "$TMP/sw.conf" 2>>"$DAEMON_ERR" &
-DAEMON_PID=$!
-at_exit "kill $DAEMON_PID 2>/dev/null || true"
+daemon_started $!
 
 wait_for 20 grep -qx "READY=1" "$TMP/notify.out" || { cat "$TMP/notify.out"; fail "no READY=1"; }
 # READY=1 comes after the sets exist

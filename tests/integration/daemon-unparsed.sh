@@ -21,7 +21,7 @@ for i in $(seq 1 25); do line_benign 198.51.100.$i; done >>"$log"
 for i in $(seq 1 24); do exim_line 203.0.113.20; done >>"$mainlog"
 echo "2026-11-20 08:00:01 1vXyZa-0001Ab-Cd Completed" >>"$mainlog"
 hint='source mainlog: [0-9]* of its [0-9]* lines have no syslog header, so no pattern can match them; they look like a log exim writes itself: set program = "exim" in the source'
-wait_for 20 grep -q "$hint" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "no word of the unparsed mainlog"; }
+wait_for 20 grep -q "$hint" "$DAEMON_ERR" || fail "no word of the unparsed mainlog"
 for i in $(seq 1 25); do exim_line 203.0.113.21; done >>"$mainlog"
 wait_for 20 sh -c "\"$SPAMWRATHCTL\" -s \"$TMP/control.sock\" status --json |
 	jq -e '.sources[] | select(.name == \"mainlog\") | .lines == 50 and .unparsed == 50'" ||
@@ -34,7 +34,7 @@ in_set "$SET4" 203.0.113.20 && fail "a line without a header banned"
 # the fix: the source changes, is followed on where it stood, and bans
 sed -i "s|source mainlog { file = \"$mainlog\" }|source mainlog { file = \"$mainlog\" program = \"exim\" }|" "$TMP/sw.conf"
 kill -HUP "$DAEMON_PID"
-wait_for 20 grep -q "reloaded .*sw.conf" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "no reload"; }
+wait_for 20 grep -q "reloaded .*sw.conf" "$DAEMON_ERR" || fail "no reload"
 exim_line 203.0.113.22 >>"$mainlog"
 wait_banned "$SET4" 203.0.113.22
 [ "$(grep -c "no syslog header" "$DAEMON_ERR")" = 1 ] || fail "said again after the fix"

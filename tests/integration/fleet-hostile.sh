@@ -18,7 +18,7 @@ for h in mx1 mx2; do
 done
 for h in mx1 mx2; do
 	wait_for 10 grep -q "fleet: in step" "$TMP/$h/daemon.err" ||
-		{ host_err "$h"; fail "$h did not read the fleet's bans"; }
+		fail "$h did not read the fleet's bans"
 done
 
 line_spam() {
@@ -37,7 +37,7 @@ rejected() {	# HOST KIND: that host's count of refused messages of KIND
 # Everything published on the channel, as it is, one payload per line.
 redis-cli -s "$REDIS_SOCK" --raw SUBSCRIBE "$CHAN" >"$TMP/channel" 2>/dev/null &
 sub=$!
-at_exit "kill $sub 2>/dev/null || true"
+at_exit "kill_child TERM $sub"
 wait_for 5 grep -q "^$CHAN\$" "$TMP/channel" || fail "cannot subscribe to the channel"
 
 # A real ban and a real unban, captured for the replays.
@@ -112,7 +112,7 @@ rcli HSET "$NSP:bans" 203.0.113.70 "garbage" 203.0.113.71 "$(
 rcli ZADD "$NSP:expiry" $((t / 1000 + 3600)) 203.0.113.70 $((t / 1000 + 3600)) 203.0.113.71 >/dev/null
 host_conf mx3 </dev/null
 start_host mx3
-wait_for 10 grep -q "fleet: in step" "$TMP/mx3/daemon.err" || { host_err mx3; fail "mx3 did not sync"; }
+wait_for 10 grep -q "fleet: in step" "$TMP/mx3/daemon.err" || fail "mx3 did not sync"
 wait_in_set 2 mx3 203.0.113.53
 in_host_set mx3 203.0.113.70 && fail "mx3 banned from garbage in the index"
 in_host_set mx3 203.0.113.71 && fail "mx3 banned from a forged record in the index"

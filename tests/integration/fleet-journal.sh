@@ -28,7 +28,7 @@ for h in mx1 mx2; do
 	host_conf "$h" </dev/null
 	start_host "$h"
 	wait_for 10 grep -q "fleet: in step" "$TMP/$h/daemon.err" ||
-		{ host_err "$h"; fail "$h did not join"; }
+		fail "$h did not join"
 done
 
 host_log mx1 "$(line_unknown 203.0.113.77)"

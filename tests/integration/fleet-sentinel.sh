@@ -49,7 +49,7 @@ redis_bg() {
 	# would leave the server running
 	ip netns exec "$RD" redis-server "$@" --dir "$TMP/$_name" --logfile "$TMP/$_name/log" &
 	eval "PID_$_name=$!"
-	at_exit "{ kill -KILL $!; wait $!; } 2>/dev/null || true"
+	at_exit "{ kill_child KILL $!; wait $!; } 2>/dev/null || true"
 }
 
 redis_bg ra --port 6379 --bind "$IP" --save '' --appendonly no --protected-mode no \
@@ -93,7 +93,7 @@ for h in mx1 mx2; do
 	sentinel_conf "$h"
 	start_host "$h"
 	wait_for 10 grep -q "fleet: in step" "$TMP/$h/daemon.err" ||
-		{ host_err "$h"; fail "$h did not join through the sentinels"; }
+		fail "$h did not join through the sentinels"
 done
 grep -q "through Redis at $IP:6379" "$TMP/mx1/daemon.err" || fail "mx1 is not on the master"
 
@@ -103,7 +103,7 @@ wait_for 5 sh -c "ip netns exec $RD redis-cli -h $IP -p 6380 HEXISTS sw$$:bans 2
 	fail "the replica did not get the ban"
 
 # The master dies; a ban is made while the sentinels elect the replica.
-kill -KILL "$PID_ra"
+kill_child KILL "$PID_ra"
 wait "$PID_ra" 2>/dev/null || true
 host_log mx2 "$(line_spam 203.0.113.91)"
 wait_in_set 3 mx2 203.0.113.91
@@ -112,7 +112,7 @@ wait_for 30 sh -c "ip netns exec $RD redis-cli -h $IP -p 26379 sentinel get-mast
 wait_in_set 30 mx1 203.0.113.91
 wait_for 10 grep -q "reachable again" "$TMP/mx1/daemon.err" || fail "mx1 did not come back"
 grep -q "Redis at $IP:6380 reachable again" "$TMP/mx1/daemon.err" ||
-	{ host_err mx1; fail "mx1 did not follow the failover to the new master"; }
+	fail "mx1 did not follow the failover to the new master"
 
 # Nothing lost: a host started now gets both bans from the new master.
 sentinel_conf mx3

@@ -9,7 +9,7 @@
 # (kill level), local tests only.
 #
 # GTUBE (to one recipient, and to two) and EICAR must ban their senders
-# within 1 s of amavis's "Blocked" line, as spam and virus, once per
+# after amavis's "Blocked" line, as spam and virus, once per
 # message (amavis's line and Postfix's "discarded" both report it); a
 # legitimate sender and a whitelisted host that sends both are never
 # banned. Then the log replayed offline must give the same bans. How the
@@ -124,6 +124,7 @@ for args in "--to alice@example.org --body $gtube" "--to alice@example.org --att
 	wait_for 30 logged_since_mark "Blocked" || true
 	MARK_ADDR=""
 done
+read_all
 show_lines $WLHOST
 
 for a in $LEGIT $WLHOST; do innocent "$a" -; done

@@ -12,7 +12,7 @@ start_daemon
 stamp=$(stamp)
 awk -v s="$stamp" 'BEGIN { for (i = 0; i < 20000; i++)
 	printf "%s mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[10.%d.%d.%d]: 550 5.1.1 <n@example.org>: Recipient address rejected: User unknown in local recipient table; from=<s@b.example> to=<n@example.org> proto=ESMTP helo=<b>\n", s, int(i / 65536), int(i / 256) % 256, i % 256 }' >>"$log"
-wait_for 60 in_set "$SET4" 10.0.78.31 || { cat "$DAEMON_ERR" >&2; fail "the burst's last ban never came"; }
+wait_for 60 in_set "$SET4" 10.0.78.31 || fail "the burst's last ban never came"
 kill9_daemon
 n=$(members "$SET4" | grep -c '^10\.')
 [ "$n" = 20000 ] || fail "$n of the burst's 20000 bans were made before the kill"

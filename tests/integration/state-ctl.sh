@@ -92,13 +92,13 @@ sleep 30 | socat - "UNIX-CONNECT:$TMP/control.sock" >/dev/null 2>&1 &
 idle=$!
 head -c 10000000 /dev/zero | socat -u - "UNIX-CONNECT:$TMP/control.sock" 2>/dev/null &
 big=$!
-at_exit "kill $idle $big 2>/dev/null || true"
+at_exit "kill_child TERM $idle $big"
 sleep 0.5
 t0=$(date +%s%N)
 line_unknown 203.0.113.3 >>"$log"
 wait_banned "$SET4" 203.0.113.3 "$t0"
 ctl status --json | jq -e '.bans == 4' >/dev/null || fail "status during the hostile clients"
-kill $idle $big 2>/dev/null || true
+kill_child TERM $idle $big
 
 # the README's MIMEDefang subs, as they are written there, with
 # MIMEDefang's md_syslog and $RelayAddr stood in for

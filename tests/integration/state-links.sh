@@ -26,7 +26,7 @@ delivery 4A1B2C3D4E trap@example.org >>"$log"
 delivery 5F6A7B8C9D user@example.org >>"$log"
 start_daemon
 grep -q "2 queue ids linked" "$DAEMON_ERR" ||
-	{ cat "$DAEMON_ERR" >&2; fail "the start did not put the 2 links back"; }
+	fail "the start did not put the 2 links back"
 wait_banned "$SET4" 203.0.113.77
 wait_for 10 matched 2 || fail "the delivery lines were not read"
 in_set "$SET4" 203.0.113.78 && fail "a delivery to a plain mailbox made a ban"
@@ -42,8 +42,8 @@ wait_for 10 no_links || fail "the state still holds the links after the start"
 kill9_daemon
 start_daemon
 grep -q "0 queue ids linked" "$DAEMON_ERR" ||
-	{ cat "$DAEMON_ERR" >&2; fail "links came back a second time"; }
+	fail "links came back a second time"
 daemon_alive || fail "spamwrathd died"
 stop_daemon
-grep -q "error" "$DAEMON_ERR" && { cat "$DAEMON_ERR" >&2; fail "spamwrathd logged an error"; }
+grep -q "error" "$DAEMON_ERR" && fail "spamwrathd logged an error"
 echo "state-links: ok"

@@ -23,7 +23,7 @@ stop_daemon
 sleep 2
 start_daemon
 grep -q "3 bans in force (0 put back into the sets, 3 were there)" "$DAEMON_ERR" ||
-	{ cat "$DAEMON_ERR" >&2; fail "the restart did not find its 3 bans in the sets"; }
+	fail "the restart did not find its 3 bans in the sets"
 t_after=$(set_timeout "$SET4" 203.0.113.1)
 [ "$t_after" -lt "$t_before" ] ||
 	fail "the timeout went from $t_before to $t_after: the ban was added again"
@@ -75,7 +75,7 @@ stop_daemon
 nsx ipset del "$SET4" 203.0.113.2
 start_daemon
 grep -q "(1 put back into the sets," "$DAEMON_ERR" ||
-	{ cat "$DAEMON_ERR" >&2; fail "the one missing ban was not put back alone"; }
+	fail "the one missing ban was not put back alone"
 in_set "$SET4" 203.0.113.2 || fail "the missing ban is not back"
 
 # --- kill -9 right after a burst of bans, then a reboot
@@ -92,5 +92,5 @@ count=$(members "$SET4" | grep -c '^198\.18\.0\.')
 [ "$count" = 50 ] || fail "after kill -9 and a reboot $count of 50 bans came back"
 daemon_alive || fail "spamwrathd died"
 stop_daemon
-grep -q "error" "$DAEMON_ERR" && { cat "$DAEMON_ERR" >&2; fail "spamwrathd logged an error"; }
+grep -q "error" "$DAEMON_ERR" && fail "spamwrathd logged an error"
 echo "state-restart: ok"

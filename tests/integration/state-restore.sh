@@ -18,13 +18,13 @@ CONF
 "$mkstate" "$TMP/state" 100000 86400 || fail "mkstate failed"
 start_daemon
 grep -q "100000 bans in force (100000 put back into the sets, 0 were there)" "$DAEMON_ERR" ||
-	{ cat "$DAEMON_ERR" >&2; fail "not every ban went back"; }
+	fail "not every ban went back"
 n4=$(members "$SET4" | wc -l)
 n6=$(members "$SET6" | wc -l)
 [ "$n4" = 87500 ] && [ "$n6" = 12500 ] || fail "the sets hold $n4 + $n6 members, not 87500 + 12500"
 stop_daemon
 start_daemon
 grep -q "100000 bans in force (0 put back into the sets, 100000 were there)" "$DAEMON_ERR" ||
-	{ cat "$DAEMON_ERR" >&2; fail "a restart added bans again"; }
+	fail "a restart added bans again"
 stop_daemon
 echo "state-restore: ok"

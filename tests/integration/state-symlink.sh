@@ -32,8 +32,8 @@ must_refuse() {
 	_rc=0
 	timeout 20 ip netns exec "$NS" env SPAMWRATH_LOG=stderr "$SPAMWRATHD" -c "$TMP/sw.conf" \
 		2>"$DAEMON_ERR" || _rc=$?
-	[ "$_rc" = 1 ] || { cat "$DAEMON_ERR" >&2; fail "spamwrathd exited with $_rc, not 1"; }
-	grep -q "$1" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "spamwrathd did not say: $1"; }
+	[ "$_rc" = 1 ] || fail "spamwrathd exited with $_rc, not 1"
+	grep -q "$1" "$DAEMON_ERR" || fail "spamwrathd did not say: $1"
 	[ "$(cat "$TMP/victim")" = precious ] || fail "the symlink's target was written"
 	[ ! -e "$TMP/created" ] || fail "a file was created through the planted symlink"
 }
@@ -48,7 +48,7 @@ must_refuse "cannot open spamwrath.state: .*a symlink"
 rm "$TMP/state/spamwrath.state"
 printf 'ban 203.0.113.5 1 2 spam damaged 1 *00000000\n' >"$TMP/state/spamwrath.state"
 start_daemon
-grep -q "record dropped: checksum mismatch" "$DAEMON_ERR" || { cat "$DAEMON_ERR" >&2; fail "no compaction at start"; }
+grep -q "record dropped: checksum mismatch" "$DAEMON_ERR" || fail "no compaction at start"
 [ ! -e "$TMP/created" ] || fail "the compaction wrote through the planted symlink"
 [ ! -L "$TMP/state/spamwrath.state.tmp" ] || fail "the planted symlink is still there"
 [ -f "$TMP/state/spamwrath.state" ] && [ ! -L "$TMP/state/spamwrath.state" ] ||

@@ -569,6 +569,8 @@ static Suite *addr_suite(void)
 	Suite *s = suite_create("addr");
 	TCase *tc = tcase_create("core");
 
+	/* same_as_inet_pton_*, mask_every_prefix: generated cases, seconds under ASan */
+	tcase_set_timeout(tc, UNIT_HEAVY_TIMEOUT);
 	tcase_add_test(tc, parse_ipv4);
 	tcase_add_test(tc, parse_ipv6);
 	tcase_add_test(tc, parse_hostile);

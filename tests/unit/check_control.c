@@ -325,7 +325,8 @@ static Suite *control_suite(void)
 	Suite *s = suite_create("control");
 	TCase *tc = tcase_create("core");
 
-	tcase_set_timeout(tc, 60);
+	/* protocol: a real socket and event loop, many clients; seconds under ASan */
+	tcase_set_timeout(tc, UNIT_HEAVY_TIMEOUT);
 	tcase_add_test(tc, protocol);
 	suite_add_tcase(s, tc);
 	return s;

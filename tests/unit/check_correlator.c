@@ -1107,6 +1107,10 @@ static Suite *correlator_suite(void)
 	TCase *tc = tcase_create("links");
 	TCase *tt = tcase_create("traps");
 
+	/* addr_cache_same_as_parse, score_same_as_strtod, trap_matching_generated,
+	 * trap_same_as_before*: generated cases, seconds under ASan */
+	tcase_set_timeout(tc, UNIT_HEAVY_TIMEOUT);
+	tcase_set_timeout(tt, UNIT_HEAVY_TIMEOUT);
 	tcase_add_test(tc, link_then_event);
 	tcase_add_test(tc, event_then_link);
 	tcase_add_test(tc, links_carried_over);

@@ -166,6 +166,8 @@ static Suite *duration_suite(void)
 	Suite *s = suite_create("duration");
 	TCase *tc = tcase_create("core");
 
+	/* format_round_trip: generated cases, a second under ASan */
+	tcase_set_timeout(tc, UNIT_HEAVY_TIMEOUT);
 	tcase_add_test(tc, accepted_forms);
 	tcase_add_test(tc, rejected_forms);
 	tcase_add_test(tc, overflow);

@@ -1468,6 +1468,8 @@ static Suite *judge_suite(void)
 	TCase *tc = tcase_create("rules");
 	TCase *tm = tcase_create("manual");
 
+	/* later_same_events: generated cases, seconds under ASan */
+	tcase_set_timeout(tc, UNIT_HEAVY_TIMEOUT);
 	tcase_add_test(tc, threshold_one);
 	tcase_add_test(tc, threshold_three);
 	tcase_add_test(tc, findtime_edges);

@@ -325,6 +325,9 @@ static Suite *linebuf_suite(void)
 	Suite *s = suite_create("linebuf");
 	TCase *tc = tcase_create("core");
 
+	/* max_and_over*, many_lines_one_chunk: every way of cutting the input,
+	 * a second on a busy machine under ASan */
+	tcase_set_timeout(tc, UNIT_HEAVY_TIMEOUT);
 	tcase_add_test(tc, split_lines);
 	tcase_add_test(tc, crlf);
 	tcase_add_test(tc, final_line_without_newline);

@@ -483,7 +483,9 @@ static Suite *matcher_suite(void)
 	Suite *s = suite_create("matcher");
 	TCase *tc = tcase_create("answers");
 
-	tcase_set_timeout(tc, 120);
+	/* same_as_brute_force, full_lines, rewrites_same_as_plain: generated
+	 * cases, seconds under ASan */
+	tcase_set_timeout(tc, UNIT_HEAVY_TIMEOUT);
 	tcase_add_unchecked_fixture(tc, base_setup, base_teardown);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, same_as_brute_force);

@@ -1104,6 +1104,9 @@ static Suite *parser_suite(void)
 	Suite *s = suite_create("parser");
 	TCase *tc = tcase_create("core");
 
+	/* envelope_oracle, run_ends, warm_like_cold, stamp_walk: generated cases,
+	 * seconds under ASan */
+	tcase_set_timeout(tc, UNIT_HEAVY_TIMEOUT);
 	tcase_add_test(tc, data_file);
 	tcase_add_test(tc, empty);
 	tcase_add_test(tc, brackets_64k);

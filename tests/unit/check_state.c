@@ -864,6 +864,8 @@ static Suite *state_suite(void)
 	Suite *s = suite_create("state");
 	TCase *tc = tcase_create("core");
 
+	/* load_streams: generated streams, seconds under ASan */
+	tcase_set_timeout(tc, UNIT_HEAVY_TIMEOUT);
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, round_trip);
 	tcase_add_test(tc, unban_and_forget);
