@@ -46,3 +46,24 @@ bool number_parse(const char *s, size_t len, double *out)
 	*out = strtod(buf, &end);
 	return end != buf && *end == '\0' && *out == *out;
 }
+
+static int number_hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int number_hex_byte(const char *s)
+{
+	int hi = number_hex_digit(s[0]), lo;
+
+	if (hi < 0)
+		return -1;
+	lo = number_hex_digit(s[1]);
+	return lo < 0 ? -1 : hi << 4 | lo;
+}

@@ -16,6 +16,7 @@
 #include <nettle/memops.h>
 
 #include "proto.h"
+#include "number.h"
 
 #define PROTO_DOMAIN "spamwrath-fleet 1\n"
 #define PROTO_FIELDS_MAX 16
@@ -334,17 +335,6 @@ static int proto_u32(const char *s, size_t len, uint32_t *out)
 	return 0;
 }
 
-static int proto_unhex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* A percent-encoded field into out (at most max bytes); "-" is empty. */
 static int proto_text(const char *s, size_t len, char *out, size_t max)
 {
@@ -358,12 +348,9 @@ static int proto_text(const char *s, size_t len, char *out, size_t max)
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			int hi = i + 2 < len ? proto_unhex(s[i + 1]) : -1;
-			int lo = hi >= 0 ? proto_unhex(s[i + 2]) : -1;
-
-			if (lo < 0 || (hi << 4 | lo) == 0)
-				return -1;
-			c = hi << 4 | lo;
+			c = i + 2 < len ? number_hex_byte(s + i + 1) : -1;
+			if (c <= 0)
+				return -1;	/* not two hex digits, or a NUL */
 			i += 2;
 		}
 		if (n == max)

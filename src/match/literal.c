@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "literal.h"
+#include "number.h"
 
 static bool literal_alnum(int c)
 {
@@ -32,17 +33,6 @@ static bool literal_option_setting(const char *p)
 	while ((*q >= 'a' && *q <= 'z') || (*q >= 'A' && *q <= 'Z') || *q == '-' || *q == '^')
 		q++;
 	return *q == ')' && q > p + 2;
-}
-
-static int literal_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* The end of the class opening at s ('['), or NULL. */
@@ -126,8 +116,8 @@ static int literal_atom(const char *p, const char **next)
 	} else if (*p == '[') {
 		n = literal_skip_class(p);
 	} else if (*p == '\\') {
-		if (p[1] == 'x' && literal_hex(p[2]) >= 0 && literal_hex(p[3]) >= 0) {
-			c = literal_hex(p[2]) * 16 + literal_hex(p[3]);
+		if (p[1] == 'x' && number_hex_byte(p + 2) >= 0) {
+			c = number_hex_byte(p + 2);
 			n = p + 4;
 		} else if (p[1] && !((p[1] >= 'a' && p[1] <= 'z') || (p[1] >= 'A' && p[1] <= 'Z') ||
 				     (p[1] >= '0' && p[1] <= '9'))) {
