@@ -238,14 +238,16 @@ net_up() {
 	ip -n "$NS" -6 route add 2001:db8:114::/64 dev so
 }
 
-# client_addr ADDRESS: one more address of a client in $OUT (or $WL for
+# client_addr ADDRESS...: more addresses of clients, in $OUT (or $WL for
 # 192.0.2.x).
 client_addr() {
-	case $1 in
-	192.0.2.*) ip -n "$WL" addr add "$1/24" dev cw ;;
-	*:*) ip -n "$OUT" addr add "$1/64" dev co nodad ;;
-	*) ip -n "$OUT" addr add "$1/24" dev co ;;
-	esac
+	for _ca in "$@"; do
+		case $_ca in
+		192.0.2.*) ip -n "$WL" addr add "$_ca/24" dev cw ;;
+		*:*) ip -n "$OUT" addr add "$_ca/64" dev co nodad ;;
+		*) ip -n "$OUT" addr add "$_ca/24" dev co ;;
+		esac
+	done
 }
 
 # client_ns ADDRESS: the namespace that holds ADDRESS; server_for ADDRESS:
@@ -591,6 +593,96 @@ CONF
 }
 clamd_answers() {
 	[ "$(echo PING | in_server socat -t 5 - UNIX-CONNECT:/run/clamav/clamd.ctl)" = PONG ]
+}
+
+# --- what the clients send ---------------------------------------------------
+
+# GTUBE_BODY: GTUBE's string, which SpamAssassin and rspamd score as spam
+# in a body; EICAR_FILE: EICAR's (clamd_up's signature), to attach.
+GTUBE_BODY='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
+EICAR_FILE="$TMP/eicar.com"
+printf '%s\n' "$EICAR" >"$EICAR_FILE"
+
+# sender: swaks's arguments for a sender whose domain exists (dns_up's
+# example.net), and whose HELO is its client's name.
+sender() { echo "--from news@example.net --helo mail.example.net"; }
+
+# ok: the server accepted the last session's message: its 250 reply to
+# the data names the queue id, "queued as" (Postfix) or ACCEPTED's words
+# (the Exim test sets ACCEPTED="id="). Else it prints the transcript.
+ACCEPTED="queued as"
+ok() { grep -q "^<-  250 .*$ACCEPTED" "$TMP/smtp.out" || { cat "$TMP/smtp.out"; return 1; }; }
+
+# accepted ADDRESS WHAT SWAKS_ARGS...: a session from ADDRESS (swaks must
+# succeed) whose message the server must accept: check "ADDRESS: WHAT".
+accepted() {
+	_ca=$1 _cw=$2
+	shift 2
+	smtp "$_ca" "$@"
+	check - "$_ca: $_cw" ok
+}
+
+# legit ADDRESS: a legitimate message from ADDRESS, accepted.
+legit() {
+	# shellcheck disable=SC2046
+	accepted "$1" "a legitimate message is accepted" $(sender) --to alice@example.org \
+		--header "Subject: hello" --body "Lunch on Friday?"
+}
+
+# monitor ADDRESS: what a monitor does, ten times: connect, read the
+# greeting, QUIT (once banned, it cannot connect: it stops there).
+monitor() {
+	_mk=0
+	while [ $_mk -lt 10 ]; do
+		smtp "$1" --quit-after CONNECT || break
+		_mk=$((_mk + 1))
+	done
+}
+
+# offends ADDRESS CLASS ITEM TEXT SWAKS_ARGS...: a session from ADDRESS
+# that the server may refuse; then it must be an offender (offender
+# ADDRESS CLASS ITEM TEXT), and what was logged about it is shown.
+offends() {
+	_oa=$1 _oc=$2 _oi=$3 _ot=$4
+	shift 4
+	smtp "$_oa" "$@" || true
+	offender "$_oa" "$_oc" "$_oi" "$_ot"
+	show_lines "$_oa"
+}
+
+# helo_twice ADDRESS HELO ITEM TEXT: a session from ADDRESS that says
+# HELO HELO, which the server refuses, logging TEXT: half an offence, not
+# banned yet (ITEM as for check); a second such session bans it (helo).
+helo_twice() {
+	_ha=$1 _hh=$2 _hi=$3 _ht=$4
+	smtp "$_ha" --from news@example.net --helo "$_hh" --to alice@example.org || true
+	wait_for 10 logged_since_mark "$_ht" ||
+		check - "$_ha: the server refused its HELO (\"$_ht\")" false
+	read_all
+	not_yet "$_ha" "$_hi"
+	smtp "$_ha" --from news@example.net --helo "$_hh" --to alice@example.org || true
+	offender "$_ha" helo - "$_ht"
+	show_lines "$_ha"
+}
+
+# sessions ADDRESS ARGS...: a session from ADDRESS (sender) for each ARGS,
+# swaks's further arguments as words; the server may refuse any.
+sessions() {
+	_sa=$1
+	shift
+	for _sargs in "$@"; do
+		# shellcheck disable=SC2046,SC2086
+		smtp "$_sa" $(sender) $_sargs || true
+	done
+}
+
+# settled ADDRESS: once the server has written the last session's lines
+# (a second) and spamwrathd has read them (read_all), what was logged
+# about ADDRESS.
+settled() {
+	sleep 1
+	read_all
+	show_lines "$1"
 }
 
 # server_daemon NAME ERRFILE COMMAND...: COMMAND, a server that stays in

@@ -111,11 +111,10 @@ wait_for 20 grep -q "started" "$TMP/shipped.err" || fail "the second spamwrathd 
 
 HOLD=203.0.113.30 REJ=203.0.113.31 REJMSG=203.0.113.32 LOGFULL=203.0.113.33 BOTH=203.0.113.34
 LEGIT=203.0.113.10
-for a in $HOLD $REJ $REJMSG $LOGFULL $BOTH $LEGIT; do client_addr "$a"; done
-printf '%s\n' "$EICAR" >"$TMP/eicar.com"
+client_addr $HOLD $REJ $REJMSG $LOGFULL $BOTH $LEGIT
 virus() {
-	smtp "$1" --from news@example.net --helo mail.example.net --to alice@example.org \
-		--attach @"$TMP/eicar.com" --attach-name eicar.com || true
+	# shellcheck disable=SC2046
+	smtp "$1" $(sender) --to alice@example.org --attach @"$EICAR_FILE" --attach-name eicar.com || true
 }
 
 # 1. Debian's defaults: Postfix holds the message and says only "milter
@@ -151,8 +150,8 @@ offender $BOTH virus - "FOUND VIRUS: Eicar"
 show_lines $BOTH
 
 # a clean message still gets through, and its sender is innocent
-smtp $LEGIT --from news@example.net --helo mail.example.net --to bob@example.org --body "Lunch?"
-check - "$LEGIT: a clean message is accepted" grep -q "^<-  250 .*queued as" "$TMP/smtp.out"
+# shellcheck disable=SC2046
+accepted $LEGIT "a clean message is accepted" $(sender) --to bob@example.org --body "Lunch?"
 innocent $LEGIT -
 verdicts "$MAILLOG"
 one_offence - $HOLD

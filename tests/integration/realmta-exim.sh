@@ -80,88 +80,54 @@ firewall_up
 LEGIT=203.0.113.10 MONITOR=203.0.113.11 UNKNOWN=203.0.113.12 TRAP_OK=203.0.113.13
 TRAP_NO=203.0.113.14 NXSENDER=203.0.113.15 RELAY=203.0.113.16 HELO=203.0.113.17
 WLHOST=192.0.2.10 V6BAD=2001:db8:113::12 V6GOOD=2001:db8:114::10
-for a in $LEGIT $MONITOR $UNKNOWN $TRAP_OK $TRAP_NO $NXSENDER $RELAY $HELO $WLHOST $V6BAD $V6GOOD; do
-	client_addr "$a"
-done
-ok() { grep -q "^<-  250 .*id=" "$TMP/smtp.out" || { cat "$TMP/smtp.out"; return 1; }; }
-sender() { echo "--from news@example.net --helo mail.example.net"; }
+client_addr $LEGIT $MONITOR $UNKNOWN $TRAP_OK $TRAP_NO $NXSENDER $RELAY $HELO $WLHOST $V6BAD $V6GOOD
+ACCEPTED="id="	# Exim's reply to the data: "250 OK id=..."
 
-# shellcheck disable=SC2046
-smtp $LEGIT $(sender) --to alice@example.org --header "Subject: hello" --body "Lunch on Friday?"
-check - "$LEGIT: a legitimate message is accepted" ok
+legit $LEGIT
 show_lines $LEGIT
 
-# a monitor: connect, read the banner, QUIT; ten times
-i=0
-while [ $i -lt 10 ]; do
-	smtp $MONITOR --quit-after CONNECT || break	# (banned: it cannot connect)
-	i=$((i + 1))
-done
+monitor $MONITOR
 show_lines $MONITOR
 innocent $MONITOR 1
 
 # shellcheck disable=SC2046
-smtp $UNKNOWN $(sender) --to nosuchuser@example.org || true
-offender $UNKNOWN unknown-recipient - "rejected RCPT <nosuchuser@example.org>"
-show_lines $UNKNOWN
+offends $UNKNOWN unknown-recipient - "rejected RCPT <nosuchuser@example.org>" \
+	$(sender) --to nosuchuser@example.org
 
 # shellcheck disable=SC2046
-smtp $TRAP_OK $(sender) --to trap@example.org --body "Cheap watches"
-check - "$TRAP_OK: the spamtrap accepted the message" ok
+accepted $TRAP_OK "the spamtrap accepted the message" $(sender) --to trap@example.org --body "Cheap watches"
 offender $TRAP_OK spamtrap - "for trap@example.org"
 show_lines $TRAP_OK
 
 # shellcheck disable=SC2046
-smtp $TRAP_NO $(sender) --to honeypot@example.org || true
-offender $TRAP_NO spamtrap - "rejected RCPT <honeypot@example.org>"
-show_lines $TRAP_NO
+offends $TRAP_NO spamtrap - "rejected RCPT <honeypot@example.org>" $(sender) --to honeypot@example.org
 
-smtp $NXSENDER --from sales@nx.example --helo mail.example.net --to alice@example.org || true
-offender $NXSENDER unknown-sender - "sender verify fail for"
-show_lines $NXSENDER
+offends $NXSENDER unknown-sender - "sender verify fail for" \
+	--from sales@nx.example --helo mail.example.net --to alice@example.org
 
 # shellcheck disable=SC2046
-smtp $RELAY $(sender) --to victim@elsewhere.example || true
-offender $RELAY relay - "relay not permitted"
-show_lines $RELAY
+offends $RELAY relay - "relay not permitted" $(sender) --to victim@elsewhere.example
 
 # a HELO Exim finds syntactically invalid: swaks tries EHLO, then HELO,
 # in one session: one offence, half a ban. A second session bans.
-smtp $HELO --from news@example.net --helo bad_helo --to alice@example.org || true
-wait_for 10 logged_since_mark "syntactically invalid argument" || check - "$HELO: Exim refused its HELO" false
-read_all
-not_yet $HELO 1+2
-smtp $HELO --from news@example.net --helo bad_helo --to alice@example.org || true
-offender $HELO helo - "syntactically invalid argument"
-show_lines $HELO
+helo_twice $HELO bad_helo 1+2 "syntactically invalid argument"
 
 # IPv6: an offender, and a legitimate sender in another /64
 # shellcheck disable=SC2046
-smtp $V6BAD $(sender) --to nosuchuser@example.org || true
-offender $V6BAD unknown-recipient - "rejected RCPT <nosuchuser@example.org>"
+offends $V6BAD unknown-recipient - "rejected RCPT <nosuchuser@example.org>" \
+	$(sender) --to nosuchuser@example.org
 # shellcheck disable=SC2046
-smtp $V6GOOD $(sender) --to bob@example.org
-check - "$V6GOOD: a legitimate message over IPv6 is accepted" ok
-show_lines $V6BAD
+accepted $V6GOOD "a legitimate message over IPv6 is accepted" $(sender) --to bob@example.org
 show_lines $V6GOOD
 
 # the whitelisted host does all of it
-for args in "--to nosuchuser@example.org" "--to trap@example.org" "--to honeypot@example.org" \
-	"--to victim@elsewhere.example"; do
-	# shellcheck disable=SC2046,SC2086
-	smtp $WLHOST $(sender) $args || true
-done
+sessions $WLHOST "--to nosuchuser@example.org" "--to trap@example.org" "--to honeypot@example.org" \
+	"--to victim@elsewhere.example"
 smtp $WLHOST --from sales@nx.example --helo mail.example.net --to alice@example.org || true
 smtp $WLHOST --from news@example.net --helo bad_helo --to alice@example.org || true
 smtp $WLHOST --from news@example.net --helo bad_helo --to alice@example.org || true
-i=0
-while [ $i -lt 10 ]; do
-	smtp $WLHOST --quit-after CONNECT || break
-	i=$((i + 1))
-done
-sleep 1
-read_all
-show_lines $WLHOST
+monitor $WLHOST
+settled $WLHOST
 
 # --- the innocent, and the verdicts ---------------------------------------
 for a in $LEGIT $WLHOST $V6GOOD; do innocent "$a" -; done

@@ -126,116 +126,77 @@ LEGIT=203.0.113.10 MONITOR=203.0.113.11 UNKNOWN=203.0.113.12 TRAP_OK=203.0.113.1
 TRAP_NO=203.0.113.14 NXSENDER=203.0.113.15 RELAY=203.0.113.16 HELO=203.0.113.17
 GTUBE=203.0.113.18 VIRUS=203.0.113.19 GTUBE2=203.0.113.20 TAGGED=203.0.113.21
 WLHOST=192.0.2.10 V6BAD=2001:db8:113::12 V6GOOD=2001:db8:114::10
-for a in $LEGIT $MONITOR $UNKNOWN $TRAP_OK $TRAP_NO $NXSENDER $RELAY $HELO $GTUBE $VIRUS \
-	$GTUBE2 $TAGGED $WLHOST $V6BAD $V6GOOD; do
-	client_addr "$a"
-done
-gtube='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
-printf '%s\n' "$EICAR" >"$TMP/eicar.com"
-ok() { grep -q "^<-  250 .*queued as" "$TMP/smtp.out" || { cat "$TMP/smtp.out"; return 1; }; }
-sender() { echo "--from news@example.net --helo mail.example.net"; }
+client_addr $LEGIT $MONITOR $UNKNOWN $TRAP_OK $TRAP_NO $NXSENDER $RELAY $HELO $GTUBE $VIRUS \
+	$GTUBE2 $TAGGED $WLHOST $V6BAD $V6GOOD
 
 # a legitimate message; the first one also warms SpamAssassin up
-# shellcheck disable=SC2046
-smtp $LEGIT $(sender) --to alice@example.org --header "Subject: hello" --body "Lunch on Friday?"
-check - "$LEGIT: a legitimate message is accepted" ok
+legit $LEGIT
 show_lines $LEGIT
 
-# a monitor: connect, read the banner, QUIT; ten times
-i=0
-while [ $i -lt 10 ]; do
-	smtp $MONITOR --quit-after CONNECT || break	# (banned: it cannot connect)
-	i=$((i + 1))
-done
+monitor $MONITOR
 show_lines $MONITOR
 
 # unknown recipient
 # shellcheck disable=SC2046
-smtp $UNKNOWN $(sender) --to nobody@example.org || true
-offender $UNKNOWN unknown-recipient - "User unknown"
-show_lines $UNKNOWN
+offends $UNKNOWN unknown-recipient - "User unknown" $(sender) --to nobody@example.org
 
 # a spamtrap that exists and accepts the message
 # shellcheck disable=SC2046
-smtp $TRAP_OK $(sender) --to trap@example.org --body "Cheap watches"
-check - "$TRAP_OK: the spamtrap accepted the message" ok
+accepted $TRAP_OK "the spamtrap accepted the message" $(sender) --to trap@example.org --body "Cheap watches"
 offender $TRAP_OK spamtrap - "to=<trap@example.org>"
 show_lines $TRAP_OK
 
 # a spamtrap the access map refuses
 # shellcheck disable=SC2046
-smtp $TRAP_NO $(sender) --to honeypot@example.org || true
-offender $TRAP_NO spamtrap - "honeypot@example.org"
-show_lines $TRAP_NO
+offends $TRAP_NO spamtrap - "honeypot@example.org" $(sender) --to honeypot@example.org
 
 # a sender domain that does not exist (450 4.1.8 Domain not found)
-smtp $NXSENDER --from sales@nx.example --helo mail.example.net --to alice@example.org || true
-offender $NXSENDER unknown-sender - "Domain not found"
-show_lines $NXSENDER
+offends $NXSENDER unknown-sender - "Domain not found" \
+	--from sales@nx.example --helo mail.example.net --to alice@example.org
 
 # relaying (Debian's defer_unauth_destination: 454 4.7.1)
 # shellcheck disable=SC2046
-smtp $RELAY $(sender) --to victim@elsewhere.example || true
-offender $RELAY relay - "Relay access denied"
-show_lines $RELAY
+offends $RELAY relay - "Relay access denied" $(sender) --to victim@elsewhere.example
 
 # a HELO that is no host name: one session is half an offence, two ban
-smtp $HELO --from news@example.net --helo bogus --to alice@example.org || true
-wait_for 10 logged_since_mark "Helo command rejected" || check - "$HELO: Postfix refused its HELO" false
-read_all
-not_yet $HELO -
-smtp $HELO --from news@example.net --helo bogus --to alice@example.org || true
-offender $HELO helo - "Helo command rejected"
-show_lines $HELO
+helo_twice $HELO bogus - "Helo command rejected"
 
 # GTUBE: SpamAssassin's score 1000, refused by the filter
 # shellcheck disable=SC2046
-smtp $GTUBE $(sender) --to alice@example.org --body "$gtube" || true
-offender $GTUBE spam - "Message rejected as spam"
-show_lines $GTUBE
+offends $GTUBE spam - "Message rejected as spam" $(sender) --to alice@example.org --body "$GTUBE_BODY"
 
 # EICAR, found by clamd through MIMEDefang
 # shellcheck disable=SC2046
-smtp $VIRUS $(sender) --to alice@example.org --attach @"$TMP/eicar.com" --attach-name eicar.com || true
-offender $VIRUS virus - "Virus Eicar"
-show_lines $VIRUS
+offends $VIRUS virus - "Virus Eicar" $(sender) --to alice@example.org \
+	--attach @"$EICAR_FILE" --attach-name eicar.com
 
 # GTUBE to two recipients: one message, one offence
 # shellcheck disable=SC2046
-smtp $GTUBE2 $(sender) --to alice@example.org,bob@example.org --body "$gtube" || true
-offender $GTUBE2 spam - "Message rejected as spam"
-show_lines $GTUBE2
+offends $GTUBE2 spam - "Message rejected as spam" $(sender) --to alice@example.org,bob@example.org \
+	--body "$GTUBE_BODY"
 
 # spam that only scores 8: tagged and delivered; the filter logs it as
 # spam, and min_score 15 keeps it from counting
 # shellcheck disable=SC2046
-smtp $TAGGED $(sender) --to alice@example.org --body "sw-tagged-spam-marker"
-check - "$TAGGED: the tagged message is delivered" ok
+accepted $TAGGED "the tagged message is delivered" $(sender) --to alice@example.org \
+	--body "sw-tagged-spam-marker"
 show_lines $TAGGED
 
 # IPv6: an offender, and a legitimate sender in another /64
 # shellcheck disable=SC2046
-smtp $V6BAD $(sender) --to nobody@example.org || true
-offender $V6BAD unknown-recipient - "User unknown"
+offends $V6BAD unknown-recipient - "User unknown" $(sender) --to nobody@example.org
 # shellcheck disable=SC2046
-smtp $V6GOOD $(sender) --to bob@example.org
-check - "$V6GOOD: a legitimate message over IPv6 is accepted" ok
-show_lines $V6BAD
+accepted $V6GOOD "a legitimate message over IPv6 is accepted" $(sender) --to bob@example.org
 show_lines $V6GOOD
 
 # the whitelisted host does all of it
-for args in "--to nobody@example.org" "--to trap@example.org" "--to honeypot@example.org" \
-	"--to victim@elsewhere.example" "--to alice@example.org --body $gtube" \
-	"--to alice@example.org --attach @$TMP/eicar.com"; do
-	# shellcheck disable=SC2046,SC2086
-	smtp $WLHOST $(sender) $args || true
-done
+sessions $WLHOST "--to nobody@example.org" "--to trap@example.org" "--to honeypot@example.org" \
+	"--to victim@elsewhere.example" "--to alice@example.org --body $GTUBE_BODY" \
+	"--to alice@example.org --attach @$EICAR_FILE"
 smtp $WLHOST --from sales@nx.example --helo mail.example.net --to alice@example.org || true
 smtp $WLHOST --from news@example.net --helo bogus --to alice@example.org || true
 smtp $WLHOST --from news@example.net --helo bogus --to alice@example.org || true
-sleep 1
-read_all
-show_lines $WLHOST
+settled $WLHOST
 
 # --- the innocent, and the verdicts ---------------------------------------
 # (the daemon has read everything by now: read_all)

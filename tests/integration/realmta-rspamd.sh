@@ -70,44 +70,29 @@ firewall_up
 
 LEGIT=203.0.113.10 GTUBE=203.0.113.40 GTUBE2=203.0.113.41 TAGGED=203.0.113.42 VIRUS=203.0.113.43
 WLHOST=192.0.2.10
-for a in $LEGIT $GTUBE $GTUBE2 $TAGGED $VIRUS $WLHOST; do client_addr "$a"; done
-gtube='XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X'
-printf '%s\n' "$EICAR" >"$TMP/eicar.com"
-ok() { grep -q "^<-  250 .*queued as" "$TMP/smtp.out" || { cat "$TMP/smtp.out"; return 1; }; }
-sender() { echo "--from news@example.net --helo mail.example.net"; }
+client_addr $LEGIT $GTUBE $GTUBE2 $TAGGED $VIRUS $WLHOST
 
-# shellcheck disable=SC2046
-smtp $LEGIT $(sender) --to alice@example.org --header "Subject: hello" --body "Lunch on Friday?"
-check - "$LEGIT: a legitimate message is accepted" ok
+legit $LEGIT
 show_lines $LEGIT
 
 # shellcheck disable=SC2046
-smtp $GTUBE $(sender) --to alice@example.org --body "$gtube" || true
-offender $GTUBE spam - "Gtube pattern"
-show_lines $GTUBE
+offends $GTUBE spam - "Gtube pattern" $(sender) --to alice@example.org --body "$GTUBE_BODY"
 
 # shellcheck disable=SC2046
-smtp $GTUBE2 $(sender) --to alice@example.org,bob@example.org --body "$gtube" || true
-offender $GTUBE2 spam - "Gtube pattern"
-show_lines $GTUBE2
+offends $GTUBE2 spam - "Gtube pattern" $(sender) --to alice@example.org,bob@example.org \
+	--body "$GTUBE_BODY"
 
 # shellcheck disable=SC2046
-smtp $TAGGED $(sender) --to alice@example.org --body "sw-tagged-spam-marker"
-check - "$TAGGED: the tagged message is delivered" ok
+accepted $TAGGED "the tagged message is delivered" $(sender) --to alice@example.org \
+	--body "sw-tagged-spam-marker"
 show_lines $TAGGED
 
 # shellcheck disable=SC2046
-smtp $VIRUS $(sender) --to alice@example.org --attach @"$TMP/eicar.com" --attach-name eicar.com || true
-offender $VIRUS "?" - "virus found"
-show_lines $VIRUS
+offends $VIRUS "?" - "virus found" $(sender) --to alice@example.org \
+	--attach @"$EICAR_FILE" --attach-name eicar.com
 
-for args in "--to alice@example.org --body $gtube" "--to alice@example.org --attach @$TMP/eicar.com"; do
-	# shellcheck disable=SC2046,SC2086
-	smtp $WLHOST $(sender) $args || true
-done
-sleep 1
-read_all
-show_lines $WLHOST
+sessions $WLHOST "--to alice@example.org --body $GTUBE_BODY" "--to alice@example.org --attach @$EICAR_FILE"
+settled $WLHOST
 
 for a in $LEGIT $TAGGED $WLHOST; do innocent "$a" -; done
 # (rspamd's own log has no syslog tag: --program gives its lines one)
