@@ -40,6 +40,22 @@ wait_for() {
 	return 0
 }
 
+# journald_up: a real systemd-journald over a private /run/systemd and
+# /run/log, stopped at the end. Only for a test that runs in a mount
+# namespace of its own: it executes itself again under `unshare -m` (with
+# SW_IN_MNTNS=1) before it sources this file (see daemon-journald.sh).
+journald_up() {
+	[ -n "${SW_IN_MNTNS:-}" ] || fail "journald_up needs the test's own mount namespace"
+	_jd=/lib/systemd/systemd-journald
+	[ -x "$_jd" ] || fail "$_jd is missing (Debian package systemd)"
+	mkdir -p /run/systemd /run/log
+	mount -t tmpfs tmpfs /run/systemd
+	mount -t tmpfs tmpfs /run/log
+	"$_jd" 2>"$TMP/journald.err" &
+	at_exit "kill_child TERM $!"
+	wait_for 10 test -S /run/systemd/journal/socket || fail "systemd-journald did not start"
+}
+
 # --- the test's daemons, and what a failure prints about them ------------
 # watch_daemon NAME PID ERRFILE: a daemon (a child of this shell) whose
 # stderr is ERRFILE. Whatever makes the test fail (fail, a failed command

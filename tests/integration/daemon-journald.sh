@@ -15,15 +15,7 @@ fi
 . "$(dirname "$0")/../lib.sh"
 . "$top_srcdir/tests/daemon-lib.sh"
 
-journald=/lib/systemd/systemd-journald
-[ -x "$journald" ] || fail "$journald is missing (Debian package systemd)"
-mkdir -p /run/systemd /run/log
-mount -t tmpfs tmpfs /run/systemd
-mount -t tmpfs tmpfs /run/log
-"$journald" 2>"$TMP/journald.err" &
-jpid=$!
-at_exit "kill_child TERM $jpid"
-wait_for 10 test -S /run/systemd/journal/socket || fail "systemd-journald did not start"
+journald_up
 
 # jlog [setpriv args] ADDRESS: a Postfix reject into the journal, as root
 # or as someone else

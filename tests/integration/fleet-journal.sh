@@ -13,15 +13,7 @@ fi
 FLEET_LOG=auto
 . "$top_srcdir/tests/fleet-lib.sh"
 
-journald=/lib/systemd/systemd-journald
-[ -x "$journald" ] || fail "$journald is missing (Debian package systemd)"
-mkdir -p /run/systemd /run/log
-mount -t tmpfs tmpfs /run/systemd
-mount -t tmpfs tmpfs /run/log
-"$journald" 2>"$TMP/journald.err" &
-jpid=$!
-at_exit "kill $jpid 2>/dev/null || true"
-wait_for 10 test -S /run/systemd/journal/socket || fail "systemd-journald did not start"
+journald_up
 
 start_redis
 for h in mx1 mx2; do
