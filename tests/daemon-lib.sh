@@ -71,6 +71,17 @@ start_daemon() {
 	wait_for 20 grep -q "started" "$DAEMON_ERR" || fail "spamwrathd did not start"
 }
 
+# start_refused WHAT: spamwrathd -c $TMP/sw.conf in the namespace must
+# exit with status 1 at once (within 20 s); its stderr is in $TMP/out,
+# and printed.
+start_refused() {
+	_rc=0
+	timeout 20 ip netns exec "$NS" env SPAMWRATH_LOG=stderr "$SPAMWRATHD" -c "$TMP/sw.conf" \
+		2>"$TMP/out" || _rc=$?
+	cat "$TMP/out"
+	[ "$_rc" = 1 ] || fail "$1: exit status $_rc, expected 1"
+}
+
 # daemon_started PID: spamwrathd, started by the test as PID (a child of
 # the test's shell), writing to $DAEMON_ERR: killed at the end, and on a
 # failure its status and stderr are printed (watch_daemon).

@@ -8,11 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$top_srcdir/tests/daemon-lib.sh"
 
-log="$TMP/mail.log"
-: >"$log"
-write_conf <<CONF
-source maillog { file = "$log" }
-CONF
+write_file_conf </dev/null
 sed -i 's/^bantime = 1h/bantime = 2s/' "$TMP/sw.conf"
 start_daemon
 line_unknown 203.0.113.60 >>"$log"

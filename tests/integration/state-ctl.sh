@@ -10,13 +10,10 @@ command -v jq >/dev/null || fail "jq is missing: apt-get install jq"
 command -v socat >/dev/null || fail "socat is missing: apt-get install socat"
 command -v setpriv >/dev/null || fail "setpriv (util-linux) is missing"
 
-log="$TMP/mail.log"
-: >"$log"
 mkdir "$TMP/patterns"
 cp "$top_srcdir/tests/data/patterns/sample.conf" "$TMP/patterns/"
-write_conf <<CONF
+write_file_conf <<CONF
 patterns_dir = "$TMP/patterns"
-source maillog { file = "$log" }
 CONF
 start_daemon
 line_unknown 203.0.113.1 >>"$log"
