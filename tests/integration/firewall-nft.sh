@@ -11,6 +11,7 @@
 . "$(dirname "$0")/../lib.sh"
 BACKEND=nftables
 . "$top_srcdir/tests/daemon-lib.sh"
+. "$top_srcdir/tests/firewall-lib.sh"
 for c in perl timeout; do command -v "$c" >/dev/null || fail "$c is missing"; done
 
 FW="$top_builddir/systemd/spamwrath-firewall"
@@ -19,32 +20,12 @@ export SPAMWRATHD
 CNS="$NS-c"
 ip netns add "$CNS" || fail "cannot create $CNS"
 at_exit "ip netns pids $CNS 2>/dev/null | xargs -r kill 2>/dev/null; ip netns pids $NS 2>/dev/null | xargs -r kill 2>/dev/null; ip netns del $CNS 2>/dev/null || true"
-ip -n "$NS" link set lo up
-ip -n "$CNS" link set lo up
-ip -n "$NS" link add veth0 type veth peer name veth0 netns "$CNS"
-ip -n "$NS" addr add 192.0.2.1/24 dev veth0
-ip -n "$NS" addr add 2001:db8:f::1/64 dev veth0 nodad
-ip -n "$CNS" addr add 192.0.2.10/24 dev veth0
-ip -n "$CNS" addr add 192.0.2.11/24 dev veth0
 # the IPv6 clients in /64s of their own: the server's own /64 is never banned
-ip -n "$CNS" addr add 2001:db8:f:2::10/64 dev veth0 nodad
-ip -n "$CNS" addr add 2001:db8:f:3::11/64 dev veth0 nodad
-ip -n "$NS" link set veth0 up
-ip -n "$CNS" link set veth0 up
+fw_net 2001:db8:f:2::10 2001:db8:f:3::11
 ip -n "$NS" -6 route add 2001:db8:f:2::/64 dev veth0
 ip -n "$NS" -6 route add 2001:db8:f:3::/64 dev veth0
 ip -n "$CNS" -6 route add 2001:db8:f::/64 dev veth0
-(nsx perl -MIO::Socket::IP -e '
-	my $s = IO::Socket::IP->new(LocalHost => "::", LocalPort => 25, Listen => 64,
-		ReuseAddr => 1, V6Only => 0) or die "listen: $!";
-	while (my $c = $s->accept) { close $c }' &)
 
-# connects SRC DST: can the client namespace open a TCP connection to port 25?
-connects() {
-	ip netns exec "$CNS" perl -MIO::Socket::IP -e \
-		'exit(IO::Socket::IP->new(PeerHost => $ARGV[1], PeerPort => 25,
-		  LocalHost => $ARGV[0], Timeout => 2) ? 0 : 1)' "$1" "$2"
-}
 # The ruleset without set elements (they come and go with bans) and handles
 # (a rule replaced in place gets a new one).
 ruleset() {
@@ -58,12 +39,7 @@ whitelist = { "198.51.100.0/24" }
 firewall { ports = { 25, 587 } }
 CONF
 start_daemon
-i=0
-until connects 192.0.2.11 192.0.2.1; do
-	i=$((i + 1))
-	[ $i -lt 20 ] || fail "the listener never came up"
-	sleep 0.1
-done
+fw_listen
 ruleset >"$TMP/before"
 
 fw start >"$TMP/start1" 2>&1 || { cat "$TMP/start1"; fail "start failed"; }

@@ -6,6 +6,7 @@
 # kernel here has no TARPIT, so it chooses DROP and says why; stop removes
 # exactly its rules and leaves the others as they were.
 . "$(dirname "$0")/../lib.sh"
+. "$top_srcdir/tests/firewall-lib.sh"
 need_root
 for c in ip ipset iptables-nft iptables-legacy ip6tables-nft ip6tables-legacy perl timeout; do
 	command -v "$c" >/dev/null || fail "$c is missing"
@@ -36,13 +37,6 @@ count() {	# family-command pattern
 	in_ns "$1" -w -S | grep -c -- "$2" || true
 }
 
-# Can the client namespace open a TCP connection from src to dst port 25?
-connects() {	# src dst
-	ip netns exec "$CNS" perl -MIO::Socket::IP -e \
-		'exit(IO::Socket::IP->new(PeerHost => $ARGV[1], PeerPort => 25,
-		  LocalHost => $ARGV[0], Timeout => 2) ? 0 : 1)' "$1" "$2"
-}
-
 run_variant() {
 	v=$1
 	IPT=iptables-$v IP6T=ip6tables-$v
@@ -50,28 +44,13 @@ run_variant() {
 	namespaces="$namespaces $NS $CNS"
 	ip netns add "$NS"
 	ip netns add "$CNS"
-	ip -n "$NS" link set lo up
-	ip -n "$CNS" link set lo up
-	ip -n "$NS" link add veth0 type veth peer name veth0 netns "$CNS"
-	ip -n "$NS" addr add 192.0.2.1/24 dev veth0
-	ip -n "$NS" addr add 2001:db8:f::1/64 dev veth0 nodad
-	ip -n "$CNS" addr add 192.0.2.10/24 dev veth0
-	ip -n "$CNS" addr add 192.0.2.11/24 dev veth0
-	ip -n "$CNS" addr add 2001:db8:f::10/64 dev veth0 nodad
-	ip -n "$CNS" addr add 2001:db8:f::11/64 dev veth0 nodad
-	ip -n "$NS" link set veth0 up
-	ip -n "$CNS" link set veth0 up
+	fw_net 2001:db8:f::10 2001:db8:f::11
 	# The sets as spamwrathd makes them (issue 4): it owns them, the
 	# firewall script only refers to them.
 	in_ns ipset create "$set4" hash:ip family inet timeout 0 maxelem 1048576
 	in_ns ipset create "$set6" hash:net family inet6 timeout 0 maxelem 1048576
 	in_ns ipset add "$set4" 192.0.2.10
 	in_ns ipset add "$set6" 2001:db8:f::10/128
-	# The listener dies with its namespace (at_exit).
-	(in_ns perl -MIO::Socket::IP -e '
-		my $s = IO::Socket::IP->new(LocalHost => "::", LocalPort => 25, Listen => 64,
-			ReuseAddr => 1, V6Only => 0) or die "listen: $!";
-		while (my $c = $s->accept) { close $c }' &)
 	# Other rules, which start and stop must leave alone.
 	for t in "$IPT" "$IP6T"; do
 		in_ns "$t" -w -A INPUT -p tcp --dport 22 -j ACCEPT
@@ -79,12 +58,7 @@ run_variant() {
 		in_ns "$t" -w -A MINE -p tcp --dport 110 -j REJECT
 		in_ns "$t" -w -A INPUT -j MINE
 	done
-	i=0
-	until connects 192.0.2.11 192.0.2.1; do
-		i=$((i + 1))
-		[ $i -lt 20 ] || fail "$v: the listener never came up"
-		sleep 0.1
-	done
+	fw_listen "$v"
 	connects 192.0.2.10 192.0.2.1 || fail "$v: a client cannot connect before any rule"
 	connects 2001:db8:f::10 2001:db8:f::1 || fail "$v: an IPv6 client cannot connect before any rule"
 	rules >"$TMP/$v.before"
