@@ -21,6 +21,7 @@
 #include "fuzz.h"
 #include "judge.h"
 #include "names.h"
+#include "unit_rules.h"
 
 #define FZ_NOW 1795000000L
 #define FZ_INPUT_MAX (256u << 10)	/* more than the socket buffers: written in turns */
@@ -93,22 +94,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void fz_rules(struct judge_rules *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->threshold = WEIGHT_ONE;
-	r->findtime = 3600;
-	r->bantime = 600;
-	r->bantime_max = 86400;
-	r->bantime_factor = 2;
-	r->repeat_window = 86400;
-	r->ipv4_prefix = 32;
-	r->ipv6_prefix = 64;
-	r->max_tracked = 1000;
-	for (int c = 0; c < CLASS_COUNT; c++)
-		r->classes[c].enabled = true;
-}
-
 /* Checks the complete reply lines in buf[0..*n) and keeps the rest. */
 static void fz_check_replies(char *buf, size_t *n)
 {
@@ -135,7 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > FZ_INPUT_MAX)
 		size = FZ_INPUT_MAX;
-	fz_rules(&r);
+	unit_rules(&r);	/* only bans by hand: the weights play no part */
 	fz_j = judge_new(&r, NULL, NULL, NULL);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	strcpy(sa.sun_path, fz_sock);

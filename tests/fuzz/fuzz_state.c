@@ -20,6 +20,7 @@
 
 #include "fuzz.h"
 #include "state.h"
+#include "unit_rules.h"
 
 #define FZ_NOW 1795000000L	/* 2026-11-18: fixed, so that a crash replays */
 
@@ -39,24 +40,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fuzz_fail("whitelist_init");
 	diag_free(&d);
 	return 0;
-}
-
-static void fz_rules(struct judge_rules *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->threshold = WEIGHT_ONE;
-	r->findtime = 3600;
-	r->bantime = 600;
-	r->bantime_max = 86400;
-	r->bantime_factor = 2;
-	r->repeat_window = 7 * 86400;
-	r->ipv4_prefix = 32;
-	r->ipv6_prefix = 64;
-	r->max_tracked = 1000;	/* small: eviction while loading is fuzzed too */
-	for (int c = 0; c < CLASS_COUNT; c++) {
-		r->classes[c].enabled = true;
-		r->classes[c].weight = class_default_weight((enum class_id)c);
-	}
 }
 
 static void fz_file(void *ctx, const struct state_file_pos *p)
@@ -88,7 +71,8 @@ static int fz_load(struct state **s, struct judge **j, struct diag *d)
 	struct state_positions pos = { fz_file, fz_journal, NULL, fz_link };
 	struct judge_rules r;
 
-	fz_rules(&r);
+	unit_rules(&r);	/* max_tracked 1000 is small: eviction while loading is fuzzed too */
+	r.repeat_window = 7 * 86400;
 	if (state_open(fz_state_dir, s, d) < 0)
 		fuzz_fail("state_open: %s", d->n ? d->msgs[0] : "?");
 	*j = judge_new(&r, &fz_wl, NULL, NULL);

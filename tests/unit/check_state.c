@@ -12,6 +12,7 @@
 #include "names.h"
 #include "state.h"
 #include "unit.h"
+#include "unit_rules.h"
 
 #define T0 1795000000L	/* 2026-11-18 */
 
@@ -30,24 +31,6 @@ static void teardown(void)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
-}
-
-static void rules(struct judge_rules *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->threshold = WEIGHT_ONE;
-	r->findtime = 3600;
-	r->bantime = 600;
-	r->bantime_max = 86400;
-	r->bantime_factor = 2;
-	r->repeat_window = 86400;
-	r->ipv4_prefix = 32;
-	r->ipv6_prefix = 64;
-	r->max_tracked = 1000;
-	for (int c = 0; c < CLASS_COUNT; c++) {
-		r->classes[c].enabled = true;
-		r->classes[c].weight = class_default_weight((enum class_id)c);
-	}
 }
 
 /* The daemon's sink in miniature: every decision goes to the state. */
@@ -103,7 +86,7 @@ static struct judge *reload_with(time_t now, const struct state_positions *pos, 
 	struct judge_rules r;
 	struct judge *j;
 
-	rules(&r);
+	unit_rules(&r);
 	state_close(st);
 	ck_assert_int_eq(state_open(dir, &st, d), 0);
 	j = judge_new(&r, NULL, to_state, st);
@@ -124,7 +107,7 @@ START_TEST(round_trip)
 	struct judge *j;
 	struct found f;
 
-	rules(&r);
+	unit_rules(&r);
 	ck_assert_int_eq(state_open(dir, &st, &d), 0);
 	j = judge_new(&r, NULL, to_state, st);
 	offend(j, "203.0.113.1", CLASS_SPAM, T0);		/* ban 600 s */
@@ -184,7 +167,7 @@ START_TEST(unban_and_forget)
 	struct found f;
 	struct addr a;
 
-	rules(&r);
+	unit_rules(&r);
 	ck_assert_int_eq(state_open(dir, &st, &d), 0);
 	j = judge_new(&r, NULL, to_state, st);
 	offend(j, "203.0.113.1", CLASS_SPAM, T0);
@@ -252,7 +235,7 @@ START_TEST(damage)
 	struct found f;
 	char path[300];
 
-	rules(&r);
+	unit_rules(&r);
 	ck_assert_int_eq(state_open(dir, &st, &d), 0);
 	j = judge_new(&r, NULL, to_state, st);
 	offend(j, "203.0.113.1", CLASS_SPAM, T0);
@@ -463,7 +446,7 @@ START_TEST(restore_refused)
 	append_record("ban 203.0.113.9 1795000000 1795003600 spam p 1");
 	append_record("ban 2001:db8:1::/64 1795000000 1795003600 spam p 1");
 	append_record("off 203.0.113.10 1795000000 500");
-	rules(&r);
+	unit_rules(&r);
 	ck_assert_int_eq(state_open(dir, &st, &d), 0);
 	j = judge_new(&r, &wl, to_state, st);
 	ck_assert_int_eq(state_load(st, j, T0 + 10, NULL, &d), 0);
@@ -633,7 +616,7 @@ START_TEST(planted_names)
 	/* the temporary file: planted, pointing at a file to create */
 	snprintf(lnk, sizeof(lnk), "%s/spamwrath.state.tmp", sub);
 	ck_assert_int_eq(symlink(created, lnk), 0);
-	rules(&r);
+	unit_rules(&r);
 	ck_assert_int_eq(state_open(sub, &st, &d), 0);
 	j = judge_new(&r, NULL, to_state, st);
 	offend(j, "203.0.113.1", CLASS_SPAM, T0);
@@ -795,7 +778,7 @@ START_TEST(compaction)
 	char path[300];
 	off_t before;
 
-	rules(&r);
+	unit_rules(&r);
 	ck_assert_int_eq(state_open(dir, &st, &d), 0);
 	j = judge_new(&r, NULL, to_state, st);
 	/* the same address banned again and again: the log grows, the
@@ -833,7 +816,7 @@ START_TEST(fleet_origin)
 	};
 
 	ck_assert_int_eq(addr_parse("203.0.113.9", 11, &b.addr), 0);
-	rules(&r);
+	unit_rules(&r);
 	ck_assert_int_eq(state_open(dir, &st, &d), 0);
 	j = judge_new(&r, NULL, to_state, st);
 	ck_assert_int_eq(judge_adopt(j, &b, T0, &why), 0);
