@@ -17,19 +17,13 @@
 /* Writes dir/name (creating conf.d when needed); returns the full path. */
 static const char *put(const char *name, const char *text)
 {
-	static char path[256];
-	FILE *f;
+	char confd[256];
 
 	if (strncmp(name, "conf.d/", 7) == 0) {
-		snprintf(path, sizeof(path), "%s/conf.d", dir);
-		ck_assert(mkdir(path, 0700) == 0 || errno == EEXIST);
+		snprintf(confd, sizeof(confd), "%s/conf.d", dir);
+		ck_assert(mkdir(confd, 0700) == 0 || errno == EEXIST);
 	}
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return path;
+	return unit_put(name, text);
 }
 
 static char main_path[256];

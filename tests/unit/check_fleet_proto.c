@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -264,15 +263,7 @@ END_TEST
 
 static void write_key(const char *name, const char *text, mode_t mode)
 {
-	char path[256];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-	ck_assert_int_eq(chmod(path, mode), 0);
+	ck_assert_int_eq(chmod(unit_put(name, text), mode), 0);
 }
 
 static int load(const char *name, struct diag *d)

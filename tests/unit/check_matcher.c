@@ -106,15 +106,9 @@ static struct matcher m;
 static void load(const char *text)
 {
 	struct diag d = { 0 };
-	char path[256];
-	FILE *f;
+	const char *path = unit_put("m.conf", text);
 
 	memset(&ps, 0, sizeof(ps));
-	snprintf(path, sizeof(path), "%s/m.conf", dir);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_msg(patternset_load_file(&ps, path, &d) == 0, "%s", unit_diag_text(&d));
 	diag_free(&d);
 	ck_assert_int_eq(matcher_init(&m, &ps), 0);

@@ -13,20 +13,7 @@
 #define UNIT_TMP_NAME "pattern"
 #include "unit_tmp.h"
 
-/* --- pattern files in a directory of our own --- */
-
-static const char *put(const char *name, const char *text)
-{
-	static char path[256];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	ck_assert_ptr_nonnull(f);
-	fputs(text, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return path;
-}
+/* --- pattern files in a directory of our own: unit_put --- */
 
 
 /* Patterns the last load_err kept (only good ones can be). */
@@ -39,7 +26,7 @@ static const char *load_err(const char *text)
 	struct patternset ps = { 0 };
 	struct diag d = { 0 };
 
-	ck_assert_int_eq(patternset_load_file(&ps, put("p.conf", text), &d), -1);
+	ck_assert_int_eq(patternset_load_file(&ps, unit_put("p.conf", text), &d), -1);
 	ck_assert_uint_gt(d.errors, 0);
 	last_n = ps.n;
 	snprintf(out, sizeof(out), "%s", unit_diag_text(&d));
@@ -93,7 +80,7 @@ START_TEST(valid_file)
 	struct patternset ps = { 0 };
 	struct diag d = { 0 };
 	const struct pattern *p;
-	const char *path = put("good.conf", good);
+	const char *path = unit_put("good.conf", good);
 	uint32_t jit = 0;
 
 	ck_assert_int_eq(patternset_load_file(&ps, path, &d), 0);
@@ -363,8 +350,8 @@ START_TEST(duplicate_names)
 		"    regex   = '(?<addr>a)'\n"
 		"}\n";
 
-	ck_assert_int_eq(patternset_load_file(&ps, put("10-first.conf", one), &d), 0);
-	ck_assert_int_eq(patternset_load_file(&ps, put("20-second.conf",
+	ck_assert_int_eq(patternset_load_file(&ps, unit_put("10-first.conf", one), &d), 0);
+	ck_assert_int_eq(patternset_load_file(&ps, unit_put("20-second.conf",
 		"pattern other {\n"
 		"    class   = \"auth\"\n"
 		"    program = { \"x\" }\n"
@@ -407,11 +394,11 @@ START_TEST(load_dir)
 #define PAT(name) "pattern " name " {\n class = \"auth\"\n program = { \"x\" }\n" \
 		   " regex = '(?<addr>a)'\n}\n"
 
-	put("20-b.conf", PAT("second"));
-	put("10-a.conf", PAT("first"));
-	put("README", PAT("ignored1"));
-	put(".hidden.conf", PAT("ignored2"));
-	put("30-c.conf.dpkg-new", PAT("ignored3"));
+	unit_put("20-b.conf", PAT("second"));
+	unit_put("10-a.conf", PAT("first"));
+	unit_put("README", PAT("ignored1"));
+	unit_put(".hidden.conf", PAT("ignored2"));
+	unit_put("30-c.conf.dpkg-new", PAT("ignored3"));
 	ck_assert_int_eq(patternset_load_dir(&ps, dir, &d), 0);
 	ck_assert_uint_eq(ps.n, 2);
 	ck_assert_uint_eq(ps.nfiles, 2);
@@ -421,7 +408,7 @@ START_TEST(load_dir)
 	patternset_free(&ps);
 
 	/* one bad file: the whole set is refused */
-	put("15-bad.conf", "pattern bad {\n class = \"auth\"\n}\n");
+	unit_put("15-bad.conf", "pattern bad {\n class = \"auth\"\n}\n");
 	ck_assert_int_eq(patternset_load_dir(&ps, dir, &d), -1);
 	ck_assert_uint_eq(ps.n, 0);
 	ck_assert_ptr_null(ps.v);
@@ -441,11 +428,11 @@ START_TEST(load_dir_errors)
 	char path[300];
 
 	/* no pattern at all */
-	put("README", "nothing\n");
+	unit_put("README", "nothing\n");
 	ck_assert_int_eq(patternset_load_dir(&ps, dir, &d), -1);
 	ck_assert_str_eq(unit_diag_text(&d), "DIR: no patterns (*.conf files with pattern sections)\n");
 	diag_free(&d);
-	put("empty.conf", "# no pattern here\n");
+	unit_put("empty.conf", "# no pattern here\n");
 	ck_assert_int_eq(patternset_load_dir(&ps, dir, &d), -1);
 	ck_assert_str_eq(unit_diag_text(&d), "DIR: no patterns (*.conf files with pattern sections)\n");
 	diag_free(&d);

@@ -49,6 +49,20 @@ static void teardown(void)
 	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Writes text to dir/name; returns its full path (until the next call). */
+static const char *unit_put(const char *name, const char *text)
+{
+	static char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+	return path;
+}
+
 /* The messages of d, one per line, with the test's directory written DIR
  * (so that expectations do not depend on where mkdtemp put it). */
 static const char *unit_diag_text(const struct diag *d)
