@@ -39,6 +39,22 @@ static void to_state(void *ctx, const struct judge_event *e)
 	state_event(ctx, e);
 }
 
+/* What a test opened: its judge (or NULL) and the state (st is NULL
+ * again: the next open may reuse it). */
+static void close_all(struct judge *j)
+{
+	judge_free(j);
+	state_close(st);
+	st = NULL;
+}
+
+/* The end of a test: close_all, and its messages go too. */
+static void finish(struct judge *j, struct diag *d)
+{
+	close_all(j);
+	diag_free(d);
+}
+
 static void offend(struct judge *j, const char *a, enum class_id c, time_t t)
 {
 	struct sighting s = {
@@ -152,10 +168,7 @@ START_TEST(round_trip)
 	state_flush(st);
 	j = reload(T0 + 10 * 86400, &d);
 	ck_assert_uint_eq(judge_tracked(j), 0);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(j, &d);
 }
 END_TEST
 
@@ -184,10 +197,7 @@ START_TEST(unban_and_forget)
 	ck_assert_int_eq(f.until, 0);
 	ck_assert_uint_eq(f.nbans, 1);
 	ck_assert_int_eq(lookup(j, "203.0.113.2", &f), 0);	/* forgotten */
-	judge_free(j);
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(j, &d);
 }
 END_TEST
 
@@ -242,9 +252,7 @@ START_TEST(damage)
 	offend(j, "203.0.113.2", CLASS_SPAM, T0);
 	offend(j, "203.0.113.3", CLASS_SPAM, T0);
 	ck_assert_int_eq(state_flush(st), 0);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
+	close_all(j);
 	/* file: header? no - a fresh file starts with the first record */
 	corrupt_line(2);			/* the ban of .2 */
 	append_raw("garbage that is no record\n");
@@ -265,9 +273,7 @@ START_TEST(damage)
 	j = reload(T0 + 2, &d);
 	ck_assert_uint_eq(d.n, 0);
 	ck_assert_int_eq(lookup(j, "203.0.113.3", &f), 1);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
+	close_all(j);
 
 	/* a file of pure garbage: start anyway, empty */
 	snprintf(path, sizeof(path), "%s/spamwrath.state", dir);
@@ -281,10 +287,7 @@ START_TEST(damage)
 	j = reload(T0 + 3, &d);
 	ck_assert_uint_eq(judge_tracked(j), 0);
 	ck_assert_uint_eq(d.n, 11);	/* ten reasons and one summary */
-	judge_free(j);
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(j, &d);
 }
 END_TEST
 
@@ -325,9 +328,7 @@ START_TEST(positions)
 		ck_assert_str_eq(saved_source, "mail log");
 		ck_assert_uint_eq(saved_offset, 4096);
 		ck_assert_str_eq(saved_cursor, "journal=s=1;i=2;b=3");
-		judge_free(j);
-		state_close(st);
-		st = NULL;
+		close_all(j);
 	}
 	ck_assert_uint_eq(d.n, 0);
 	diag_free(&d);
@@ -403,10 +404,7 @@ START_TEST(links)
 	j = reload_with(T0 + 20, &pos, &d);
 	ck_assert_str_eq(links_seen, "");
 	ck_assert_uint_eq(d.n, 0);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(j, &d);
 }
 END_TEST
 
@@ -477,9 +475,7 @@ START_TEST(restore_refused)
 	ck_assert_ptr_null(strstr(buf, "192.0.2."));
 	ck_assert_ptr_nonnull(strstr(buf, "203.0.113.9"));
 	free(buf);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
+	close_all(j);
 	whitelist_free(&wl);
 	diag_free(&d);
 }
@@ -522,10 +518,7 @@ START_TEST(restore_times)
 	ck_assert_uint_eq(judge_tracked(j), 1);
 	ck_assert_int_eq(lookup(j, "203.0.113.27", &f), 1);
 	ck_assert_int_eq(f.until, T0 + DURATION_MAX);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(j, &d);
 }
 END_TEST
 
@@ -623,9 +616,7 @@ START_TEST(planted_names)
 	ck_assert_int_eq(state_compact(st, j, T0, &d), 0);
 	ck_assert_int_ne(lstat(created, &sb), 0);
 	ck_assert_int_ne(lstat(lnk, &sb), 0);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
+	close_all(j);
 	/* a FIFO, and a hard link to a file elsewhere */
 	snprintf(lnk, sizeof(lnk), "%s/spamwrath.lock", sub);
 	ck_assert_int_eq(unlink(lnk), 0);
@@ -699,10 +690,7 @@ START_TEST(load_streams)
 	ck_assert_int_eq(f.until, T0 + 3600);
 	ck_assert_int_eq(lookup(j, "198.51.100.1", &f), 1);
 	ck_assert_uint_eq(judge_tracked(j), 2);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(j, &d);
 }
 END_TEST
 
@@ -730,10 +718,7 @@ START_TEST(history_after_running_ban)
 	ck_assert_int_eq(lookup(j, "203.0.113.6", &f), 1);
 	ck_assert_int_eq(f.until, T0 + 500);
 	ck_assert_uint_eq(f.nbans, 2);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(j, &d);
 }
 END_TEST
 
@@ -745,9 +730,7 @@ START_TEST(one_daemon_per_directory)
 	ck_assert_int_eq(state_open(dir, &st, &d), 0);
 	ck_assert_int_eq(state_open(dir, &other, &d), -1);
 	ck_assert_ptr_nonnull(strstr(d.msgs[0], "another spamwrathd"));
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(NULL, &d);
 }
 END_TEST
 
@@ -796,10 +779,7 @@ START_TEST(compaction)
 	j = reload(T0 + 1999 * 100000L + 1, &d);
 	ck_assert_uint_eq(judge_tracked(j), 1);
 	ck_assert_uint_eq(d.n, 0);
-	judge_free(j);
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(j, &d);
 }
 END_TEST
 
@@ -836,9 +816,7 @@ START_TEST(fleet_origin)
 		ck_assert_int_eq(state_compact(st, j, T0 + 100, &d), 0);
 		judge_free(j);
 	}
-	state_close(st);
-	st = NULL;
-	diag_free(&d);
+	finish(NULL, &d);
 }
 END_TEST
 
