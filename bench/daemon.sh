@@ -208,15 +208,7 @@ dm_latency() {
 	dm_stop
 	dm_destroy_sets
 	rm -rf "$dm_dir"
-	sort -g "$tmp/latency.ms" | awk '
-		$1 == "timeout" { t++; next }
-		{ v[++n] = $1 }
-		END {
-			if (n == 0) { print "- - - " t + 0; exit }
-			p99 = int(n * 0.99 + 0.999999); if (p99 > n) p99 = n
-			med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-			printf "%.2f %.2f %.2f %d\n", med, v[p99], v[n], t + 0
-		}' >"$tmp/latency.sum"
+	sort -g "$tmp/latency.ms" | awk -f "$top_srcdir/bench/latency.awk" >"$tmp/latency.sum"
 }
 
 # --- memory with a million offenders ------------------------------------

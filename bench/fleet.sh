@@ -129,15 +129,7 @@ fl_propagation() {
 		"swb$$mx2a" "$tmp/fl-prop.ms" >"$tmp/fl-prop.out"
 	fl_host_stop mx1
 	fl_host_stop mx2
-	sort -g "$tmp/fl-prop.ms" | awk '
-		$1 == "timeout" { t++; next }
-		{ v[++n] = $1 }
-		END {
-			if (n == 0) { print "- - - " t + 0; exit }
-			p99 = int(n * 0.99 + 0.999999); if (p99 > n) p99 = n
-			med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-			printf "%.2f %.2f %.2f %d\n", med, v[p99], v[n], t + 0
-		}' >"$tmp/fl-prop.sum"
+	sort -g "$tmp/fl-prop.ms" | awk -f "$top_srcdir/bench/latency.awk" >"$tmp/fl-prop.sum"
 }
 
 # --- a host joining a fleet of N bans ---------------------------------------
