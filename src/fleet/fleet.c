@@ -176,6 +176,39 @@ static int fleet_eval(struct fleet *f, unsigned script, int nkeys, const char **
 
 #define FLEET_NARGS(v) (sizeof(v) / sizeof((v)[0]))
 
+/*
+ * A decision script (SCRIPT_BAN, SCRIPT_UNBAN, SCRIPT_OFFENCE) about a, for
+ * the call c: its five keys (the index's two, a's three) and a come first,
+ * then the argc arguments args, args[rec] the signed message of reclen
+ * bytes. 0, or -1 when the link refused it (c is then freed).
+ */
+static int fleet_decision_eval(struct fleet *f, unsigned script, const struct addr *a,
+			       const char **args, size_t argc, size_t rec, size_t reclen,
+			       link_reply_fn *fn, struct fleet_call *c)
+{
+	const char *argv[FLEET_ARGS_MAX];
+	struct fleet_addr_keys k;
+	char t[ADDR_STRLEN];
+
+	if (argc > FLEET_ARGS_MAX - 6) {
+		free(c);
+		return -1;
+	}
+	fleet_addr_keys(f, a, &k);
+	argv[0] = f->k_bans;
+	argv[1] = f->k_expiry;
+	argv[2] = k.off;
+	argv[3] = k.hist;
+	argv[4] = k.lock;
+	argv[5] = addr_format(a, t);
+	memcpy(argv + 6, args, argc * sizeof(*args));
+	if (fleet_eval(f, script, 5, argv, argc + 6, rec + 6, reclen, fn, c) < 0) {
+		free(c);
+		return -1;
+	}
+	return 0;
+}
+
 static void fleet_reject(struct fleet *f, enum fleet_reject why)
 {
 	f->rejected[why]++;
@@ -227,6 +260,22 @@ static struct fleet_call *fleet_call(struct fleet *f)
 	return c;
 }
 
+/* Publishes o, a ban or an unban, by script (fleet_decision_eval): args[0]
+ * is its signed message, reclen bytes; fn gets the reply. */
+static int fleet_publish(struct fleet *f, const struct fleet_out *o, unsigned script,
+			 const char **args, size_t argc, size_t reclen, link_reply_fn *fn)
+{
+	struct fleet_call *c = fleet_call(f);
+
+	if (!c)
+		return -1;
+	c->o = *o;
+	if (fleet_decision_eval(f, script, &o->b.addr, args, argc, 0, reclen, fn, c) < 0)
+		return -1;
+	f->inflight++;
+	return 0;
+}
+
 static bool fleet_int(const redisReply *r, size_t i, long long *v)
 {
 	if (!r || r->type != REDIS_REPLY_ARRAY || i >= r->elements ||
@@ -272,10 +321,9 @@ static int fleet_send_ban(struct fleet *f, const struct fleet_out *o)
 		.until = (uint64_t)o->b.until, .cls = o->b.cls, .offences = o->b.offences,
 		.earlier = o->b.earlier,
 	};
-	char rec[PROTO_MSG_MAX + 1], a[ADDR_STRLEN], start[24], until[24], earlier[24], now[24],
-	     window[24], hist[PROTO_NAME_MAX + 32];
-	struct fleet_addr_keys k;
-	struct fleet_call *c;
+	char rec[PROTO_MSG_MAX + 1], start[24], until[24], earlier[24], now[24], window[24],
+	     hist[PROTO_NAME_MAX + 32];
+	const char *args[] = { rec, start, until, earlier, now, window, f->chan, hist };
 	size_t len;
 
 	snprintf(m.pattern, sizeof(m.pattern), "%s", names_get(o->b.pattern));
@@ -289,24 +337,7 @@ static int fleet_send_ban(struct fleet *f, const struct fleet_out *o)
 	snprintf(now, sizeof(now), "%lld", (long long)fleet_now());
 	snprintf(window, sizeof(window), "%ld", f->r.repeat_window);
 	snprintf(hist, sizeof(hist), "%lld:%s", (long long)o->b.start, f->key.host);
-	fleet_addr_keys(f, &o->b.addr, &k);
-	c = fleet_call(f);
-	if (!c)
-		return -1;
-	c->o = *o;
-	{
-		const char *argv[] = { f->k_bans, f->k_expiry, k.off, k.hist, k.lock,
-				       addr_format(&o->b.addr, a), rec, start, until, earlier, now,
-				       window, f->chan, hist };
-
-		if (fleet_eval(f, SCRIPT_BAN, 5, argv, FLEET_NARGS(argv), 6, len, fleet_on_ban_reply,
-			       c) < 0) {
-			free(c);
-			return -1;
-		}
-	}
-	f->inflight++;
-	return 0;
+	return fleet_publish(f, o, SCRIPT_BAN, args, FLEET_NARGS(args), len, fleet_on_ban_reply);
 }
 
 /* --- unbans --- */
@@ -337,35 +368,17 @@ static void fleet_on_unban_reply(void *ctx, const redisReply *r)
 static int fleet_send_unban(struct fleet *f, const struct fleet_out *o)
 {
 	struct proto_msg m = { .kind = PROTO_UNBAN, .addr = o->b.addr, .forget = o->forget };
-	char rec[PROTO_MSG_MAX + 1], a[ADDR_STRLEN], now[24], keep[24];
+	char rec[PROTO_MSG_MAX + 1], now[24], keep[24];
+	const char *args[] = { rec, now, o->forget ? "1" : "0", f->chan, keep };
 	time_t t = fleet_now();
 	size_t len = proto_sign(&f->key, &m, proto_now_ms(), rec, sizeof(rec));
-	struct fleet_addr_keys k;
-	struct fleet_call *c;
 
 	if (len == 0)
 		return 0;
 	snprintf(now, sizeof(now), "%lld", (long long)t);
 	/* as long as any ban begun before it could last */
 	snprintf(keep, sizeof(keep), "%lld", (long long)t + f->r.bantime_max);
-	fleet_addr_keys(f, &o->b.addr, &k);
-	c = fleet_call(f);
-	if (!c)
-		return -1;
-	c->o = *o;
-	{
-		const char *argv[] = { f->k_bans, f->k_expiry, k.off, k.hist, k.lock,
-				       addr_format(&o->b.addr, a), rec, now, o->forget ? "1" : "0",
-				       f->chan, keep };
-
-		if (fleet_eval(f, SCRIPT_UNBAN, 5, argv, FLEET_NARGS(argv), 6, len,
-			       fleet_on_unban_reply, c) < 0) {
-			free(c);
-			return -1;
-		}
-	}
-	f->inflight++;
-	return 0;
+	return fleet_publish(f, o, SCRIPT_UNBAN, args, FLEET_NARGS(args), len, fleet_on_unban_reply);
 }
 
 static void fleet_pump(struct fleet *f)
@@ -458,9 +471,8 @@ void fleet_offence(struct fleet *f, const struct addr *a, time_t when, uint32_t 
 		   enum class_id cls, uint32_t pattern)
 {
 	struct proto_msg m = { .kind = PROTO_OFFENCE, .addr = *a, .weight = weight, .cls = cls };
-	char rec[PROTO_MSG_MAX + 1], t[ADDR_STRLEN], now[24], w[16], thr[16], find[24],
-	     window[24], ttl[16];
-	struct fleet_addr_keys k;
+	char rec[PROTO_MSG_MAX + 1], now[24], w[16], thr[16], find[24], window[24], ttl[16];
+	const char *args[] = { now, rec, w, thr, find, window, f->key.host, ttl };
 	struct fleet_call *c;
 	size_t len;
 
@@ -487,18 +499,10 @@ void fleet_offence(struct fleet *f, const struct addr *a, time_t when, uint32_t 
 	snprintf(find, sizeof(find), "%ld", f->r.findtime);
 	snprintf(window, sizeof(window), "%ld", f->r.repeat_window);
 	snprintf(ttl, sizeof(ttl), "%d", FLEET_LOCK_TTL);
-	fleet_addr_keys(f, a, &k);
-	{
-		const char *argv[] = { f->k_bans, f->k_expiry, k.off, k.hist, k.lock,
-				       addr_format(a, t), now, rec, w, thr, find, window, f->key.host,
-				       ttl };
-
-		if (fleet_eval(f, SCRIPT_OFFENCE, 5, argv, FLEET_NARGS(argv), 7, len,
-			       fleet_on_offence_reply, c) < 0) {
-			free(c);
-			f->offences_dropped++;
-			return;
-		}
+	if (fleet_decision_eval(f, SCRIPT_OFFENCE, a, args, FLEET_NARGS(args), 1, len,
+				fleet_on_offence_reply, c) < 0) {
+		f->offences_dropped++;
+		return;
 	}
 	f->offences_sent++;
 }
