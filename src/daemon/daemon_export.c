@@ -130,6 +130,13 @@ static void export_family(FILE *f, const char *name, const char *type, const cha
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A family of one sample without labels: "name n". */
+static void export_one(FILE *f, const char *name, const char *type, const char *help, uint64_t n)
+{
+	export_family(f, name, type, help);
+	fprintf(f, "%s %llu\n", name, (unsigned long long)n);
+}
+
 /* name{label="value"} n */
 static void export_sample1(FILE *f, const char *name, const char *label, const char *value,
 			   uint64_t n)
@@ -187,9 +194,8 @@ static void export_judged(FILE *f, struct daemon *dm, const struct banset_stats 
 	const struct pipeline_stats *st = &dm->pl.st;
 	const struct daemon_counts *c = &dm->counts;
 
-	export_family(f, "spamwrath_lines_too_long_total", "counter",
-		      "Lines longer than max_line, skipped.");
-	fprintf(f, "spamwrath_lines_too_long_total %llu\n", (unsigned long long)st->skipped);
+	export_one(f, "spamwrath_lines_too_long_total", "counter",
+		   "Lines longer than max_line, skipped.", st->skipped);
 	export_family(f, "spamwrath_pattern_matches_total", "counter",
 		      "Lines each pattern matched (since the last reload).");
 	for (size_t i = 0; i < dm->cur->ps.n; i++)
@@ -211,10 +217,10 @@ static void export_judged(FILE *f, struct daemon *dm, const struct banset_stats 
 				class_name((enum class_id)i), export_origin_name[o],
 				(unsigned long long)c->bans[i][o]);
 	}
-	export_family(f, "spamwrath_unbans_total", "counter", "Bans lifted by hand.");
-	fprintf(f, "spamwrath_unbans_total %llu\n", (unsigned long long)c->unbans);
-	export_family(f, "spamwrath_expiries_total", "counter", "Bans that ran out.");
-	fprintf(f, "spamwrath_expiries_total %llu\n", (unsigned long long)c->expiries);
+	export_one(f, "spamwrath_unbans_total", "counter",
+		   "Bans lifted by hand.", c->unbans);
+	export_one(f, "spamwrath_expiries_total", "counter",
+		   "Bans that ran out.", c->expiries);
 	export_family(f, "spamwrath_ignored_total", "counter",
 		      "Matched lines that were no offence, by reason (whitelist, self, loopback, ...).");
 	for (size_t i = 0; i < DAEMON_IGNORE_REASONS && c->ignored[i].reason; i++)
@@ -222,10 +228,9 @@ static void export_judged(FILE *f, struct daemon *dm, const struct banset_stats 
 			       c->ignored[i].n);
 	if (c->ignored_other)
 		export_sample1(f, "spamwrath_ignored_total", "reason", "other", c->ignored_other);
-	export_family(f, "spamwrath_ban_errors_total", "counter",
-		      "Bans the kernel's set refused, or that could not be tried (see the journal).");
-	fprintf(f, "spamwrath_ban_errors_total %llu\n",
-		(unsigned long long)(dm->ban_errors + bs->refused));
+	export_one(f, "spamwrath_ban_errors_total", "counter",
+		   "Bans the kernel's set refused, or that could not be tried (see the journal).",
+		   dm->ban_errors + bs->refused);
 }
 
 static void export_gauges(FILE *f, struct daemon *dm, const struct banset_stats *bs,
@@ -234,9 +239,9 @@ static void export_gauges(FILE *f, struct daemon *dm, const struct banset_stats 
 	const struct daemon_counts *c = &dm->counts;
 	uint64_t cum = 0;
 
-	export_family(f, "spamwrath_active_bans", "gauge",
-		      "Bans running, in force or not (see spamwrath_bans_not_in_force).");
-	fprintf(f, "spamwrath_active_bans %zu\n", judge_active_bans(dm->pl.j, now));
+	export_one(f, "spamwrath_active_bans", "gauge",
+		   "Bans running, in force or not (see spamwrath_bans_not_in_force).",
+		   judge_active_bans(dm->pl.j, now));
 	export_family(f, "spamwrath_bans_not_in_force", "gauge",
 		      "Bans the kernel refused, kept and retried when room appears, by family.");
 	fprintf(f, "spamwrath_bans_not_in_force{family=\"ipv4\"} %zu\n", bs->kept[0]);
@@ -245,12 +250,11 @@ static void export_gauges(FILE *f, struct daemon *dm, const struct banset_stats 
 		      "1 while the set is known to be full, by family.");
 	fprintf(f, "spamwrath_set_full{family=\"ipv4\"} %d\n", bs->full[0]);
 	fprintf(f, "spamwrath_set_full{family=\"ipv6\"} %d\n", bs->full[1]);
-	export_family(f, "spamwrath_tracked_addresses", "gauge",
-		      "Addresses the judge remembers (offences, bans, history).");
-	fprintf(f, "spamwrath_tracked_addresses %zu\n", judge_tracked(dm->pl.j));
-	export_family(f, "spamwrath_queue_ids_waiting", "gauge",
-		      "Queue ids whose lines wait for their client.");
-	fprintf(f, "spamwrath_queue_ids_waiting %zu\n", correlator_pending(&dm->pl.c));
+	export_one(f, "spamwrath_tracked_addresses", "gauge",
+		   "Addresses the judge remembers (offences, bans, history).",
+		   judge_tracked(dm->pl.j));
+	export_one(f, "spamwrath_queue_ids_waiting", "gauge",
+		   "Queue ids whose lines wait for their client.", correlator_pending(&dm->pl.c));
 	export_family(f, "spamwrath_ban_latency_seconds", "histogram",
 		      "From handling the line that made a ban to the set holding it.");
 	for (size_t b = 0; b <= DAEMON_LATENCY_BUCKETS; b++) {
@@ -270,9 +274,8 @@ static void export_gauges(FILE *f, struct daemon *dm, const struct banset_stats 
 		(unsigned long long)dm->reloads);
 	fprintf(f, "spamwrath_reloads_total{result=\"failed\"} %llu\n",
 		(unsigned long long)dm->reload_failures);
-	export_family(f, "spamwrath_start_time_seconds", "gauge",
-		      "When spamwrathd started, in seconds since the epoch.");
-	fprintf(f, "spamwrath_start_time_seconds %lld\n", (long long)dm->started);
+	export_one(f, "spamwrath_start_time_seconds", "gauge",
+		   "When spamwrathd started, in seconds since the epoch.", dm->started);
 	export_family(f, "spamwrath_build_info", "gauge", "spamwrathd's version, as a label.");
 	fprintf(f, "spamwrath_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
 }
@@ -292,18 +295,12 @@ static void export_fleet(FILE *f, struct daemon *dm)
 
 	if (!st)
 		return;
-	export_family(f, "spamwrath_fleet_bans_sent_total", "counter",
-		      "Bans published to the fleet.");
-	fprintf(f, "spamwrath_fleet_bans_sent_total %llu\n",
-		(unsigned long long)export_fleet_n(st, "published"));
-	export_family(f, "spamwrath_fleet_bans_received_total", "counter",
-		      "Bans read from the fleet's other hosts.");
-	fprintf(f, "spamwrath_fleet_bans_received_total %llu\n",
-		(unsigned long long)export_fleet_n(st, "received"));
-	export_family(f, "spamwrath_fleet_offences_sent_total", "counter",
-		      "Offences shared with the fleet.");
-	fprintf(f, "spamwrath_fleet_offences_sent_total %llu\n",
-		(unsigned long long)export_fleet_n(st, "offences_shared"));
+	export_one(f, "spamwrath_fleet_bans_sent_total", "counter",
+		   "Bans published to the fleet.", export_fleet_n(st, "published"));
+	export_one(f, "spamwrath_fleet_bans_received_total", "counter",
+		   "Bans read from the fleet's other hosts.", export_fleet_n(st, "received"));
+	export_one(f, "spamwrath_fleet_offences_sent_total", "counter",
+		   "Offences shared with the fleet.", export_fleet_n(st, "offences_shared"));
 	export_family(f, "spamwrath_fleet_messages_refused_total", "counter",
 		      "Messages from the fleet refused, by reason (refused_here: the rules here).");
 	if (json_object_object_get_ex(st, "rejected", &rej) &&
@@ -314,11 +311,10 @@ static void export_fleet(FILE *f, struct daemon *dm)
 	}
 	export_sample1(f, "spamwrath_fleet_messages_refused_total", "reason", "refused_here",
 		       export_fleet_n(st, "refused_here"));
-	export_family(f, "spamwrath_fleet_connected", "gauge",
-		      "1 when connected to the fleet's Redis, else 0.");
-	fprintf(f, "spamwrath_fleet_connected %d\n",
-		json_object_object_get_ex(st, "state", &v) &&
-		strcmp(json_object_get_string(v), "out of reach") != 0);
+	export_one(f, "spamwrath_fleet_connected", "gauge",
+		   "1 when connected to the fleet's Redis, else 0.",
+		   json_object_object_get_ex(st, "state", &v) &&
+		   strcmp(json_object_get_string(v), "out of reach") != 0);
 	json_object_put(st);
 }
 
