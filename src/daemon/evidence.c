@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "evidence.h"
+#include "htab.h"
 #include "jsonout.h"
 #include "log.h"
 #include "names.h"
@@ -38,12 +39,23 @@ struct evidence_line {
 	size_t cap;
 };
 
-/* A table of JSON arrays by address text, with the insertion order of its
- * keys, so that the oldest address goes first when it is full. */
+/* An address's JSON array. */
+struct evidence_entry {
+	char *key;		/* the address as text; NULL: a free slot */
+	struct json_object *list;
+	uint32_t hash;
+};
+
+/* A table of JSON arrays by address text: a ring of EVIDENCE_ADDRS entries
+ * in the order they came, so that the oldest address goes first when it is
+ * full, and an index over it. (Not a json-c object: its hash table keeps
+ * a tombstone for every key deleted and never rehashes them away, so that
+ * after a few hundred thousand addresses came and went each lookup read
+ * the whole table.) */
 struct evidence_table {
-	struct json_object *by_addr;
-	char **order;		/* EVIDENCE_ADDRS slots, a ring */
+	struct evidence_entry *ent;
 	size_t next;
+	struct htab idx;	/* key -> its entry */
 };
 
 struct evidence {
@@ -52,6 +64,7 @@ struct evidence {
 	char *path;		/* why.jsonl, or NULL */
 	int fd;			/* appended to, or -1 */
 	bool failing;		/* an append failed: said once */
+	size_t appended;	/* bans appended since the file was last rewritten */
 	evidence_where_fn *where;
 	void *ctx;
 };
@@ -67,41 +80,83 @@ static size_t evidence_slot(uint32_t source, uint64_t line)
 
 static int evidence_table_init(struct evidence_table *t)
 {
-	t->by_addr = json_object_new_object();
-	t->order = calloc(EVIDENCE_ADDRS, sizeof(*t->order));
-	return t->by_addr && t->order ? 0 : -1;
+	t->ent = calloc(EVIDENCE_ADDRS, sizeof(*t->ent));
+	return t->ent && htab_init(&t->idx, EVIDENCE_ADDRS) == 0 ? 0 : -1;
 }
 
 static void evidence_table_free(struct evidence_table *t)
 {
-	json_object_put(t->by_addr);
-	for (size_t i = 0; t->order && i < EVIDENCE_ADDRS; i++)
-		free(t->order[i]);
-	free(t->order);
+	for (size_t i = 0; t->ent && i < EVIDENCE_ADDRS; i++) {
+		free(t->ent[i].key);
+		json_object_put(t->ent[i].list);
+	}
+	free(t->ent);
+	htab_free(&t->idx);
+}
+
+static uint32_t evidence_rehash(const void *ctx, uint32_t id)
+{
+	const struct evidence_table *t = ctx;
+
+	return t->ent[id].hash;
+}
+
+static bool evidence_eq(const void *ctx, uint32_t id, const void *key)
+{
+	const struct evidence_table *t = ctx;
+
+	return strcmp(t->ent[id].key, key) == 0;
+}
+
+/* The entry of key, or NULL. */
+static struct evidence_entry *evidence_table_find(struct evidence_table *t, const char *key)
+{
+	uint32_t id = htab_find(&t->idx, htab_hash(key, strlen(key)), evidence_eq, t, key);
+
+	return id == HTAB_NONE ? NULL : &t->ent[id];
+}
+
+/* Empties the slot of an entry (its array is put: taken by whoever holds
+ * a reference of its own). */
+static void evidence_table_drop(struct evidence_table *t, struct evidence_entry *en)
+{
+	htab_remove(&t->idx, en->hash, (uint32_t)(en - t->ent), evidence_rehash, t);
+	free(en->key);
+	json_object_put(en->list);
+	*en = (struct evidence_entry){ .key = NULL };
 }
 
 /* The array of key, created (and the oldest address dropped when full)
  * when missing. NULL out of memory. */
 static struct json_object *evidence_table_get(struct evidence_table *t, const char *key)
 {
-	struct json_object *a;
-	char **slot;
+	struct evidence_entry *en = evidence_table_find(t, key);
+	uint32_t id = (uint32_t)t->next;
 
-	if (json_object_object_get_ex(t->by_addr, key, &a))
-		return a;
-	slot = &t->order[t->next];
-	if (*slot) {
-		json_object_object_del(t->by_addr, *slot);
-		free(*slot);
-	}
-	*slot = strdup(key);
-	a = json_object_new_array();
-	if (!*slot || !a || json_object_object_add(t->by_addr, key, a) < 0) {
-		json_object_put(a);
+	if (en)
+		return en->list;
+	en = &t->ent[id];
+	if (en->key)
+		evidence_table_drop(t, en);
+	en->key = strdup(key);
+	en->list = json_object_new_array();
+	en->hash = htab_hash(key, strlen(key));
+	if (!en->key || !en->list || htab_insert(&t->idx, en->hash, id, evidence_rehash, t) < 0) {
+		free(en->key);
+		json_object_put(en->list);
+		*en = (struct evidence_entry){ .key = NULL };
 		return NULL;
 	}
 	t->next = (t->next + 1) % EVIDENCE_ADDRS;
-	return a;
+	return en->list;
+}
+
+/* The array of key (a reference of the caller's) or NULL. */
+static struct json_object *evidence_table_ref(struct evidence_table *t, const char *key)
+{
+	struct evidence_entry *en = evidence_table_find(t, key);
+
+	return en ? json_object_get(en->list) : NULL;
 }
 
 /* Appends v to a, keeping its last max elements. */
@@ -191,6 +246,8 @@ static struct json_object *evidence_offence(struct evidence *ev, const struct ju
 
 /* --- bans ---------------------------------------------------------------- */
 
+static void evidence_compact(struct evidence *ev);
+
 static void evidence_append(struct evidence *ev, struct json_object *ban)
 {
 	char *line = NULL;
@@ -213,6 +270,10 @@ static void evidence_append(struct evidence *ev, struct json_object *ban)
 		ev->failing = true;
 	} else if (w == (ssize_t)n) {
 		ev->failing = false;
+		/* the file holds every ban since the last rewrite, the tables only
+		 * the last few per address: a spam wave must not fill the disk */
+		if (++ev->appended >= EVIDENCE_REWRITE_EVERY)
+			evidence_compact(ev);
 	}
 }
 
@@ -237,12 +298,10 @@ static void evidence_ban(struct evidence *ev, const struct judge_event *e, const
 	jsonout_add(b, "offences_counted", json_object_new_int64(e->offences));
 	jsonout_add(b, "earlier_bans", json_object_new_int64(e->earlier_bans));
 	/* the offences that made it: what this address did lately */
-	if (json_object_object_get_ex(ev->pending.by_addr, key, &offs))
-		offs = json_object_get(offs);
-	else
-		offs = json_object_new_array();
-	jsonout_add(b, "offences", offs);
-	json_object_object_del(ev->pending.by_addr, key);
+	offs = evidence_table_ref(&ev->pending, key);
+	jsonout_add(b, "offences", offs ? offs : json_object_new_array());
+	if (offs)
+		evidence_table_drop(&ev->pending, evidence_table_find(&ev->pending, key));
 	evidence_append(ev, b);
 	list = evidence_table_get(&ev->bans, key);
 	if (list)
@@ -285,12 +344,10 @@ struct json_object *evidence_why(struct evidence *ev, const struct addr *key)
 	if (!o)
 		return NULL;
 	addr_format(key, k);
-	v = NULL;
-	json_object_object_get_ex(ev->bans.by_addr, k, &v);
-	jsonout_add(o, "bans", v ? json_object_get(v) : json_object_new_array());
-	v = NULL;
-	json_object_object_get_ex(ev->pending.by_addr, k, &v);
-	jsonout_add(o, "pending", v ? json_object_get(v) : json_object_new_array());
+	v = evidence_table_ref(&ev->bans, k);
+	jsonout_add(o, "bans", v ? v : json_object_new_array());
+	v = evidence_table_ref(&ev->pending, k);
+	jsonout_add(o, "pending", v ? v : json_object_new_array());
 	return o;
 }
 
@@ -354,10 +411,9 @@ static int evidence_rewrite(struct evidence *ev)
 		return e;
 	}
 	for (size_t i = 0; i < EVIDENCE_ADDRS; i++) {
-		const char *key = ev->bans.order[(ev->bans.next + i) % EVIDENCE_ADDRS];
-		struct json_object *list;
+		struct json_object *list = ev->bans.ent[(ev->bans.next + i) % EVIDENCE_ADDRS].list;
 
-		if (!key || !json_object_object_get_ex(ev->bans.by_addr, key, &list))
+		if (!list)
 			continue;
 		for (size_t k = 0; k < json_object_array_length(list); k++)
 			fprintf(f, "%s\n", json_object_to_json_string_ext(
@@ -374,6 +430,31 @@ static int evidence_rewrite(struct evidence *ev)
 		unlink(tmp);
 	free(tmp);
 	return e;
+}
+
+/* Opens why.jsonl for appending; a failure is said (once per failure). */
+static void evidence_reopen(struct evidence *ev)
+{
+	if (ev->fd >= 0)
+		close(ev->fd);
+	ev->fd = open(ev->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (ev->fd < 0)
+		log_warn("evidence: cannot open %s: %s; `spamwrathctl why` will not outlive a "
+			 "restart", ev->path, strerror(errno));
+	ev->appended = 0;
+}
+
+/* Rewrites why.jsonl with what the tables hold, while running. */
+static void evidence_compact(struct evidence *ev)
+{
+	int e = evidence_rewrite(ev);
+
+	if (e < 0) {
+		log_warn("evidence: cannot rewrite %s: %s", ev->path, strerror(-e));
+		ev->appended = 0;	/* again after as many bans, not at every one */
+		return;
+	}
+	evidence_reopen(ev);
 }
 
 struct evidence *evidence_open(const char *dir, time_t now, long keep,
@@ -398,10 +479,7 @@ struct evidence *evidence_open(const char *dir, time_t now, long keep,
 	e = evidence_rewrite(ev);
 	if (e < 0)
 		log_warn("evidence: cannot rewrite %s: %s", ev->path, strerror(-e));
-	ev->fd = open(ev->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (ev->fd < 0)
-		log_warn("evidence: cannot open %s: %s; `spamwrathctl why` will not outlive a "
-			 "restart", ev->path, strerror(errno));
+	evidence_reopen(ev);
 	if (kept || dropped)
 		log_info("evidence: %zu bans' evidence kept from %s, %zu dropped (ended, or "
 			 "unreadable)", kept, ev->path, dropped);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* evidence: owns why an address is banned: the log lines behind each recent ban, for `spamwrathctl why`.
  * Matched lines wait in a small cache until the judge counts them; a ban takes its address's last few;
- * bans are appended to state_dir/why.jsonl, which a start reads back and rewrites, bounded.
+ * bans are appended to state_dir/why.jsonl, rewritten with only what it keeps at start and every
+ * EVIDENCE_REWRITE_EVERY bans.
  * It must never decide anything nor grow without bound: it only remembers, within fixed limits. */
 #ifndef SPAMWRATH_EVIDENCE_H
 #define SPAMWRATH_EVIDENCE_H
@@ -19,6 +20,9 @@
 #define EVIDENCE_OFFENCES 5	/* offences kept per address, the last ones */
 #define EVIDENCE_BANS 3		/* bans kept per address, the last ones */
 #define EVIDENCE_ADDRS 10000	/* addresses with offences, and with bans, each at most */
+/* bans appended to why.jsonl before it is rewritten with only what the
+ * tables hold (a rewrite writes at most EVIDENCE_ADDRS * EVIDENCE_BANS) */
+#define EVIDENCE_REWRITE_EVERY (2 * EVIDENCE_ADDRS * EVIDENCE_BANS)
 
 struct evidence;
 
