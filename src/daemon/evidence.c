@@ -39,17 +39,22 @@ struct evidence_line {
 	size_t cap;
 };
 
-/* An address's JSON array. */
+#define EVIDENCE_ITEMS (EVIDENCE_OFFENCES > EVIDENCE_BANS ? EVIDENCE_OFFENCES : EVIDENCE_BANS)
+
+/* An address's last few records (offences, or bans), oldest first, each
+ * kept as its JSON text: a few hundred bytes, where json-c's tree of the
+ * same record takes about 1.5 KB (a hash table of 16 slots per object). */
 struct evidence_entry {
 	char *key;		/* the address as text; NULL: a free slot */
-	struct json_object *list;
+	char *item[EVIDENCE_ITEMS];
+	unsigned n;
 	uint32_t hash;
 };
 
-/* A table of JSON arrays by address text: a ring of EVIDENCE_ADDRS entries
- * in the order they came, so that the oldest address goes first when it is
- * full, and an index over it. (Not a json-c object: its hash table keeps
- * a tombstone for every key deleted and never rehashes them away, so that
+/* The records by address text: a ring of EVIDENCE_ADDRS entries in the
+ * order they came, so that the oldest address goes first when it is full,
+ * and an index over it. (Not a json-c object: its hash table keeps a
+ * tombstone for every key deleted and never rehashes them away, so that
  * after a few hundred thousand addresses came and went each lookup read
  * the whole table.) */
 struct evidence_table {
@@ -69,6 +74,9 @@ struct evidence {
 	void *ctx;
 };
 
+/* How a record is written, in why.jsonl and in memory: one line. */
+#define EVIDENCE_JSON (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
+
 static size_t evidence_slot(uint32_t source, uint64_t line)
 {
 	uint64_t h = (line ^ ((uint64_t)source << 40)) * 0x9e3779b97f4a7c15ULL;
@@ -84,12 +92,18 @@ static int evidence_table_init(struct evidence_table *t)
 	return t->ent && htab_init(&t->idx, EVIDENCE_ADDRS) == 0 ? 0 : -1;
 }
 
+static void evidence_entry_clear(struct evidence_entry *en)
+{
+	free(en->key);
+	for (unsigned i = 0; i < en->n; i++)
+		free(en->item[i]);
+	*en = (struct evidence_entry){ .key = NULL };
+}
+
 static void evidence_table_free(struct evidence_table *t)
 {
-	for (size_t i = 0; t->ent && i < EVIDENCE_ADDRS; i++) {
-		free(t->ent[i].key);
-		json_object_put(t->ent[i].list);
-	}
+	for (size_t i = 0; t->ent && i < EVIDENCE_ADDRS; i++)
+		evidence_entry_clear(&t->ent[i]);
 	free(t->ent);
 	htab_free(&t->idx);
 }
@@ -116,58 +130,63 @@ static struct evidence_entry *evidence_table_find(struct evidence_table *t, cons
 	return id == HTAB_NONE ? NULL : &t->ent[id];
 }
 
-/* Empties the slot of an entry (its array is put: taken by whoever holds
- * a reference of its own). */
+/* Empties the slot of an entry. */
 static void evidence_table_drop(struct evidence_table *t, struct evidence_entry *en)
 {
 	htab_remove(&t->idx, en->hash, (uint32_t)(en - t->ent), evidence_rehash, t);
-	free(en->key);
-	json_object_put(en->list);
-	*en = (struct evidence_entry){ .key = NULL };
+	evidence_entry_clear(en);
 }
 
-/* The array of key, created (and the oldest address dropped when full)
- * when missing. NULL out of memory. */
-static struct json_object *evidence_table_get(struct evidence_table *t, const char *key)
+/* The entry of key, made (and the oldest address dropped when full) when
+ * missing. NULL out of memory. */
+static struct evidence_entry *evidence_table_get(struct evidence_table *t, const char *key)
 {
 	struct evidence_entry *en = evidence_table_find(t, key);
 	uint32_t id = (uint32_t)t->next;
 
 	if (en)
-		return en->list;
+		return en;
 	en = &t->ent[id];
 	if (en->key)
 		evidence_table_drop(t, en);
 	en->key = strdup(key);
-	en->list = json_object_new_array();
 	en->hash = htab_hash(key, strlen(key));
-	if (!en->key || !en->list || htab_insert(&t->idx, en->hash, id, evidence_rehash, t) < 0) {
-		free(en->key);
-		json_object_put(en->list);
-		*en = (struct evidence_entry){ .key = NULL };
+	if (!en->key || htab_insert(&t->idx, en->hash, id, evidence_rehash, t) < 0) {
+		evidence_entry_clear(en);
 		return NULL;
 	}
 	t->next = (t->next + 1) % EVIDENCE_ADDRS;
-	return en->list;
+	return en;
 }
 
-/* The array of key (a reference of the caller's) or NULL. */
-static struct json_object *evidence_table_ref(struct evidence_table *t, const char *key)
+/* Appends the JSON text of v (put) to en, keeping its last max records. */
+static void evidence_push(struct evidence_entry *en, struct json_object *v, unsigned max)
 {
-	struct evidence_entry *en = evidence_table_find(t, key);
+	char *text = strdup(json_object_to_json_string_ext(v, EVIDENCE_JSON));
 
-	return en ? json_object_get(en->list) : NULL;
-}
-
-/* Appends v to a, keeping its last max elements. */
-static void evidence_push(struct json_object *a, struct json_object *v, size_t max)
-{
-	if (json_object_array_add(a, v) < 0) {
-		json_object_put(v);
+	json_object_put(v);
+	if (!text)
 		return;
+	if (en->n == max) {
+		free(en->item[0]);
+		memmove(en->item, en->item + 1, (max - 1) * sizeof(en->item[0]));
+		en->n--;
 	}
-	while (json_object_array_length(a) > max)
-		json_object_array_del_idx(a, 0, 1);
+	en->item[en->n++] = text;
+}
+
+/* en's records as a new JSON array (empty for NULL). */
+static struct json_object *evidence_array(const struct evidence_entry *en)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (unsigned i = 0; a && en && i < en->n; i++) {
+		struct json_object *v = json_tokener_parse(en->item[i]);
+
+		if (v && json_object_array_add(a, v) < 0)
+			json_object_put(v);
+	}
+	return a;
 }
 
 /* --- lines and offences ---------------------------------------------------- */
@@ -258,8 +277,7 @@ static void evidence_append(struct evidence *ev, struct json_object *ban)
 		return;
 	/* one write of one line: a crash leaves a whole record or a torn last
 	 * line, which the next start skips */
-	n = asprintf(&line, "%s\n", json_object_to_json_string_ext(ban, JSON_C_TO_STRING_PLAIN |
-						JSON_C_TO_STRING_NOSLASHESCAPE));
+	n = asprintf(&line, "%s\n", json_object_to_json_string_ext(ban, EVIDENCE_JSON));
 	if (n < 0)
 		return;
 	w = write(ev->fd, line, (size_t)n);
@@ -279,7 +297,8 @@ static void evidence_append(struct evidence *ev, struct json_object *ban)
 
 static void evidence_ban(struct evidence *ev, const struct judge_event *e, const char *key)
 {
-	struct json_object *b = json_object_new_object(), *offs = NULL, *list;
+	struct json_object *b = json_object_new_object();
+	struct evidence_entry *pend, *list;
 
 	if (!b)
 		return;
@@ -298,10 +317,10 @@ static void evidence_ban(struct evidence *ev, const struct judge_event *e, const
 	jsonout_add(b, "offences_counted", json_object_new_int64(e->offences));
 	jsonout_add(b, "earlier_bans", json_object_new_int64(e->earlier_bans));
 	/* the offences that made it: what this address did lately */
-	offs = evidence_table_ref(&ev->pending, key);
-	jsonout_add(b, "offences", offs ? offs : json_object_new_array());
-	if (offs)
-		evidence_table_drop(&ev->pending, evidence_table_find(&ev->pending, key));
+	pend = evidence_table_find(&ev->pending, key);
+	jsonout_add(b, "offences", evidence_array(pend));
+	if (pend)
+		evidence_table_drop(&ev->pending, pend);
 	evidence_append(ev, b);
 	list = evidence_table_get(&ev->bans, key);
 	if (list)
@@ -313,7 +332,8 @@ static void evidence_ban(struct evidence *ev, const struct judge_event *e, const
 void evidence_event(struct evidence *ev, const struct judge_event *e)
 {
 	char key[ADDR_STRLEN];
-	struct json_object *list, *o;
+	struct evidence_entry *list;
+	struct json_object *o;
 
 	addr_format(&e->addr, key);
 	switch (e->kind) {
@@ -339,15 +359,13 @@ void evidence_event(struct evidence *ev, const struct judge_event *e)
 struct json_object *evidence_why(struct evidence *ev, const struct addr *key)
 {
 	char k[ADDR_STRLEN];
-	struct json_object *o = json_object_new_object(), *v;
+	struct json_object *o = json_object_new_object();
 
 	if (!o)
 		return NULL;
 	addr_format(key, k);
-	v = evidence_table_ref(&ev->bans, k);
-	jsonout_add(o, "bans", v ? v : json_object_new_array());
-	v = evidence_table_ref(&ev->pending, k);
-	jsonout_add(o, "pending", v ? v : json_object_new_array());
+	jsonout_add(o, "bans", evidence_array(evidence_table_find(&ev->bans, k)));
+	jsonout_add(o, "pending", evidence_array(evidence_table_find(&ev->pending, k)));
 	return o;
 }
 
@@ -368,7 +386,8 @@ static void evidence_load(struct evidence *ev, time_t now, long keep, size_t *ke
 		return;
 	}
 	while ((n = getline(&line, &cap, f)) > 0) {
-		struct json_object *b = json_tokener_parse(line), *v, *list;
+		struct json_object *b = json_tokener_parse(line), *v;
+		struct evidence_entry *list;
 		const char *key;
 
 		if (!b || !json_object_object_get_ex(b, "address", &v) ||
@@ -411,14 +430,10 @@ static int evidence_rewrite(struct evidence *ev)
 		return e;
 	}
 	for (size_t i = 0; i < EVIDENCE_ADDRS; i++) {
-		struct json_object *list = ev->bans.ent[(ev->bans.next + i) % EVIDENCE_ADDRS].list;
+		const struct evidence_entry *en = &ev->bans.ent[(ev->bans.next + i) % EVIDENCE_ADDRS];
 
-		if (!list)
-			continue;
-		for (size_t k = 0; k < json_object_array_length(list); k++)
-			fprintf(f, "%s\n", json_object_to_json_string_ext(
-					json_object_array_get_idx(list, k),
-					JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		for (unsigned k = 0; k < en->n; k++)
+			fprintf(f, "%s\n", en->item[k]);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
 		e = -errno;
