@@ -32,8 +32,10 @@ grep -q '^203\.0\.113\.51 :127\.0\.0\.2:spamwrath: unknown-recipient, until ' "$
 [ "$(ls "$TMP/export")" = bl.data ] || { ls "$TMP/export"; fail "temporary files left beside $data"; }
 
 port=5353
-nsx rbldnsd -n -q -c 1 -b "127.0.0.1/$port" -p "$TMP/rbldnsd.pid" "$zone:combined:$data" \
-	>"$TMP/rbldnsd.out" 2>&1 &
+# not through nsx: a backgrounded function is a subshell, and killing it
+# would leave rbldnsd running (holding the port and whatever it inherited)
+ip netns exec "$NS" rbldnsd -n -q -c 1 -b "127.0.0.1/$port" -p "$TMP/rbldnsd.pid" \
+	"$zone:combined:$data" >"$TMP/rbldnsd.out" 2>&1 &
 rpid=$!
 at_exit "kill $rpid 2>/dev/null || true"
 q() {	# NAME TYPE
