@@ -41,12 +41,26 @@ struct evidence_line {
 
 #define EVIDENCE_ITEMS (EVIDENCE_OFFENCES > EVIDENCE_BANS ? EVIDENCE_OFFENCES : EVIDENCE_BANS)
 
-/* An address's last few records (offences, or bans), oldest first, each
- * kept as its JSON text: a few hundred bytes, where json-c's tree of the
- * same record takes about 1.5 KB (a hash table of 16 slots per object). */
+/* An offence (or ignored line) waiting for a ban: a small record, made
+ * JSON only when a ban takes it or `why` shows it (JSON for every offence
+ * cost the daemon about as much CPU as the rest of a line's way). */
+struct evidence_off {
+	time_t time;
+	uint64_t line;		/* the file's line, or the journal entry's time in us */
+	uint32_t name, file;	/* the source's name and file, interned (0: none) */
+	uint32_t pattern, weight, reason;	/* reason: interned, 0 for an offence */
+	enum class_id cls;
+	bool ignored, journal;
+	char *text;		/* "tag: message", or NULL when overwritten in the cache */
+};
+
+/* An address's last few records, oldest first: offences (struct
+ * evidence_off) in the pending table, bans as their JSON text (a few
+ * hundred bytes, where json-c's tree of one takes about 1.5 KB) in the
+ * bans table. */
 struct evidence_entry {
 	char *key;		/* the address as text; NULL: a free slot */
-	char *item[EVIDENCE_ITEMS];
+	void *item[EVIDENCE_ITEMS];
 	unsigned n;
 	uint32_t hash;
 };
@@ -58,6 +72,7 @@ struct evidence_entry {
  * after a few hundred thousand addresses came and went each lookup read
  * the whole table.) */
 struct evidence_table {
+	void (*free_item)(void *);
 	struct evidence_entry *ent;
 	size_t next;
 	struct htab idx;	/* key -> its entry */
@@ -86,24 +101,34 @@ static size_t evidence_slot(uint32_t source, uint64_t line)
 
 /* --- the tables ---------------------------------------------------------- */
 
-static int evidence_table_init(struct evidence_table *t)
+static int evidence_table_init(struct evidence_table *t, void (*free_item)(void *))
 {
+	t->free_item = free_item;
 	t->ent = calloc(EVIDENCE_ADDRS, sizeof(*t->ent));
 	return t->ent && htab_init(&t->idx, EVIDENCE_ADDRS) == 0 ? 0 : -1;
 }
 
-static void evidence_entry_clear(struct evidence_entry *en)
+static void evidence_off_free(void *p)
+{
+	struct evidence_off *o = p;
+
+	if (o)
+		free(o->text);
+	free(o);
+}
+
+static void evidence_entry_clear(const struct evidence_table *t, struct evidence_entry *en)
 {
 	free(en->key);
 	for (unsigned i = 0; i < en->n; i++)
-		free(en->item[i]);
+		t->free_item(en->item[i]);
 	*en = (struct evidence_entry){ .key = NULL };
 }
 
 static void evidence_table_free(struct evidence_table *t)
 {
 	for (size_t i = 0; t->ent && i < EVIDENCE_ADDRS; i++)
-		evidence_entry_clear(&t->ent[i]);
+		evidence_entry_clear(t, &t->ent[i]);
 	free(t->ent);
 	htab_free(&t->idx);
 }
@@ -134,7 +159,7 @@ static struct evidence_entry *evidence_table_find(struct evidence_table *t, cons
 static void evidence_table_drop(struct evidence_table *t, struct evidence_entry *en)
 {
 	htab_remove(&t->idx, en->hash, (uint32_t)(en - t->ent), evidence_rehash, t);
-	evidence_entry_clear(en);
+	evidence_entry_clear(t, en);
 }
 
 /* The entry of key, made (and the oldest address dropped when full) when
@@ -152,36 +177,46 @@ static struct evidence_entry *evidence_table_get(struct evidence_table *t, const
 	en->key = strdup(key);
 	en->hash = htab_hash(key, strlen(key));
 	if (!en->key || htab_insert(&t->idx, en->hash, id, evidence_rehash, t) < 0) {
-		evidence_entry_clear(en);
+		evidence_entry_clear(t, en);
 		return NULL;
 	}
 	t->next = (t->next + 1) % EVIDENCE_ADDRS;
 	return en;
 }
 
-/* Appends the JSON text of v (put) to en, keeping its last max records. */
-static void evidence_push(struct evidence_entry *en, struct json_object *v, unsigned max)
+/* Appends item (NULL: nothing) to en, keeping its last max records. */
+static void evidence_push(const struct evidence_table *t, struct evidence_entry *en, void *item,
+			  unsigned max)
 {
-	char *text = strdup(json_object_to_json_string_ext(v, EVIDENCE_JSON));
-
-	json_object_put(v);
-	if (!text)
+	if (!item)
 		return;
 	if (en->n == max) {
-		free(en->item[0]);
+		t->free_item(en->item[0]);
 		memmove(en->item, en->item + 1, (max - 1) * sizeof(en->item[0]));
 		en->n--;
 	}
-	en->item[en->n++] = text;
+	en->item[en->n++] = item;
 }
 
-/* en's records as a new JSON array (empty for NULL). */
-static struct json_object *evidence_array(const struct evidence_entry *en)
+/* Appends the JSON text of ban (put) to en. */
+static void evidence_push_ban(const struct evidence_table *t, struct evidence_entry *en,
+			      struct json_object *ban)
+{
+	evidence_push(t, en, strdup(json_object_to_json_string_ext(ban, EVIDENCE_JSON)),
+		      EVIDENCE_BANS);
+	json_object_put(ban);
+}
+
+static struct json_object *evidence_off_json(const struct evidence_off *o);
+
+/* en's records as a new JSON array (empty for NULL): offences or bans. */
+static struct json_object *evidence_array(const struct evidence_entry *en, bool offences)
 {
 	struct json_object *a = json_object_new_array();
 
 	for (unsigned i = 0; a && en && i < en->n; i++) {
-		struct json_object *v = json_tokener_parse(en->item[i]);
+		struct json_object *v = offences ? evidence_off_json(en->item[i])
+						 : json_tokener_parse(en->item[i]);
 
 		if (v && json_object_array_add(a, v) < 0)
 			json_object_put(v);
@@ -219,47 +254,71 @@ void evidence_match(struct evidence *ev, const struct origin *o, const struct lo
 	c->time = l->time;
 }
 
-/* One offence (or ignored line) as the record shows it. */
-static struct json_object *evidence_offence(struct evidence *ev, const struct judge_event *e)
+static uint32_t evidence_intern(const char *t)
+{
+	uint32_t id = t ? names_intern(t, strlen(t)) : 0;
+
+	return id == UINT32_MAX ? 0 : id;
+}
+
+/* One offence (or ignored line) as a record: the line's text from the
+ * cache, the source's name and file as they are now. NULL: no memory. */
+static struct evidence_off *evidence_offence(struct evidence *ev, const struct judge_event *e)
 {
 	const struct sighting *s = e->s;
 	const struct evidence_line *c = &ev->cache[evidence_slot(s->origin.source, s->origin.line)];
-	struct json_object *o = json_object_new_object();
+	struct evidence_off *o = malloc(sizeof(*o));
 	const char *name = names_get(s->origin.source), *file = NULL;
+	const char *w = s->origin.where ? names_get(s->origin.where) : "";
 
 	if (!o)
 		return NULL;
-	const char *w = s->origin.where ? names_get(s->origin.where) : "";
-	bool journal = strcmp(w, SOURCE_WHERE_JOURNAL) == 0;
-
+	*o = (struct evidence_off){
+		.time = s->time, .line = s->origin.line, .pattern = s->pattern,
+		.weight = e->weight, .cls = e->cls, .ignored = e->kind == JUDGE_IGNORED,
+		.journal = strcmp(w, SOURCE_WHERE_JOURNAL) == 0,
+	};
 	if (ev->where)
 		ev->where(ev->ctx, s->origin.source, &name, &file);
-	if (*w && !journal)
+	if (*w && !o->journal)
 		file = w;	/* the file, as the source names where it counts lines */
-	jsonout_add(o, "time", jsonout_time(s->time));
-	jsonout_add(o, "source", jsonout_cstring(name));
-	if (file && !journal)
-		jsonout_add(o, "file", jsonout_cstring(file));
-	if (journal) {
+	o->name = evidence_intern(name);
+	o->file = o->journal ? 0 : evidence_intern(file);
+	if (o->ignored)
+		o->reason = evidence_intern(e->reason ? e->reason : "?");
+	if (c->line == s->origin.line && c->source == s->origin.source && c->text)
+		o->text = strdup(c->text);	/* NULL (no memory) shows as overwritten */
+	return o;
+}
+
+/* An offence as the record shows it. */
+static struct json_object *evidence_off_json(const struct evidence_off *r)
+{
+	struct json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	jsonout_add(o, "time", jsonout_time(r->time));
+	jsonout_add(o, "source", jsonout_cstring(names_get(r->name)));
+	if (r->file)
+		jsonout_add(o, "file", jsonout_cstring(names_get(r->file)));
+	if (r->journal) {
 		/* the entry's own time, to the microsecond: journalctl --since @... */
 		char at[48];
 
-		snprintf(at, sizeof(at), "@%llu.%06llu",
-			 (unsigned long long)(s->origin.line / 1000000),
-			 (unsigned long long)(s->origin.line % 1000000));
+		snprintf(at, sizeof(at), "@%llu.%06llu", (unsigned long long)(r->line / 1000000),
+			 (unsigned long long)(r->line % 1000000));
 		jsonout_add(o, "journal_time", jsonout_cstring(at));
 	} else {
-		jsonout_add(o, "line", json_object_new_int64((int64_t)s->origin.line));
+		jsonout_add(o, "line", json_object_new_int64((int64_t)r->line));
 	}
-	jsonout_add(o, "pattern", jsonout_cstring(names_get(s->pattern)));
-	jsonout_add(o, "class", jsonout_cstring(class_name(e->cls)));
-	jsonout_add(o, "weight", jsonout_weight(e->weight));
-	if (e->kind == JUDGE_IGNORED)
-		jsonout_add(o, "ignored", jsonout_cstring(e->reason ? e->reason : "?"));
-	if (c->line == s->origin.line && c->source == s->origin.source && c->text)
-		jsonout_add(o, "text", jsonout_cstring(c->text));
-	else
-		jsonout_add(o, "text", NULL);	/* overwritten in the cache meanwhile */
+	jsonout_add(o, "pattern", jsonout_cstring(names_get(r->pattern)));
+	jsonout_add(o, "class", jsonout_cstring(class_name(r->cls)));
+	jsonout_add(o, "weight", jsonout_weight(r->weight));
+	if (r->ignored)
+		jsonout_add(o, "ignored", jsonout_cstring(names_get(r->reason)));
+	/* NULL: overwritten in the cache before the judge spoke */
+	jsonout_add(o, "text", r->text ? jsonout_cstring(r->text) : NULL);
 	return o;
 }
 
@@ -318,13 +377,13 @@ static void evidence_ban(struct evidence *ev, const struct judge_event *e, const
 	jsonout_add(b, "earlier_bans", json_object_new_int64(e->earlier_bans));
 	/* the offences that made it: what this address did lately */
 	pend = evidence_table_find(&ev->pending, key);
-	jsonout_add(b, "offences", evidence_array(pend));
+	jsonout_add(b, "offences", evidence_array(pend, true));
 	if (pend)
 		evidence_table_drop(&ev->pending, pend);
 	evidence_append(ev, b);
 	list = evidence_table_get(&ev->bans, key);
 	if (list)
-		evidence_push(list, b, EVIDENCE_BANS);
+		evidence_push_ban(&ev->bans, list, b);
 	else
 		json_object_put(b);
 }
@@ -333,7 +392,6 @@ void evidence_event(struct evidence *ev, const struct judge_event *e)
 {
 	char key[ADDR_STRLEN];
 	struct evidence_entry *list;
-	struct json_object *o;
 
 	addr_format(&e->addr, key);
 	switch (e->kind) {
@@ -342,9 +400,9 @@ void evidence_event(struct evidence *ev, const struct judge_event *e)
 		if (!e->s || !e->s->addr_ok)
 			return;
 		list = evidence_table_get(&ev->pending, key);
-		o = list ? evidence_offence(ev, e) : NULL;
-		if (o)
-			evidence_push(list, o, EVIDENCE_OFFENCES);
+		if (list)
+			evidence_push(&ev->pending, list, evidence_offence(ev, e),
+				      EVIDENCE_OFFENCES);
 		return;
 	case JUDGE_BAN:
 		if (!e->renewed)	/* a lengthening is no new ban */
@@ -364,8 +422,8 @@ struct json_object *evidence_why(struct evidence *ev, const struct addr *key)
 	if (!o)
 		return NULL;
 	addr_format(key, k);
-	jsonout_add(o, "bans", evidence_array(evidence_table_find(&ev->bans, k)));
-	jsonout_add(o, "pending", evidence_array(evidence_table_find(&ev->pending, k)));
+	jsonout_add(o, "bans", evidence_array(evidence_table_find(&ev->bans, k), false));
+	jsonout_add(o, "pending", evidence_array(evidence_table_find(&ev->pending, k), true));
 	return o;
 }
 
@@ -403,7 +461,7 @@ static void evidence_load(struct evidence *ev, time_t now, long keep, size_t *ke
 			json_object_put(b);
 			break;
 		}
-		evidence_push(list, b, EVIDENCE_BANS);
+		evidence_push_ban(&ev->bans, list, b);
 		(*kept)++;
 	}
 	free(line);
@@ -433,7 +491,7 @@ static int evidence_rewrite(struct evidence *ev)
 		const struct evidence_entry *en = &ev->bans.ent[(ev->bans.next + i) % EVIDENCE_ADDRS];
 
 		for (unsigned k = 0; k < en->n; k++)
-			fprintf(f, "%s\n", en->item[k]);
+			fprintf(f, "%s\n", (const char *)en->item[k]);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) < 0)
 		e = -errno;
@@ -479,7 +537,8 @@ struct evidence *evidence_open(const char *dir, time_t now, long keep,
 	size_t kept = 0, dropped = 0;
 	int e;
 
-	if (!ev || evidence_table_init(&ev->pending) < 0 || evidence_table_init(&ev->bans) < 0)
+	if (!ev || evidence_table_init(&ev->pending, evidence_off_free) < 0 ||
+	    evidence_table_init(&ev->bans, free) < 0)
 		goto oom;
 	ev->fd = -1;
 	ev->where = where;
