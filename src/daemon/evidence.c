@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "evidence.h"
@@ -326,26 +327,24 @@ static struct json_object *evidence_off_json(const struct evidence_off *r)
 
 static void evidence_compact(struct evidence *ev);
 
-static void evidence_append(struct evidence *ev, struct json_object *ban)
+/* Appends a ban's record (its JSON text) to why.jsonl. The tables must
+ * hold it already: a rewrite here writes what they hold. */
+static void evidence_append(struct evidence *ev, const char *text)
 {
-	char *line = NULL;
-	int n;
-	ssize_t w;
+	size_t len = strlen(text);
+	struct iovec iov[2] = { { (void *)text, len }, { "\n", 1 } };
+	ssize_t n = (ssize_t)len + 1, w;
 
 	if (ev->fd < 0)
 		return;
-	/* one write of one line: a crash leaves a whole record or a torn last
-	 * line, which the next start skips */
-	n = asprintf(&line, "%s\n", json_object_to_json_string_ext(ban, EVIDENCE_JSON));
-	if (n < 0)
-		return;
-	w = write(ev->fd, line, (size_t)n);
-	free(line);
-	if (w != (ssize_t)n && !ev->failing) {
+	/* one write of one line (O_APPEND): a crash leaves a whole record or a
+	 * torn last line, which the next start skips */
+	w = writev(ev->fd, iov, 2);
+	if (w != n && !ev->failing) {
 		log_error("evidence: cannot append to %s: %s", ev->path,
 			  w < 0 ? strerror(errno) : "short write");
 		ev->failing = true;
-	} else if (w == (ssize_t)n) {
+	} else if (w == n) {
 		ev->failing = false;
 		/* the file holds every ban since the last rewrite, the tables only
 		 * the last few per address: a spam wave must not fill the disk */
@@ -358,6 +357,7 @@ static void evidence_ban(struct evidence *ev, const struct judge_event *e, const
 {
 	struct json_object *b = json_object_new_object();
 	struct evidence_entry *pend, *list;
+	char *text;
 
 	if (!b)
 		return;
@@ -380,12 +380,17 @@ static void evidence_ban(struct evidence *ev, const struct judge_event *e, const
 	jsonout_add(b, "offences", evidence_array(pend, true));
 	if (pend)
 		evidence_table_drop(&ev->pending, pend);
-	evidence_append(ev, b);
+	text = strdup(json_object_to_json_string_ext(b, EVIDENCE_JSON));
+	json_object_put(b);
+	if (!text)
+		return;
+	/* into the table first: the append may rewrite the file from it */
 	list = evidence_table_get(&ev->bans, key);
 	if (list)
-		evidence_push_ban(&ev->bans, list, b);
-	else
-		json_object_put(b);
+		evidence_push(&ev->bans, list, text, EVIDENCE_BANS);
+	evidence_append(ev, text);
+	if (!list)
+		free(text);
 }
 
 void evidence_event(struct evidence *ev, const struct judge_event *e)

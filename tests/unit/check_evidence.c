@@ -151,6 +151,9 @@ START_TEST(file_stays_bounded)
 	ck_assert_ptr_nonnull(ev);
 	why(ev, 9, &b, &p);	/* the last ban of all was of address 9 */
 	ck_assert_uint_ge(b, 1);
+	/* the ban whose append rewrote the file (the 60,000th) is in it */
+	why(ev, (EVIDENCE_REWRITE_EVERY - 1) % (2 * EVIDENCE_ADDRS), &b, &p);
+	ck_assert_uint_ge(b, 1);
 	evidence_close(ev);
 	unlink(path);
 	rmdir(dir);
